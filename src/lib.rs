@@ -1,0 +1,10 @@
+//! respect: a toolkit for the Redis serialization protocol and its dialects.
+//!
+//! - [`resp`]: the codec (frames, dialects, incremental decoder, encoder, limits). Knows bytes
+//!   only: no sockets, no commands.
+//! - [`client`]: a small async client over the codec.
+//! - [`inspect`]: `respect decode`, frames of a captured stream.
+
+pub mod client;
+pub mod inspect;
+pub mod resp;

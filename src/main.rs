@@ -1,0 +1,109 @@
+//! The `respect` command line: argument parsing and dispatch only.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use respect::inspect::{inspect, Outcome};
+use respect::resp::{Dialect, Limits, Role};
+
+#[derive(Parser)]
+#[command(
+    name = "respect",
+    version,
+    about = "A toolkit for RESP2, RESP3 and the seed dialect"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print every frame of a captured byte stream (a file, or stdin), or where it is malformed.
+    Decode {
+        /// The dialect of the stream.
+        #[arg(long, default_value = "resp2")]
+        dialect: Dialect,
+        /// Which side wrote the stream: requests (Redis's request rules), replies (markers
+        /// only) or any (frames, and inline commands for lines without a marker).
+        #[arg(long, value_enum, default_value_t = RoleArg::Any)]
+        role: RoleArg,
+        /// Also print each frame's exact bytes, escaped.
+        #[arg(long)]
+        raw: bool,
+        /// Deepest nesting accepted.
+        #[arg(long, default_value_t = Limits::default().max_depth)]
+        max_depth: usize,
+        /// Largest bulk payload accepted, in bytes.
+        #[arg(long, default_value_t = Limits::default().max_bulk_len)]
+        max_bulk_len: usize,
+        /// The capture to read; stdin when absent or `-`.
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Request,
+    Reply,
+    Any,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::Request => Role::Request,
+            RoleArg::Reply => Role::Reply,
+            RoleArg::Any => Role::Any,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Decode {
+            dialect,
+            role,
+            raw,
+            max_depth,
+            max_bulk_len,
+            file,
+        } => {
+            let input = match read_input(file.as_ref()) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    eprintln!("respect decode: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let limits = Limits {
+                max_depth,
+                max_bulk_len,
+                ..Limits::default()
+            };
+            let mut stdout = std::io::stdout().lock();
+            match inspect(&input, dialect, role.into(), limits, raw, &mut stdout) {
+                Ok(Outcome::Clean { .. }) => ExitCode::SUCCESS,
+                Ok(Outcome::Malformed { .. }) => ExitCode::FAILURE,
+                Err(e) => {
+                    eprintln!("respect decode: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+    }
+}
+
+fn read_input(file: Option<&PathBuf>) -> std::io::Result<Vec<u8>> {
+    let mut input = Vec::new();
+    match file {
+        Some(path) if path.as_os_str() != "-" => input = std::fs::read(path)?,
+        _ => {
+            std::io::stdin().read_to_end(&mut input)?;
+        }
+    }
+    Ok(input)
+}

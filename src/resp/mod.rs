@@ -1,0 +1,26 @@
+//! The codec: bytes and frames only.
+//!
+//! This module knows nothing of sockets, tasks or commands. It turns bytes into [`Frame`]s
+//! ([`Decoder`], incremental and bounded by [`Limits`]) and frames into bytes ([`encode_into`]),
+//! for each [`Dialect`]: RESP2, RESP3 and the seed dialect of `simpledb`.
+
+mod decode;
+mod dialect;
+mod display;
+mod encode;
+mod error;
+mod frame;
+mod inline;
+mod limits;
+
+pub use decode::{decode_all, Decoder, Role};
+pub use dialect::Dialect;
+pub use display::{escape_bytes, Escaped};
+pub use encode::{
+    encode, encode_into, format_double, write_array_header, write_bulk, write_error, write_integer,
+    write_map_header, write_null, write_set_header, write_simple,
+};
+pub use error::{DecodeError, ErrorKind};
+pub use frame::Frame;
+pub use inline::{quote_arg, split_inline};
+pub use limits::Limits;
