@@ -4,6 +4,7 @@
 //! ([`Decoder`], incremental and bounded by [`Limits`]) and frames into bytes ([`encode_into`]),
 //! for each [`Dialect`]: RESP2, RESP3 and the seed dialect of `simpledb`.
 
+mod arbitrary;
 mod decode;
 mod dialect;
 mod display;
@@ -13,6 +14,7 @@ mod frame;
 mod inline;
 mod limits;
 
+pub use arbitrary::{MAX_ARBITRARY_DEPTH, MAX_ARBITRARY_ITEMS};
 pub use decode::{decode_all, Decoder, Role};
 pub use dialect::Dialect;
 pub use display::{escape_bytes, Escaped};
