@@ -35,6 +35,47 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
     Escaped(bytes).to_string()
 }
 
+/// The inverse of [`escape_bytes`]: reads `\\ \" \n \r \t \a \b \0 \xHH`, and every other
+/// character as its UTF-8 bytes. An unknown or cut-off escape is an error naming its position.
+pub fn unescape_bytes(text: &str) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut chars = text.char_indices();
+    while let Some((at, c)) = chars.next() {
+        if c != '\\' {
+            let mut utf8 = [0; 4];
+            out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+            continue;
+        }
+        let escaped = match chars.next() {
+            Some((_, '\\')) => b'\\',
+            Some((_, '"')) => b'"',
+            Some((_, '\'')) => b'\'',
+            Some((_, 'n')) => b'\n',
+            Some((_, 'r')) => b'\r',
+            Some((_, 't')) => b'\t',
+            Some((_, 'a')) => 0x07,
+            Some((_, 'b')) => 0x08,
+            Some((_, '0')) => 0,
+            Some((_, 'x')) => {
+                let hi = chars.next().and_then(|(_, h)| h.to_digit(16));
+                let lo = chars.next().and_then(|(_, l)| l.to_digit(16));
+                match (hi, lo) {
+                    (Some(h), Some(l)) => (h * 16 + l) as u8,
+                    _ => {
+                        return Err(format!(
+                            "bad \\x escape at character {at}: two hex digits expected"
+                        ))
+                    }
+                }
+            }
+            Some((_, other)) => return Err(format!("unknown escape \\{other} at character {at}")),
+            None => return Err(format!("lone backslash at the end (character {at})")),
+        };
+        out.push(escaped);
+    }
+    Ok(out)
+}
+
 impl fmt::Display for Frame {
     /// redis-cli's rendering; aggregates take one line per item, nested items indented.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -177,6 +218,16 @@ mod tests {
     use bytes::Bytes;
 
     #[test]
+    fn unescape_inverts_escape() {
+        let all: Vec<u8> = (0..=255).collect();
+        assert_eq!(unescape_bytes(&escape_bytes(&all)).unwrap(), all);
+        assert_eq!(unescape_bytes("a\\0\\x41é").unwrap(), b"a\0A\xc3\xa9");
+        assert!(unescape_bytes("\\q").is_err());
+        assert!(unescape_bytes("\\x4").is_err());
+        assert!(unescape_bytes("\\").is_err());
+    }
+
+    #[test]
     fn renders_like_redis_cli() {
         let frame = Frame::Array(vec![
             Frame::Array(vec![Frame::bulk("a"), Frame::Integer(2)]),
@@ -193,7 +244,7 @@ mod tests {
         )]);
         assert_eq!(
             map.to_string(),
-            "1# \"k\" => 1) (integer) 1\n            2) (integer) 2"
+            "1# \"k\" => 1) (integer) 1\n          2) (integer) 2"
         );
     }
 }

@@ -17,7 +17,7 @@ mod limits;
 pub use arbitrary::{MAX_ARBITRARY_DEPTH, MAX_ARBITRARY_ITEMS};
 pub use decode::{decode_all, Decoder, Role};
 pub use dialect::Dialect;
-pub use display::{escape_bytes, Escaped};
+pub use display::{escape_bytes, unescape_bytes, Escaped};
 pub use encode::{
     encode, encode_into, format_double, write_array_header, write_bulk, write_error, write_integer,
     write_map_header, write_null, write_set_header, write_simple,
