@@ -1,1 +1,257 @@
-fn main() {}
+//! Decode and encode throughput, side by side with the `redis-protocol` crate (6.x) on the same
+//! inputs and in the same run. `cargo bench --bench codec`; numbers are quoted as ratios in the
+//! README. Frames per second are the `thrpt` lines (criterion's elements/s).
+//!
+//! Inputs:
+//! - `small_set`: 1,000,000 pipelined `SET key:N value:N` commands (~40 bytes each);
+//! - `value_1k`: 100,000 `SET` commands with a 1 KiB value;
+//! - `value_1m`: 100 `SET` commands with a 1 MiB value;
+//! - `resp3_mix`: 100,000 RESP3 replies (maps, sets, doubles, booleans, nulls, verbatim, big
+//!   numbers, nested arrays);
+//! - `byte_at_a_time`: one 16 MiB bulk string appended to the buffer one byte per call, against
+//!   the same value decoded from a whole buffer (the time should be of the same order: no
+//!   rescanning).
+
+use bytes::BytesMut;
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use redis_protocol::resp2::decode::decode_bytes_mut as rp2_decode;
+use redis_protocol::resp2::encode::extend_encode as rp2_encode;
+use redis_protocol::resp2::types::BytesFrame as Rp2Frame;
+use redis_protocol::resp3::decode::complete::decode_bytes_mut as rp3_decode;
+use redis_protocol::resp3::encode::complete::extend_encode as rp3_encode;
+use redis_protocol::resp3::types::BytesFrame as Rp3Frame;
+use respect::resp::{encode_into, Decoder, Dialect, Frame, Limits, Role};
+
+fn set_commands(n: usize, value_len: usize) -> Vec<u8> {
+    let mut out = BytesMut::new();
+    for i in 0..n {
+        let value = if value_len == 0 {
+            format!("value:{i}").into_bytes()
+        } else {
+            vec![b'v'; value_len]
+        };
+        let key = format!("key:{i}");
+        encode_into(
+            &Frame::command([&b"SET"[..], key.as_bytes(), &value]),
+            Dialect::Resp2,
+            &mut out,
+        );
+    }
+    out.to_vec()
+}
+
+fn resp3_mix(n: usize) -> Vec<u8> {
+    let replies: &[&[u8]] = &[
+        b"%2\r\n$5\r\nfield\r\n$5\r\nvalue\r\n$3\r\nnum\r\n:42\r\n",
+        b"~3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n",
+        b",3.14159\r\n",
+        b"#t\r\n",
+        b"_\r\n",
+        b"=15\r\ntxt:Some string\r\n",
+        b"(3492890328409238509324850943850943825024385\r\n",
+        b"*2\r\n*2\r\n:1\r\n:2\r\n$5\r\nhello\r\n",
+        b"+OK\r\n",
+        b"$11\r\nhello world\r\n",
+    ];
+    replies
+        .iter()
+        .cycle()
+        .take(n)
+        .flat_map(|r| r.iter().copied())
+        .collect()
+}
+
+/// Our decoder over the whole buffer; returns the frame count.
+fn ours(input: &[u8], dialect: Dialect, role: Role) -> usize {
+    let mut decoder = Decoder::with_options(dialect, role, Limits::default());
+    let mut buf = BytesMut::from(input);
+    let mut n = 0;
+    while let Ok(Some(frame)) = decoder.decode(&mut buf) {
+        std::hint::black_box(frame);
+        n += 1;
+    }
+    n
+}
+
+fn theirs2(input: &[u8]) -> usize {
+    let mut buf = BytesMut::from(input);
+    let mut n = 0;
+    while let Ok(Some(frame)) = rp2_decode(&mut buf) {
+        std::hint::black_box(frame);
+        n += 1;
+    }
+    n
+}
+
+fn theirs3(input: &[u8]) -> usize {
+    let mut buf = BytesMut::from(input);
+    let mut n = 0;
+    while let Ok(Some(frame)) = rp3_decode(&mut buf) {
+        std::hint::black_box(frame);
+        n += 1;
+    }
+    n
+}
+
+fn decode_benches(c: &mut Criterion) {
+    let cases: Vec<(&str, Vec<u8>, usize, bool)> = vec![
+        ("small_set", set_commands(1_000_000, 0), 1_000_000, false),
+        ("value_1k", set_commands(100_000, 1024), 100_000, false),
+        ("value_1m", set_commands(100, 1024 * 1024), 100, false),
+        ("resp3_mix", resp3_mix(100_000), 100_000, true),
+    ];
+    let mut group = c.benchmark_group("decode");
+    group.sample_size(10);
+    for (name, input, frames, resp3) in &cases {
+        // Both decoders must see every frame, or the comparison means nothing.
+        let dialect = if *resp3 {
+            Dialect::Resp3
+        } else {
+            Dialect::Resp2
+        };
+        assert_eq!(
+            ours(input, dialect, Role::Reply),
+            *frames,
+            "{name}: respect"
+        );
+        let theirs = if *resp3 { theirs3 } else { theirs2 };
+        assert_eq!(theirs(input), *frames, "{name}: redis-protocol");
+        group.throughput(Throughput::Elements(*frames as u64));
+        group.bench_with_input(BenchmarkId::new("respect", name), input, |b, input| {
+            b.iter(|| ours(input, dialect, Role::Reply))
+        });
+        if !*resp3 {
+            group.bench_with_input(
+                BenchmarkId::new("respect-request", name),
+                input,
+                |b, input| b.iter(|| ours(input, Dialect::Resp2, Role::Request)),
+            );
+        }
+        group.bench_with_input(
+            BenchmarkId::new("redis-protocol", name),
+            input,
+            |b, input| b.iter(|| theirs(input)),
+        );
+    }
+    group.finish();
+}
+
+/// 16 MiB appended one byte per decode call, against decoding it whole.
+fn byte_at_a_time(c: &mut Criterion) {
+    const LEN: usize = 16 * 1024 * 1024;
+    let mut input = format!("${LEN}\r\n").into_bytes();
+    input.resize(input.len() + LEN, b'x');
+    input.extend_from_slice(b"\r\n");
+    let mut group = c.benchmark_group("byte_at_a_time_16m");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(input.len() as u64));
+    group.bench_function("respect/whole", |b| {
+        b.iter(|| ours(&input, Dialect::Resp2, Role::Reply))
+    });
+    group.bench_function("respect/1-byte-reads", |b| {
+        b.iter(|| {
+            let mut decoder = Decoder::new(Dialect::Resp2);
+            let mut buf = BytesMut::new();
+            let mut got = None;
+            for byte in &input {
+                buf.extend_from_slice(std::slice::from_ref(byte));
+                if let Ok(Some(frame)) = decoder.decode(&mut buf) {
+                    got = Some(frame);
+                }
+            }
+            assert!(got.is_some());
+        })
+    });
+    group.bench_function("redis-protocol/whole", |b| b.iter(|| theirs2(&input)));
+    group.bench_function("redis-protocol/1-byte-reads", |b| {
+        b.iter(|| {
+            let mut buf = BytesMut::new();
+            let mut got = None;
+            for byte in &input {
+                buf.extend_from_slice(std::slice::from_ref(byte));
+                if let Ok(Some(frame)) = rp2_decode(&mut buf) {
+                    got = Some(frame);
+                }
+            }
+            assert!(got.is_some());
+        })
+    });
+    group.finish();
+}
+
+fn encode_benches(c: &mut Criterion) {
+    let mut group = c.benchmark_group("encode");
+    group.sample_size(10);
+    let cases: Vec<(&str, Vec<u8>, bool)> = vec![
+        ("small_set", set_commands(1_000_000, 0), false),
+        ("value_1k", set_commands(100_000, 1024), false),
+        ("value_1m", set_commands(100, 1024 * 1024), false),
+        ("resp3_mix", resp3_mix(100_000), true),
+    ];
+    for (name, input, resp3) in &cases {
+        let dialect = if *resp3 {
+            Dialect::Resp3
+        } else {
+            Dialect::Resp2
+        };
+        let mut ours_frames = Vec::new();
+        let mut decoder = Decoder::new(dialect);
+        let mut buf = BytesMut::from(&input[..]);
+        while let Ok(Some(f)) = decoder.decode(&mut buf) {
+            ours_frames.push(f);
+        }
+        group.throughput(Throughput::Elements(ours_frames.len() as u64));
+        group.bench_function(BenchmarkId::new("respect", name), |b| {
+            b.iter_batched_ref(
+                || BytesMut::with_capacity(input.len()),
+                |out| {
+                    ours_frames
+                        .iter()
+                        .for_each(|f| encode_into(f, dialect, out))
+                },
+                BatchSize::LargeInput,
+            )
+        });
+        if *resp3 {
+            let mut theirs: Vec<Rp3Frame> = Vec::new();
+            let mut buf = BytesMut::from(&input[..]);
+            while let Ok(Some((f, _, _))) = rp3_decode(&mut buf) {
+                theirs.push(f);
+            }
+            assert_eq!(theirs.len(), ours_frames.len());
+            group.bench_function(BenchmarkId::new("redis-protocol", name), |b| {
+                b.iter_batched_ref(
+                    || BytesMut::with_capacity(input.len()),
+                    |out| {
+                        theirs.iter().for_each(|f| {
+                            let _ = rp3_encode(out, f, false);
+                        })
+                    },
+                    BatchSize::LargeInput,
+                )
+            });
+        } else {
+            let mut theirs: Vec<Rp2Frame> = Vec::new();
+            let mut buf = BytesMut::from(&input[..]);
+            while let Ok(Some((f, _, _))) = rp2_decode(&mut buf) {
+                theirs.push(f);
+            }
+            assert_eq!(theirs.len(), ours_frames.len());
+            group.bench_function(BenchmarkId::new("redis-protocol", name), |b| {
+                b.iter_batched_ref(
+                    || BytesMut::with_capacity(input.len()),
+                    |out| {
+                        theirs.iter().for_each(|f| {
+                            let _ = rp2_encode(out, f, false);
+                        })
+                    },
+                    BatchSize::LargeInput,
+                )
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, decode_benches, byte_at_a_time, encode_benches);
+criterion_main!(benches);

@@ -71,6 +71,8 @@ pub struct Decoder {
     tokens: Vec<Token>,
     /// Scratch space for [`Decoder::build`], kept to avoid an allocation per frame.
     building: Vec<Building>,
+    /// Scratch space for [`Decoder::scan_bulk_array`]: the payload ranges of its array.
+    bulk_ranges: Vec<Range<usize>>,
     /// Set after an error: the stream is out of sync and stays failed.
     failed: Option<DecodeError>,
 }
@@ -187,6 +189,7 @@ impl Decoder {
             stack: Vec::new(),
             tokens: Vec::new(),
             building: Vec::new(),
+            bulk_ranges: Vec::new(),
             failed: None,
         }
     }
@@ -233,6 +236,16 @@ impl Decoder {
             return Err(e.clone());
         }
         loop {
+            if let Some(end) = self.scan_bulk_array(buf) {
+                let raw = buf.split_to(end).freeze();
+                let items = self
+                    .bulk_ranges
+                    .iter()
+                    .map(|r| Frame::Bulk(raw.slice(r.clone())))
+                    .collect();
+                self.reset_frame(end);
+                return Ok(Some((Frame::Array(items), raw)));
+            }
             let scanned = self.scan(buf);
             match scanned {
                 Ok(Scan::Incomplete) => return Ok(None),
@@ -401,6 +414,52 @@ impl Decoder {
                 None => continue,
             }
         }
+    }
+
+    /// The fast path for the commonest frame of all, a request: a `*N` array of `$` bulk
+    /// strings, complete in the buffer. Returns where it ends, with the payload ranges in
+    /// `bulk_ranges`; `None` for anything else (another type, a null, an incomplete frame,
+    /// a limit exceeded, an error), leaving every piece of state as it was so the general
+    /// scan takes over. It runs only at the start of a frame, so a frame that arrives in
+    /// pieces is tried once per read at most and the general scan keeps the work linear.
+    fn scan_bulk_array(&mut self, buf: &[u8]) -> Option<usize> {
+        if self.pos != 0 || buf.first() != Some(&b'*') {
+            return None;
+        }
+        let (Header::Len(count), mut at) = self
+            .parse_header(buf, 0, ErrorKind::InvalidMultibulkLength)
+            .ok()??
+        else {
+            return None;
+        };
+        let count = usize::try_from(count)
+            .ok()
+            .filter(|&n| n > 0 && n <= self.limits.max_aggregate_len)?;
+        if self.limits.max_depth == 0 {
+            return None;
+        }
+        self.bulk_ranges.clear();
+        for _ in 0..count {
+            if buf.get(at) != Some(&b'$') {
+                return None;
+            }
+            let (Header::Len(len), payload) = self
+                .parse_header(buf, at, ErrorKind::InvalidBulkLength)
+                .ok()??
+            else {
+                return None;
+            };
+            let len = usize::try_from(len)
+                .ok()
+                .filter(|&n| n <= self.limits.max_bulk_len)?;
+            let end = payload.checked_add(len)?;
+            if buf.get(end..end + 2)? != b"\r\n" {
+                return None;
+            }
+            self.bulk_ranges.push(payload..end);
+            at = end + 2;
+        }
+        Some(at)
     }
 
     /// Pushes a complete leaf token; returns the scan result if it completed the frame.
