@@ -63,8 +63,11 @@ fn resp3_mix(n: usize) -> Vec<u8> {
 
 /// Our decoder over the whole buffer; returns the frame count.
 fn ours(input: &[u8], dialect: Dialect, role: Role) -> usize {
+    ours_from(BytesMut::from(input), dialect, role)
+}
+
+fn ours_from(mut buf: BytesMut, dialect: Dialect, role: Role) -> usize {
     let mut decoder = Decoder::with_options(dialect, role, Limits::default());
-    let mut buf = BytesMut::from(input);
     let mut n = 0;
     while let Ok(Some(frame)) = decoder.decode(&mut buf) {
         std::hint::black_box(frame);
@@ -74,7 +77,10 @@ fn ours(input: &[u8], dialect: Dialect, role: Role) -> usize {
 }
 
 fn theirs2(input: &[u8]) -> usize {
-    let mut buf = BytesMut::from(input);
+    theirs2_from(BytesMut::from(input))
+}
+
+fn theirs2_from(mut buf: BytesMut) -> usize {
     let mut n = 0;
     while let Ok(Some(frame)) = rp2_decode(&mut buf) {
         std::hint::black_box(frame);
@@ -84,7 +90,10 @@ fn theirs2(input: &[u8]) -> usize {
 }
 
 fn theirs3(input: &[u8]) -> usize {
-    let mut buf = BytesMut::from(input);
+    theirs3_from(BytesMut::from(input))
+}
+
+fn theirs3_from(mut buf: BytesMut) -> usize {
     let mut n = 0;
     while let Ok(Some(frame)) = rp3_decode(&mut buf) {
         std::hint::black_box(frame);

@@ -223,28 +223,51 @@ impl Decoder {
     /// is consumed then: append more bytes and call again), or the error that put the stream
     /// out of sync (returned again on every later call).
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, DecodeError> {
-        Ok(self.decode_with_raw(buf)?.map(|(frame, _)| frame))
+        Ok(self.decode_inner(buf, false)?.map(|(frame, _)| frame))
     }
 
     /// Like [`Decoder::decode`], and also returns the exact bytes the frame was read from
-    /// (at no extra cost: the frame's payloads are slices of those same bytes).
+    /// (at no extra copy: the frame's payloads are slices of those same bytes).
     pub fn decode_with_raw(
         &mut self,
         buf: &mut BytesMut,
     ) -> Result<Option<(Frame, Bytes)>, DecodeError> {
+        Ok(self
+            .decode_inner(buf, true)?
+            .map(|(frame, raw)| (frame, raw.unwrap_or_default())))
+    }
+
+    /// Both of the above. Without `keep_raw`, the fast path gives the frame's own buffer handle
+    /// to its last payload, saving a reference-count increment and decrement per frame.
+    fn decode_inner(
+        &mut self,
+        buf: &mut BytesMut,
+        keep_raw: bool,
+    ) -> Result<Option<(Frame, Option<Bytes>)>, DecodeError> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
         loop {
             if let Some(end) = self.scan_bulk_array(buf) {
                 let raw = buf.split_to(end).freeze();
-                let items = self
-                    .bulk_ranges
-                    .iter()
-                    .map(|r| Frame::Bulk(raw.slice(r.clone())))
-                    .collect();
                 self.reset_frame(end);
-                return Ok(Some((Frame::Array(items), raw)));
+                let mut items = Vec::with_capacity(self.bulk_ranges.len());
+                if keep_raw {
+                    items.extend(
+                        self.bulk_ranges
+                            .iter()
+                            .map(|r| Frame::Bulk(raw.slice(r.clone()))),
+                    );
+                    return Ok(Some((Frame::Array(items), Some(raw))));
+                }
+                if let Some((last, rest)) = self.bulk_ranges.split_last() {
+                    items.extend(rest.iter().map(|r| Frame::Bulk(raw.slice(r.clone()))));
+                    let mut tail = raw;
+                    tail.truncate(last.end);
+                    tail.advance(last.start);
+                    items.push(Frame::Bulk(tail));
+                }
+                return Ok(Some((Frame::Array(items), None)));
             }
             let scanned = self.scan(buf);
             match scanned {
@@ -256,14 +279,14 @@ impl Decoder {
                 Ok(Scan::Inline(args, end)) => {
                     let raw = buf.split_to(end).freeze();
                     self.reset_frame(end);
-                    return Ok(Some((Frame::Inline(args), raw)));
+                    return Ok(Some((Frame::Inline(args), Some(raw))));
                 }
                 Ok(Scan::Frame(end)) => {
                     let raw = buf.split_to(end).freeze();
                     let built = self.build(&raw);
                     self.reset_frame(end);
                     return match built {
-                        Some(frame) => Ok(Some((frame, raw))),
+                        Some(frame) => Ok(Some((frame, Some(raw)))),
                         None => Err(self.fail(0, ErrorKind::Internal)),
                     };
                 }
