@@ -145,46 +145,45 @@ fn decode_benches(c: &mut Criterion) {
     group.finish();
 }
 
-/// 16 MiB appended one byte per decode call, against decoding it whole.
+/// A 1 MiB and a 16 MiB bulk string appended one byte per decode call, and decoded whole.
+/// Linear work shows as the same bytes/s for both sizes.
 fn byte_at_a_time(c: &mut Criterion) {
-    const LEN: usize = 16 * 1024 * 1024;
-    let mut input = format!("${LEN}\r\n").into_bytes();
-    input.resize(input.len() + LEN, b'x');
-    input.extend_from_slice(b"\r\n");
-    let mut group = c.benchmark_group("byte_at_a_time_16m");
+    let mut group = c.benchmark_group("byte_at_a_time");
     group.sample_size(10);
-    group.throughput(Throughput::Bytes(input.len() as u64));
-    group.bench_function("respect/whole", |b| {
-        b.iter(|| ours(&input, Dialect::Resp2, Role::Reply))
-    });
-    group.bench_function("respect/1-byte-reads", |b| {
-        b.iter(|| {
-            let mut decoder = Decoder::new(Dialect::Resp2);
-            let mut buf = BytesMut::new();
-            let mut got = None;
-            for byte in &input {
-                buf.extend_from_slice(std::slice::from_ref(byte));
-                if let Ok(Some(frame)) = decoder.decode(&mut buf) {
-                    got = Some(frame);
-                }
-            }
-            assert!(got.is_some());
-        })
-    });
-    group.bench_function("redis-protocol/whole", |b| b.iter(|| theirs2(&input)));
-    group.bench_function("redis-protocol/1-byte-reads", |b| {
-        b.iter(|| {
-            let mut buf = BytesMut::new();
-            let mut got = None;
-            for byte in &input {
-                buf.extend_from_slice(std::slice::from_ref(byte));
-                if let Ok(Some(frame)) = rp2_decode(&mut buf) {
-                    got = Some(frame);
-                }
-            }
-            assert!(got.is_some());
-        })
-    });
+    for mib in [1usize, 16] {
+        let len = mib * 1024 * 1024;
+        let mut input = format!("${len}\r\n").into_bytes();
+        input.resize(input.len() + len, b'x');
+        input.extend_from_slice(b"\r\n");
+        group.throughput(Throughput::Bytes(input.len() as u64));
+        group.bench_function(
+            BenchmarkId::new("respect/whole", format!("{mib}MiB")),
+            |b| b.iter(|| ours(&input, Dialect::Resp2, Role::Reply)),
+        );
+        group.bench_function(
+            BenchmarkId::new("respect/1-byte-reads", format!("{mib}MiB")),
+            |b| {
+                b.iter(|| {
+                    let mut decoder = Decoder::new(Dialect::Resp2);
+                    assert_eq!(
+                        feed_bytewise(&input, |buf| matches!(decoder.decode(buf), Ok(Some(_)))),
+                        1
+                    );
+                })
+            },
+        );
+        group.bench_function(
+            BenchmarkId::new("redis-protocol/1-byte-reads", format!("{mib}MiB")),
+            |b| {
+                b.iter(|| {
+                    assert_eq!(
+                        feed_bytewise(&input, |buf| matches!(rp2_decode(buf), Ok(Some(_)))),
+                        1
+                    )
+                })
+            },
+        );
+    }
     group.finish();
 }
 
@@ -262,5 +261,54 @@ fn encode_benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decode_benches, byte_at_a_time, encode_benches);
+/// Feeds `input` one byte per call to `decode_one`, returning how many frames came out.
+fn feed_bytewise<F: FnMut(&mut BytesMut) -> bool>(input: &[u8], mut decode_one: F) -> usize {
+    let mut buf = BytesMut::new();
+    let mut frames = 0;
+    for byte in input {
+        buf.extend_from_slice(std::slice::from_ref(byte));
+        while decode_one(&mut buf) {
+            frames += 1;
+        }
+    }
+    frames
+}
+
+/// Linearity under fragmentation: an array of 10,000 integers (~40 KB) arriving one byte per
+/// read. A decoder that rescans from the frame's start on every read does ~n²/2 work here.
+fn fragmented_array(c: &mut Criterion) {
+    let mut input = b"*10000\r\n".to_vec();
+    for _ in 0..10_000 {
+        input.extend_from_slice(b":1\r\n");
+    }
+    let mut group = c.benchmark_group("fragmented_array_10k");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(input.len() as u64));
+    group.bench_function("respect/1-byte-reads", |b| {
+        b.iter(|| {
+            let mut decoder = Decoder::new(Dialect::Resp2);
+            assert_eq!(
+                feed_bytewise(&input, |buf| matches!(decoder.decode(buf), Ok(Some(_)))),
+                1
+            );
+        })
+    });
+    group.bench_function("redis-protocol/1-byte-reads", |b| {
+        b.iter(|| {
+            assert_eq!(
+                feed_bytewise(&input, |buf| matches!(rp2_decode(buf), Ok(Some(_)))),
+                1
+            )
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    decode_benches,
+    byte_at_a_time,
+    fragmented_array,
+    encode_benches
+);
 criterion_main!(benches);

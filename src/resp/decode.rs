@@ -369,14 +369,17 @@ impl Decoder {
                         Token::Verbatim(range)
                     }
                     BlobKind::Text => {
-                        if std::str::from_utf8(&buf[range.clone()]).is_err() {
+                        if std::str::from_utf8(buf.get(range.clone()).unwrap_or_default()).is_err()
+                        {
                             return Err(self.err(start, ErrorKind::InvalidUtf8));
                         }
                         Token::Text(range)
                     }
                     BlobKind::Json => {
-                        if serde_json::from_slice::<serde::de::IgnoredAny>(&buf[range.clone()])
-                            .is_err()
+                        if serde_json::from_slice::<serde::de::IgnoredAny>(
+                            buf.get(range.clone()).unwrap_or_default(),
+                        )
+                        .is_err()
                         {
                             return Err(self.err(start, ErrorKind::InvalidJson));
                         }
@@ -388,7 +391,7 @@ impl Decoder {
                         continue;
                     }
                 };
-                if let Some(done) = self.leaf(token) {
+                if let Some(done) = self.leaf(token)? {
                     return Ok(done);
                 }
                 continue;
@@ -486,25 +489,36 @@ impl Decoder {
     }
 
     /// Pushes a complete leaf token; returns the scan result if it completed the frame.
-    fn leaf(&mut self, token: Token) -> Option<Scan> {
+    fn leaf(&mut self, token: Token) -> Result<Option<Scan>, DecodeError> {
         self.tokens.push(token);
         self.item_done()
     }
 
     /// Records one complete item at the innermost open level, closing every counted aggregate
-    /// it completes. Returns `Some(Scan::Frame)` when the top-level frame is complete.
-    fn item_done(&mut self) -> Option<Scan> {
+    /// it completes. Returns `Some(Scan::Frame)` when the top-level frame is complete. A
+    /// streamed aggregate has no declared count, so the aggregate limit is checked here, per
+    /// item (twice the limit for the items of a map, which counts pairs).
+    fn item_done(&mut self) -> Result<Option<Scan>, DecodeError> {
         loop {
             let Some(top) = self.stack.last_mut() else {
-                return Some(Scan::Frame(self.pos));
+                return Ok(Some(Scan::Frame(self.pos)));
             };
             if top.streamed {
                 top.seen += 1;
-                return None;
+                let paired = matches!(top.kind, AggKind::Map | AggKind::Attribute);
+                let limit = if paired {
+                    self.limits.max_aggregate_len.saturating_mul(2)
+                } else {
+                    self.limits.max_aggregate_len
+                };
+                if top.seen > limit {
+                    return Err(self.err(self.pos, ErrorKind::InvalidMultibulkLength));
+                }
+                return Ok(None);
             }
             top.remaining = top.remaining.saturating_sub(1);
             if top.remaining > 0 {
-                return None;
+                return Ok(None);
             }
             self.stack.pop();
         }
@@ -661,7 +675,7 @@ impl Decoder {
             _ => return Err(self.err(start, ErrorKind::InvalidNull)),
         };
         self.pos = cr + 2;
-        Ok(self.leaf(token))
+        self.leaf(token)
     }
 
     /// A `:` line: an i64; in the seed dialect also a float or an integer of any size.
@@ -724,7 +738,7 @@ impl Decoder {
             Header::Streamed => return Err(self.err(start, ErrorKind::InvalidBulkLength)),
             Header::Len(-1) if marker == b'$' && !self.redis_requests() => {
                 self.pos = payload;
-                return Ok(self.leaf(Token::NullBulk));
+                return self.leaf(Token::NullBulk);
             }
             Header::Len(n) => match usize::try_from(n) {
                 Ok(n) if n <= self.limits.max_bulk_len => n,
@@ -771,7 +785,7 @@ impl Decoder {
         if len == 0 {
             self.tokens.push(Token::Close);
             self.stack.pop();
-            return Ok(self.item_done());
+            return self.item_done();
         }
         let total = self.stack.last().map_or(0, |o| o.seen).saturating_add(len);
         if total > self.limits.max_bulk_len {
@@ -817,7 +831,7 @@ impl Decoder {
             return Ok(None);
         }
         self.stack.pop();
-        Ok(self.item_done())
+        self.item_done()
     }
 
     fn scan_aggregate_header(
@@ -858,7 +872,7 @@ impl Decoder {
             Header::Len(n) if n <= 0 && self.redis_requests() => return Ok(Some(Scan::Skip(next))),
             Header::Len(-1) if kind == AggKind::Array => {
                 self.pos = next;
-                return Ok(self.leaf(Token::NullArray));
+                return self.leaf(Token::NullArray);
             }
             Header::Len(n) => match usize::try_from(n) {
                 Ok(n) if n <= self.limits.max_aggregate_len => n,
@@ -867,13 +881,13 @@ impl Decoder {
         };
         self.pos = next;
         let items = match kind {
-            AggKind::Map => count * 2,
-            AggKind::Attribute => count * 2 + 1,
+            AggKind::Map => count.saturating_mul(2),
+            AggKind::Attribute => count.saturating_mul(2).saturating_add(1),
             _ => count,
         };
         self.tokens.push(Token::Open { kind, items });
         if items == 0 {
-            return Ok(self.item_done());
+            return self.item_done();
         }
         self.push_open(
             start,
@@ -1079,5 +1093,72 @@ pub fn decode_all(input: &[u8], dialect: Dialect) -> Result<Vec<Frame>, DecodeEr
             offset: decoder.offset(),
             kind: ErrorKind::Truncated,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first(input: &[u8], dialect: Dialect, limits: Limits) -> Result<Option<Frame>, DecodeError> {
+        let mut decoder = Decoder::with_options(dialect, Role::Reply, limits);
+        decoder.decode(&mut BytesMut::from(input))
+    }
+
+    #[test]
+    fn every_limit_can_be_overridden() {
+        let small = Limits {
+            max_bulk_len: 3,
+            max_aggregate_len: 2,
+            max_depth: 2,
+            max_line_len: 4,
+            max_integer_digits: 3,
+        };
+        let kind = |input: &[u8]| first(input, Dialect::Resp3, small).map_err(|e| e.kind);
+        assert_eq!(kind(b"$3\r\nabc\r\n"), Ok(Some(Frame::bulk("abc"))));
+        assert_eq!(kind(b"$4\r\nabcd\r\n"), Err(ErrorKind::InvalidBulkLength));
+        assert_eq!(
+            kind(b"$?\r\n;2\r\nab\r\n;2\r\ncd\r\n;0\r\n"),
+            Err(ErrorKind::InvalidBulkLength)
+        );
+        assert_eq!(kind(b"*3\r\n"), Err(ErrorKind::InvalidMultibulkLength));
+        assert_eq!(
+            kind(b"*?\r\n:1\r\n:2\r\n:3\r\n.\r\n"),
+            Err(ErrorKind::InvalidMultibulkLength)
+        );
+        assert!(kind(b"%?\r\n:1\r\n:2\r\n:3\r\n:4\r\n.\r\n").is_ok());
+        assert_eq!(kind(b"*1\r\n*1\r\n*1\r\n"), Err(ErrorKind::TooDeep(2)));
+        assert_eq!(
+            kind(b"+abcde\r\n"),
+            Err(ErrorKind::LineTooLong("simple string"))
+        );
+        assert_eq!(kind(b":1234\r\n"), Err(ErrorKind::InvalidInteger));
+        assert_eq!(kind(b"$1000\r\n"), Err(ErrorKind::InvalidBulkLength));
+    }
+
+    #[test]
+    fn huge_declared_sizes_wait_without_allocating() {
+        let mut decoder = Decoder::with_options(Dialect::Resp2, Role::Request, Limits::default());
+        let mut buf = BytesMut::from(&b"*2147483647\r\n$536870912\r\nabc"[..]);
+        let capacity = buf.capacity();
+        assert_eq!(decoder.decode(&mut buf), Ok(None));
+        assert_eq!(
+            buf.capacity(),
+            capacity,
+            "the decoder never reserves for a declared size"
+        );
+        assert!(decoder.stack.capacity() <= 4 && decoder.tokens.capacity() <= 4);
+    }
+
+    #[test]
+    fn an_error_sticks() {
+        let mut decoder = Decoder::new(Dialect::Resp2);
+        let mut buf = BytesMut::from(&b"$x\r\n+OK\r\n"[..]);
+        let e = decoder.decode(&mut buf).unwrap_err();
+        assert_eq!(decoder.decode(&mut buf), Err(e));
+        decoder.reset();
+        buf.clear();
+        buf.extend_from_slice(b"+OK\r\n");
+        assert_eq!(decoder.decode(&mut buf), Ok(Some(Frame::simple("OK"))));
     }
 }
