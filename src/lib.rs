@@ -4,7 +4,9 @@
 //!   only: no sockets, no commands.
 //! - [`client`]: a small async client over the codec.
 //! - [`inspect`]: `respect decode`, frames of a captured stream.
+//! - [`cli`]: `respect cli`, a redis-cli-like client.
 
+pub mod cli;
 pub mod client;
 pub mod inspect;
 pub mod resp;

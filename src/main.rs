@@ -42,6 +42,23 @@ enum Command {
         /// The capture to read; stdin when absent or `-`.
         file: Option<PathBuf>,
     },
+    /// Send a command (or each line of stdin) to a server and print the replies, like redis-cli.
+    Cli {
+        /// The server's address.
+        #[arg(long, default_value = "127.0.0.1:6379")]
+        addr: String,
+        /// resp2, resp3 (sends HELLO 3 first) or seed.
+        #[arg(long, default_value = "resp2")]
+        dialect: Dialect,
+        /// Seconds to wait for each reply.
+        #[arg(long, default_value_t = 5.0)]
+        timeout: f64,
+        /// Print each reply's exact bytes, escaped.
+        #[arg(long)]
+        raw: bool,
+        /// The command and its arguments; without them, commands are read from stdin.
+        command: Vec<String>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -64,6 +81,28 @@ impl From<RoleArg> for Role {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Cli {
+            addr,
+            dialect,
+            timeout,
+            raw,
+            command,
+        } => {
+            let options = respect::cli::CliOptions {
+                addr,
+                dialect,
+                timeout: std::time::Duration::from_secs_f64(timeout.max(0.001)),
+                raw,
+            };
+            match runtime().block_on(respect::cli::run_cli_stdio(&options, &command)) {
+                Ok(false) => ExitCode::SUCCESS,
+                Ok(true) => ExitCode::FAILURE,
+                Err(e) => {
+                    eprintln!("respect cli: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Decode {
             dialect,
             role,
@@ -93,6 +132,19 @@ fn main() -> ExitCode {
                     ExitCode::from(2)
                 }
             }
+        }
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("respect: cannot start the async runtime: {e}");
+            std::process::exit(2);
         }
     }
 }

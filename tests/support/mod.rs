@@ -1,0 +1,99 @@
+//! Test support shared by the integration tests: real external components on loopback.
+
+#![allow(dead_code)]
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A free port on 127.0.0.1 (the OS picks it; a tiny race with other processes remains, so
+/// callers retry a failed start).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// Whether a required external tool is missing. Under CI (`CI` set) a missing tool is a
+/// failure, never a skip: `.ci/run` installs them.
+pub fn tool_missing(tool: &str) -> bool {
+    let missing = Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_err();
+    if missing {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{tool} is required under CI (.ci/run installs it)"
+        );
+        eprintln!("skipping: {tool} is not installed (run .ci/run, or apt-get install redis-server redis-tools)");
+    }
+    missing
+}
+
+/// A real `redis-server` on a free loopback port, without persistence, stopped on drop.
+pub struct RedisServer {
+    child: Child,
+    /// Its address.
+    pub addr: SocketAddr,
+}
+
+impl RedisServer {
+    /// Starts one; `None` if `redis-server` is not installed (and not under CI).
+    pub fn start() -> Option<RedisServer> {
+        if tool_missing("redis-server") {
+            return None;
+        }
+        for _ in 0..5 {
+            let port = free_port();
+            let child = Command::new("redis-server")
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn redis-server");
+            let mut server = RedisServer {
+                child,
+                addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            };
+            if server.wait_ready(Duration::from_secs(5)) {
+                return Some(server);
+            }
+            let _ = server.child.kill();
+        }
+        panic!("redis-server did not start on a free port after 5 tries");
+    }
+
+    fn wait_ready(&mut self, limit: Duration) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            if TcpStream::connect(self.addr).is_ok() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
