@@ -66,6 +66,29 @@ fn ours(input: &[u8], dialect: Dialect, role: Role) -> usize {
     ours_from(BytesMut::from(input), dialect, role)
 }
 
+/// Our request view (`decode_request`): one refcount per command, arguments as ranges.
+fn ours_requests(mut buf: BytesMut) -> usize {
+    let mut decoder = Decoder::with_options(Dialect::Resp2, Role::Request, Limits::default());
+    let mut n = 0;
+    while let Ok(Some(request)) = decoder.decode_request(&mut buf) {
+        std::hint::black_box(request);
+        n += 1;
+    }
+    n
+}
+
+/// redis-protocol's zero-copy path: frames of ranges into the buffer, no `Bytes` at all.
+fn theirs2_ranges(buf: BytesMut) -> usize {
+    let mut at = 0;
+    let mut n = 0;
+    while let Ok(Some((frame, len))) = redis_protocol::resp2::decode::decode_range(&buf[at..]) {
+        std::hint::black_box(frame);
+        at += len;
+        n += 1;
+    }
+    n
+}
+
 fn ours_from(mut buf: BytesMut, dialect: Dialect, role: Role) -> usize {
     let mut decoder = Decoder::with_options(dialect, role, Limits::default());
     let mut n = 0;
@@ -76,10 +99,6 @@ fn ours_from(mut buf: BytesMut, dialect: Dialect, role: Role) -> usize {
     n
 }
 
-fn theirs2(input: &[u8]) -> usize {
-    theirs2_from(BytesMut::from(input))
-}
-
 fn theirs2_from(mut buf: BytesMut) -> usize {
     let mut n = 0;
     while let Ok(Some(frame)) = rp2_decode(&mut buf) {
@@ -87,10 +106,6 @@ fn theirs2_from(mut buf: BytesMut) -> usize {
         n += 1;
     }
     n
-}
-
-fn theirs3(input: &[u8]) -> usize {
-    theirs3_from(BytesMut::from(input))
 }
 
 fn theirs3_from(mut buf: BytesMut) -> usize {
@@ -112,35 +127,57 @@ fn decode_benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("decode");
     group.sample_size(10);
     for (name, input, frames, resp3) in &cases {
-        // Both decoders must see every frame, or the comparison means nothing.
         let dialect = if *resp3 {
             Dialect::Resp3
         } else {
             Dialect::Resp2
         };
+        let theirs = if *resp3 { theirs3_from } else { theirs2_from };
+        // The copy of the input into a fresh buffer is setup, not timed.
+        let fresh = || BytesMut::from(&input[..]);
+        // Every decoder must see every frame, or the comparison means nothing.
         assert_eq!(
-            ours(input, dialect, Role::Reply),
+            ours_from(fresh(), dialect, Role::Reply),
             *frames,
             "{name}: respect"
         );
-        let theirs = if *resp3 { theirs3 } else { theirs2 };
-        assert_eq!(theirs(input), *frames, "{name}: redis-protocol");
+        assert_eq!(theirs(fresh()), *frames, "{name}: redis-protocol");
         group.throughput(Throughput::Elements(*frames as u64));
-        group.bench_with_input(BenchmarkId::new("respect", name), input, |b, input| {
-            b.iter(|| ours(input, dialect, Role::Reply))
+        group.bench_function(BenchmarkId::new("respect", name), |b| {
+            b.iter_batched(
+                fresh,
+                |buf| ours_from(buf, dialect, Role::Reply),
+                BatchSize::LargeInput,
+            )
+        });
+        group.bench_function(BenchmarkId::new("redis-protocol", name), |b| {
+            b.iter_batched(fresh, theirs, BatchSize::LargeInput)
         });
         if !*resp3 {
-            group.bench_with_input(
-                BenchmarkId::new("respect-request", name),
-                input,
-                |b, input| b.iter(|| ours(input, Dialect::Resp2, Role::Request)),
+            assert_eq!(
+                ours_requests(fresh()),
+                *frames,
+                "{name}: respect decode_request"
             );
+            assert_eq!(
+                theirs2_ranges(fresh()),
+                *frames,
+                "{name}: redis-protocol decode_range"
+            );
+            group.bench_function(BenchmarkId::new("respect-request", name), |b| {
+                b.iter_batched(
+                    fresh,
+                    |buf| ours_from(buf, Dialect::Resp2, Role::Request),
+                    BatchSize::LargeInput,
+                )
+            });
+            group.bench_function(BenchmarkId::new("respect-decode_request", name), |b| {
+                b.iter_batched(fresh, ours_requests, BatchSize::LargeInput)
+            });
+            group.bench_function(BenchmarkId::new("redis-protocol-decode_range", name), |b| {
+                b.iter_batched(fresh, theirs2_ranges, BatchSize::LargeInput)
+            });
         }
-        group.bench_with_input(
-            BenchmarkId::new("redis-protocol", name),
-            input,
-            |b, input| b.iter(|| theirs(input)),
-        );
     }
     group.finish();
 }

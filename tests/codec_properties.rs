@@ -106,6 +106,43 @@ proptest! {
         prop_assert_eq!(feed(&[a, b], dialect, role), whole);
     }
 
+    /// `decode_request` is `decode` with a cheaper representation: same frames, same errors,
+    /// whatever the input and however it is split.
+    #[test]
+    fn decode_request_agrees_with_decode(
+        frames in prop::collection::vec(frames(), 0..4),
+        junk in prop::collection::vec(any::<u8>(), 0..16),
+        cut in any::<prop::sample::Index>(),
+        dialect in dialects(),
+        role in roles(),
+    ) {
+        let mut stream: Vec<u8> = frames.iter().flat_map(|f| encode(f, dialect).to_vec()).collect();
+        stream.extend_from_slice(&junk);
+        let at = cut.index(stream.len() + 1);
+        let (a, b) = stream.split_at(at);
+        let mut decoder = Decoder::with_options(dialect, role, Limits::default());
+        let mut buf = BytesMut::new();
+        let mut got = Vec::new();
+        let mut end = Ok(0);
+        'feed: for chunk in [a, b] {
+            buf.extend_from_slice(chunk);
+            loop {
+                match decoder.decode_request(&mut buf) {
+                    Ok(Some(request)) => got.push(request.into_frame()),
+                    Ok(None) => break,
+                    Err(e) => {
+                        end = Err(e);
+                        break 'feed;
+                    }
+                }
+            }
+        }
+        if end.is_ok() {
+            end = Ok(buf.len());
+        }
+        prop_assert_eq!((got, end), feed(&[&stream], dialect, role));
+    }
+
     /// Bytes that look like RESP (markers, digits, CRLF) reach deeper into the decoder.
     #[test]
     fn resp_like_bytes_never_panic(

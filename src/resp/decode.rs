@@ -442,6 +442,24 @@ impl Decoder {
         }
     }
 
+    /// [`Decoder::scan_bulk_array`] for other modules of the codec; `None` after an error too.
+    pub(super) fn scan_bulk_array_at_start(&mut self, buf: &[u8]) -> Option<usize> {
+        if self.failed.is_some() {
+            return None;
+        }
+        self.scan_bulk_array(buf)
+    }
+
+    /// The payload ranges found by the last successful [`Decoder::scan_bulk_array`].
+    pub(super) fn take_bulk_ranges(&self) -> &[Range<usize>] {
+        &self.bulk_ranges
+    }
+
+    /// Records that the frame found by [`Decoder::scan_bulk_array`] was consumed.
+    pub(super) fn finish_bulk_array(&mut self, end: usize) {
+        self.reset_frame(end);
+    }
+
     /// The fast path for the commonest frame of all, a request: a `*N` array of `$` bulk
     /// strings, complete in the buffer. Returns where it ends, with the payload ranges in
     /// `bulk_ranges`; `None` for anything else (another type, a null, an incomplete frame,

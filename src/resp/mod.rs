@@ -13,6 +13,7 @@ mod error;
 mod frame;
 mod inline;
 mod limits;
+mod request;
 
 pub use arbitrary::{MAX_ARBITRARY_DEPTH, MAX_ARBITRARY_ITEMS};
 pub use decode::{decode_all, Decoder, Role};
@@ -26,3 +27,4 @@ pub use error::{DecodeError, ErrorKind};
 pub use frame::Frame;
 pub use inline::{quote_arg, split_inline};
 pub use limits::Limits;
+pub use request::{Args, Request, INLINE_ARGS};
