@@ -467,19 +467,11 @@ impl Decoder {
     /// scan takes over. It runs only at the start of a frame, so a frame that arrives in
     /// pieces is tried once per read at most and the general scan keeps the work linear.
     fn scan_bulk_array(&mut self, buf: &[u8]) -> Option<usize> {
-        if self.pos != 0 || buf.first() != Some(&b'*') {
+        if self.pos != 0 || buf.first() != Some(&b'*') || self.limits.max_depth == 0 {
             return None;
         }
-        let (Header::Len(count), mut at) = self
-            .parse_header(buf, 0, ErrorKind::InvalidMultibulkLength)
-            .ok()??
-        else {
-            return None;
-        };
-        let count = usize::try_from(count)
-            .ok()
-            .filter(|&n| n > 0 && n <= self.limits.max_aggregate_len)?;
-        if self.limits.max_depth == 0 {
+        let (count, mut at) = self.plain_length(buf, 1)?;
+        if count == 0 || count > self.limits.max_aggregate_len {
             return None;
         }
         self.bulk_ranges.clear();
@@ -487,23 +479,44 @@ impl Decoder {
             if buf.get(at) != Some(&b'$') {
                 return None;
             }
-            let (Header::Len(len), payload) = self
-                .parse_header(buf, at, ErrorKind::InvalidBulkLength)
-                .ok()??
-            else {
+            let (len, payload) = self.plain_length(buf, at + 1)?;
+            if len > self.limits.max_bulk_len {
                 return None;
-            };
-            let len = usize::try_from(len)
-                .ok()
-                .filter(|&n| n <= self.limits.max_bulk_len)?;
+            }
             let end = payload.checked_add(len)?;
-            if buf.get(end..end + 2)? != b"\r\n" {
+            if buf.get(end..end.checked_add(2)?)? != b"\r\n" {
                 return None;
             }
             self.bulk_ranges.push(payload..end);
             at = end + 2;
         }
         Some(at)
+    }
+
+    /// The fast path's length: plain digits (no sign, no leading zero, within the digit limit)
+    /// then CRLF, starting at `at`. `None` for anything else, which the general scan then
+    /// accepts or rejects with the right error.
+    #[inline]
+    fn plain_length(&self, buf: &[u8], at: usize) -> Option<(usize, usize)> {
+        let digits = buf.get(at..)?;
+        let mut value: usize = 0;
+        let mut i = 0;
+        loop {
+            match *digits.get(i)? {
+                c @ b'0'..=b'9' => {
+                    if (c == b'0' && i == 0 && digits.get(1) != Some(&b'\r'))
+                        || i >= self.limits.max_integer_digits
+                    {
+                        return None;
+                    }
+                    value = value.checked_mul(10)?.checked_add(usize::from(c - b'0'))?;
+                    i += 1;
+                }
+                b'\r' if i > 0 => break,
+                _ => return None,
+            }
+        }
+        (digits.get(i + 1) == Some(&b'\n')).then_some((value, at + i + 2))
     }
 
     /// Pushes a complete leaf token; returns the scan result if it completed the frame.
