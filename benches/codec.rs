@@ -224,6 +224,32 @@ fn byte_at_a_time(c: &mut Criterion) {
     group.finish();
 }
 
+/// Decodes `input` whole with `decode_one` (which pops one frame off the buffer).
+fn collect_frames<T>(
+    input: &[u8],
+    mut decode_one: impl FnMut(&mut BytesMut) -> Option<T>,
+) -> Vec<T> {
+    let mut buf = BytesMut::from(input);
+    std::iter::from_fn(|| decode_one(&mut buf)).collect()
+}
+
+/// Times encoding `frames` into one fresh buffer of `len` bytes' capacity.
+fn bench_encoder<T>(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    id: BenchmarkId,
+    len: usize,
+    frames: &[T],
+    encode: impl Fn(&T, &mut BytesMut),
+) {
+    group.bench_function(id, |b| {
+        b.iter_batched_ref(
+            || BytesMut::with_capacity(len),
+            |out| frames.iter().for_each(|f| encode(f, out)),
+            BatchSize::LargeInput,
+        )
+    });
+}
+
 fn encode_benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("encode");
     group.sample_size(10);
@@ -239,59 +265,30 @@ fn encode_benches(c: &mut Criterion) {
         } else {
             Dialect::Resp2
         };
-        let mut ours_frames = Vec::new();
         let mut decoder = Decoder::new(dialect);
-        let mut buf = BytesMut::from(&input[..]);
-        while let Ok(Some(f)) = decoder.decode(&mut buf) {
-            ours_frames.push(f);
-        }
-        group.throughput(Throughput::Elements(ours_frames.len() as u64));
-        group.bench_function(BenchmarkId::new("respect", name), |b| {
-            b.iter_batched_ref(
-                || BytesMut::with_capacity(input.len()),
-                |out| {
-                    ours_frames
-                        .iter()
-                        .for_each(|f| encode_into(f, dialect, out))
-                },
-                BatchSize::LargeInput,
-            )
-        });
+        let ours = collect_frames(input, |buf| decoder.decode(buf).ok().flatten());
+        group.throughput(Throughput::Elements(ours.len() as u64));
+        bench_encoder(
+            &mut group,
+            BenchmarkId::new("respect", name),
+            input.len(),
+            &ours,
+            |f, out| encode_into(f, dialect, out),
+        );
+        let id = BenchmarkId::new("redis-protocol", name);
         if *resp3 {
-            let mut theirs: Vec<Rp3Frame> = Vec::new();
-            let mut buf = BytesMut::from(&input[..]);
-            while let Ok(Some((f, _, _))) = rp3_decode(&mut buf) {
-                theirs.push(f);
-            }
-            assert_eq!(theirs.len(), ours_frames.len());
-            group.bench_function(BenchmarkId::new("redis-protocol", name), |b| {
-                b.iter_batched_ref(
-                    || BytesMut::with_capacity(input.len()),
-                    |out| {
-                        theirs.iter().for_each(|f| {
-                            let _ = rp3_encode(out, f, false);
-                        })
-                    },
-                    BatchSize::LargeInput,
-                )
+            let theirs: Vec<Rp3Frame> =
+                collect_frames(input, |buf| rp3_decode(buf).ok().flatten().map(|t| t.0));
+            assert_eq!(theirs.len(), ours.len());
+            bench_encoder(&mut group, id, input.len(), &theirs, |f, out| {
+                let _ = rp3_encode(out, f, false);
             });
         } else {
-            let mut theirs: Vec<Rp2Frame> = Vec::new();
-            let mut buf = BytesMut::from(&input[..]);
-            while let Ok(Some((f, _, _))) = rp2_decode(&mut buf) {
-                theirs.push(f);
-            }
-            assert_eq!(theirs.len(), ours_frames.len());
-            group.bench_function(BenchmarkId::new("redis-protocol", name), |b| {
-                b.iter_batched_ref(
-                    || BytesMut::with_capacity(input.len()),
-                    |out| {
-                        theirs.iter().for_each(|f| {
-                            let _ = rp2_encode(out, f, false);
-                        })
-                    },
-                    BatchSize::LargeInput,
-                )
+            let theirs: Vec<Rp2Frame> =
+                collect_frames(input, |buf| rp2_decode(buf).ok().flatten().map(|t| t.0));
+            assert_eq!(theirs.len(), ours.len());
+            bench_encoder(&mut group, id, input.len(), &theirs, |f, out| {
+                let _ = rp2_encode(out, f, false);
             });
         }
     }

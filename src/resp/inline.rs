@@ -41,62 +41,50 @@ pub fn split_inline(line: &[u8]) -> Result<Vec<Bytes>, ErrorKind> {
             return Ok(args);
         }
         let mut current = Vec::new();
-        let (mut in_double, mut in_single) = (false, false);
+        // The quote we are inside of, if any.
+        let mut quote: Option<u8> = None;
         loop {
             let c = at(p);
-            if in_double {
-                if c == b'\\' && at(p + 1) == b'x' {
-                    if let (Some(h), Some(l)) = (hex_value(at(p + 2)), hex_value(at(p + 3))) {
-                        current.push(h * 16 + l);
-                        p += 4;
-                        continue;
-                    }
-                }
-                if c == b'\\' && at(p + 1) != 0 {
-                    current.push(match at(p + 1) {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 0x08,
-                        b'a' => 0x07,
-                        other => other,
-                    });
-                    p += 2;
-                } else if c == b'"' {
-                    if at(p + 1) != 0 && !is_space(at(p + 1)) {
-                        return Err(ErrorKind::UnbalancedQuotes);
-                    }
-                    p += 1;
-                    break;
-                } else if c == 0 {
-                    return Err(ErrorKind::UnbalancedQuotes);
-                } else {
-                    current.push(c);
-                    p += 1;
-                }
-            } else if in_single {
-                if c == b'\\' && at(p + 1) == b'\'' {
-                    current.push(b'\'');
-                    p += 2;
-                } else if c == b'\'' {
-                    if at(p + 1) != 0 && !is_space(at(p + 1)) {
-                        return Err(ErrorKind::UnbalancedQuotes);
-                    }
-                    p += 1;
-                    break;
-                } else if c == 0 {
-                    return Err(ErrorKind::UnbalancedQuotes);
-                } else {
-                    current.push(c);
-                    p += 1;
-                }
-            } else {
+            let Some(q) = quote else {
                 match c {
                     b' ' | b'\n' | b'\r' | b'\t' | 0 => break,
-                    b'"' => in_double = true,
-                    b'\'' => in_single = true,
+                    b'"' | b'\'' => quote = Some(c),
                     _ => current.push(c),
                 }
+                p += 1;
+                continue;
+            };
+            if q == b'"' && c == b'\\' && at(p + 1) == b'x' {
+                if let (Some(h), Some(l)) = (hex_value(at(p + 2)), hex_value(at(p + 3))) {
+                    current.push(h * 16 + l);
+                    p += 4;
+                    continue;
+                }
+            }
+            if q == b'"' && c == b'\\' && at(p + 1) != 0 {
+                current.push(match at(p + 1) {
+                    b'n' => b'\n',
+                    b'r' => b'\r',
+                    b't' => b'\t',
+                    b'b' => 0x08,
+                    b'a' => 0x07,
+                    other => other,
+                });
+                p += 2;
+            } else if q == b'\'' && c == b'\\' && at(p + 1) == b'\'' {
+                current.push(b'\'');
+                p += 2;
+            } else if c == q {
+                // A closing quote must end the argument.
+                if at(p + 1) != 0 && !is_space(at(p + 1)) {
+                    return Err(ErrorKind::UnbalancedQuotes);
+                }
+                p += 1;
+                break;
+            } else if c == 0 {
+                return Err(ErrorKind::UnbalancedQuotes);
+            } else {
+                current.push(c);
                 p += 1;
             }
         }
