@@ -5,8 +5,10 @@
 //! - [`client`]: a small async client over the codec.
 //! - [`inspect`]: `respect decode`, frames of a captured stream.
 //! - [`cli`]: `respect cli`, a redis-cli-like client.
+//! - [`server`]: the reference server (Redis and seed flavors), and its command layer.
 
 pub mod cli;
 pub mod client;
 pub mod inspect;
 pub mod resp;
+pub mod server;

@@ -42,6 +42,27 @@ enum Command {
         /// The capture to read; stdin when absent or `-`.
         file: Option<PathBuf>,
     },
+    /// Run the reference server until SIGINT or SIGTERM.
+    Serve {
+        /// Address to listen on (loopback unless told otherwise).
+        #[arg(long, default_value = "127.0.0.1:6379")]
+        bind: std::net::SocketAddr,
+        /// redis (RESP2, RESP3 after HELLO 3) or seed (simpledb's dialect).
+        #[arg(long, default_value = "redis")]
+        dialect: respect::server::Flavor,
+        /// Password clients must AUTH with.
+        #[arg(long)]
+        requirepass: Option<String>,
+        /// Most clients at once.
+        #[arg(long, default_value_t = respect::server::DEFAULT_MAXCLIENTS)]
+        maxclients: usize,
+        /// Most unprocessed input bytes per client before it is disconnected.
+        #[arg(long, default_value_t = respect::server::DEFAULT_QUERY_BUFFER_LIMIT)]
+        query_buffer_limit: usize,
+        /// Largest bulk string accepted in a request, in bytes.
+        #[arg(long, default_value_t = Limits::default().max_bulk_len)]
+        max_bulk_len: usize,
+    },
     /// Send a command (or each line of stdin) to a server and print the replies, like redis-cli.
     Cli {
         /// The server's address.
@@ -81,6 +102,35 @@ impl From<RoleArg> for Role {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Serve {
+            bind,
+            dialect,
+            requirepass,
+            maxclients,
+            query_buffer_limit,
+            max_bulk_len,
+        } => {
+            init_logging();
+            let config = respect::server::ServerConfig {
+                bind,
+                flavor: dialect,
+                requirepass,
+                maxclients,
+                query_buffer_limit,
+                limits: Limits {
+                    max_bulk_len,
+                    ..Limits::default()
+                },
+                ..Default::default()
+            };
+            match runtime().block_on(serve(config)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("respect serve: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Cli {
             addr,
             dialect,
@@ -134,6 +184,32 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// Logs to stderr; `RUST_LOG` chooses the level (default: info).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .try_init();
+}
+
+/// Serves until SIGINT or SIGTERM, then shuts down cleanly.
+async fn serve(config: respect::server::ServerConfig) -> std::io::Result<()> {
+    let server = respect::server::start(config).await?;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+    tracing::info!("signal received, shutting down");
+    server.shutdown().await;
+    Ok(())
 }
 
 fn runtime() -> tokio::runtime::Runtime {

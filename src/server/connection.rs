@@ -1,0 +1,106 @@
+//! One client connection: its read buffer and decoder, its write batching. It knows nothing
+//! of what commands mean; it hands requests to a [`Session`] and writes what comes back.
+//!
+//! Every complete request in the read buffer is run before anything is written, and the
+//! replies go out in one write: pipelined clients get one syscall per batch, not per reply
+//! (flushing per reply is what collapses mini-redis under pipelining).
+
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+use super::{Db, Flavor, ServerConfig, Session};
+use crate::resp::{encode_into, write_error, Decoder, Dialect, Request, Role, INLINE_ARGS};
+
+/// Bytes asked of the socket per read.
+const READ_CHUNK: usize = 16 * 1024;
+
+pub(super) async fn serve(
+    mut stream: TcpStream,
+    db: Db,
+    config: Arc<ServerConfig>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let password = config.requirepass.as_ref().map(|p| Arc::from(p.as_bytes()));
+    let mut session = Session::with_password(db, config.flavor, password);
+    let request_dialect = match config.flavor {
+        Flavor::Redis => Dialect::Resp2,
+        Flavor::Seed => Dialect::Seed,
+    };
+    let mut decoder = Decoder::with_options(request_dialect, Role::Request, config.limits);
+    let mut input = BytesMut::with_capacity(READ_CHUNK);
+    let mut output = BytesMut::with_capacity(READ_CHUNK);
+    loop {
+        loop {
+            let decoded = decoder.decode_request(&mut input);
+            let request = match decoded {
+                Ok(Some(request)) => request,
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::debug!("protocol error: {e}");
+                    let text = match config.flavor {
+                        Flavor::Redis => format!("ERR {}", e.redis_reply()),
+                        Flavor::Seed => e.redis_reply(),
+                    };
+                    write_error(text.as_bytes(), &mut output);
+                    let _ = stream.write_all(&output).await;
+                    return;
+                }
+            };
+            let reply = run(&mut session, request);
+            encode_into(&reply, session.dialect(), &mut output);
+            if session.should_close() {
+                let _ = stream.write_all(&output).await;
+                let _ = stream.shutdown().await;
+                return;
+            }
+            if output.len() >= config.output_batch_limit {
+                if stream.write_all(&output).await.is_err() {
+                    return;
+                }
+                output.clear();
+            }
+        }
+        if !output.is_empty() {
+            if stream.write_all(&output).await.is_err() {
+                return;
+            }
+            output.clear();
+        }
+        if input.len() > config.query_buffer_limit {
+            tracing::warn!(
+                "closing client that reached the query buffer limit ({} bytes)",
+                input.len()
+            );
+            return;
+        }
+        input.reserve(READ_CHUNK);
+        tokio::select! {
+            read = stream.read_buf(&mut input) => match read {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            },
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// Runs one request. A plain Redis command's arguments go to the session as a stack array of
+/// `Bytes` slices, so the hot path allocates nothing per command.
+fn run(session: &mut Session, request: Request) -> crate::resp::Frame {
+    match request {
+        Request::Args(args) if args.len() <= INLINE_ARGS => {
+            let mut argv: [Bytes; INLINE_ARGS] = Default::default();
+            for (slot, i) in argv.iter_mut().zip(0..args.len()) {
+                *slot = args.bytes(i).unwrap_or_default();
+            }
+            session.execute_args(argv.get(..args.len()).unwrap_or_default())
+        }
+        Request::Args(args) => session.execute(args.to_frame()),
+        Request::Frame(frame) => session.execute(frame),
+    }
+}

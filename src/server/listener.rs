@@ -1,0 +1,68 @@
+//! The accept loop: maxclients, and shutdown.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::{connection, Db, ServerConfig, ACCEPTED, CONNECTED};
+
+/// How long shutdown waits for connections to finish their current batch.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+pub(super) async fn run(
+    listener: TcpListener,
+    db: Db,
+    config: Arc<ServerConfig>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => accepted,
+        };
+        // Reap finished connections so the set does not grow with every client ever served.
+        while connections.try_join_next().is_some() {}
+        let (mut stream, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(e) => {
+                // Out of file descriptors and the like: wait a little instead of spinning.
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        ACCEPTED.fetch_add(1, Ordering::Relaxed);
+        if CONNECTED.load(Ordering::Relaxed) >= config.maxclients {
+            tracing::warn!(%peer, "max number of clients reached");
+            tokio::spawn(async move {
+                let _ = stream
+                    .write_all(b"-ERR max number of clients reached\r\n")
+                    .await;
+            });
+            continue;
+        }
+        CONNECTED.fetch_add(1, Ordering::Relaxed);
+        let (db, config, shutdown) = (db.clone(), config.clone(), shutdown.clone());
+        connections.spawn(async move {
+            tracing::debug!(%peer, "client connected");
+            connection::serve(stream, db, config, shutdown).await;
+            CONNECTED.fetch_sub(1, Ordering::Relaxed);
+            tracing::debug!(%peer, "client gone");
+        });
+    }
+    tracing::info!("shutting down: {} connections to close", connections.len());
+    if tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await
+    .is_err()
+    {
+        connections.abort_all();
+    }
+}

@@ -1,0 +1,184 @@
+//! The reference server: the seed's store, speaking Redis (RESP2, RESP3 after `HELLO 3`) or
+//! the seed dialect.
+//!
+//! Rooms: [`listener`] accepts and shuts down, [`connection`] owns a socket's buffers and
+//! knows no command, [`cmd`] holds the commands (one file per family) and knows no socket,
+//! [`db`] is the keyspace. [`Session`] is the command layer as a library: tests and the
+//! `server` fuzz target drive it in-process.
+
+pub mod cmd;
+mod connection;
+pub mod db;
+mod listener;
+pub mod session;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use db::Db;
+pub use session::Session;
+
+use crate::resp::Limits;
+
+/// Which protocol and command set the server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Flavor {
+    /// Redis 7: RESP2, RESP3 after `HELLO 3`, replies byte for byte as redis-server's.
+    Redis,
+    /// simpledb 0.4.3's dialect and commands.
+    Seed,
+}
+
+impl std::str::FromStr for Flavor {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "redis" => Ok(Flavor::Redis),
+            "seed" | "simpledb" => Ok(Flavor::Seed),
+            other => Err(format!(
+                "unknown dialect `{other}` (expected redis or seed)"
+            )),
+        }
+    }
+}
+
+/// Most clients served at once; one more is told `-ERR max number of clients reached`.
+/// Redis's default `maxclients`.
+pub const DEFAULT_MAXCLIENTS: usize = 10_000;
+
+/// Largest unprocessed input one client may have buffered (a frame still arriving); past it
+/// the client is disconnected. Redis's default `client-query-buffer-limit` is 1 GiB.
+pub const DEFAULT_QUERY_BUFFER_LIMIT: usize = 1024 * 1024 * 1024;
+
+/// Most reply bytes gathered before they are written out. A client that sends requests but
+/// never reads replies stalls its own connection at this much memory instead of growing it
+/// (the write waits for the peer), which is what bounds the output buffer.
+pub const DEFAULT_OUTPUT_BATCH_LIMIT: usize = 256 * 1024;
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to listen on; port 0 picks a free one.
+    pub bind: SocketAddr,
+    /// Redis or seed.
+    pub flavor: Flavor,
+    /// Password every client must AUTH with (Redis flavor).
+    pub requirepass: Option<String>,
+    /// See [`DEFAULT_MAXCLIENTS`].
+    pub maxclients: usize,
+    /// See [`DEFAULT_QUERY_BUFFER_LIMIT`].
+    pub query_buffer_limit: usize,
+    /// See [`DEFAULT_OUTPUT_BATCH_LIMIT`].
+    pub output_batch_limit: usize,
+    /// The codec's limits for requests.
+    pub limits: Limits,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 6379)),
+            flavor: Flavor::Redis,
+            requirepass: None,
+            maxclients: DEFAULT_MAXCLIENTS,
+            query_buffer_limit: DEFAULT_QUERY_BUFFER_LIMIT,
+            output_batch_limit: DEFAULT_OUTPUT_BATCH_LIMIT,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct ServerHandle {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+    db: Db,
+}
+
+impl ServerHandle {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Its keyspace (for tests that check state directly).
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Stops accepting, closes every connection after its current batch, and waits.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Binds and starts serving in the background; returns once it listens.
+pub async fn start(config: ServerConfig) -> io::Result<ServerHandle> {
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    let addr = listener.local_addr()?;
+    let (shutdown, signal) = watch::channel(false);
+    let db = Db::new();
+    let task = tokio::spawn(listener::run(
+        listener,
+        db.clone(),
+        Arc::new(config),
+        signal,
+    ));
+    tracing::info!(%addr, "respect server listening");
+    Ok(ServerHandle {
+        addr,
+        shutdown,
+        task,
+        db,
+    })
+}
+
+static CONNECTED: AtomicUsize = AtomicUsize::new(0);
+static ACCEPTED: AtomicU64 = AtomicU64::new(0);
+static COMMANDS: AtomicU64 = AtomicU64::new(0);
+static ERRORS: AtomicU64 = AtomicU64::new(0);
+
+/// Process-wide counters, for INFO.
+#[derive(Debug, Clone, Copy)]
+pub struct Stats {
+    /// Clients connected now.
+    pub connected: usize,
+    /// Connections accepted since start.
+    pub accepted: u64,
+    /// Commands run.
+    pub commands: u64,
+    /// Commands that replied with an error.
+    pub errors: u64,
+}
+
+/// The counters now.
+pub fn stats() -> Stats {
+    Stats {
+        connected: CONNECTED.load(Ordering::Relaxed),
+        accepted: ACCEPTED.load(Ordering::Relaxed),
+        commands: COMMANDS.load(Ordering::Relaxed),
+        errors: ERRORS.load(Ordering::Relaxed),
+    }
+}
+
+/// Clients connected now.
+pub fn connected_clients() -> usize {
+    CONNECTED.load(Ordering::Relaxed)
+}
+
+pub(crate) fn count_command() {
+    COMMANDS.fetch_add(1, Ordering::Relaxed);
+}
+
+pub(crate) fn count_error() {
+    ERRORS.fetch_add(1, Ordering::Relaxed);
+}
