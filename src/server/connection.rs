@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
-use super::{Db, Flavor, ServerConfig, Session};
+use super::{Db, Flavor, ServerConfig, Session, Stats};
 use crate::resp::{encode_into, write_error, Decoder, Dialect, Request, Role, INLINE_ARGS};
 
 /// Bytes asked of the socket per read.
@@ -21,12 +21,13 @@ const READ_CHUNK: usize = 16 * 1024;
 pub(super) async fn serve(
     mut stream: TcpStream,
     db: Db,
+    stats: Arc<Stats>,
     config: Arc<ServerConfig>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
     let password = config.requirepass.as_ref().map(|p| Arc::from(p.as_bytes()));
-    let mut session = Session::with_password(db, config.flavor, password);
+    let mut session = Session::with_stats(db, config.flavor, password, stats);
     let request_dialect = match config.flavor {
         Flavor::Redis => Dialect::Resp2,
         Flavor::Seed => Dialect::Seed,

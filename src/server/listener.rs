@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::{connection, Db, ServerConfig, ACCEPTED, CONNECTED};
+use super::{connection, Db, ServerConfig, Stats};
 
 /// How long shutdown waits for connections to finish their current batch.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -17,6 +17,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 pub(super) async fn run(
     listener: TcpListener,
     db: Db,
+    stats: Arc<Stats>,
     config: Arc<ServerConfig>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -37,8 +38,8 @@ pub(super) async fn run(
                 continue;
             }
         };
-        ACCEPTED.fetch_add(1, Ordering::Relaxed);
-        if CONNECTED.load(Ordering::Relaxed) >= config.maxclients {
+        stats.accepted.fetch_add(1, Ordering::Relaxed);
+        if stats.connected.load(Ordering::Relaxed) >= config.maxclients {
             tracing::warn!(%peer, "max number of clients reached");
             tokio::spawn(async move {
                 let _ = stream
@@ -47,12 +48,13 @@ pub(super) async fn run(
             });
             continue;
         }
-        CONNECTED.fetch_add(1, Ordering::Relaxed);
-        let (db, config, shutdown) = (db.clone(), config.clone(), shutdown.clone());
+        stats.connected.fetch_add(1, Ordering::Relaxed);
+        let (db, stats, config, shutdown) =
+            (db.clone(), stats.clone(), config.clone(), shutdown.clone());
         connections.spawn(async move {
             tracing::debug!(%peer, "client connected");
-            connection::serve(stream, db, config, shutdown).await;
-            CONNECTED.fetch_sub(1, Ordering::Relaxed);
+            connection::serve(stream, db, stats.clone(), config, shutdown).await;
+            stats.connected.fetch_sub(1, Ordering::Relaxed);
             tracing::debug!(%peer, "client gone");
         });
     }

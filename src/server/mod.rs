@@ -127,9 +127,11 @@ pub async fn start(config: ServerConfig) -> io::Result<ServerHandle> {
     let addr = listener.local_addr()?;
     let (shutdown, signal) = watch::channel(false);
     let db = Db::new();
+    let stats = Arc::new(Stats::default());
     let task = tokio::spawn(listener::run(
         listener,
         db.clone(),
+        stats,
         Arc::new(config),
         signal,
     ));
@@ -142,14 +144,18 @@ pub async fn start(config: ServerConfig) -> io::Result<ServerHandle> {
     })
 }
 
-static CONNECTED: AtomicUsize = AtomicUsize::new(0);
-static ACCEPTED: AtomicU64 = AtomicU64::new(0);
-static COMMANDS: AtomicU64 = AtomicU64::new(0);
-static ERRORS: AtomicU64 = AtomicU64::new(0);
-
-/// Process-wide counters, for INFO.
-#[derive(Debug, Clone, Copy)]
+/// One server's counters, shared by its listener and its sessions (INFO reads them).
+#[derive(Debug, Default)]
 pub struct Stats {
+    connected: AtomicUsize,
+    accepted: AtomicU64,
+    commands: AtomicU64,
+    errors: AtomicU64,
+}
+
+/// A copy of the counters at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatsSnapshot {
     /// Clients connected now.
     pub connected: usize,
     /// Connections accepted since start.
@@ -160,25 +166,21 @@ pub struct Stats {
     pub errors: u64,
 }
 
-/// The counters now.
-pub fn stats() -> Stats {
-    Stats {
-        connected: CONNECTED.load(Ordering::Relaxed),
-        accepted: ACCEPTED.load(Ordering::Relaxed),
-        commands: COMMANDS.load(Ordering::Relaxed),
-        errors: ERRORS.load(Ordering::Relaxed),
+impl Stats {
+    /// The counters now.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            connected: self.connected.load(Ordering::Relaxed),
+            accepted: self.accepted.load(Ordering::Relaxed),
+            commands: self.commands.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+        }
     }
-}
 
-/// Clients connected now.
-pub fn connected_clients() -> usize {
-    CONNECTED.load(Ordering::Relaxed)
-}
-
-pub(crate) fn count_command() {
-    COMMANDS.fetch_add(1, Ordering::Relaxed);
-}
-
-pub(crate) fn count_error() {
-    ERRORS.fetch_add(1, Ordering::Relaxed);
+    pub(crate) fn count_command(&self, error: bool) {
+        self.commands.fetch_add(1, Ordering::Relaxed);
+        if error {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }

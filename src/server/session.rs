@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use super::cmd;
 use super::db::Db;
-use super::Flavor;
+use super::{Flavor, Stats};
 use crate::resp::{Dialect, Frame};
 
 /// Client ids, as `CLIENT ID` reports them: unique and increasing for the process's life.
@@ -30,6 +30,8 @@ pub struct SessionState {
     pub requirepass: Option<Arc<[u8]>>,
     /// Set by QUIT: reply, then close.
     pub quit: bool,
+    /// The server's counters.
+    pub stats: Arc<Stats>,
 }
 
 /// One client's session over the shared keyspace. This is the whole command layer as a
@@ -48,6 +50,16 @@ impl Session {
 
     /// A session on a server that requires `requirepass` (Redis flavor).
     pub fn with_password(db: Db, flavor: Flavor, requirepass: Option<Arc<[u8]>>) -> Session {
+        Session::with_stats(db, flavor, requirepass, Arc::new(Stats::default()))
+    }
+
+    /// A session counting into a server's `stats`.
+    pub fn with_stats(
+        db: Db,
+        flavor: Flavor,
+        requirepass: Option<Arc<[u8]>>,
+        stats: Arc<Stats>,
+    ) -> Session {
         let dialect = match flavor {
             Flavor::Redis => Dialect::Resp2,
             Flavor::Seed => Dialect::Seed,
@@ -62,6 +74,7 @@ impl Session {
                 authenticated: requirepass.is_none(),
                 requirepass,
                 quit: false,
+                stats,
             },
         }
     }

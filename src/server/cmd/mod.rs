@@ -124,8 +124,9 @@ pub fn execute(db: &Db, state: &mut SessionState, argv: &[Bytes]) -> Frame {
         state,
         now: now_ms(),
     };
-    crate::server::count_command();
-    (spec.run)(&mut ctx, argv)
+    let reply = (spec.run)(&mut ctx, argv);
+    ctx.state.stats.count_command(reply.is_error());
+    reply
 }
 
 /// `ERR unknown command '<name>', with args beginning with: '<a>' '<b>' ` as Redis 7 words

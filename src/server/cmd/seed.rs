@@ -99,7 +99,6 @@ pub fn execute(db: &Db, state: &mut SessionState, request: Frame) -> Frame {
         return Frame::error("First parameter must be command name.");
     };
     let name = name.to_ascii_uppercase();
-    crate::server::count_command();
     let ctx = Seed {
         db,
         now: crate::server::db::now_ms(),
@@ -151,7 +150,7 @@ pub fn execute(db: &Db, state: &mut SessionState, request: Frame) -> Frame {
             Some(member) => ctx.with_set(rest, |s| Frame::Integer(i64::from(s.contains(member)))),
             None => unhandled(),
         },
-        b"INFO" => info(db),
+        b"INFO" => info(db, state.stats.snapshot()),
         b"QUIT" => {
             state.quit = true;
             Frame::Integer(1)
@@ -161,15 +160,12 @@ pub fn execute(db: &Db, state: &mut SessionState, request: Frame) -> Frame {
             python_bytes_repr(&name)
         ))),
     };
-    if reply.is_error() {
-        crate::server::count_error();
-    }
+    state.stats.count_command(reply.is_error());
     reply
 }
 
-fn info(db: &Db) -> Frame {
+fn info(db: &Db, stats: crate::server::StatsSnapshot) -> Frame {
     let text = |k: &'static str| Frame::Text(Bytes::from_static(k.as_bytes()));
-    let stats = crate::server::stats();
     Frame::Map(vec![
         (
             text("active_connections"),

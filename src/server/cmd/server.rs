@@ -36,7 +36,7 @@ fn info(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
         "# Server\r\nredis_version:{SERVER_VERSION}\r\nrespect_version:{}\r\nredis_mode:standalone\r\nprocess_id:{}\r\n\r\n# Clients\r\nconnected_clients:{}\r\n\r\n# Keyspace\r\n{}",
         env!("CARGO_PKG_VERSION"),
         std::process::id(),
-        crate::server::connected_clients(),
+        ctx.state.stats.snapshot().connected,
         if keys > 0 { format!("db0:keys={keys},expires=0,avg_ttl=0\r\n") } else { String::new() }
     );
     Frame::Verbatim {
