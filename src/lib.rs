@@ -9,6 +9,8 @@
 
 pub mod cli;
 pub mod client;
+pub mod conformance;
+pub mod glob;
 pub mod inspect;
 pub mod resp;
 pub mod server;

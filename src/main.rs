@@ -42,6 +42,53 @@ enum Command {
         /// The capture to read; stdin when absent or `-`.
         file: Option<PathBuf>,
     },
+    /// Replay the conformance scenarios against a server (the embedded one by default).
+    Run {
+        #[command(flatten)]
+        target: Target,
+        /// Report format: human, json, junit or markdown.
+        #[arg(long, default_value = "human")]
+        format: respect::conformance::cli::Format,
+        /// Write the report to this file instead of stdout.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Run destructive scenarios (FLUSH*) even on a server that holds keys.
+        #[arg(long)]
+        allow_flush: bool,
+        /// Scenarios run at once.
+        #[arg(long, default_value_t = 4)]
+        jobs: usize,
+        /// List passing scenarios too.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// Run the scenarios against a trusted server and rewrite their expectations from its
+    /// replies (a diff is printed; files change only with --accept).
+    Record {
+        #[command(flatten)]
+        target: Target,
+        /// Write the rewritten files.
+        #[arg(long)]
+        accept: bool,
+    },
+    /// Replay every scenario on two servers and list where their bytes differ.
+    Diff {
+        /// The two servers (give --addr twice).
+        #[arg(long = "addr", num_args = 1, required = true)]
+        addrs: Vec<std::net::SocketAddr>,
+        /// redis or seed.
+        #[arg(long, default_value = "redis")]
+        dialect: String,
+        /// Only scenarios whose id or path contains this.
+        #[arg(long)]
+        filter: Option<String>,
+        /// Per-step timeout (500ms, 2s).
+        #[arg(long, default_value = "5s", value_parser = respect::conformance::cli::parse_duration)]
+        timeout: std::time::Duration,
+        /// Scenario folder.
+        #[arg(long, default_value = "conformance")]
+        dir: PathBuf,
+    },
     /// Run the reference server until SIGINT or SIGTERM.
     Serve {
         /// Address to listen on (loopback unless told otherwise).
@@ -82,6 +129,43 @@ enum Command {
     },
 }
 
+/// Which server and scenarios; shared by `run` and `record`.
+#[derive(clap::Args)]
+struct Target {
+    /// The server to test; without it, the embedded reference server (one per dialect).
+    #[arg(long)]
+    addr: Option<std::net::SocketAddr>,
+    /// Which suite the server at --addr speaks: redis or seed.
+    #[arg(long, default_value = "redis")]
+    dialect: String,
+    /// Only the RESP2 (2) or RESP3 (3) scenarios.
+    #[arg(long)]
+    resp: Option<u8>,
+    /// AUTH with this password on every connection.
+    #[arg(long)]
+    password: Option<String>,
+    /// Only scenarios whose id or path contains this.
+    #[arg(long)]
+    filter: Option<String>,
+    /// Only scenarios with one of these tags (comma separated).
+    #[arg(long, value_delimiter = ',')]
+    tags: Vec<String>,
+    /// Per-step timeout (500ms, 2s).
+    #[arg(long, default_value = "5s", value_parser = respect::conformance::cli::parse_duration)]
+    timeout: std::time::Duration,
+    /// Scenario folder.
+    #[arg(long, default_value = "conformance")]
+    dir: PathBuf,
+}
+
+fn suite_of(dialect: &str) -> Result<respect::conformance::Suite, String> {
+    match dialect {
+        "redis" | "resp2" | "resp3" => Ok(respect::conformance::Suite::Redis),
+        "seed" | "simpledb" => Ok(respect::conformance::Suite::Seed),
+        other => Err(format!("unknown dialect `{other}` (redis or seed)")),
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum RoleArg {
     Request,
@@ -102,6 +186,88 @@ impl From<RoleArg> for Role {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Run {
+            target,
+            format,
+            output,
+            allow_flush,
+            jobs,
+            verbose,
+        } => {
+            let suite = match suite_of(&target.dialect) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("respect run: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let command = respect::conformance::cli::RunCommand {
+                dir: target.dir,
+                addr: target.addr,
+                suite,
+                selection: respect::conformance::Selection {
+                    filter: target.filter,
+                    tags: target.tags,
+                    resp: target.resp,
+                },
+                options: respect::conformance::RunOptions {
+                    timeout: target.timeout,
+                    jobs,
+                    allow_flush,
+                    password: target.password,
+                },
+                format,
+                output,
+                verbose,
+            };
+            ExitCode::from(runtime().block_on(respect::conformance::cli::run_command(command)))
+        }
+        Command::Record { target, accept } => {
+            let (Some(addr), Ok(suite)) = (target.addr, suite_of(&target.dialect)) else {
+                eprintln!(
+                    "respect record: needs --addr of a trusted server and --dialect redis|seed"
+                );
+                return ExitCode::from(2);
+            };
+            let selection = respect::conformance::Selection {
+                filter: target.filter,
+                tags: target.tags,
+                resp: target.resp,
+            };
+            let options = respect::conformance::RunOptions {
+                timeout: target.timeout,
+                password: target.password,
+                ..Default::default()
+            };
+            ExitCode::from(
+                runtime().block_on(respect::conformance::cli::record_command(
+                    target.dir, addr, suite, selection, options, accept,
+                )),
+            )
+        }
+        Command::Diff {
+            addrs,
+            dialect,
+            filter,
+            timeout,
+            dir,
+        } => {
+            let (Ok(suite), [a, b]) = (suite_of(&dialect), addrs.as_slice()) else {
+                eprintln!("respect diff: needs --addr A --addr B and --dialect redis|seed");
+                return ExitCode::from(2);
+            };
+            let selection = respect::conformance::Selection {
+                filter,
+                ..Default::default()
+            };
+            let options = respect::conformance::RunOptions {
+                timeout,
+                ..Default::default()
+            };
+            ExitCode::from(runtime().block_on(respect::conformance::cli::diff_command(
+                dir, *a, *b, suite, selection, options,
+            )))
+        }
         Command::Serve {
             bind,
             dialect,

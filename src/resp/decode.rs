@@ -611,6 +611,45 @@ impl Decoder {
     /// Parses the header `<marker><number>\r\n` at `start`. Restarting it from the marker
     /// costs at most the digit limit, so it keeps no state between calls.
     fn parse_header(
+        &mut self,
+        buf: &[u8],
+        start: usize,
+        bad: ErrorKind,
+    ) -> Result<Option<(Header, usize)>, DecodeError> {
+        match self.parse_header_digits(buf, start, bad.clone()) {
+            Err(e) if self.redis_requests() && e.kind == bad => {
+                self.redis_length_fault(buf, start, bad)
+            }
+            other => other,
+        }
+    }
+
+    /// What Redis does with a count or length line it cannot parse: it looks for the CR first,
+    /// and only a line that has one is `invalid ... length`; with no CR within the line limit
+    /// it is `too big ... count string`, and before that it waits. The search resumes where it
+    /// stopped, so feeding the line a byte at a time stays linear.
+    fn redis_length_fault(
+        &mut self,
+        buf: &[u8],
+        start: usize,
+        bad: ErrorKind,
+    ) -> Result<Option<(Header, usize)>, DecodeError> {
+        let resume = match self.pending {
+            Pending::Line { scanned } => scanned.max(start),
+            _ => start,
+        };
+        if memchr(b'\r', buf.get(resume..).unwrap_or_default()).is_some() {
+            return Err(self.err(start, bad));
+        }
+        if buf.len() - start > self.limits.max_line_len {
+            let multibulk = bad == ErrorKind::InvalidMultibulkLength;
+            return Err(self.err(start, ErrorKind::TooBigCountString(multibulk)));
+        }
+        self.pending = Pending::Line { scanned: buf.len() };
+        Ok(None)
+    }
+
+    fn parse_header_digits(
         &self,
         buf: &[u8],
         start: usize,

@@ -22,6 +22,9 @@ pub enum ErrorKind {
     /// An inline request with an unclosed quote, or a closing quote not followed by a space.
     #[error("unbalanced quotes in request")]
     UnbalancedQuotes,
+    /// A Redis request's count or length line with no CR within the line limit.
+    #[error("too big {} count string", if *.0 { "mbulk" } else { "bulk" })]
+    TooBigCountString(bool),
     /// An inline request longer than the line limit.
     #[error("too big inline request")]
     TooBigInlineRequest,

@@ -26,5 +26,8 @@ pub use encode::{
 pub use error::{DecodeError, ErrorKind};
 pub use frame::Frame;
 pub use inline::{quote_arg, split_inline};
-pub use limits::Limits;
+pub use limits::{
+    Limits, DEFAULT_MAX_AGGREGATE_LEN, DEFAULT_MAX_BULK_LEN, DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_INTEGER_DIGITS, DEFAULT_MAX_LINE_LEN,
+};
 pub use request::{Args, Request, INLINE_ARGS};

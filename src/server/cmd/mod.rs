@@ -130,12 +130,11 @@ pub fn execute(db: &Db, state: &mut SessionState, argv: &[Bytes]) -> Frame {
 }
 
 /// `ERR unknown command '<name>', with args beginning with: '<a>' '<b>' ` as Redis 7 words
-/// it (each argument quoted and followed by a space, at most 128 characters of them).
+/// it (each argument quoted and followed by a space, at most 128 bytes of them).
 pub fn unknown_command(name: &[u8], args: &[Bytes]) -> Frame {
-    let mut text = format!(
-        "ERR unknown command '{}', with args beginning with: ",
-        printable(name, 128)
-    );
+    let mut text = b"ERR unknown command '".to_vec();
+    text.extend(printable(name, 128));
+    text.extend_from_slice(b"', with args beginning with: ");
     let mut budget = 128usize;
     for arg in args {
         if budget == 0 {
@@ -143,23 +142,19 @@ pub fn unknown_command(name: &[u8], args: &[Bytes]) -> Frame {
         }
         let shown = printable(arg, budget);
         budget = budget.saturating_sub(shown.len());
-        text.push_str(&format!("'{shown}' "));
+        text.push(b'\'');
+        text.extend(shown);
+        text.extend_from_slice(b"' ");
     }
     Frame::Error(Bytes::from(text))
 }
 
-/// Up to `max` bytes of `b` for an error message: Redis copies them raw, but a reply line
-/// cannot hold CR or LF, so those (and other control bytes) become spaces.
-fn printable(b: &[u8], max: usize) -> String {
+/// Up to `max` bytes of `b` for an error message, raw as Redis copies them; CR and LF become
+/// spaces, as Redis's `addReplyErrorLength` does, so the line cannot end early.
+fn printable(b: &[u8], max: usize) -> Vec<u8> {
     b.iter()
         .take(max)
-        .map(|&c| {
-            if c.is_ascii_graphic() || c == b' ' {
-                char::from(c)
-            } else {
-                ' '
-            }
-        })
+        .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c })
         .collect()
 }
 
@@ -256,92 +251,7 @@ pub fn get_string<'s>(
     }
 }
 
-/// Glob matching as Redis's `stringmatchlen`: `*`, `?`, `[abc]`, `[^a]`, `[a-z]`, `\x`.
-pub fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
-    // Iterative with one backtrack point for `*`, so no pattern can recurse deeply.
-    let (mut p, mut t) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        let Some(&pc) = pattern.get(p) else {
-            match star {
-                Some((sp, st)) => {
-                    p = sp + 1;
-                    t = st + 1;
-                    star = Some((sp, st + 1));
-                    continue;
-                }
-                None => return false,
-            }
-        };
-        let tc = text.get(t).copied().unwrap_or(0);
-        let (matched, advance) = match pc {
-            b'*' => {
-                star = Some((p, t));
-                p += 1;
-                continue;
-            }
-            b'?' => (true, 1),
-            b'\\' if pattern.get(p + 1).is_some() => (pattern.get(p + 1) == Some(&tc), 2),
-            b'[' => match class_match(pattern.get(p + 1..).unwrap_or_default(), tc) {
-                Some((m, len)) => (m, len + 1),
-                None => (pc == tc, 1),
-            },
-            _ => (pc == tc, 1),
-        };
-        if matched {
-            p += advance;
-            t += 1;
-        } else if let Some((sp, st)) = star {
-            p = sp + 1;
-            t = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    pattern
-        .get(p..)
-        .unwrap_or_default()
-        .iter()
-        .all(|&c| c == b'*')
-}
-
-/// Matches `c` against a class body (after `[`); returns (matched, bytes consumed incl. `]`).
-fn class_match(body: &[u8], c: u8) -> Option<(bool, usize)> {
-    let (negate, mut i) = if body.first() == Some(&b'^') {
-        (true, 1)
-    } else {
-        (false, 0)
-    };
-    let mut matched = false;
-    loop {
-        match body.get(i)? {
-            b']' => return Some((matched != negate, i + 1)),
-            b'\\' => {
-                if body.get(i + 1) == Some(&c) {
-                    matched = true;
-                }
-                i += 2;
-            }
-            &lo if body.get(i + 1) == Some(&b'-')
-                && body.get(i + 2).is_some_and(|&h| h != b']') =>
-            {
-                let hi = *body.get(i + 2)?;
-                let (lo, hi) = if lo <= hi { (lo, hi) } else { (hi, lo) };
-                if (lo..=hi).contains(&c) {
-                    matched = true;
-                }
-                i += 3;
-            }
-            &other => {
-                if other == c {
-                    matched = true;
-                }
-                i += 1;
-            }
-        }
-    }
-}
+pub use crate::glob::glob_match;
 
 #[cfg(test)]
 mod tests {
@@ -363,21 +273,6 @@ mod tests {
         ] {
             assert_eq!(parse_i64(bad), None, "{bad:?}");
         }
-    }
-
-    #[test]
-    fn globs_match_like_redis() {
-        assert!(glob_match(b"*", b"anything"));
-        assert!(glob_match(b"h?llo", b"hello"));
-        assert!(glob_match(b"h*llo", b"heeeello"));
-        assert!(glob_match(b"h[ae]llo", b"hallo"));
-        assert!(!glob_match(b"h[^e]llo", b"hello"));
-        assert!(glob_match(b"h[a-b]llo", b"hbllo"));
-        assert!(glob_match(b"respect:*", b"respect:x"));
-        assert!(!glob_match(b"respect:*", b"other"));
-        assert!(glob_match(b"a\\*b", b"a*b"));
-        assert!(!glob_match(b"a\\*b", b"axb"));
-        assert!(glob_match(&[b'*'; 1000], b"x"));
     }
 
     #[test]
