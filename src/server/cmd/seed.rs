@@ -488,9 +488,9 @@ impl Seed<'_> {
                 list.push(stored(v.clone()));
             }
         }
-        let len = list.len();
         self.store(key, Frame::Array(list));
-        Frame::Integer(len as i64)
+        // simpledb answers how many values were pushed, not the list's length.
+        Frame::Integer(values.len() as i64)
     }
 
     fn pop(&self, args: &[Frame], front: bool) -> Frame {
@@ -533,15 +533,15 @@ impl Seed<'_> {
             Some(Frame::Set(s)) => s,
             Some(_) => return wrong_type(),
         };
-        let mut added = 0;
         for m in members {
             if !set.contains(m) {
                 set.push(m.clone());
-                added += 1;
             }
         }
+        // simpledb answers the set's size after the add, not how many members were new.
+        let size = set.len();
         self.store(key, Frame::Set(set));
-        Frame::Integer(added)
+        Frame::Integer(size as i64)
     }
 }
 
