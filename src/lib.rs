@@ -10,7 +10,9 @@
 pub mod cli;
 pub mod client;
 pub mod conformance;
+pub mod fuzzing;
 pub mod glob;
 pub mod inspect;
+pub mod netfuzz;
 pub mod resp;
 pub mod server;

@@ -89,6 +89,31 @@ enum Command {
         #[arg(long, default_value = "conformance")]
         dir: PathBuf,
     },
+    /// Send generated valid, near-valid and malformed traffic to a server on this machine and
+    /// report every case after which it went silent, out of sync, or down.
+    Fuzz {
+        /// The server (loopback only); without it, the embedded reference server.
+        #[arg(long)]
+        addr: Option<std::net::SocketAddr>,
+        /// redis or seed.
+        #[arg(long, default_value = "redis")]
+        dialect: String,
+        /// Most cases to send.
+        #[arg(long, default_value_t = respect::netfuzz::DEFAULT_RUNS)]
+        runs: usize,
+        /// Time budget (e.g. 60s).
+        #[arg(long, default_value = "120s", value_parser = respect::conformance::cli::parse_duration)]
+        duration: std::time::Duration,
+        /// PRNG seed: the same seed sends the same traffic.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Where findings go (a scenario file and the raw bytes each).
+        #[arg(long, default_value = "fuzz-findings")]
+        out: PathBuf,
+        /// How long the server may take to answer a probe.
+        #[arg(long, default_value = "1s", value_parser = respect::conformance::cli::parse_duration)]
+        timeout: std::time::Duration,
+    },
     /// Run the reference server until SIGINT or SIGTERM.
     Serve {
         /// Address to listen on (loopback unless told otherwise).
@@ -186,6 +211,78 @@ impl From<RoleArg> for Role {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Fuzz {
+            addr,
+            dialect,
+            runs,
+            duration,
+            seed,
+            out,
+            timeout,
+        } => {
+            let (dialect, suite) = match dialect.as_str() {
+                "seed" | "simpledb" => (Dialect::Seed, respect::conformance::Suite::Seed),
+                "redis" | "resp2" => (Dialect::Resp2, respect::conformance::Suite::Redis),
+                other => {
+                    eprintln!("respect fuzz: unknown dialect `{other}` (redis or seed)");
+                    return ExitCode::from(2);
+                }
+            };
+            runtime().block_on(async move {
+                let embedded = match addr {
+                    Some(_) => None,
+                    None => match respect::conformance::start_embedded(suite).await {
+                        Ok(server) => Some(server),
+                        Err(e) => {
+                            eprintln!("respect fuzz: cannot start the embedded server: {e}");
+                            return ExitCode::from(2);
+                        }
+                    },
+                };
+                let Some(addr) = addr.or(embedded.as_ref().map(|s| s.addr())) else {
+                    return ExitCode::from(2);
+                };
+                let options = respect::netfuzz::FuzzOptions {
+                    addr,
+                    dialect,
+                    runs,
+                    duration,
+                    seed,
+                    out: Some(out),
+                    timeout,
+                };
+                let result = respect::netfuzz::fuzz(&options, &|_, _| {}).await;
+                if let Some(server) = embedded {
+                    server.shutdown().await;
+                }
+                match result {
+                    Ok(report) => {
+                        for f in &report.findings {
+                            println!(
+                                "FINDING case {} ({:?}): {}
+    bytes: \"{}\"",
+                                f.case, f.problem, f.name, f.bytes
+                            );
+                            for file in &f.files {
+                                println!("    wrote {file}");
+                            }
+                        }
+                        println!(
+                            "{} cases against {addr} (seed {}) in {:.1}s: {} findings",
+                            report.cases,
+                            report.seed,
+                            report.millis as f64 / 1000.0,
+                            report.findings.len()
+                        );
+                        ExitCode::from(u8::from(!report.findings.is_empty()))
+                    }
+                    Err(e) => {
+                        eprintln!("respect fuzz: {e}");
+                        ExitCode::from(2)
+                    }
+                }
+            })
+        }
         Command::Run {
             target,
             format,

@@ -1,0 +1,256 @@
+//! The properties the fuzz targets check, as plain functions, so that `cargo fuzz` and the
+//! corpus replay in `cargo test` run exactly the same code. Each one panics when its property
+//! is violated: that is how libFuzzer sees a finding.
+
+use arbitrary::{Arbitrary, Unstructured};
+use bytes::{Bytes, BytesMut};
+
+use crate::resp::{decode_all, encode, DecodeError, Decoder, Dialect, Frame, Limits, Role};
+use crate::server::{Db, Flavor, Session};
+
+/// The (dialect, role) a fuzz input's first byte selects: every combination is reachable.
+pub fn mode(selector: u8) -> (Dialect, Role) {
+    let dialect = Dialect::ALL[usize::from(selector % 3)];
+    let role = [Role::Request, Role::Reply, Role::Any][usize::from(selector / 3 % 3)];
+    (dialect, role)
+}
+
+/// Frames (with their raw bytes) and the final state of decoding `chunks` fed in order.
+pub fn feed(
+    chunks: &[&[u8]],
+    dialect: Dialect,
+    role: Role,
+) -> (Vec<(Frame, Bytes)>, Result<usize, DecodeError>) {
+    let mut decoder = Decoder::with_options(dialect, role, Limits::default());
+    let mut buf = BytesMut::new();
+    let mut frames = Vec::new();
+    for chunk in chunks {
+        buf.extend_from_slice(chunk);
+        loop {
+            match decoder.decode_with_raw(&mut buf) {
+                Ok(Some(frame)) => frames.push(frame),
+                Ok(None) => break,
+                Err(e) => return (frames, Err(e)),
+            }
+        }
+    }
+    (frames, Ok(buf.len()))
+}
+
+/// `decode`: arbitrary bytes never panic; the raw bytes of the frames are exactly the bytes
+/// consumed; and every decoded frame re-encodes (in its dialect) to bytes that decode to a
+/// frame which encodes the same way again. (Not always to an *equal* frame: `$-1` read in
+/// RESP3 is a `NullBulk`, which RESP3 writes as `$-1` again; a non-canonical `:007` reads as
+/// 7. The frame is equal whenever it is native to the dialect, which is also checked.)
+pub fn check_decode(data: &[u8]) {
+    let Some((&selector, input)) = data.split_first() else {
+        return;
+    };
+    let (dialect, role) = mode(selector);
+    let (frames, end) = feed(&[input], dialect, role);
+    let consumed: usize = frames.iter().map(|(_, raw)| raw.len()).sum();
+    if let Ok(left) = end {
+        assert!(consumed + left <= input.len());
+    }
+    for (frame, raw) in &frames {
+        assert!(input.windows(raw.len().max(1)).any(|w| w == &raw[..]) || raw.is_empty());
+        let once = encode(frame, dialect);
+        let again = decode_all(&once, dialect)
+            .unwrap_or_else(|e| panic!("{dialect}: re-encoded {frame:?} does not decode: {e}"));
+        assert_eq!(
+            again.len(),
+            1,
+            "{dialect}: {frame:?} re-encoded as {} frames",
+            again.len()
+        );
+        assert_eq!(
+            encode(&again[0], dialect),
+            once,
+            "{dialect}: encoding is not stable for {frame:?}"
+        );
+        if frame.native_in(dialect) {
+            assert_eq!(
+                &again[0], frame,
+                "{dialect}: native frame changed in a round trip"
+            );
+        }
+    }
+}
+
+/// `decode_chunked`: the same bytes cut at fuzzer-chosen points decode exactly as whole:
+/// same frames, same raw bytes, same error at the same offset.
+pub fn check_decode_chunked(data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let Some((&cuts, input)) = rest.split_first() else {
+        return;
+    };
+    let (dialect, role) = mode(selector);
+    let whole = feed(&[input], dialect, role);
+    // Cut points from the input itself, so the fuzzer steers them.
+    let mut pieces = Vec::new();
+    let mut at = 0;
+    let mut step = usize::from(cuts % 7) + 1;
+    while at < input.len() {
+        let end = (at + step).min(input.len());
+        pieces.push(&input[at..end]);
+        step = usize::from(input[at] % 5) + usize::from(cuts % 3) + 1;
+        at = end;
+    }
+    assert_eq!(
+        feed(&pieces, dialect, role),
+        whole,
+        "{dialect} {role:?}: chunked decoding differs"
+    );
+    let singles: Vec<&[u8]> = input.chunks(1).collect();
+    assert_eq!(
+        feed(&singles, dialect, role),
+        whole,
+        "{dialect} {role:?}: byte-at-a-time decoding differs"
+    );
+}
+
+/// `roundtrip`: an arbitrary frame encodes and decodes back to itself in every dialect that
+/// carries it natively, and in every dialect its encoding is exactly one valid frame.
+pub fn check_roundtrip(data: &[u8]) {
+    let Ok(frame) = Frame::arbitrary(&mut Unstructured::new(data)) else {
+        return;
+    };
+    for dialect in Dialect::ALL {
+        let bytes = encode(&frame, dialect);
+        let decoded = decode_all(&bytes, dialect)
+            .unwrap_or_else(|e| panic!("{dialect}: encoding of {frame:?} does not decode: {e}"));
+        assert_eq!(decoded.len(), 1, "{dialect}: {frame:?}");
+        if frame.native_in(dialect) {
+            assert_eq!(
+                decoded[0], frame,
+                "{dialect}: native frame changed in a round trip"
+            );
+        }
+    }
+}
+
+/// One command of the `server` target's vocabulary, over a handful of keys so that commands
+/// collide on the same keys and types.
+#[derive(Debug, Arbitrary)]
+enum Op {
+    Set(u8, Vec<u8>),
+    SetEx(u8, Vec<u8>, u8),
+    Get(u8),
+    Del(u8),
+    Incr(u8),
+    Append(u8, Vec<u8>),
+    HSet(u8, u8, Vec<u8>),
+    HDel(u8, u8),
+    LPush(u8, Vec<u8>),
+    LPop(u8, u8),
+    SAdd(u8, Vec<u8>),
+    SRem(u8, Vec<u8>),
+    Expire(u8, i8),
+    PExpire(u8, u8),
+    Persist(u8),
+    FlushAll,
+    Hello(bool),
+    Raw(Frame),
+}
+
+fn key(k: u8) -> Vec<u8> {
+    format!("k{}", k % 6).into_bytes()
+}
+
+fn args(session: &mut Session, parts: &[&[u8]]) -> Frame {
+    session.execute(Frame::command(parts))
+}
+
+/// `server`: an arbitrary sequence of commands through the command layer in-process never
+/// panics, and after each one: DBSIZE equals the number of keys KEYS lists, every live key's
+/// TTL is -1 or not negative, and a hash's HLEN equals its HGETALL pairs.
+pub fn check_server(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let flavor = if u.arbitrary::<bool>().unwrap_or(false) {
+        Flavor::Seed
+    } else {
+        Flavor::Redis
+    };
+    let mut session = Session::new(Db::new(), flavor);
+    let mut steps = 0;
+    while let Ok(op) = u.arbitrary::<Op>() {
+        steps += 1;
+        if steps > 64 {
+            break;
+        }
+        let n = |x: u8| x.to_string().into_bytes();
+        let _ = match &op {
+            Op::Set(k, v) => args(&mut session, &[b"SET", &key(*k), v]),
+            Op::SetEx(k, v, s) => args(
+                &mut session,
+                &[b"SET", &key(*k), v, b"PX", &n(s.saturating_add(1))],
+            ),
+            Op::Get(k) => args(&mut session, &[b"GET", &key(*k)]),
+            Op::Del(k) => args(&mut session, &[b"DEL", &key(*k)]),
+            Op::Incr(k) => args(&mut session, &[b"INCR", &key(*k)]),
+            Op::Append(k, v) => args(&mut session, &[b"APPEND", &key(*k), v]),
+            Op::HSet(k, f, v) => args(&mut session, &[b"HSET", &key(*k), &n(*f % 4), v]),
+            Op::HDel(k, f) => args(&mut session, &[b"HDEL", &key(*k), &n(*f % 4)]),
+            Op::LPush(k, v) => args(&mut session, &[b"LPUSH", &key(*k), v]),
+            Op::LPop(k, c) => args(&mut session, &[b"LPOP", &key(*k), &n(*c % 4)]),
+            Op::SAdd(k, m) => args(&mut session, &[b"SADD", &key(*k), m]),
+            Op::SRem(k, m) => args(&mut session, &[b"SREM", &key(*k), m]),
+            Op::Expire(k, s) => args(
+                &mut session,
+                &[b"EXPIRE", &key(*k), s.to_string().as_bytes()],
+            ),
+            Op::PExpire(k, ms) => args(&mut session, &[b"PEXPIRE", &key(*k), &n(*ms)]),
+            Op::Persist(k) => args(&mut session, &[b"PERSIST", &key(*k)]),
+            Op::FlushAll => args(&mut session, &[b"FLUSHALL"]),
+            Op::Hello(three) => args(&mut session, &[b"HELLO", if *three { b"3" } else { b"2" }]),
+            Op::Raw(frame) => session.execute(frame.clone()),
+        };
+        if flavor == Flavor::Redis && !session.should_close() {
+            check_invariants(&mut session);
+        }
+    }
+}
+
+fn check_invariants(session: &mut Session) {
+    let keys = match args(session, &[b"KEYS", b"*"]) {
+        Frame::Array(keys) => keys,
+        other => panic!("KEYS answered {other:?}"),
+    };
+    let Frame::Integer(size) = args(session, &[b"DBSIZE"]) else {
+        panic!("DBSIZE is not an integer")
+    };
+    // Keys can only expire between the two commands, never appear.
+    assert!(
+        size <= keys.len() as i64,
+        "DBSIZE {size} > {} keys listed",
+        keys.len()
+    );
+    for k in keys {
+        let Frame::Bulk(k) = k else {
+            panic!("KEYS listed a non-bulk")
+        };
+        match args(session, &[b"TTL", &k]) {
+            Frame::Integer(t) => assert!(t >= -2, "TTL {t} for a key"),
+            other => panic!("TTL answered {other:?}"),
+        }
+        if let Frame::Simple(t) = args(session, &[b"TYPE", &k]) {
+            if &t[..] == b"hash" {
+                let len = args(session, &[b"HLEN", &k]);
+                let all = args(session, &[b"HGETALL", &k]);
+                let pairs = match all {
+                    Frame::Map(p) => p.len() as i64,
+                    Frame::Array(items) => items.len() as i64 / 2,
+                    _ => -1,
+                };
+                if let Frame::Integer(len) = len {
+                    assert!(
+                        pairs == len || pairs == 0,
+                        "HLEN {len} but HGETALL has {pairs} pairs"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! Traffic for the network fuzzer: valid commands, near-valid mutations of them, and malformed
+//! input of the kinds that break servers (bad and huge lengths, deep nesting, wrong markers,
+//! oversized inline lines), delivered whole, in pieces, or cut off by a disconnect.
+
+use bytes::BytesMut;
+
+use crate::resp::{encode_into, Dialect, Frame};
+
+/// A deterministic PRNG (xorshift64*): every run from the same seed sends the same bytes, so a
+/// finding can be reproduced from its seed alone.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator; seed 0 is mapped to 1 (xorshift's fixed point).
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.max(1))
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number in `0..n` (`n` > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+
+    fn bytes(&mut self, max: usize) -> Vec<u8> {
+        let len = self.below(max + 1);
+        (0..len).map(|_| self.next_u64() as u8).collect()
+    }
+}
+
+/// What kind of traffic a case is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A well-formed command.
+    Valid,
+    /// A well-formed command with one mutation.
+    NearValid,
+    /// Input no server should accept as a command.
+    Malformed,
+}
+
+/// One fuzz case: bytes to send, and how.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// What generated it.
+    pub name: String,
+    /// Its kind.
+    pub kind: Kind,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// Write in chunks of at most this many bytes (1 = byte by byte); `None`: one write.
+    pub chunk: Option<usize>,
+    /// Close the connection right after sending, without reading.
+    pub disconnect: bool,
+}
+
+const REDIS_COMMANDS: &[&str] = &[
+    "GET", "SET", "DEL", "INCR", "HSET", "HGETALL", "LPUSH", "LRANGE", "SADD", "SMEMBERS",
+    "EXPIRE", "TTL", "MGET", "APPEND", "PING", "ECHO",
+];
+const SEED_COMMANDS: &[&str] = &[
+    "GET", "SET", "DELETE", "EXISTS", "MGET", "HSET", "HGETALL", "LPUSH", "SADD", "INCR", "APPEND",
+];
+
+fn command(rng: &mut Rng, dialect: Dialect) -> Vec<u8> {
+    let names = if dialect == Dialect::Seed {
+        SEED_COMMANDS
+    } else {
+        REDIS_COMMANDS
+    };
+    let mut args = vec![Frame::bulk(names[rng.below(names.len())])];
+    args.push(Frame::bulk(format!("respect:netfuzz:{}", rng.below(8))));
+    for _ in 0..rng.below(3) {
+        let value = match (dialect, rng.below(6)) {
+            (Dialect::Seed, 0) => Frame::Integer(rng.next_u64() as i64 % 1000),
+            (Dialect::Seed, 1) => Frame::Map(vec![(Frame::bulk("f"), Frame::bulk(rng.bytes(8)))]),
+            (Dialect::Seed, 2) => Frame::Text(bytes::Bytes::from("t\u{e9}xt")),
+            _ => Frame::Bulk(bytes::Bytes::from(rng.bytes(16))),
+        };
+        args.push(value);
+    }
+    let mut out = BytesMut::new();
+    encode_into(&Frame::Array(args), dialect, &mut out);
+    out.to_vec()
+}
+
+fn mutate(rng: &mut Rng, mut bytes: Vec<u8>) -> (String, Vec<u8>) {
+    if bytes.is_empty() {
+        return ("empty".into(), bytes);
+    }
+    match rng.below(6) {
+        0 => {
+            let at = rng.below(bytes.len());
+            bytes[at] ^= 1 << rng.below(8);
+            ("bit flip".into(), bytes)
+        }
+        1 => {
+            let at = rng.below(bytes.len());
+            bytes.truncate(at);
+            ("truncated".into(), bytes)
+        }
+        2 => {
+            // Change a length digit: a declared size that disagrees with the payload.
+            match bytes.iter().position(|c| c.is_ascii_digit()) {
+                Some(at) => {
+                    bytes[at] = b'0' + rng.below(10) as u8;
+                    ("length changed".into(), bytes)
+                }
+                None => ("unchanged".into(), bytes),
+            }
+        }
+        3 => {
+            let at = rng.below(bytes.len());
+            let junk = rng.bytes(8);
+            bytes.splice(at..at, junk);
+            ("bytes inserted".into(), bytes)
+        }
+        4 => {
+            let copy = bytes.clone();
+            bytes.extend_from_slice(&copy);
+            ("doubled".into(), bytes)
+        }
+        _ => {
+            let at = rng.below(bytes.len());
+            bytes.remove(at);
+            ("byte removed".into(), bytes)
+        }
+    }
+}
+
+fn malformed(rng: &mut Rng) -> (String, Vec<u8>) {
+    let huge = [
+        "999999999999",
+        "2147483648",
+        "9223372036854775807",
+        "99999999999999999999999",
+    ][rng.below(4)];
+    match rng.below(12) {
+        0 => ("bulk length not a number".into(), b"$abc\r\n".to_vec()),
+        1 => (
+            "huge declared bulk".into(),
+            format!("${huge}\r\n").into_bytes(),
+        ),
+        2 => (
+            "huge declared array".into(),
+            format!("*{huge}\r\n").into_bytes(),
+        ),
+        3 => ("negative lengths".into(), b"*2\r\n$-7\r\nxx\r\n".to_vec()),
+        4 => (
+            "bulk length not a number inside a request".into(),
+            b"*1\r\n$x1\r\n".to_vec(),
+        ),
+        5 => (
+            "deep nesting".into(),
+            b"*1\r\n".repeat(1000 + rng.below(50_000)),
+        ),
+        6 => (
+            "wrong marker inside a request".into(),
+            [
+                b"*2\r\n$3\r\nGET\r\n",
+                &[b"%:#~,("[rng.below(6)]][..],
+                b"1\r\n",
+            ]
+            .concat(),
+        ),
+        7 => (
+            "oversized inline line".into(),
+            vec![b'a'; 70_000 + rng.below(10_000)],
+        ),
+        8 => ("binary garbage".into(), rng.bytes(64)),
+        9 => (
+            "payload longer than declared".into(),
+            b"*1\r\n$2\r\nPING\r\n".to_vec(),
+        ),
+        10 => ("unterminated quote".into(), b"SET \"a b\r\n".to_vec()),
+        _ => (
+            "huge declared map".into(),
+            format!("%{huge}\r\n").into_bytes(),
+        ),
+    }
+}
+
+/// The `n`th case of a run.
+pub fn case(rng: &mut Rng, dialect: Dialect) -> Case {
+    let (name, kind, bytes) = match rng.below(3) {
+        0 => (
+            "valid command".to_string(),
+            Kind::Valid,
+            command(rng, dialect),
+        ),
+        1 => {
+            let valid = command(rng, dialect);
+            let (how, bytes) = mutate(rng, valid);
+            (format!("near-valid: {how}"), Kind::NearValid, bytes)
+        }
+        _ => {
+            let (what, bytes) = malformed(rng);
+            (format!("malformed: {what}"), Kind::Malformed, bytes)
+        }
+    };
+    let chunk = match rng.below(4) {
+        0 => Some(1 + rng.below(8)),
+        _ => None,
+    };
+    let disconnect = rng.below(10) == 0;
+    Case {
+        name,
+        kind,
+        chunk: chunk.filter(|_| bytes.len() <= 4096),
+        bytes,
+        disconnect,
+    }
+}

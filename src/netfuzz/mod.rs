@@ -1,0 +1,286 @@
+//! `respect fuzz`: the network fuzzer. It sends generated traffic to a live server on this
+//! machine and, after every case, checks that the server still answers a fresh connection and
+//! that the case's own connection either answers a probe or was closed: never silence. A
+//! finding is written as a replayable scenario file plus the raw bytes.
+
+mod generate;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+pub use generate::{case, Case, Kind, Rng};
+
+use crate::client::Client;
+use crate::resp::{escape_bytes, Dialect, Frame};
+
+/// Default number of cases.
+pub const DEFAULT_RUNS: usize = 300;
+/// Default time budget.
+pub const DEFAULT_DURATION: Duration = Duration::from_secs(120);
+/// Probes of an unresponsive server before the run gives up on it.
+pub const RECOVERY_PROBES: usize = 5;
+/// Default wait for the server to answer a probe.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How to fuzz.
+#[derive(Debug, Clone)]
+pub struct FuzzOptions {
+    /// The server; must be on this machine (loopback).
+    pub addr: SocketAddr,
+    /// RESP2 (a Redis server) or seed.
+    pub dialect: Dialect,
+    /// Stop after this many cases...
+    pub runs: usize,
+    /// ...or after this long, whichever comes first.
+    pub duration: Duration,
+    /// The PRNG seed: the same seed sends the same traffic.
+    pub seed: u64,
+    /// Where findings are written (none: not written).
+    pub out: Option<PathBuf>,
+    /// How long a probe may take.
+    pub timeout: Duration,
+}
+
+/// What went wrong after a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Problem {
+    /// A fresh connection was refused or got no answer: the server is down or wedged.
+    Unresponsive,
+    /// The case's connection stayed open but answered nothing, not even the probe.
+    Silent,
+    /// The case's connection answered, but the probe's reply never came (out of sync).
+    OutOfSync,
+    /// Malformed input got no answer at all (no error, no close) while later requests were
+    /// answered: a client waiting for a reply to that input waits forever.
+    Swallowed,
+}
+
+/// A case that broke the server.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Finding {
+    /// Case number in the run.
+    pub case: usize,
+    /// What generated it.
+    pub name: String,
+    /// What went wrong.
+    pub problem: Problem,
+    /// The bytes, escaped.
+    pub bytes: String,
+    /// Files written for it.
+    pub files: Vec<String>,
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FuzzReport {
+    /// Cases sent.
+    pub cases: usize,
+    /// The seed.
+    pub seed: u64,
+    /// Wall time.
+    pub millis: u128,
+    /// What broke.
+    pub findings: Vec<Finding>,
+}
+
+/// The probe and the reply prefix that proves the connection is alive and in sync.
+fn probe(dialect: Dialect) -> (Frame, &'static [u8]) {
+    if dialect == Dialect::Seed {
+        (Frame::command(["GET", "respect:netfuzz:probe"]), b"$-1\r\n")
+    } else {
+        (Frame::command(["PING"]), b"+PONG\r\n")
+    }
+}
+
+/// Whether the server answers a fresh connection's probe in time.
+async fn alive(options: &FuzzOptions) -> bool {
+    let (request, expected) = probe(options.dialect);
+    let attempt = async {
+        let mut client = Client::connect(options.addr, options.dialect).await.ok()?;
+        client.send(&request).await.ok()?;
+        let reply = client.read_reply().await.ok()?;
+        Some(&reply.raw[..] == expected)
+    };
+    matches!(
+        tokio::time::timeout(options.timeout, attempt).await,
+        Ok(Some(true))
+    )
+}
+
+/// How bytes end, read as requests by our decoder in the server's role: the judge of what a
+/// correct server owes the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Complete requests: each is owed a reply.
+    Complete,
+    /// Inside a request (a length that promises more, a line with no end yet): waiting for the
+    /// rest is correct, so only liveness is checked.
+    Incomplete,
+    /// A protocol error: an error reply or a close is owed.
+    Malformed,
+}
+
+/// How `bytes` end; see [`Ending`].
+pub fn ending(bytes: &[u8], dialect: Dialect) -> Ending {
+    let mut decoder = crate::resp::Decoder::with_options(
+        dialect,
+        crate::resp::Role::Request,
+        crate::resp::Limits::default(),
+    );
+    let mut buf = bytes::BytesMut::from(bytes);
+    loop {
+        match decoder.decode(&mut buf) {
+            Ok(Some(_)) => continue,
+            Ok(None) if buf.is_empty() && !decoder.is_mid_frame() => return Ending::Complete,
+            Ok(None) => return Ending::Incomplete,
+            Err(_) => return Ending::Malformed,
+        }
+    }
+}
+
+/// Sends one case and judges the connection it was sent on.
+async fn run_case(options: &FuzzOptions, case: &Case) -> Option<Problem> {
+    let Ok(Ok(mut stream)) =
+        tokio::time::timeout(options.timeout, TcpStream::connect(options.addr)).await
+    else {
+        return Some(Problem::Unresponsive);
+    };
+    let _ = stream.set_nodelay(true);
+    let pieces: Vec<&[u8]> = match case.chunk {
+        Some(n) => case.bytes.chunks(n).collect(),
+        None => vec![&case.bytes],
+    };
+    for piece in pieces {
+        if stream.write_all(piece).await.is_err() {
+            return None; // closed on us mid-case: a rejection, not a hang
+        }
+    }
+    let ending = ending(&case.bytes, options.dialect);
+    if case.disconnect || ending == Ending::Incomplete {
+        return None;
+    }
+    let (request, expected) = probe(options.dialect);
+    let mut encoded = bytes::BytesMut::new();
+    crate::resp::encode_into(&request, options.dialect, &mut encoded);
+    let _ = stream.write_all(&encoded).await;
+    // Read until the probe's reply shows up at the end, the server closes, or time runs out.
+    let mut received = Vec::new();
+    let deadline = Instant::now() + options.timeout;
+    loop {
+        let mut chunk = [0u8; 16 * 1024];
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, stream.read(&mut chunk)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return None, // closed: the server rejected and hung up
+            Ok(Ok(n)) => {
+                received.extend_from_slice(&chunk[..n]);
+                if received.ends_with(expected) {
+                    let nothing_else = received.len() == expected.len();
+                    return (ending == Ending::Malformed && nothing_else)
+                        .then_some(Problem::Swallowed);
+                }
+            }
+            Err(_) if received.is_empty() => return Some(Problem::Silent),
+            Err(_) => return Some(Problem::OutOfSync),
+        }
+    }
+}
+
+/// A replayable scenario for a finding: a conforming server answers these bytes (or closes).
+fn scenario_text(
+    seed: u64,
+    index: usize,
+    case: &Case,
+    problem: Problem,
+    dialect: Dialect,
+) -> String {
+    let mut text = format!(
+        "# id: netfuzz.{seed}.{index}\n# title: {problem:?} after {} (respect fuzz --seed {seed}, case {index})\n# tags: netfuzz malformed\n",
+        case.name
+    );
+    if dialect == Dialect::Seed {
+        text.push_str("# dialect: seed\n");
+    }
+    text.push_str(&format!("\n>> {}\n? any\n", escape_bytes(&case.bytes)));
+    text
+}
+
+/// Runs the fuzzer. Refuses addresses that are not on this machine.
+pub async fn fuzz(
+    options: &FuzzOptions,
+    progress: &(dyn Fn(usize, &Case) + Sync),
+) -> Result<FuzzReport, String> {
+    if !options.addr.ip().is_loopback() {
+        return Err(format!(
+            "{} is not a loopback address: respect fuzz only targets servers on this machine",
+            options.addr
+        ));
+    }
+    if !alive(options).await {
+        return Err(format!(
+            "{} does not answer the probe before fuzzing starts",
+            options.addr
+        ));
+    }
+    let started = Instant::now();
+    let mut rng = Rng::new(options.seed);
+    let mut findings = Vec::new();
+    let mut cases = 0;
+    while cases < options.runs && started.elapsed() < options.duration {
+        let case = case(&mut rng, options.dialect);
+        progress(cases, &case);
+        let mut problem = run_case(options, &case).await;
+        let mut down = false;
+        if !alive(options).await {
+            problem = Some(Problem::Unresponsive);
+            // Give a busy server (deep recursion, a huge allocation) time to come back.
+            down = true;
+            for _ in 0..RECOVERY_PROBES {
+                if alive(options).await {
+                    down = false;
+                    break;
+                }
+                tokio::time::sleep(options.timeout).await;
+            }
+        }
+        if let Some(problem) = problem {
+            let mut files = Vec::new();
+            if let Some(dir) = &options.out {
+                let stem = dir.join(format!("n_netfuzz_{}_{cases}", options.seed));
+                let scenario = stem.with_extension("scenario");
+                let raw = stem.with_extension("bin");
+                std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+                std::fs::write(
+                    &scenario,
+                    scenario_text(options.seed, cases, &case, problem, options.dialect),
+                )
+                .map_err(|e| e.to_string())?;
+                std::fs::write(&raw, &case.bytes).map_err(|e| e.to_string())?;
+                files = vec![scenario.display().to_string(), raw.display().to_string()];
+            }
+            let shown = escape_bytes(case.bytes.get(..200).unwrap_or(&case.bytes));
+            findings.push(Finding {
+                case: cases,
+                name: case.name.clone(),
+                problem,
+                bytes: shown,
+                files,
+            });
+            if down {
+                cases += 1;
+                break; // the server is gone: nothing more to learn
+            }
+        }
+        cases += 1;
+    }
+    Ok(FuzzReport {
+        cases,
+        seed: options.seed,
+        millis: started.elapsed().as_millis(),
+        findings,
+    })
+}

@@ -1,0 +1,137 @@
+//! The network fuzzer against real servers: ours must survive it, a fragile one must be caught,
+//! and on redis-server it finds only the one quirk we know of.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use respect::netfuzz::{fuzz, FuzzOptions, Problem};
+use respect::resp::Dialect;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+fn options(addr: SocketAddr, dialect: Dialect, runs: usize) -> FuzzOptions {
+    FuzzOptions {
+        addr,
+        dialect,
+        runs,
+        duration: Duration::from_secs(60),
+        seed: 7,
+        out: None,
+        timeout: Duration::from_millis(500),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_server_survives_the_fuzzer_in_both_dialects() {
+    for (suite, dialect) in [
+        (respect::conformance::Suite::Redis, Dialect::Resp2),
+        (respect::conformance::Suite::Seed, Dialect::Seed),
+    ] {
+        let server = respect::conformance::start_embedded(suite)
+            .await
+            .expect("embedded");
+        let report = fuzz(&options(server.addr(), dialect, 400), &|_, _| {})
+            .await
+            .expect("fuzz");
+        assert_eq!(report.cases, 400);
+        assert!(
+            report.findings.is_empty(),
+            "{dialect}: {:#?}",
+            report.findings
+        );
+        server.shutdown().await;
+    }
+}
+
+/// A server that answers PING, but swallows any line starting with `$` without a word: the
+/// fuzzer must report it.
+async fn fragile_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while let Ok(n) = stream.read(&mut chunk).await {
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    if buf.windows(4).any(|w| w == b"PING") {
+                        buf.clear();
+                        if stream.write_all(b"+PONG\r\n").await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_fragile_server_is_caught() {
+    let addr = fragile_server().await;
+    let report = fuzz(&options(addr, Dialect::Resp2, 60), &|_, _| {})
+        .await
+        .expect("fuzz");
+    assert!(
+        !report.findings.is_empty(),
+        "the fuzzer missed a server that swallows requests"
+    );
+    assert!(report
+        .findings
+        .iter()
+        .all(|f| f.problem != Problem::Unresponsive));
+}
+
+#[tokio::test]
+async fn findings_are_written_as_replayable_scenarios() {
+    let addr = fragile_server().await;
+    let dir = std::env::temp_dir().join(format!("respect-netfuzz-{}", std::process::id()));
+    let mut o = options(addr, Dialect::Resp2, 40);
+    o.out = Some(dir.clone());
+    let report = fuzz(&o, &|_, _| {}).await.expect("fuzz");
+    let first = report.findings.first().expect("a finding");
+    let scenario = first
+        .files
+        .iter()
+        .find(|f| f.ends_with(".scenario"))
+        .expect("a scenario file");
+    let parsed = respect::conformance::Scenario::load(std::path::Path::new(scenario))
+        .expect("the finding parses as a scenario");
+    assert!(!parsed.steps.is_empty());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn on_redis_server_only_the_nul_in_an_inline_line_is_found() {
+    let Some(redis) = support::RedisServer::start() else {
+        return;
+    };
+    let report = fuzz(&options(redis.addr, Dialect::Resp2, 300), &|_, _| {})
+        .await
+        .expect("fuzz");
+    for f in &report.findings {
+        // Redis finds an inline line's end with strchr, which stops at a NUL: such a line waits
+        // for a newline it already has. Anything else would be a new finding.
+        assert!(
+            f.bytes.contains("\\x00"),
+            "unexpected finding on redis-server: {f:#?}"
+        );
+    }
+}
+
+#[test]
+fn refuses_addresses_off_this_machine() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let o = options("192.0.2.1:6379".parse().expect("addr"), Dialect::Resp2, 1);
+    assert!(rt.block_on(fuzz(&o, &|_, _| {})).is_err());
+}
