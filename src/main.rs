@@ -134,6 +134,10 @@ enum Command {
         /// Largest bulk string accepted in a request, in bytes.
         #[arg(long, default_value_t = Limits::default().max_bulk_len)]
         max_bulk_len: usize,
+        /// Worker threads serving connections (default: one per core). One thread avoids
+        /// contending with a load generator on the same small machine.
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Send a command (or each line of stdin) to a server and print the replies, like redis-cli.
     Cli {
@@ -372,6 +376,7 @@ fn main() -> ExitCode {
             maxclients,
             query_buffer_limit,
             max_bulk_len,
+            threads,
         } => {
             init_logging();
             let config = respect::server::ServerConfig {
@@ -386,7 +391,7 @@ fn main() -> ExitCode {
                 },
                 ..Default::default()
             };
-            match runtime().block_on(serve(config)) {
+            match runtime_with(threads).block_on(serve(config)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("respect serve: {e}");
@@ -476,10 +481,16 @@ async fn serve(config: respect::server::ServerConfig) -> std::io::Result<()> {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    runtime_with(None)
+}
+
+/// The multi-threaded runtime, with `threads` workers when given (at least one).
+fn runtime_with(threads: Option<usize>) -> tokio::runtime::Runtime {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = threads {
+        builder.worker_threads(threads.max(1));
+    }
+    match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("respect: cannot start the async runtime: {e}");

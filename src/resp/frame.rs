@@ -162,6 +162,61 @@ impl Frame {
         }
     }
 
+    /// The same frame with every byte payload copied into its own allocation. A decoded
+    /// frame's payloads are slices of the read buffer (zero-copy); one that outlives the
+    /// request (a stored value) should be detached so that it does not keep the whole buffer
+    /// alive. Recurses as deep as the frame nests, which decoding bounds at
+    /// [`crate::resp::Limits::max_depth`] (as dropping a frame does).
+    pub fn detached(self) -> Frame {
+        let copy = |b: Bytes| Bytes::copy_from_slice(&b);
+        let all = |items: Vec<Frame>| items.into_iter().map(Frame::detached).collect();
+        let pairs = |items: Vec<(Frame, Frame)>| {
+            items
+                .into_iter()
+                .map(|(k, v)| (k.detached(), v.detached()))
+                .collect()
+        };
+        match self {
+            Frame::Simple(b) => Frame::Simple(copy(b)),
+            Frame::Error(b) => Frame::Error(copy(b)),
+            Frame::Bulk(b) => Frame::Bulk(copy(b)),
+            Frame::BlobError(b) => Frame::BlobError(copy(b)),
+            Frame::BigNumber(b) => Frame::BigNumber(copy(b)),
+            Frame::Text(b) => Frame::Text(copy(b)),
+            Frame::Json(b) => Frame::Json(copy(b)),
+            Frame::Verbatim { format, text } => Frame::Verbatim {
+                format,
+                text: copy(text),
+            },
+            Frame::StreamedString(chunks) => {
+                Frame::StreamedString(chunks.into_iter().map(copy).collect())
+            }
+            Frame::Inline(args) => Frame::Inline(args.into_iter().map(copy).collect()),
+            Frame::Array(items) => Frame::Array(all(items)),
+            Frame::Set(items) => Frame::Set(all(items)),
+            Frame::Push(items) => Frame::Push(all(items)),
+            Frame::StreamedArray(items) => Frame::StreamedArray(all(items)),
+            Frame::StreamedSet(items) => Frame::StreamedSet(all(items)),
+            Frame::Map(p) => Frame::Map(pairs(p)),
+            Frame::StreamedMap(p) => Frame::StreamedMap(pairs(p)),
+            Frame::Attributed {
+                attributes,
+                streamed,
+                frame,
+            } => Frame::Attributed {
+                attributes: pairs(attributes),
+                streamed,
+                frame: Box::new(frame.detached()),
+            },
+            scalar @ (Frame::Integer(_)
+            | Frame::NullBulk
+            | Frame::NullArray
+            | Frame::Null
+            | Frame::Double(_)
+            | Frame::Boolean(_)) => scalar,
+        }
+    }
+
     /// Whether `encode_into(self, dialect)` followed by decoding in `dialect` (role
     /// [`crate::resp::Role::Any`], default limits) gives back an equal frame. Frames that are
     /// not native are written by the conversion rules of [`crate::resp::encode_into`].

@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use super::{Db, Flavor, ServerConfig, Session, Stats};
-use crate::resp::{encode_into, write_error, Decoder, Dialect, Request, Role, INLINE_ARGS};
+use crate::resp::{encode_into, write_error, Decoder, Dialect, Frame, Request, Role, INLINE_ARGS};
 
 /// Bytes asked of the socket per read.
 const READ_CHUNK: usize = 16 * 1024;
@@ -35,7 +35,11 @@ pub(super) async fn serve(
     let mut decoder = Decoder::with_options(request_dialect, Role::Request, config.limits);
     let mut input = BytesMut::with_capacity(READ_CHUNK);
     let mut output = BytesMut::with_capacity(READ_CHUNK);
+    // One wait for shutdown for the connection's whole life, not a new one per read.
+    let shutdown = shutdown.changed();
+    tokio::pin!(shutdown);
     loop {
+        session.set_batch_time(Some(super::db::now_ms()));
         loop {
             let decoded = decoder.decode_request(&mut input);
             let request = match decoded {
@@ -85,23 +89,33 @@ pub(super) async fn serve(
                 Ok(0) | Err(_) => return,
                 Ok(_) => {}
             },
-            _ = shutdown.changed() => return,
+            _ = &mut shutdown => return,
         }
     }
 }
 
-/// Runs one request. A plain Redis command's arguments go to the session as a stack array of
-/// `Bytes` slices, so the hot path allocates nothing per command.
-fn run(session: &mut Session, request: Request) -> crate::resp::Frame {
+/// Runs one request. A plain Redis command's arguments go to the session as a stack array.
+///
+/// Each argument is copied out of the read buffer rather than sliced from it: a stored key or
+/// value that shared the buffer would keep the whole buffer (16 KiB or more, with whatever
+/// else the client pipelined) alive for as long as the key lives, so a client could make the
+/// server hold hundreds of times the memory it stored. Redis copies too. The codec stays
+/// zero-copy; this is the server's choice, and a copy of a short argument costs about what
+/// the two reference-count updates of a slice do.
+fn run(session: &mut Session, request: Request) -> Frame {
     match request {
         Request::Args(args) if args.len() <= INLINE_ARGS => {
             let mut argv: [Bytes; INLINE_ARGS] = Default::default();
-            for (slot, i) in argv.iter_mut().zip(0..args.len()) {
-                *slot = args.bytes(i).unwrap_or_default();
+            for (slot, arg) in argv.iter_mut().zip(args.iter()) {
+                *slot = Bytes::copy_from_slice(arg);
             }
             session.execute_args(argv.get(..args.len()).unwrap_or_default())
         }
-        Request::Args(args) => session.execute(args.to_frame()),
-        Request::Frame(frame) => session.execute(frame),
+        Request::Args(args) => session.execute(Frame::Array(
+            args.iter()
+                .map(|arg| Frame::Bulk(Bytes::copy_from_slice(arg)))
+                .collect(),
+        )),
+        Request::Frame(frame) => session.execute(frame.detached()),
     }
 }

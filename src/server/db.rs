@@ -80,10 +80,12 @@ pub fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// One shard of the keyspace.
+/// One shard of the keyspace. Keys are hashed with aHash under a per-process random seed:
+/// several times faster than the standard SipHash on short keys, and still resistant to a
+/// peer choosing keys that collide.
 #[derive(Debug, Default)]
 pub struct Shard {
-    map: HashMap<Bytes, Entry>,
+    map: HashMap<Bytes, Entry, ahash::RandomState>,
 }
 
 impl Shard {

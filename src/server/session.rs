@@ -32,6 +32,16 @@ pub struct SessionState {
     pub quit: bool,
     /// The server's counters.
     pub stats: Arc<Stats>,
+    /// The time every command of the current batch sees (see [`Session::set_batch_time`]);
+    /// `None` reads the clock per command.
+    pub batch_time: Option<u64>,
+}
+
+impl SessionState {
+    /// The current time in Unix milliseconds, as commands see it.
+    pub fn now(&self) -> u64 {
+        self.batch_time.unwrap_or_else(crate::server::db::now_ms)
+    }
 }
 
 /// One client's session over the shared keyspace. This is the whole command layer as a
@@ -75,8 +85,16 @@ impl Session {
                 requirepass,
                 quit: false,
                 stats,
+                batch_time: None,
             },
         }
+    }
+
+    /// Fixes the time the commands that follow see, until called again (`None`: the clock,
+    /// per command). A connection sets it once per batch of pipelined requests, as Redis
+    /// caches its clock per event-loop turn: one clock read per read(), not per command.
+    pub fn set_batch_time(&mut self, now: Option<u64>) {
+        self.state.batch_time = now;
     }
 
     /// Runs one request and returns its reply. Redis flavor: an array of bulk strings or an

@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 
 use bytes::Bytes;
 
-use super::db::{now_ms, Db, Entry, Shard, Value};
+use super::db::{Db, Entry, Shard, Value};
 use super::session::SessionState;
 use crate::resp::{Dialect, Frame};
 
@@ -86,9 +86,12 @@ fn copy(s: &Spec) -> Spec {
     }
 }
 
+/// Longer than any command name: a longer first argument is an unknown command.
+const MAX_COMMAND_NAME: usize = 32;
+
 /// Looks a command up by name, any case.
 pub fn lookup(name: &[u8]) -> Option<&'static Spec> {
-    static INDEX: OnceLock<HashMap<Vec<u8>, usize>> = OnceLock::new();
+    static INDEX: OnceLock<HashMap<Vec<u8>, usize, ahash::RandomState>> = OnceLock::new();
     let index = INDEX.get_or_init(|| {
         redis_commands()
             .iter()
@@ -96,11 +99,12 @@ pub fn lookup(name: &[u8]) -> Option<&'static Spec> {
             .map(|(i, s)| (s.name.as_bytes().to_vec(), i))
             .collect()
     });
-    if name.len() > 32 {
-        return None;
-    }
-    let lower = name.to_ascii_lowercase();
-    index.get(&lower).and_then(|&i| redis_commands().get(i))
+    // Lower-cased on the stack: the lookup runs for every command and allocates nothing.
+    let mut lower = [0u8; MAX_COMMAND_NAME];
+    let lower = lower.get_mut(..name.len())?;
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    index.get(&*lower).and_then(|&i| redis_commands().get(i))
 }
 
 /// Runs one Redis-flavor command: lookup, arity, authentication, then the command.
@@ -119,11 +123,8 @@ pub fn execute(db: &Db, state: &mut SessionState, argv: &[Bytes]) -> Frame {
     if (arity > 0 && n != arity) || (arity < 0 && n < -arity) {
         return wrong_args(spec.name);
     }
-    let mut ctx = Ctx {
-        db,
-        state,
-        now: now_ms(),
-    };
+    let now = state.now();
+    let mut ctx = Ctx { db, state, now };
     let reply = (spec.run)(&mut ctx, argv);
     ctx.state.stats.count_command(reply.is_error());
     reply

@@ -101,7 +101,7 @@ pub fn execute(db: &Db, state: &mut SessionState, request: Frame) -> Frame {
     let name = name.to_ascii_uppercase();
     let ctx = Seed {
         db,
-        now: crate::server::db::now_ms(),
+        now: state.now(),
     };
     let rest = args.get(1..).unwrap_or_default();
     let reply = match name.as_slice() {
