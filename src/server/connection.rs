@@ -39,6 +39,8 @@ pub(super) async fn serve(
     let shutdown = shutdown.changed();
     tokio::pin!(shutdown);
     loop {
+        // Commands see the clock as of the batch's start, as Redis caches its time per
+        // event-loop turn. Refreshed after every await, so a wait never makes it stale.
         session.set_batch_time(Some(super::db::now_ms()));
         loop {
             let decoded = decoder.decode_request(&mut input);
@@ -68,6 +70,8 @@ pub(super) async fn serve(
                     return;
                 }
                 output.clear();
+                // A client that is slow to read can hold this write for any length of time.
+                session.set_batch_time(Some(super::db::now_ms()));
             }
         }
         if !output.is_empty() {
@@ -100,8 +104,7 @@ pub(super) async fn serve(
 /// value that shared the buffer would keep the whole buffer (16 KiB or more, with whatever
 /// else the client pipelined) alive for as long as the key lives, so a client could make the
 /// server hold hundreds of times the memory it stored. Redis copies too. The codec stays
-/// zero-copy; this is the server's choice, and a copy of a short argument costs about what
-/// the two reference-count updates of a slice do.
+/// zero-copy; this is the server's choice, and the README's server benchmark includes it.
 fn run(session: &mut Session, request: Request) -> Frame {
     match request {
         Request::Args(args) if args.len() <= INLINE_ARGS => {
@@ -111,11 +114,7 @@ fn run(session: &mut Session, request: Request) -> Frame {
             }
             session.execute_args(argv.get(..args.len()).unwrap_or_default())
         }
-        Request::Args(args) => session.execute(Frame::Array(
-            args.iter()
-                .map(|arg| Frame::Bulk(Bytes::copy_from_slice(arg)))
-                .collect(),
-        )),
+        Request::Args(args) => session.execute(args.to_frame().detached()),
         Request::Frame(frame) => session.execute(frame.detached()),
     }
 }
