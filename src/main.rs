@@ -1,6 +1,7 @@
 //! The `respect` command line: argument parsing and dispatch only.
 
 use std::io::Read;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -137,7 +138,7 @@ enum Command {
         /// Worker threads serving connections (default: one per core). One thread avoids
         /// contending with a load generator on the same small machine.
         #[arg(long)]
-        threads: Option<usize>,
+        threads: Option<NonZeroUsize>,
     },
     /// Send a command (or each line of stdin) to a server and print the replies, like redis-cli.
     Cli {
@@ -484,11 +485,11 @@ fn runtime() -> tokio::runtime::Runtime {
     runtime_with(None)
 }
 
-/// The multi-threaded runtime, with `threads` workers when given (at least one).
-fn runtime_with(threads: Option<usize>) -> tokio::runtime::Runtime {
+/// The multi-threaded runtime, with `threads` workers when given.
+fn runtime_with(threads: Option<NonZeroUsize>) -> tokio::runtime::Runtime {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(threads) = threads {
-        builder.worker_threads(threads.max(1));
+        builder.worker_threads(threads.get());
     }
     match builder.enable_all().build() {
         Ok(rt) => rt,
