@@ -7,16 +7,8 @@ use std::time::Duration;
 
 use respect::client::Client;
 use respect::resp::{Dialect, Frame};
-use respect::server::{start, ServerConfig, ServerHandle};
-
-async fn server(config: ServerConfig) -> ServerHandle {
-    start(ServerConfig {
-        bind: "127.0.0.1:0".parse().expect("addr"),
-        ..config
-    })
-    .await
-    .expect("start our server")
-}
+use respect::server::ServerConfig;
+use support::our_server as server;
 
 /// N clients each sending M INCRs end at exactly N*M: no lost update.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

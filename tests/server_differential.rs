@@ -5,7 +5,7 @@ mod support;
 
 use respect::client::Client;
 use respect::resp::{escape_bytes, Dialect, Frame};
-use respect::server::{start, ServerConfig};
+use respect::server::ServerConfig;
 
 /// Commands whose replies must be identical. Each runs on a fresh keyspace prefix; the list
 /// covers every command family, their error replies, and the null and aggregate forms.
@@ -214,12 +214,7 @@ async fn replies_match_redis_byte_for_byte_in_resp2_and_resp3() {
     let Some(redis) = support::RedisServer::start() else {
         return;
     };
-    let ours = start(ServerConfig {
-        bind: "127.0.0.1:0".parse().expect("addr"),
-        ..Default::default()
-    })
-    .await
-    .expect("start our server");
+    let ours = support::our_server(ServerConfig::default()).await;
     for resp3 in [false, true] {
         let theirs_replies = replies(redis.addr, SCRIPT, resp3).await;
         let our_replies = replies(ours.addr(), SCRIPT, resp3).await;

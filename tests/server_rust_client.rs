@@ -5,20 +5,14 @@
 //! every reply type strictly, and maps them onto Rust types, so these tests check what a Rust
 //! application would see, not just bytes.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncCommands, Value};
-use respect::server::{start, ServerConfig, ServerHandle};
-
-async fn server(config: ServerConfig) -> ServerHandle {
-    start(ServerConfig {
-        bind: "127.0.0.1:0".parse().expect("addr"),
-        ..config
-    })
-    .await
-    .expect("start our server")
-}
+use respect::server::ServerConfig;
+use support::our_server as server;
 
 async fn connect(url: &str) -> MultiplexedConnection {
     redis::Client::open(url)
@@ -26,6 +20,13 @@ async fn connect(url: &str) -> MultiplexedConnection {
         .get_multiplexed_async_connection()
         .await
         .expect("redis-rs connects")
+}
+
+/// One command sent as is, its reply as redis-rs's untyped `Value`.
+async fn raw(con: &mut MultiplexedConnection, args: &[&str]) -> Value {
+    let mut cmd = redis::cmd(args.first().copied().unwrap_or_default());
+    cmd.arg(args.get(1..).unwrap_or_default());
+    cmd.query_async(con).await.expect("a reply")
 }
 
 /// The commands every application uses, through redis-rs's typed API.
@@ -106,14 +107,10 @@ async fn redis_rs_over_resp2() {
     let mut con = connect(&format!("redis://{}/", server.addr())).await;
     typed_commands(&mut con).await;
     // RESP2: a hash comes back as a flat array.
-    let raw: Value = redis::cmd("HGETALL")
-        .arg("rs:h")
-        .query_async(&mut con)
-        .await
-        .expect("HGETALL");
+    let hash = raw(&mut con, &["HGETALL", "rs:h"]).await;
     assert!(
-        matches!(&raw, Value::Array(items) if items.len() == 4),
-        "{raw:?}"
+        matches!(&hash, Value::Array(items) if items.len() == 4),
+        "{hash:?}"
     );
     server.shutdown().await;
 }
@@ -123,39 +120,23 @@ async fn redis_rs_over_resp3() {
     let server = server(ServerConfig::default()).await;
     let mut con = connect(&format!("redis://{}/?protocol=resp3", server.addr())).await;
     typed_commands(&mut con).await;
-    // RESP3 (HELLO 3 at connect): a map, a set, a null, a double are their own types.
-    let hash: Value = redis::cmd("HGETALL")
-        .arg("rs:h")
-        .query_async(&mut con)
-        .await
-        .expect("HGETALL");
+    // RESP3 (HELLO 3 at connect): a map, a set and a null are their own types.
+    let hash = raw(&mut con, &["HGETALL", "rs:h"]).await;
     assert!(
         matches!(&hash, Value::Map(pairs) if pairs.len() == 2),
         "{hash:?}"
     );
-    let set: Value = redis::cmd("SMEMBERS")
-        .arg("rs:set")
-        .query_async(&mut con)
-        .await
-        .expect("SMEMBERS");
+    let set = raw(&mut con, &["SMEMBERS", "rs:set"]).await;
     assert!(
         matches!(&set, Value::Set(items) if items.len() == 2),
         "{set:?}"
     );
-    let nil: Value = redis::cmd("GET")
-        .arg("rs:missing")
-        .query_async(&mut con)
-        .await
-        .expect("GET");
-    assert_eq!(nil, Value::Nil);
-    let double: Value = redis::cmd("INCRBYFLOAT")
-        .arg("rs:f")
-        .arg("1.5")
-        .query_async(&mut con)
-        .await
-        .expect("INCRBYFLOAT");
+    assert_eq!(raw(&mut con, &["GET", "rs:missing"]).await, Value::Nil);
     // Redis 7 answers INCRBYFLOAT with a bulk string even in RESP3.
-    assert_eq!(double, Value::BulkString(b"1.5".to_vec()));
+    assert_eq!(
+        raw(&mut con, &["INCRBYFLOAT", "rs:f", "1.5"]).await,
+        Value::BulkString(b"1.5".to_vec())
+    );
     server.shutdown().await;
 }
 
@@ -171,11 +152,11 @@ async fn redis_rs_authenticates_with_requirepass() {
         format!("redis://:s3cret@{}/?protocol=resp3", server.addr()),
     ] {
         let mut con = connect(&url).await;
-        let pong: String = redis::cmd("PING")
-            .query_async(&mut con)
-            .await
-            .expect("PING");
-        assert_eq!(pong, "PONG", "{url}");
+        assert_eq!(
+            raw(&mut con, &["PING"]).await,
+            Value::SimpleString("PONG".into()),
+            "{url}"
+        );
     }
     let refused = redis::Client::open(format!("redis://:wrong@{}/", server.addr()))
         .expect("client url")

@@ -3,11 +3,13 @@
 //! (simpledb truncates `:1.5` to `:1`), malformed input gets an error reply and a close
 //! (simpledb goes silent), and a set keeps insertion order (simpledb's has none).
 
+mod support;
+
 use std::time::Duration;
 
 use respect::client::{Client, ClientError};
 use respect::resp::{escape_bytes, Dialect};
-use respect::server::{start, Flavor, ServerConfig};
+use respect::server::{Flavor, ServerConfig};
 
 /// (what it pins, request bytes, number of replies, expected reply bytes)
 const TRACES: &[(&str, &[u8], usize, &[u8])] = &[
@@ -33,13 +35,11 @@ const TRACES: &[(&str, &[u8], usize, &[u8])] = &[
 ];
 
 async fn seed_server() -> respect::server::ServerHandle {
-    start(ServerConfig {
-        bind: "127.0.0.1:0".parse().expect("addr"),
+    support::our_server(ServerConfig {
         flavor: Flavor::Seed,
         ..Default::default()
     })
     .await
-    .expect("start the seed server")
 }
 
 #[tokio::test]

@@ -97,3 +97,13 @@ impl Drop for RedisServer {
         let _ = self.child.wait();
     }
 }
+
+/// Our reference server, in-process on a free loopback port, with `config`'s other settings.
+pub async fn our_server(config: respect::server::ServerConfig) -> respect::server::ServerHandle {
+    respect::server::start(respect::server::ServerConfig {
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        ..config
+    })
+    .await
+    .expect("start our server")
+}
