@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use bytes::BytesMut;
+use respect::conformance::keys;
 use respect::conformance::step::{Matcher, Step};
 use respect::conformance::{load_dir, run_scenarios, start_embedded, Outcome, RunOptions, Suite};
 use respect::resp::{encode_into, Decoder, Dialect, Frame, Limits, Role};
@@ -65,6 +66,35 @@ fn the_corpus_is_large_and_named_by_verdict() {
         );
         assert!(!s.title.is_empty(), "{} has no title", s.id);
     }
+}
+
+/// Scenarios run four at a time on one keyspace; one that named a key another also names
+/// could see that key change under it (CI once saw `seed.types.deep-nested-arrays` overwrite
+/// the `t` of `seed.types.binary-bytes-come-back-as-bulk`). So every key is under the
+/// scenario's own prefix; the empty key, which cannot be, belongs to one scenario, and the
+/// runner gives that scenario the server to itself.
+#[test]
+fn every_scenario_keeps_to_its_own_keys() {
+    let all = load_dir(Path::new("conformance")).expect("the corpus parses");
+    let mut outside = Vec::new();
+    for s in &all {
+        for key in keys::foreign_keys(s) {
+            outside.push(format!("{} names {}", s.id, Frame::Bulk(key)));
+        }
+    }
+    assert_eq!(
+        outside,
+        vec!["redis.bytes.empty-key names \"\"".to_string()],
+        "keys outside the scenario's prefix"
+    );
+    let shared = keys::shared_keys(&all);
+    assert!(
+        shared.is_empty(),
+        "keys named by several scenarios: {shared:?}"
+    );
+    // The check sees keys at all: the corpus names hundreds under its prefixes.
+    let named: usize = all.iter().map(|s| keys::scenario_keys(s).len()).sum();
+    assert!(named > 300, "only {named} keys found");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

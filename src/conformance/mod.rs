@@ -8,6 +8,7 @@
 //! with no address it starts one through the same public [`crate::server::start`] a user calls.
 
 pub mod cli;
+pub mod keys;
 pub mod matcher;
 pub mod record;
 pub mod report;

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
+use tokio::sync::{RwLock, Semaphore};
 
 use super::matcher::{clip, describe, first_difference, matches};
 use super::scenario::{Scenario, Suite, Verdict};
@@ -93,8 +93,10 @@ impl Default for RunOptions {
 }
 
 /// Runs `scenarios` against `addr`: destructive ones first, one at a time and only on an
-/// empty server (or with `allow_flush`), then the others `jobs` at a time. `progress` is
-/// called after each scenario.
+/// empty server (or with `allow_flush`), then the others `jobs` at a time, except that one
+/// naming keys outside its own prefix ([`super::keys::foreign_keys`]) has the server to
+/// itself, so that no other scenario can change those keys under it. `progress` is called
+/// after each scenario.
 pub async fn run_scenarios(
     addr: SocketAddr,
     scenarios: Vec<Scenario>,
@@ -116,13 +118,21 @@ pub async fn run_scenarios(
         results.push(result);
     }
     let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
+    let keyspace = Arc::new(RwLock::new(()));
     let options = Arc::new(options.clone());
     let mut tasks = Vec::new();
     for scenario in others {
-        let (permits, options) = (permits.clone(), options.clone());
+        let (permits, keyspace, options) = (permits.clone(), keyspace.clone(), options.clone());
+        let alone = !super::keys::foreign_keys(&scenario).is_empty();
         tasks.push(tokio::spawn(async move {
             let _permit = permits.acquire().await;
-            run_scenario(addr, &scenario, &options).await
+            if alone {
+                let _whole = keyspace.write().await;
+                run_scenario(addr, &scenario, &options).await
+            } else {
+                let _shared = keyspace.read().await;
+                run_scenario(addr, &scenario, &options).await
+            }
         }));
     }
     for task in tasks {

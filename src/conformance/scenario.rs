@@ -28,7 +28,12 @@
 //! | `! repeat N` | the next send and the next expectation happen N times; `{{i}}` is 1..=N |
 //!
 //! Everywhere, `{{k}}` is the scenario's own key prefix (`respect:<id>:`), and `{{C*N}}` is
-//! the byte `C` repeated N times (large values without large files).
+//! the byte `C` repeated N times (large values without large files). In `>>` lines,
+//! `{{$:TEXT}}` is TEXT as a bulk string with its length counted (`{{$:{{k}}a}}` is
+//! `$<n>\r\nrespect:<id>:a\r\n`), so raw requests can name keys under the prefix too.
+//!
+//! Scenarios run side by side on one keyspace, so each names only keys under its own prefix;
+//! one that names others ([`super::keys::foreign_keys`]) runs alone.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -567,7 +572,8 @@ fn split_sigil(line: &str) -> (&str, &str) {
     ("?unknown", line)
 }
 
-/// Expands the generators `{{C*N}}` (the byte C, N times) and keeps `{{i}}` for later; the
+/// Expands the generators `{{C*N}}` (the byte C, N times) and `{{$:TEXT}}` (TEXT as a bulk
+/// string), and keeps `{{i}}` for later; the
 /// text between them is read by `piece` (unescaped for raw and expected bytes, as is for a
 /// `>` line, whose quoting comes after).
 fn expand_generators(
@@ -581,6 +587,14 @@ fn expand_generators(
         let after = &rest[start + 2..];
         let end = after.find("}}").ok_or("unclosed `{{`")?;
         let inner = &after[..end];
+        if let Some(payload) = inner.strip_prefix("$:") {
+            let payload = piece(payload)?;
+            out.extend_from_slice(format!("${}\r\n", payload.len()).as_bytes());
+            out.extend(payload);
+            out.extend_from_slice(b"\r\n");
+            rest = &after[end + 2..];
+            continue;
+        }
         match inner.split_once('*') {
             Some((c, n)) => {
                 let byte = piece(c)?;
@@ -668,6 +682,17 @@ mod tests {
 
     fn parse(text: &str) -> Result<Scenario, ParseError> {
         Scenario::parse(Path::new("conformance/redis/x/y_t.scenario"), text)
+    }
+
+    #[test]
+    fn a_raw_bulk_generator_counts_the_prefixed_key() {
+        let s = parse("# id: t\n>> *2\\r\\n$3\\r\\nGET\\r\\n{{$:{{k}}a\\xff}}\n").unwrap();
+        match &s.steps[0] {
+            Step::Send { bytes, .. } => {
+                assert_eq!(bytes, b"*2\r\n$3\r\nGET\r\n$12\r\nrespect:t:a\xff\r\n")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
