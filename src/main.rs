@@ -135,8 +135,8 @@ enum Command {
         /// Largest bulk string accepted in a request, in bytes.
         #[arg(long, default_value_t = Limits::default().max_bulk_len)]
         max_bulk_len: usize,
-        /// Worker threads serving connections (default: one per core). One thread avoids
-        /// contending with a load generator on the same small machine.
+        /// Threads serving connections (default: one per core). 1 runs a single-threaded
+        /// event loop, as Redis does, and leaves the other cores to a load generator.
         #[arg(long)]
         threads: Option<NonZeroUsize>,
     },
@@ -485,12 +485,19 @@ fn runtime() -> tokio::runtime::Runtime {
     runtime_with(None)
 }
 
-/// The multi-threaded runtime, with `threads` workers when given.
+/// The multi-threaded runtime with `threads` workers when given, one per core by default. One
+/// thread is a single-threaded runtime, as Redis runs one event loop: everything runs on the
+/// calling thread, with no work stealing and no wakeups handed across threads.
 fn runtime_with(threads: Option<NonZeroUsize>) -> tokio::runtime::Runtime {
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if let Some(threads) = threads {
-        builder.worker_threads(threads.get());
-    }
+    let mut builder = match threads.map(NonZeroUsize::get) {
+        Some(1) => tokio::runtime::Builder::new_current_thread(),
+        Some(n) => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(n);
+            builder
+        }
+        None => tokio::runtime::Builder::new_multi_thread(),
+    };
     match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
