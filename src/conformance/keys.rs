@@ -15,9 +15,9 @@ use std::collections::HashMap;
 
 use bytes::{Bytes, BytesMut};
 
-use super::scenario::{Scenario, Suite};
-use super::step::Step;
-use crate::resp::{Decoder, Dialect, Frame, Limits, Role};
+use super::scenario::Scenario;
+use super::step::{Step, FIRST_CONNECTION};
+use crate::resp::{Decoder, Frame, Limits, Role};
 
 /// Where a command's keys are among its arguments (the name excluded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,38 +105,42 @@ fn key_spec(name: &[u8]) -> KeySpec {
 
 /// The keys one request names (a command as an array, or an inline command).
 pub fn request_keys(request: &Frame) -> Vec<Bytes> {
-    let items: Vec<Frame> = match request {
-        Frame::Array(items) => items.clone(),
-        Frame::Inline(args) => args.iter().cloned().map(Frame::Bulk).collect(),
+    // The arguments as strings, the name first; `None` for a typed value (seed dialect).
+    let args: Vec<Option<&Bytes>> = match request {
+        Frame::Array(items) => items.iter().map(Frame::as_bytes).collect(),
+        Frame::Inline(args) => args.iter().map(Some).collect(),
         _ => return Vec::new(),
     };
-    let Some((name, args)) = items.split_first() else {
+    let Some((Some(name), args)) = args.split_first() else {
         return Vec::new();
     };
-    let Some(name) = name.as_bytes() else {
-        return Vec::new();
+    // The seed dialect's MSET takes one dict: its keys are the keys.
+    let dict = match request {
+        Frame::Array(items) => match items.as_slice() {
+            [_, Frame::Map(pairs)] => Some(pairs),
+            _ => None,
+        },
+        _ => None,
     };
-    let text = |f: &Frame| f.as_bytes().cloned();
-    match (key_spec(name), args) {
+    let owned = |args: &mut dyn Iterator<Item = &Option<&Bytes>>| -> Vec<Bytes> {
+        args.copied().flatten().cloned().collect()
+    };
+    match (key_spec(name), dict) {
         (KeySpec::None, _) => Vec::new(),
-        (KeySpec::First, args) => args.first().and_then(text).into_iter().collect(),
-        (KeySpec::All, args) => args.iter().filter_map(text).collect(),
-        (KeySpec::Pairs, [Frame::Map(pairs)]) => {
-            pairs.iter().filter_map(|(k, _)| text(k)).collect()
-        }
-        (KeySpec::Pairs, args) => args.iter().step_by(2).filter_map(text).collect(),
+        (KeySpec::First, _) => owned(&mut args.iter().take(1)),
+        (KeySpec::All, _) => owned(&mut args.iter()),
+        (KeySpec::Pairs, Some(pairs)) => pairs
+            .iter()
+            .filter_map(|(k, _)| k.as_bytes().cloned())
+            .collect(),
+        (KeySpec::Pairs, None) => owned(&mut args.iter().step_by(2)),
     }
 }
 
 /// Every key `scenario` names, in order of first use, on every connection.
 pub fn scenario_keys(scenario: &Scenario) -> Vec<Bytes> {
-    let dialect = match scenario.suite {
-        Suite::Seed => Dialect::Seed,
-        Suite::Redis => Dialect::Resp2,
-    };
     // The bytes each connection is sent, in order: a request may be split across sends.
-    // The runner's first connection is `main`.
-    let mut streams: Vec<(String, Vec<u8>)> = vec![("main".into(), Vec::new())];
+    let mut streams: Vec<(String, Vec<u8>)> = vec![(FIRST_CONNECTION.into(), Vec::new())];
     let mut current = 0;
     for step in &scenario.steps {
         match step {
@@ -159,7 +163,8 @@ pub fn scenario_keys(scenario: &Scenario) -> Vec<Bytes> {
     }
     let mut keys = Vec::new();
     for (_, stream) in streams {
-        let mut decoder = Decoder::with_options(dialect, Role::Request, Limits::default());
+        let mut decoder =
+            Decoder::with_options(scenario.suite.dialect(), Role::Request, Limits::default());
         let mut buf = BytesMut::from(stream.as_slice());
         while let Ok(Some(frame)) = decoder.decode(&mut buf) {
             for key in request_keys(&frame) {

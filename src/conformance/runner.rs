@@ -10,7 +10,7 @@ use tokio::sync::{RwLock, Semaphore};
 
 use super::matcher::{clip, describe, first_difference, matches};
 use super::scenario::{Scenario, Suite, Verdict};
-use super::step::{Delivery, Expectation, Step};
+use super::step::{Delivery, Expectation, Step, FIRST_CONNECTION};
 use crate::client::{Client, ClientError, Reply};
 use crate::resp::{Dialect, Frame};
 
@@ -126,13 +126,13 @@ pub async fn run_scenarios(
         let alone = !super::keys::foreign_keys(&scenario).is_empty();
         tasks.push(tokio::spawn(async move {
             let _permit = permits.acquire().await;
+            let (_whole, _shared);
             if alone {
-                let _whole = keyspace.write().await;
-                run_scenario(addr, &scenario, &options).await
+                _whole = keyspace.write().await;
             } else {
-                let _shared = keyspace.read().await;
-                run_scenario(addr, &scenario, &options).await
+                _shared = keyspace.read().await;
             }
+            run_scenario(addr, &scenario, &options).await
         }));
     }
     for task in tasks {
@@ -157,12 +157,9 @@ fn refused(scenario: &Scenario, keys: u64) -> CaseResult {
 
 /// How many keys the server holds (DBSIZE, or LEN for the seed dialect); `None` if unknown.
 async fn key_count(addr: SocketAddr, scenario: &Scenario, options: &RunOptions) -> Option<u64> {
-    let dialect = if scenario.suite == Suite::Seed {
-        Dialect::Seed
-    } else {
-        Dialect::Resp2
-    };
-    let mut client = connect(addr, dialect, options).await.ok()?;
+    let mut client = connect(addr, scenario.suite.dialect(), options)
+        .await
+        .ok()?;
     let command = if scenario.suite == Suite::Seed {
         "LEN"
     } else {
@@ -260,25 +257,7 @@ pub async fn run_scenario(
     options: &RunOptions,
 ) -> CaseResult {
     let started = Instant::now();
-    let dialect = if scenario.suite == Suite::Seed {
-        Dialect::Seed
-    } else {
-        Dialect::Resp2
-    };
-    let mut session = Session {
-        addr,
-        options,
-        scenario,
-        connections: HashMap::new(),
-        current: "main".into(),
-        dialect,
-        delivery: Delivery::Whole,
-        chunks: ChunkSizes(1),
-        pending: Vec::new(),
-        last_command: None,
-        non_strict: Vec::new(),
-        captured: None,
-    };
+    let mut session = Session::new(addr, scenario, options, None);
     let outcome = session.run().await;
     let took = started.elapsed();
     let (outcome, detail) = match outcome {
@@ -313,25 +292,7 @@ pub async fn capture_scenario(
     scenario: &Scenario,
     options: &RunOptions,
 ) -> Result<Vec<Captured>, String> {
-    let dialect = if scenario.suite == Suite::Seed {
-        Dialect::Seed
-    } else {
-        Dialect::Resp2
-    };
-    let mut session = Session {
-        addr,
-        options,
-        scenario,
-        connections: HashMap::new(),
-        current: "main".into(),
-        dialect,
-        delivery: Delivery::Whole,
-        chunks: ChunkSizes(1),
-        pending: Vec::new(),
-        last_command: None,
-        non_strict: Vec::new(),
-        captured: Some(Vec::new()),
-    };
+    let mut session = Session::new(addr, scenario, options, Some(Vec::new()));
     let outcome = session.run().await;
     let captured = session.captured.take().unwrap_or_default();
     match outcome {
@@ -340,9 +301,32 @@ pub async fn capture_scenario(
     }
 }
 
-impl Session<'_> {
+impl<'a> Session<'a> {
+    /// A session before its first connection; `captured` is `Some` in capture mode.
+    fn new(
+        addr: SocketAddr,
+        scenario: &'a Scenario,
+        options: &'a RunOptions,
+        captured: Option<Vec<Captured>>,
+    ) -> Session<'a> {
+        Session {
+            addr,
+            options,
+            scenario,
+            connections: HashMap::new(),
+            current: FIRST_CONNECTION.into(),
+            dialect: scenario.suite.dialect(),
+            delivery: Delivery::Whole,
+            chunks: ChunkSizes(1),
+            pending: Vec::new(),
+            last_command: None,
+            non_strict: Vec::new(),
+            captured,
+        }
+    }
+
     async fn run(&mut self) -> Result<(), Stop> {
-        self.open("main".into()).await?;
+        self.open(FIRST_CONNECTION.into()).await?;
         for step in &self.scenario.steps {
             self.step(step).await?;
         }

@@ -64,6 +64,17 @@ pub enum Suite {
     Seed,
 }
 
+impl Suite {
+    /// The dialect a scenario of this suite is written in: its requests, and its replies
+    /// until a `! decode` step says otherwise.
+    pub fn dialect(self) -> Dialect {
+        match self {
+            Suite::Redis => Dialect::Resp2,
+            Suite::Seed => Dialect::Seed,
+        }
+    }
+}
+
 /// What the file name's prefix says a conforming server does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -224,11 +235,7 @@ impl Parser {
                 destructive: false,
                 steps: Vec::new(),
             },
-            decode: if suite == Suite::Seed {
-                Dialect::Seed
-            } else {
-                Dialect::Resp2
-            },
+            decode: suite.dialect(),
             repeat: None,
             repeat_send_done: false,
             block: None,
@@ -573,9 +580,8 @@ fn split_sigil(line: &str) -> (&str, &str) {
 }
 
 /// Expands the generators `{{C*N}}` (the byte C, N times) and `{{$:TEXT}}` (TEXT as a bulk
-/// string), and keeps `{{i}}` for later; the
-/// text between them is read by `piece` (unescaped for raw and expected bytes, as is for a
-/// `>` line, whose quoting comes after).
+/// string), and keeps `{{i}}` for later; the text between them is read by `piece` (unescaped
+/// for raw and expected bytes, as is for a `>` line, whose quoting comes after).
 fn expand_generators(
     text: &str,
     piece: impl Fn(&str) -> Result<Vec<u8>, String>,

@@ -4,6 +4,9 @@ use std::time::Duration;
 
 use crate::resp::{Dialect, Frame};
 
+/// The name of the connection a scenario starts on (`! use main` returns to it).
+pub const FIRST_CONNECTION: &str = "main";
+
 /// How the bytes of consecutive sends reach the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {
