@@ -5,33 +5,18 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
+use support::ServerProcess;
 
-fn start(threads: &[&str]) -> (Child, u16) {
-    for _ in 0..5 {
-        let port = support::free_port();
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("respect"))
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .args(threads)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn respect serve");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return (child, port);
-            }
-            if let Ok(Some(_)) = child.try_wait() {
-                break; // the port was taken after all: try another
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    panic!("respect serve did not start");
+fn start(threads: &[&str]) -> ServerProcess {
+    let binary = assert_cmd::cargo::cargo_bin("respect");
+    ServerProcess::spawn(binary.as_os_str(), |port| {
+        let bind = format!("127.0.0.1:{port}");
+        let mut args = vec!["serve".to_string(), "--bind".into(), bind];
+        args.extend(threads.iter().map(|t| t.to_string()));
+        args
+    })
 }
 
 fn exchange(port: u16, request: &[u8], reply_len: usize) -> Vec<u8> {
@@ -45,7 +30,8 @@ fn exchange(port: u16, request: &[u8], reply_len: usize) -> Vec<u8> {
     reply
 }
 
-fn terminate(mut child: Child) {
+fn terminate(server: &mut ServerProcess) {
+    let child = &mut server.child;
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -66,7 +52,8 @@ fn terminate(mut child: Child) {
 fn every_runtime_shape_serves_and_stops_on_sigterm() {
     // One thread is the single-threaded runtime; two and the default are work-stealing.
     for threads in [&["--threads", "1"][..], &["--threads", "2"], &[]] {
-        let (child, port) = start(threads);
+        let mut server = start(threads);
+        let port = server.addr.port();
         let mut pipeline = Vec::new();
         for _ in 0..100 {
             pipeline.extend_from_slice(b"INCR counter\r\n");
@@ -89,7 +76,7 @@ fn every_runtime_shape_serves_and_stops_on_sigterm() {
         for client in clients {
             assert_eq!(client.join().expect("client"), b"+PONG\r\n+PONG\r\n");
         }
-        terminate(child);
+        terminate(&mut server);
     }
 }
 

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -34,46 +35,37 @@ pub fn tool_missing(tool: &str) -> bool {
     missing
 }
 
-/// A real `redis-server` on a free loopback port, without persistence, stopped on drop.
-pub struct RedisServer {
-    child: Child,
+/// A server process listening on a free loopback port, killed on drop.
+pub struct ServerProcess {
+    /// The process.
+    pub child: Child,
     /// Its address.
     pub addr: SocketAddr,
 }
 
-impl RedisServer {
-    /// Starts one; `None` if `redis-server` is not installed (and not under CI).
-    pub fn start() -> Option<RedisServer> {
-        if tool_missing("redis-server") {
-            return None;
-        }
+impl ServerProcess {
+    /// Spawns `program` with the arguments `args(port)` on a free port and waits until it
+    /// accepts connections; tries another port if the process exits first (the port was
+    /// taken after all). Panics after 5 tries.
+    pub fn spawn(program: &OsStr, args: impl Fn(u16) -> Vec<String>) -> ServerProcess {
         for _ in 0..5 {
             let port = free_port();
-            let child = Command::new("redis-server")
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ])
+            let child = Command::new(program)
+                .args(args(port))
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .expect("spawn redis-server");
-            let mut server = RedisServer {
+                .unwrap_or_else(|e| panic!("spawn {program:?}: {e}"));
+            let mut server = ServerProcess {
                 child,
                 addr: SocketAddr::from(([127, 0, 0, 1], port)),
             };
-            if server.wait_ready(Duration::from_secs(5)) {
-                return Some(server);
+            if server.wait_ready(Duration::from_secs(10)) {
+                return server;
             }
             let _ = server.child.kill();
         }
-        panic!("redis-server did not start on a free port after 5 tries");
+        panic!("{program:?} did not start on a free port after 5 tries");
     }
 
     fn wait_ready(&mut self, limit: Duration) -> bool {
@@ -91,10 +83,45 @@ impl RedisServer {
     }
 }
 
-impl Drop for RedisServer {
+impl Drop for ServerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A real `redis-server` on a free loopback port, without persistence, stopped on drop.
+pub struct RedisServer {
+    process: ServerProcess,
+    /// Its address.
+    pub addr: SocketAddr,
+}
+
+impl RedisServer {
+    /// Starts one; `None` if `redis-server` is not installed (and not under CI).
+    pub fn start() -> Option<RedisServer> {
+        if tool_missing("redis-server") {
+            return None;
+        }
+        let process = ServerProcess::spawn(OsStr::new("redis-server"), |port| {
+            let port = port.to_string();
+            [
+                "--port",
+                &port,
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ]
+            .map(String::from)
+            .to_vec()
+        });
+        Some(RedisServer {
+            addr: process.addr,
+            process,
+        })
     }
 }
 
