@@ -1,18 +1,19 @@
 //! respect: a toolkit for the Redis serialization protocol and its dialects.
 //!
-//! - [`resp`]: the codec (frames, dialects, incremental decoder, encoder, limits). Knows bytes
-//!   only: no sockets, no commands.
-//! - [`client`]: a small async client over the codec.
-//! - [`inspect`]: `respect decode`, frames of a captured stream.
-//! - [`cli`]: `respect cli`, a redis-cli-like client.
-//! - [`server`]: the reference server (Redis and seed flavors), and its command layer.
+//! This crate is the `respect` binary's library side, and a facade over the workspace:
+//! - [`resp`] (`respect-resp`): the codec. Bytes and frames only: no sockets, no commands.
+//! - [`server`] (`respect-server`): the reference server, embeddable as a test double.
+//! - [`client`] (`respect-client`): a small async client that keeps each reply's bytes.
+//! - [`conformance`] (`respect-conformance`): scenario files, runner, reports.
+//! - [`netfuzz`]: `respect fuzz`, the network fuzzer; [`cli`]: `respect cli`.
+//! - `fuzzing` (feature `fuzzing`): the properties the cargo-fuzz targets check.
+
+pub use respect_client as client;
+pub use respect_conformance as conformance;
+pub use respect_resp as resp;
+pub use respect_server as server;
 
 pub mod cli;
-pub mod client;
-pub mod conformance;
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
-pub mod glob;
-pub mod inspect;
 pub mod netfuzz;
-pub mod resp;
-pub mod server;

@@ -11,16 +11,17 @@ use std::path::Path;
 use bytes::BytesMut;
 use respect::conformance::keys;
 use respect::conformance::step::{Matcher, Step};
-use respect::conformance::{load_dir, run_scenarios, start_embedded, Outcome, RunOptions, Suite};
+use respect::conformance::{load_dir, run_scenarios, start_embedded, Outcome, RunOptions};
+use respect::resp::Flavor;
 use respect::resp::{encode_into, Decoder, Dialect, Frame, Limits, Role};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-fn scenarios(suite: Suite) -> Vec<respect::conformance::Scenario> {
+fn scenarios(flavor: Flavor) -> Vec<respect::conformance::Scenario> {
     load_dir(Path::new("conformance"))
         .expect("the corpus parses")
         .into_iter()
-        .filter(|s| s.suite == suite)
+        .filter(|s| s.flavor == flavor)
         .collect()
 }
 
@@ -102,7 +103,7 @@ async fn the_redis_suite_passes_on_redis_server() {
     let Some(redis) = support::RedisServer::start() else {
         return;
     };
-    let results = run_scenarios(redis.addr, scenarios(Suite::Redis), &options(), &|_| {}).await;
+    let results = run_scenarios(redis.addr, scenarios(Flavor::Redis), &options(), &|_| {}).await;
     let failed = failures(&results);
     assert!(failed.is_empty(), "{}", failed.join("\n"));
     assert!(
@@ -113,11 +114,11 @@ async fn the_redis_suite_passes_on_redis_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_suites_pass_on_our_server() {
-    for suite in [Suite::Redis, Suite::Seed] {
-        let server = start_embedded(suite).await.expect("embedded server");
-        let results = run_scenarios(server.addr(), scenarios(suite), &options(), &|_| {}).await;
+    for flavor in Flavor::ALL {
+        let server = start_embedded(flavor).await.expect("embedded server");
+        let results = run_scenarios(server.addr(), scenarios(flavor), &options(), &|_| {}).await;
         let failed = failures(&results);
-        assert!(failed.is_empty(), "{suite:?}:\n{}", failed.join("\n"));
+        assert!(failed.is_empty(), "{flavor:?}:\n{}", failed.join("\n"));
         server.shutdown().await;
     }
 }
@@ -196,10 +197,10 @@ fn expects_an_integer(scenario: &respect::conformance::Scenario) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_wrong_about_integers_fails_exactly_those_scenarios() {
-    for suite in [Suite::Redis, Suite::Seed] {
-        let server = start_embedded(suite).await.expect("embedded server");
+    for flavor in Flavor::ALL {
+        let server = start_embedded(flavor).await.expect("embedded server");
         let proxy = corrupting_proxy(server.addr()).await;
-        let chosen = scenarios(suite);
+        let chosen = scenarios(flavor);
         // An implementation-defined (i_) scenario never fails: it reports NON-STRICT instead.
         let implementation_defined = |s: &&respect::conformance::Scenario| {
             s.verdict == respect::conformance::scenario::Verdict::ImplementationDefined
@@ -231,7 +232,7 @@ async fn a_server_wrong_about_integers_fails_exactly_those_scenarios() {
         );
         assert_eq!(
             failed, predicted,
-            "{suite:?}: FAIL set differs from the scenarios that expect integers"
+            "{flavor:?}: FAIL set differs from the scenarios that expect integers"
         );
         for id in &lenient {
             let outcome = results.iter().find(|r| &r.id == id).map(|r| r.outcome);

@@ -7,38 +7,35 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use respect::netfuzz::{fuzz, FuzzOptions, Problem};
-use respect::resp::Dialect;
+use respect::resp::Flavor;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-fn options(addr: SocketAddr, dialect: Dialect, runs: usize) -> FuzzOptions {
+fn options(addr: SocketAddr, flavor: Flavor, runs: usize) -> FuzzOptions {
     FuzzOptions {
         addr,
-        dialect,
+        flavor,
         runs,
         duration: Duration::from_secs(60),
-        seed: 7,
+        rng_seed: 7,
         out: None,
         timeout: Duration::from_millis(500),
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn our_server_survives_the_fuzzer_in_both_dialects() {
-    for (suite, dialect) in [
-        (respect::conformance::Suite::Redis, Dialect::Resp2),
-        (respect::conformance::Suite::Seed, Dialect::Seed),
-    ] {
-        let server = respect::conformance::start_embedded(suite)
+async fn our_server_survives_the_fuzzer_in_both_flavors() {
+    for flavor in Flavor::ALL {
+        let server = respect::conformance::start_embedded(flavor)
             .await
             .expect("embedded");
-        let report = fuzz(&options(server.addr(), dialect, 400), &|_, _| {})
+        let report = fuzz(&options(server.addr(), flavor, 400), &|_, _| {})
             .await
             .expect("fuzz");
         assert_eq!(report.cases, 400);
         assert!(
             report.findings.is_empty(),
-            "{dialect}: {:#?}",
+            "{flavor}: {:#?}",
             report.findings
         );
         server.shutdown().await;
@@ -76,7 +73,7 @@ async fn fragile_server() -> SocketAddr {
 #[tokio::test]
 async fn a_fragile_server_is_caught() {
     let addr = fragile_server().await;
-    let report = fuzz(&options(addr, Dialect::Resp2, 60), &|_, _| {})
+    let report = fuzz(&options(addr, Flavor::Redis, 60), &|_, _| {})
         .await
         .expect("fuzz");
     assert!(
@@ -93,7 +90,7 @@ async fn a_fragile_server_is_caught() {
 async fn findings_are_written_as_replayable_scenarios() {
     let addr = fragile_server().await;
     let dir = std::env::temp_dir().join(format!("respect-netfuzz-{}", std::process::id()));
-    let mut o = options(addr, Dialect::Resp2, 40);
+    let mut o = options(addr, Flavor::Redis, 40);
     o.out = Some(dir.clone());
     let report = fuzz(&o, &|_, _| {}).await.expect("fuzz");
     let first = report.findings.first().expect("a finding");
@@ -113,7 +110,7 @@ async fn on_redis_server_only_the_nul_in_an_inline_line_is_found() {
     let Some(redis) = support::RedisServer::start() else {
         return;
     };
-    let report = fuzz(&options(redis.addr, Dialect::Resp2, 300), &|_, _| {})
+    let report = fuzz(&options(redis.addr, Flavor::Redis, 300), &|_, _| {})
         .await
         .expect("fuzz");
     for f in &report.findings {
@@ -132,6 +129,6 @@ fn refuses_addresses_off_this_machine() {
         .enable_all()
         .build()
         .expect("runtime");
-    let o = options("192.0.2.1:6379".parse().expect("addr"), Dialect::Resp2, 1);
+    let o = options("192.0.2.1:6379".parse().expect("addr"), Flavor::Redis, 1);
     assert!(rt.block_on(fuzz(&o, &|_, _| {})).is_err());
 }

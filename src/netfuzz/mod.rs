@@ -15,7 +15,7 @@ use tokio::net::TcpStream;
 pub use generate::{case, Case, Kind, Rng};
 
 use crate::client::Client;
-use crate::resp::{escape_bytes, Dialect, Frame};
+use crate::resp::{escape_bytes, Dialect, Flavor, Frame};
 
 /// Default number of cases.
 pub const DEFAULT_RUNS: usize = 300;
@@ -31,14 +31,14 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 pub struct FuzzOptions {
     /// The server; must be on this machine (loopback).
     pub addr: SocketAddr,
-    /// RESP2 (a Redis server) or seed.
-    pub dialect: Dialect,
+    /// Redis or seed: which requests are generated and how replies are read.
+    pub flavor: Flavor,
     /// Stop after this many cases...
     pub runs: usize,
     /// ...or after this long, whichever comes first.
     pub duration: Duration,
-    /// The PRNG seed: the same seed sends the same traffic.
-    pub seed: u64,
+    /// The PRNG seed: the same number sends the same traffic.
+    pub rng_seed: u64,
     /// Where findings are written (none: not written).
     pub out: Option<PathBuf>,
     /// How long a probe may take.
@@ -80,8 +80,8 @@ pub struct Finding {
 pub struct FuzzReport {
     /// Cases sent.
     pub cases: usize,
-    /// The seed.
-    pub seed: u64,
+    /// The PRNG seed it ran with.
+    pub rng_seed: u64,
     /// Wall time.
     pub millis: u128,
     /// What broke.
@@ -99,9 +99,11 @@ fn probe(dialect: Dialect) -> (Frame, &'static [u8]) {
 
 /// Whether the server answers a fresh connection's probe in time.
 async fn alive(options: &FuzzOptions) -> bool {
-    let (request, expected) = probe(options.dialect);
+    let (request, expected) = probe(options.flavor.request_dialect());
     let attempt = async {
-        let mut client = Client::connect(options.addr, options.dialect).await.ok()?;
+        let mut client = Client::connect(options.addr, options.flavor.request_dialect())
+            .await
+            .ok()?;
         client.send(&request).await.ok()?;
         let reply = client.read_reply().await.ok()?;
         Some(&reply.raw[..] == expected)
@@ -160,13 +162,13 @@ async fn run_case(options: &FuzzOptions, case: &Case) -> Option<Problem> {
             return None; // closed on us mid-case: a rejection, not a hang
         }
     }
-    let ending = ending(&case.bytes, options.dialect);
+    let ending = ending(&case.bytes, options.flavor.request_dialect());
     if case.disconnect || ending == Ending::Incomplete {
         return None;
     }
-    let (request, expected) = probe(options.dialect);
+    let (request, expected) = probe(options.flavor.request_dialect());
     let mut encoded = bytes::BytesMut::new();
-    crate::resp::encode_into(&request, options.dialect, &mut encoded);
+    crate::resp::encode_into(&request, options.flavor.request_dialect(), &mut encoded);
     let _ = stream.write_all(&encoded).await;
     // Read until the probe's reply shows up at the end, the server closes, or time runs out.
     let mut received = Vec::new();
@@ -199,11 +201,11 @@ fn scenario_text(
     dialect: Dialect,
 ) -> String {
     let mut text = format!(
-        "# id: netfuzz.{seed}.{index}\n# title: {problem:?} after {} (respect fuzz --seed {seed}, case {index})\n# tags: netfuzz malformed\n",
+        "# id: netfuzz.{seed}.{index}\n# title: {problem:?} after {} (respect fuzz --rng-seed {seed}, case {index})\n# tags: netfuzz malformed\n",
         case.name
     );
     if dialect == Dialect::Seed {
-        text.push_str("# dialect: seed\n");
+        text.push_str("# flavor: seed\n");
     }
     text.push_str(&format!("\n>> {}\n? any\n", escape_bytes(&case.bytes)));
     text
@@ -227,11 +229,11 @@ pub async fn fuzz(
         ));
     }
     let started = Instant::now();
-    let mut rng = Rng::new(options.seed);
+    let mut rng = Rng::new(options.rng_seed);
     let mut findings = Vec::new();
     let mut cases = 0;
     while cases < options.runs && started.elapsed() < options.duration {
-        let case = case(&mut rng, options.dialect);
+        let case = case(&mut rng, options.flavor.request_dialect());
         progress(cases, &case);
         let mut problem = run_case(options, &case).await;
         let mut down = false;
@@ -250,13 +252,19 @@ pub async fn fuzz(
         if let Some(problem) = problem {
             let mut files = Vec::new();
             if let Some(dir) = &options.out {
-                let stem = dir.join(format!("n_netfuzz_{}_{cases}", options.seed));
+                let stem = dir.join(format!("n_netfuzz_{}_{cases}", options.rng_seed));
                 let scenario = stem.with_extension("scenario");
                 let raw = stem.with_extension("bin");
                 std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
                 std::fs::write(
                     &scenario,
-                    scenario_text(options.seed, cases, &case, problem, options.dialect),
+                    scenario_text(
+                        options.rng_seed,
+                        cases,
+                        &case,
+                        problem,
+                        options.flavor.request_dialect(),
+                    ),
                 )
                 .map_err(|e| e.to_string())?;
                 std::fs::write(&raw, &case.bytes).map_err(|e| e.to_string())?;
@@ -279,7 +287,7 @@ pub async fn fuzz(
     }
     Ok(FuzzReport {
         cases,
-        seed: options.seed,
+        rng_seed: options.rng_seed,
         millis: started.elapsed().as_millis(),
         findings,
     })

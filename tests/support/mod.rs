@@ -127,7 +127,7 @@ impl RedisServer {
 
 /// Our reference server, in-process on a free loopback port, with `config`'s other settings.
 pub async fn our_server(config: respect::server::ServerConfig) -> respect::server::ServerHandle {
-    respect::server::start(respect::server::ServerConfig {
+    respect::server::spawn(respect::server::ServerConfig {
         bind: "127.0.0.1:0".parse().expect("addr"),
         ..config
     })

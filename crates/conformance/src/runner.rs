@@ -1,0 +1,585 @@
+//! Replays scenarios against a server address: connections, delivery modes, timeouts and
+//! parallelism. It talks to servers only through [`respect_client::Client`].
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{RwLock, Semaphore};
+
+use super::matcher::{clip, describe, first_difference, matches};
+use super::scenario::{Scenario, Verdict};
+use super::step::{Delivery, Expectation, Step, FIRST_CONNECTION};
+use respect_client::{Client, ClientError, Reply};
+use respect_resp::{Dialect, Flavor, Frame};
+
+/// Default time a step waits for the server.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The outcome of one scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "SCREAMING-KEBAB-CASE")]
+pub enum Outcome {
+    /// Every reply matched its strict form.
+    Pass,
+    /// Every reply matched, some through an accepted variant (or an `i_` scenario answered
+    /// otherwise than its first form).
+    NonStrict,
+    /// The server lacks a command the scenario needs (or a destructive one was refused).
+    Unsupported,
+    /// A reply, a close or a silence was not what the scenario requires.
+    Fail,
+    /// The run could not be completed: timeout, refused connection, i/o error.
+    Error,
+}
+
+impl Outcome {
+    /// As printed.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Pass => "PASS",
+            Outcome::NonStrict => "NON-STRICT",
+            Outcome::Unsupported => "UNSUPPORTED",
+            Outcome::Fail => "FAIL",
+            Outcome::Error => "ERROR",
+        }
+    }
+}
+
+/// One scenario's result.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CaseResult {
+    /// Scenario id.
+    pub id: String,
+    /// Its file.
+    pub path: String,
+    /// Its title.
+    pub title: String,
+    /// Its tags.
+    pub tags: Vec<String>,
+    /// What its name says a conforming server does.
+    pub verdict: Verdict,
+    /// What happened.
+    pub outcome: Outcome,
+    /// Why, for anything but PASS: the line, what was expected, what came, where they differ.
+    pub detail: Option<String>,
+    /// Wall time.
+    pub millis: u128,
+}
+
+/// Scenarios run at once by default.
+pub const DEFAULT_JOBS: usize = 4;
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Per-step timeout.
+    pub timeout: Duration,
+    /// Scenarios run at once.
+    pub jobs: usize,
+    /// Run destructive scenarios even on a server that holds keys.
+    pub allow_flush: bool,
+    /// AUTH with this password on every connection.
+    pub password: Option<String>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            timeout: DEFAULT_TIMEOUT,
+            jobs: DEFAULT_JOBS,
+            allow_flush: false,
+            password: None,
+        }
+    }
+}
+
+/// Runs `scenarios` against `addr`: destructive ones first, one at a time and only on an
+/// empty server (or with `allow_flush`), then the others `jobs` at a time, except that one
+/// naming keys outside its own prefix ([`super::keys::foreign_keys`]) has the server to
+/// itself, so that no other scenario can change those keys under it. `progress` is called
+/// after each scenario.
+pub async fn run_scenarios(
+    addr: SocketAddr,
+    scenarios: Vec<Scenario>,
+    options: &RunOptions,
+    progress: &(dyn Fn(&CaseResult) + Sync),
+) -> Vec<CaseResult> {
+    let (destructive, others): (Vec<_>, Vec<_>) =
+        scenarios.into_iter().partition(|s| s.destructive);
+    let mut results = Vec::new();
+    for scenario in destructive {
+        let result = match (
+            options.allow_flush,
+            key_count(addr, &scenario, options).await,
+        ) {
+            (false, Some(n)) if n > 0 => refused(&scenario, n),
+            _ => run_scenario(addr, &scenario, options).await,
+        };
+        progress(&result);
+        results.push(result);
+    }
+    let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
+    let keyspace = Arc::new(RwLock::new(()));
+    let options = Arc::new(options.clone());
+    let mut tasks = Vec::new();
+    for scenario in others {
+        let (permits, keyspace, options) = (permits.clone(), keyspace.clone(), options.clone());
+        let alone = !super::keys::foreign_keys(&scenario).is_empty();
+        tasks.push(tokio::spawn(async move {
+            let _permit = permits.acquire().await;
+            let (_whole, _shared);
+            if alone {
+                _whole = keyspace.write().await;
+            } else {
+                _shared = keyspace.read().await;
+            }
+            run_scenario(addr, &scenario, &options).await
+        }));
+    }
+    for task in tasks {
+        if let Ok(result) = task.await {
+            progress(&result);
+            results.push(result);
+        }
+    }
+    results
+}
+
+fn refused(scenario: &Scenario, keys: u64) -> CaseResult {
+    result_of(
+        scenario,
+        Outcome::Unsupported,
+        Some(format!(
+            "destructive: the server holds {keys} keys; pass --allow-flush to run it anyway"
+        )),
+        Duration::ZERO,
+    )
+}
+
+/// How many keys the server holds (DBSIZE, or LEN for the seed dialect); `None` if unknown.
+async fn key_count(addr: SocketAddr, scenario: &Scenario, options: &RunOptions) -> Option<u64> {
+    let mut client = connect(addr, scenario.flavor.request_dialect(), options)
+        .await
+        .ok()?;
+    let command = if scenario.flavor == Flavor::Seed {
+        "LEN"
+    } else {
+        "DBSIZE"
+    };
+    match tokio::time::timeout(options.timeout, client.call(&[command])).await {
+        Ok(Ok(Frame::Integer(n))) => u64::try_from(n).ok(),
+        _ => None,
+    }
+}
+
+async fn connect(
+    addr: SocketAddr,
+    dialect: Dialect,
+    options: &RunOptions,
+) -> Result<Client, String> {
+    let mut client = tokio::time::timeout(options.timeout, Client::connect(addr, dialect))
+        .await
+        .map_err(|_| format!("connecting to {addr} timed out"))?
+        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+    if let Some(password) = &options.password {
+        client
+            .send(&Frame::command(["AUTH", password.as_str()]))
+            .await
+            .map_err(|e| e.to_string())?;
+        let reply = client
+            .read_reply_timeout(options.timeout)
+            .await
+            .map_err(|e| e.to_string())?;
+        if reply.frame.is_error() {
+            return Err(format!("AUTH failed: {}", reply.frame));
+        }
+    }
+    Ok(client)
+}
+
+fn result_of(
+    scenario: &Scenario,
+    outcome: Outcome,
+    detail: Option<String>,
+    took: Duration,
+) -> CaseResult {
+    CaseResult {
+        id: scenario.id.clone(),
+        path: scenario.path.display().to_string(),
+        title: scenario.title.clone(),
+        tags: scenario.tags.clone(),
+        verdict: scenario.verdict,
+        outcome,
+        detail,
+        millis: took.as_millis(),
+    }
+}
+
+/// A small deterministic PRNG (xorshift64*) for chunk sizes: reproducible from the seed in
+/// the scenario, with no dependency.
+struct ChunkSizes(u64);
+
+impl ChunkSizes {
+    fn next(&mut self) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 58) as usize + 1
+    }
+}
+
+/// Why a scenario stopped early.
+enum Stop {
+    Fail(String),
+    Error(String),
+    Unsupported(String),
+}
+
+struct Session<'a> {
+    addr: SocketAddr,
+    options: &'a RunOptions,
+    scenario: &'a Scenario,
+    connections: HashMap<String, Client>,
+    current: String,
+    dialect: Dialect,
+    delivery: Delivery,
+    chunks: ChunkSizes,
+    pending: Vec<u8>,
+    last_command: Option<String>,
+    non_strict: Vec<String>,
+    /// In capture mode, every reply; mismatches do not stop the scenario.
+    captured: Option<Vec<Captured>>,
+}
+
+/// Runs one scenario on fresh connections.
+pub async fn run_scenario(
+    addr: SocketAddr,
+    scenario: &Scenario,
+    options: &RunOptions,
+) -> CaseResult {
+    let started = Instant::now();
+    let mut session = Session::new(addr, scenario, options, None);
+    let outcome = session.run().await;
+    let took = started.elapsed();
+    let (outcome, detail) = match outcome {
+        Ok(()) if session.non_strict.is_empty() => (Outcome::Pass, None),
+        Ok(()) => (Outcome::NonStrict, Some(session.non_strict.join("; "))),
+        Err(Stop::Unsupported(why)) => (Outcome::Unsupported, Some(why)),
+        Err(Stop::Fail(why)) if scenario.verdict == Verdict::ImplementationDefined => (
+            Outcome::NonStrict,
+            Some(format!("implementation-defined: {why}")),
+        ),
+        Err(Stop::Fail(why)) => (Outcome::Fail, Some(why)),
+        Err(Stop::Error(why)) => (Outcome::Error, Some(why)),
+    };
+    result_of(scenario, outcome, detail, took)
+}
+
+/// A reply captured for `record` and `diff`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Captured {
+    /// The scenario lines of the expectation it answers.
+    pub lines: (usize, usize),
+    /// Whether that expectation comes from a `! repeat`.
+    pub repeated: bool,
+    /// The reply's exact bytes.
+    pub raw: Vec<u8>,
+}
+
+/// Runs `scenario` in capture mode: every reply's exact bytes, keyed by the scenario lines of
+/// the expectation it answers, whether it matched or not. For `respect record` and `diff`.
+pub async fn capture_scenario(
+    addr: SocketAddr,
+    scenario: &Scenario,
+    options: &RunOptions,
+) -> Result<Vec<Captured>, String> {
+    let mut session = Session::new(addr, scenario, options, Some(Vec::new()));
+    let outcome = session.run().await;
+    let captured = session.captured.take().unwrap_or_default();
+    match outcome {
+        Ok(()) | Err(Stop::Fail(_)) | Err(Stop::Unsupported(_)) => Ok(captured),
+        Err(Stop::Error(e)) => Err(e),
+    }
+}
+
+impl<'a> Session<'a> {
+    /// A session before its first connection; `captured` is `Some` in capture mode.
+    fn new(
+        addr: SocketAddr,
+        scenario: &'a Scenario,
+        options: &'a RunOptions,
+        captured: Option<Vec<Captured>>,
+    ) -> Session<'a> {
+        Session {
+            addr,
+            options,
+            scenario,
+            connections: HashMap::new(),
+            current: FIRST_CONNECTION.into(),
+            dialect: scenario.flavor.reply_dialect(),
+            delivery: Delivery::Whole,
+            chunks: ChunkSizes(1),
+            pending: Vec::new(),
+            last_command: None,
+            non_strict: Vec::new(),
+            captured,
+        }
+    }
+
+    async fn run(&mut self) -> Result<(), Stop> {
+        self.open(FIRST_CONNECTION.into()).await?;
+        for step in &self.scenario.steps {
+            self.step(step).await?;
+        }
+        Ok(())
+    }
+
+    async fn open(&mut self, name: String) -> Result<(), Stop> {
+        let client = connect(self.addr, self.dialect, self.options)
+            .await
+            .map_err(Stop::Error)?;
+        self.connections.insert(name.clone(), client);
+        self.current = name;
+        Ok(())
+    }
+
+    fn client(&mut self) -> Result<&mut Client, Stop> {
+        let name = self.current.clone();
+        self.connections
+            .get_mut(&name)
+            .ok_or_else(|| Stop::Error(format!("connection `{name}` is not open")))
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), Stop> {
+        let delivery = self.delivery;
+        let mut pieces: Vec<&[u8]> = Vec::new();
+        match delivery {
+            Delivery::Whole | Delivery::Pipelined => pieces.push(bytes),
+            Delivery::Bytewise => pieces.extend(bytes.chunks(1)),
+            Delivery::Chunks(_) => {
+                let mut rest = bytes;
+                while !rest.is_empty() {
+                    let (a, b) = rest.split_at(self.chunks.next().min(rest.len()));
+                    pieces.push(a);
+                    rest = b;
+                }
+            }
+        }
+        let fragmented = pieces.len() > 1;
+        let client = self.client()?;
+        for piece in pieces {
+            match client.send_raw(piece).await {
+                Ok(()) => {}
+                // The server closed first (it rejected what it had already read); the rest of
+                // the bytes have nowhere to go, and the next step sees the close and the reply.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+                    ) =>
+                {
+                    return Ok(())
+                }
+                Err(e) => return Err(Stop::Error(format!("write failed: {e}"))),
+            }
+            if fragmented {
+                // Give each piece its own segment, so the server really reads them apart.
+                tokio::task::yield_now().await;
+            }
+        }
+        Ok(())
+    }
+
+    async fn flush_pending(&mut self) -> Result<(), Stop> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let bytes = std::mem::take(&mut self.pending);
+        let saved = self.delivery;
+        self.delivery = Delivery::Whole;
+        let result = self.write(&bytes).await;
+        self.delivery = saved;
+        result
+    }
+
+    async fn step(&mut self, step: &Step) -> Result<(), Stop> {
+        match step {
+            Step::Send { bytes, command, .. } => {
+                self.last_command = command.clone();
+                if self.delivery == Delivery::Pipelined {
+                    self.pending.extend_from_slice(bytes);
+                    Ok(())
+                } else {
+                    self.write(bytes).await
+                }
+            }
+            Step::Expect(expectation) => {
+                self.flush_pending().await?;
+                self.expect(expectation).await
+            }
+            Step::Deliver(d) => {
+                self.flush_pending().await?;
+                if let Delivery::Chunks(seed) = d {
+                    self.chunks = ChunkSizes(seed.max(&1).to_owned());
+                }
+                self.delivery = *d;
+                Ok(())
+            }
+            Step::Decode(d) => {
+                self.dialect = *d;
+                let d = *d;
+                self.client()?.set_dialect(d);
+                Ok(())
+            }
+            Step::Open(name) => {
+                self.flush_pending().await?;
+                self.open(name.clone()).await
+            }
+            Step::Use(name) => {
+                self.flush_pending().await?;
+                if !self.connections.contains_key(name) {
+                    return Err(Stop::Error(format!("`! use {name}`: no such connection")));
+                }
+                self.current = name.clone();
+                Ok(())
+            }
+            Step::Disconnect => {
+                self.flush_pending().await?;
+                let name = self.current.clone();
+                if let Some(mut c) = self.connections.remove(&name) {
+                    let _ = c.shutdown().await;
+                }
+                Ok(())
+            }
+            Step::ExpectClose { line } => {
+                self.flush_pending().await?;
+                let timeout = self.options.timeout;
+                match self.client()?.expect_close(timeout).await {
+                    Ok(bytes) if bytes.is_empty() => Ok(()),
+                    Ok(bytes) => Err(Stop::Fail(format!(
+                        "line {line}: expected the server to close, it first sent \"{}\"",
+                        clip(&bytes, 0)
+                    ))),
+                    Err(ClientError::Timeout(t)) => Err(Stop::Fail(format!(
+                        "line {line}: the server kept the connection open for {t:?}"
+                    ))),
+                    Err(e) => Err(Stop::Error(format!("line {line}: {e}"))),
+                }
+            }
+            Step::Silence { line, duration } => {
+                self.flush_pending().await?;
+                match self.client()?.read_reply_timeout(*duration).await {
+                    Err(ClientError::Timeout(_)) => Ok(()),
+                    Ok(reply) => Err(Stop::Fail(format!(
+                        "line {line}: expected silence, got \"{}\"",
+                        clip(&reply.raw, 0)
+                    ))),
+                    Err(e) => Err(Stop::Fail(format!(
+                        "line {line}: expected silence, got {e}"
+                    ))),
+                }
+            }
+            Step::Sleep(d) => {
+                self.flush_pending().await?;
+                tokio::time::sleep(*d).await;
+                Ok(())
+            }
+        }
+    }
+
+    async fn expect(&mut self, expectation: &Expectation) -> Result<(), Stop> {
+        let timeout = self.options.timeout;
+        let line = expectation.line;
+        let wanted = expectation
+            .alternatives
+            .first()
+            .map(describe)
+            .unwrap_or_default();
+        let reply: Reply = match self.client()?.read_reply_timeout(timeout).await {
+            Ok(reply) => reply,
+            Err(ClientError::Timeout(t)) => {
+                return Err(Stop::Error(format!(
+                    "line {line}: no reply within {t:?} (expected {wanted})"
+                )))
+            }
+            Err(ClientError::Closed { partial }) => {
+                return Err(Stop::Fail(format!(
+                    "line {line}: the server closed the connection{} (expected {wanted})",
+                    if partial > 0 {
+                        format!(" inside a reply, {partial} bytes in")
+                    } else {
+                        String::new()
+                    }
+                )))
+            }
+            Err(ClientError::Decode(e)) => {
+                let pending = self
+                    .client()
+                    .map(|c| clip(c.pending_bytes(), 0))
+                    .unwrap_or_default();
+                return Err(Stop::Fail(format!(
+                    "line {line}: the server sent malformed data ({e}): \"{pending}\""
+                )));
+            }
+            Err(e) => return Err(Stop::Error(format!("line {line}: {e}"))),
+        };
+        if let Some(captured) = &mut self.captured {
+            captured.push(Captured {
+                lines: expectation.lines,
+                repeated: expectation.repeated,
+                raw: reply.raw.to_vec(),
+            });
+            return Ok(());
+        }
+        let matched = expectation
+            .alternatives
+            .iter()
+            .position(|m| matches(m, &reply.frame, &reply.raw));
+        match matched {
+            Some(0) => Ok(()),
+            Some(i) => {
+                self.non_strict
+                    .push(format!("line {line}: accepted variant {i}"));
+                Ok(())
+            }
+            None if self.is_unknown_command(&reply.frame) => Err(Stop::Unsupported(format!(
+                "line {line}: the server does not know {} (\"{}\")",
+                self.last_command.clone().unwrap_or_default(),
+                clip(&reply.raw, 0)
+            ))),
+            None => {
+                let mut detail = format!(
+                    "line {line}: expected {wanted}, got \"{}\"",
+                    clip(&reply.raw, 0)
+                );
+                if let Some(super::step::Matcher::Exact { bytes, .. }) =
+                    expectation.alternatives.first()
+                {
+                    let at = first_difference(bytes, &reply.raw);
+                    detail = format!(
+                        "line {line}: first difference at byte {at}\n    expected \"{}\"\n    actual   \"{}\"",
+                        clip(bytes, at),
+                        clip(&reply.raw, at)
+                    );
+                }
+                Err(Stop::Fail(detail))
+            }
+        }
+    }
+
+    /// An unknown-command error for a command the scenario declared it needs.
+    fn is_unknown_command(&self, frame: &Frame) -> bool {
+        let Some(text) = frame.as_bytes().filter(|_| frame.is_error()) else {
+            return false;
+        };
+        let unknown =
+            text.starts_with(b"ERR unknown command") || text.starts_with(b"Unrecognized command");
+        unknown
+            && self
+                .last_command
+                .as_ref()
+                .is_some_and(|c| self.scenario.needs.contains(c))
+    }
+}

@@ -1,0 +1,780 @@
+//! Scenario files: parsing the text format into steps.
+//!
+//! ```text
+//! # id: redis.nulls.get-missing
+//! # title: GET of a missing key is the null bulk string
+//! # tags: nulls resp2
+//! # needs: GET
+//! > GET {{k}}missing
+//! < $-1
+//! ```
+//!
+//! Lines, by their first characters:
+//!
+//! | line | meaning |
+//! |---|---|
+//! | `# key: value` | header: `id`, `title`, `tags`, `needs` (commands), `flavor` (redis or seed), `destructive` (yes) |
+//! | `#` anything else, blank | comment |
+//! | `> ARGS` | send a command: arguments split by redis-cli's quoting (`"a b"`, `"\x00"`), sent as an array of bulk strings |
+//! | `>> BYTES` | send raw bytes, with escapes `\r \n \t \0 \xHH \\ \"` |
+//! | `< LINE` | one line of the expected reply, exact bytes, CRLF added; consecutive `<` lines form one block that may hold several replies |
+//! | `<~ LINE` | like `<`, but aggregates may come in any order (sets, map keys) |
+//! | `<\| LINE` | an accepted variant of the block above it (NON-STRICT when it is the one that matches) |
+//! | `? error GLOB` / `? type NAME` / `? any` | expect one reply by a matcher |
+//! | `! deliver whole\|pipelined\|bytewise\|chunks SEED` | how sends are written |
+//! | `! decode resp2\|resp3\|seed` | read replies in this dialect from here on |
+//! | `! open NAME` / `! use NAME` / `! disconnect` | connections |
+//! | `! expect-close` / `! silence MS` / `! sleep MS` | the server must close / must stay silent / wait |
+//! | `! repeat N` | the next send and the next expectation happen N times; `{{i}}` is 1..=N |
+//!
+//! Everywhere, `{{k}}` is the scenario's own key prefix (`respect:<id>:`), and `{{C*N}}` is
+//! the byte `C` repeated N times (large values without large files). In `>>` lines,
+//! `{{$:TEXT}}` is TEXT as a bulk string with its length counted (`{{$:{{k}}a}}` is
+//! `$<n>\r\nrespect:<id>:a\r\n`), so raw requests can name keys under the prefix too.
+//!
+//! Scenarios run side by side on one keyspace, so each names only keys under its own prefix;
+//! one that names others ([`super::keys::foreign_keys`]) runs alone.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bytes::BytesMut;
+
+use super::step::{Delivery, Expectation, Matcher, Step};
+use respect_resp::{
+    encode_into, split_inline, unescape_bytes, Decoder, Dialect, Flavor, Frame, Limits, Role,
+};
+
+/// Largest value a `{{C*N}}` generator may produce (the codec's bulk limit).
+pub const MAX_GENERATED_LEN: usize = respect_resp::DEFAULT_MAX_BULK_LEN;
+
+/// Largest `! repeat` count.
+pub const MAX_REPEAT: usize = 100_000;
+
+/// Largest scenario file read.
+pub const MAX_SCENARIO_FILE: u64 = 1024 * 1024;
+
+/// What the file name's prefix says a conforming server does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// `y_`: must accept.
+    Accept,
+    /// `n_`: must reject (an error reply, or a close).
+    Reject,
+    /// `i_`: implementation-defined; reported, never failed.
+    ImplementationDefined,
+}
+
+/// One parsed scenario file.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The file.
+    pub path: PathBuf,
+    /// `# id:` (defaults to the path).
+    pub id: String,
+    /// `# title:`.
+    pub title: String,
+    /// `# tags:`.
+    pub tags: Vec<String>,
+    /// `# needs:` commands, upper case.
+    pub needs: Vec<String>,
+    /// Redis or seed (`# flavor:`, else the top folder): its requests' dialect, and its
+    /// replies' until a `! decode` step says otherwise.
+    pub flavor: Flavor,
+    /// From the file name's prefix.
+    pub verdict: Verdict,
+    /// `# destructive: yes`: flushes the keyspace, so it runs alone and only on an empty server
+    /// or with `--allow-flush`.
+    pub destructive: bool,
+    /// The steps.
+    pub steps: Vec<Step>,
+}
+
+/// A scenario that could not be parsed: where and why.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{path}:{line}: {message}")]
+pub struct ParseError {
+    /// The file.
+    pub path: String,
+    /// The line.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Scenario {
+    /// Parses `text` read from `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<Scenario, ParseError> {
+        Parser::new(path).parse(text)
+    }
+
+    /// Reads and parses one file.
+    pub fn load(path: &Path) -> Result<Scenario, ParseError> {
+        let fail = |message: String| ParseError {
+            path: path.display().to_string(),
+            line: 0,
+            message,
+        };
+        let size = std::fs::metadata(path)
+            .map_err(|e| fail(e.to_string()))?
+            .len();
+        if size > MAX_SCENARIO_FILE {
+            return Err(fail(format!("larger than {MAX_SCENARIO_FILE} bytes")));
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+        Scenario::parse(path, &text)
+    }
+
+    /// The scenario's own key prefix.
+    pub fn key_prefix(&self) -> String {
+        format!("respect:{}:", self.id)
+    }
+}
+
+/// Every `*.scenario` file under `dir`, parsed, sorted by path.
+pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ParseError> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| ParseError {
+            path: d.display().to_string(),
+            line: 0,
+            message: e.to_string(),
+        })?;
+        for entry in entries.flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                pending.push(p);
+            } else if p.extension().is_some_and(|e| e == "scenario") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files.iter().map(|p| Scenario::load(p)).collect()
+}
+
+struct Parser {
+    path: PathBuf,
+    scenario: Scenario,
+    /// Dialect replies are decoded in at this point of the file.
+    decode: Dialect,
+    repeat: Option<usize>,
+    repeat_send_done: bool,
+    /// The expectation block being gathered: (first line, last line, kind, bytes, variants).
+    block: Option<Block>,
+}
+
+struct Block {
+    first: usize,
+    last: usize,
+    unordered: bool,
+    bytes: Vec<u8>,
+    variants: Vec<Vec<u8>>,
+}
+
+fn verdict_of(path: &Path) -> Verdict {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if name.starts_with("n_") {
+        Verdict::Reject
+    } else if name.starts_with("i_") {
+        Verdict::ImplementationDefined
+    } else {
+        Verdict::Accept
+    }
+}
+
+fn flavor_of(path: &Path) -> Flavor {
+    if path.components().any(|c| c.as_os_str() == "seed") {
+        Flavor::Seed
+    } else {
+        Flavor::Redis
+    }
+}
+
+impl Parser {
+    fn new(path: &Path) -> Parser {
+        let flavor = flavor_of(path);
+        Parser {
+            path: path.to_path_buf(),
+            scenario: Scenario {
+                path: path.to_path_buf(),
+                id: path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                title: String::new(),
+                tags: Vec::new(),
+                needs: Vec::new(),
+                flavor,
+                verdict: verdict_of(path),
+                destructive: false,
+                steps: Vec::new(),
+            },
+            decode: flavor.reply_dialect(),
+            repeat: None,
+            repeat_send_done: false,
+            block: None,
+        }
+    }
+
+    fn error(&self, line: usize, message: impl Into<String>) -> ParseError {
+        ParseError {
+            path: self.path.display().to_string(),
+            line,
+            message: message.into(),
+        }
+    }
+
+    fn parse(mut self, text: &str) -> Result<Scenario, ParseError> {
+        for (index, raw_line) in text.lines().enumerate() {
+            let n = index + 1;
+            let line = raw_line.trim_end_matches('\r');
+            let (sigil, rest) = split_sigil(line);
+            if !matches!(sigil, "<" | "<~" | "<|") {
+                self.flush_block()?;
+            }
+            match sigil {
+                "" => {}
+                "#" => self.header(n, rest)?,
+                ">" => self.send_command(n, rest)?,
+                ">>" => {
+                    let bytes = self.expand(n, rest)?;
+                    self.push_send(n, bytes, None);
+                }
+                "<" | "<~" | "<|" => self.block_line(n, sigil, rest)?,
+                "?" => self.matcher(n, rest)?,
+                "!" => self.directive(n, rest)?,
+                _ => return Err(self.error(n, format!("unknown line `{line}`"))),
+            }
+        }
+        self.flush_block()?;
+        if self.repeat.is_some() {
+            return Err(self.error(0, "`! repeat` without a send and an expectation after it"));
+        }
+        Ok(self.scenario)
+    }
+
+    fn header(&mut self, line: usize, rest: &str) -> Result<(), ParseError> {
+        let Some((key, value)) = rest.split_once(':') else {
+            return Ok(());
+        };
+        let value = value.trim();
+        match key.trim() {
+            "id" => self.scenario.id = value.to_string(),
+            "title" => self.scenario.title = value.to_string(),
+            "tags" => self.scenario.tags = value.split_whitespace().map(String::from).collect(),
+            "needs" => {
+                self.scenario.needs = value
+                    .split_whitespace()
+                    .map(|c| c.to_ascii_uppercase())
+                    .collect()
+            }
+            "flavor" => match value.parse::<Flavor>() {
+                Ok(flavor) => {
+                    self.scenario.flavor = flavor;
+                    self.decode = flavor.reply_dialect();
+                }
+                Err(e) => return Err(self.error(line, e)),
+            },
+            "destructive" => self.scenario.destructive = value == "yes",
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Expands `{{k}}`, `{{C*N}}` and `{{i}}`, and the escapes between them.
+    fn expand(&self, line: usize, text: &str) -> Result<Vec<u8>, ParseError> {
+        let with_prefix = text.replace("{{k}}", &format!("respect:{}:", self.scenario.id));
+        expand_generators(&with_prefix, unescape_bytes).map_err(|e| self.error(line, e))
+    }
+
+    fn send_command(&mut self, line: usize, rest: &str) -> Result<(), ParseError> {
+        let with_prefix = rest.replace("{{k}}", &format!("respect:{}:", self.scenario.id));
+        // Generators first, so `{{x*1048576}}` can stand inside a quoted argument.
+        let expanded = expand_generators(&with_prefix, |t| Ok(t.as_bytes().to_vec()))
+            .map_err(|e| self.error(line, e))?;
+        let args = split_inline(&expanded).map_err(|e| self.error(line, format!("{e}")))?;
+        if args.is_empty() {
+            return Err(self.error(line, "`>` without a command"));
+        }
+        let command = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
+        let mut bytes = BytesMut::new();
+        encode_into(
+            &Frame::Array(args.into_iter().map(Frame::Bulk).collect()),
+            Dialect::Resp2,
+            &mut bytes,
+        );
+        self.push_send(line, bytes.to_vec(), Some(command));
+        Ok(())
+    }
+
+    fn push_send(&mut self, line: usize, bytes: Vec<u8>, command: Option<String>) {
+        let times = match self.repeat {
+            Some(n) if !self.repeat_send_done => {
+                self.repeat_send_done = true;
+                n
+            }
+            _ => 1,
+        };
+        for i in 1..=times {
+            self.scenario.steps.push(Step::Send {
+                line,
+                bytes: substitute_index(&bytes, i),
+                command: command.clone(),
+            });
+        }
+    }
+
+    fn block_line(&mut self, line: usize, sigil: &str, rest: &str) -> Result<(), ParseError> {
+        let mut bytes = self.expand(line, rest)?;
+        bytes.extend_from_slice(b"\r\n");
+        match (&mut self.block, sigil) {
+            (None, "<|") => return Err(self.error(line, "`<|` variant with no `<` block above it")),
+            (None, _) => {
+                self.block = Some(Block {
+                    first: line,
+                    last: line,
+                    unordered: sigil == "<~",
+                    bytes,
+                    variants: Vec::new(),
+                })
+            }
+            (Some(block), "<|") => {
+                // A new variant starts where the previous line was not `<|`.
+                if block.last + 1 != line || block.variants.is_empty() {
+                    block.variants.push(bytes);
+                } else if let Some(v) = block.variants.last_mut() {
+                    v.extend_from_slice(&bytes);
+                }
+                block.last = line;
+            }
+            (Some(block), _) => {
+                if !block.variants.is_empty() {
+                    return Err(self.error(
+                        line,
+                        "`<` line after a `<|` variant: start a new block with a blank line",
+                    ));
+                }
+                block.bytes.extend_from_slice(&bytes);
+                block.last = line;
+            }
+        }
+        Ok(())
+    }
+
+    /// Splits bytes into the frames they hold, in the current decode dialect.
+    fn frames(&self, line: usize, bytes: &[u8]) -> Result<Vec<(Frame, Vec<u8>)>, ParseError> {
+        let mut decoder = Decoder::with_options(self.decode, Role::Reply, Limits::default());
+        let mut buf = BytesMut::from(bytes);
+        let mut out = Vec::new();
+        loop {
+            match decoder.decode_with_raw(&mut buf) {
+                Ok(Some((frame, raw))) => out.push((frame, raw.to_vec())),
+                Ok(None) if buf.is_empty() => return Ok(out),
+                Ok(None) => return Err(self.error(line, "expected reply ends inside a frame")),
+                Err(e) => {
+                    return Err(self.error(
+                        line,
+                        format!("expected reply is not valid {}: {e}", self.decode),
+                    ))
+                }
+            }
+        }
+    }
+
+    fn flush_block(&mut self) -> Result<(), ParseError> {
+        let Some(block) = self.block.take() else {
+            return Ok(());
+        };
+        let indexed =
+            contains_index(&block.bytes) || block.variants.iter().any(|v| contains_index(v));
+        if !indexed {
+            for e in self.block_expectations(&block, &block.bytes, &block.variants)? {
+                self.push_expectation(e);
+            }
+            return Ok(());
+        }
+        // `{{i}}` in an expectation is replaced as text, before decoding, once per repetition.
+        let times = self.repeat.take().unwrap_or(1);
+        self.repeat_send_done = false;
+        for i in 1..=times {
+            let digits = i.to_string();
+            let bytes = replace_bytes(&block.bytes, digits.as_bytes()).to_vec();
+            let variants: Vec<Vec<u8>> = block
+                .variants
+                .iter()
+                .map(|v| replace_bytes(v, digits.as_bytes()).to_vec())
+                .collect();
+            for mut e in self.block_expectations(&block, &bytes, &variants)? {
+                e.repeated = times > 1;
+                self.scenario.steps.push(Step::Expect(e));
+            }
+        }
+        Ok(())
+    }
+
+    /// One expectation per reply in `bytes`, each with its variants.
+    fn block_expectations(
+        &self,
+        block: &Block,
+        bytes: &[u8],
+        variant_bytes: &[Vec<u8>],
+    ) -> Result<Vec<Expectation>, ParseError> {
+        let main = self.frames(block.first, bytes)?;
+        let variants: Vec<Vec<(Frame, Vec<u8>)>> = variant_bytes
+            .iter()
+            .map(|v| self.frames(block.first, v))
+            .collect::<Result<_, _>>()?;
+        if variants.iter().any(|v| v.len() != main.len()) {
+            return Err(self.error(
+                block.first,
+                "a `<|` variant must hold as many replies as the block it varies",
+            ));
+        }
+        Ok(main
+            .into_iter()
+            .enumerate()
+            .map(|(index, (frame, bytes))| {
+                let strict = if block.unordered {
+                    Matcher::Unordered { frame, bytes }
+                } else {
+                    Matcher::Exact { frame, bytes }
+                };
+                let mut alternatives = vec![strict];
+                alternatives.extend(
+                    variants
+                        .iter()
+                        .filter_map(|v| v.get(index).cloned())
+                        .map(|(frame, bytes)| Matcher::Exact { frame, bytes }),
+                );
+                Expectation {
+                    line: block.first,
+                    lines: (block.first, block.last),
+                    alternatives,
+                    repeated: false,
+                }
+            })
+            .collect())
+    }
+
+    fn push_expectation(&mut self, expectation: Expectation) {
+        let times = match self.repeat.take() {
+            Some(n) => {
+                self.repeat_send_done = false;
+                n
+            }
+            None => 1,
+        };
+        for _ in 0..times {
+            let mut e = expectation.clone();
+            e.repeated = times > 1;
+            self.scenario.steps.push(Step::Expect(e));
+        }
+    }
+
+    fn matcher(&mut self, line: usize, rest: &str) -> Result<(), ParseError> {
+        let (kind, arg) = rest.split_once(' ').unwrap_or((rest, ""));
+        let matcher = match kind {
+            "error" => Matcher::Error(arg.trim().to_string()),
+            "type" => Matcher::Type(arg.trim().to_string()),
+            "any" => Matcher::Any,
+            _ => {
+                return Err(self.error(
+                    line,
+                    format!("unknown matcher `? {kind}` (error, type, any)"),
+                ))
+            }
+        };
+        self.push_expectation(Expectation {
+            line,
+            lines: (line, line),
+            alternatives: vec![matcher],
+            repeated: false,
+        });
+        Ok(())
+    }
+
+    fn directive(&mut self, line: usize, rest: &str) -> Result<(), ParseError> {
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        let millis = |w: Option<&&str>| -> Result<Duration, ParseError> {
+            w.and_then(|s| s.trim_end_matches("ms").parse::<u64>().ok())
+                .map(Duration::from_millis)
+                .ok_or_else(|| self.error(line, "expected a duration in milliseconds"))
+        };
+        let step = match words.as_slice() {
+            ["deliver", "whole"] => Step::Deliver(Delivery::Whole),
+            ["deliver", "pipelined"] => Step::Deliver(Delivery::Pipelined),
+            ["deliver", "bytewise"] => Step::Deliver(Delivery::Bytewise),
+            ["deliver", "chunks", seed] => Step::Deliver(Delivery::Chunks(
+                seed.parse()
+                    .map_err(|_| self.error(line, "`chunks` takes a numeric seed"))?,
+            )),
+            ["decode", d] => {
+                let dialect: Dialect = d.parse().map_err(|e: String| self.error(line, e))?;
+                self.decode = dialect;
+                Step::Decode(dialect)
+            }
+            ["open", name] => Step::Open((*name).to_string()),
+            ["use", name] => Step::Use((*name).to_string()),
+            ["disconnect"] => Step::Disconnect,
+            ["expect-close"] => Step::ExpectClose { line },
+            ["silence", _] => Step::Silence {
+                line,
+                duration: millis(words.get(1))?,
+            },
+            ["sleep", _] => Step::Sleep(millis(words.get(1))?),
+            ["repeat", n] => {
+                let n: usize = n
+                    .parse()
+                    .map_err(|_| self.error(line, "`repeat` takes a count"))?;
+                if n == 0 || n > MAX_REPEAT {
+                    return Err(
+                        self.error(line, format!("`repeat` count must be 1 to {MAX_REPEAT}"))
+                    );
+                }
+                self.repeat = Some(n);
+                self.repeat_send_done = false;
+                return Ok(());
+            }
+            _ => return Err(self.error(line, format!("unknown directive `! {rest}`"))),
+        };
+        self.scenario.steps.push(step);
+        Ok(())
+    }
+}
+
+/// The sigil of a line (`>>`, `>`, `<~`, `<|`, `<`, `?`, `!`, `#`, or "" for a blank line)
+/// and the rest, with the one separating space removed.
+fn split_sigil(line: &str) -> (&str, &str) {
+    if line.trim().is_empty() {
+        return ("", "");
+    }
+    for sigil in [">>", "<~", "<|", ">", "<", "?", "!", "#"] {
+        if let Some(rest) = line.strip_prefix(sigil) {
+            return (sigil, rest.strip_prefix(' ').unwrap_or(rest));
+        }
+    }
+    ("?unknown", line)
+}
+
+/// Expands the generators `{{C*N}}` (the byte C, N times) and `{{$:TEXT}}` (TEXT as a bulk
+/// string), and keeps `{{i}}` for later; the text between them is read by `piece` (unescaped
+/// for raw and expected bytes, as is for a `>` line, whose quoting comes after).
+fn expand_generators(
+    text: &str,
+    piece: impl Fn(&str) -> Result<Vec<u8>, String>,
+) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.extend(piece(&rest[..start])?);
+        let after = &rest[start + 2..];
+        let end = after.find("}}").ok_or("unclosed `{{`")?;
+        let inner = &after[..end];
+        if let Some(payload) = inner.strip_prefix("$:") {
+            let payload = piece(payload)?;
+            out.extend_from_slice(format!("${}\r\n", payload.len()).as_bytes());
+            out.extend(payload);
+            out.extend_from_slice(b"\r\n");
+            rest = &after[end + 2..];
+            continue;
+        }
+        match inner.split_once('*') {
+            Some((c, n)) => {
+                let byte = piece(c)?;
+                let n: usize = n
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("bad count in `{{{{{inner}}}}}`"))?;
+                match byte.as_slice() {
+                    [b] if n <= MAX_GENERATED_LEN => out.resize(out.len() + n, *b),
+                    _ => {
+                        return Err(format!(
+                            "`{{{{{inner}}}}}` must be one byte times at most {MAX_GENERATED_LEN}"
+                        ))
+                    }
+                }
+            }
+            None if inner == "i" => out.extend_from_slice(b"{{i}}"),
+            None => return Err(format!("unknown generator `{{{{{inner}}}}}`")),
+        }
+        rest = &after[end + 2..];
+    }
+    out.extend(piece(rest)?);
+    Ok(out)
+}
+
+/// Replaces `{{i}}` with `i`, fixing up the lengths of bulk strings that contained it (the
+/// bytes are a valid RESP encoding of the request with `{{i}}` as literal text).
+fn substitute_index(bytes: &[u8], i: usize) -> Vec<u8> {
+    const MARK: &[u8] = b"{{i}}";
+    if !bytes.windows(MARK.len()).any(|w| w == MARK) {
+        return bytes.to_vec();
+    }
+    let digits = i.to_string();
+    // Re-encode frame by frame so that every `$len` stays right.
+    let mut decoder = Decoder::with_options(Dialect::Resp3, Role::Any, Limits::default());
+    let mut buf = BytesMut::from(bytes);
+    let mut out = BytesMut::new();
+    while let Ok(Some(frame)) = decoder.decode(&mut buf) {
+        encode_into(
+            &replace_in_frame(frame, digits.as_bytes()),
+            Dialect::Resp3,
+            &mut out,
+        );
+    }
+    out.extend_from_slice(&buf);
+    out.to_vec()
+}
+
+fn replace_bytes(b: &[u8], with: &[u8]) -> bytes::Bytes {
+    let mut out = Vec::with_capacity(b.len());
+    let mut rest = b;
+    while let Some(at) = rest.windows(5).position(|w| w == b"{{i}}") {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(with);
+        rest = &rest[at + 5..];
+    }
+    out.extend_from_slice(rest);
+    bytes::Bytes::from(out)
+}
+
+fn replace_in_frame(frame: Frame, with: &[u8]) -> Frame {
+    match frame {
+        Frame::Bulk(b) => Frame::Bulk(replace_bytes(&b, with)),
+        Frame::Simple(b) => Frame::Simple(replace_bytes(&b, with)),
+        Frame::Error(b) => Frame::Error(replace_bytes(&b, with)),
+        Frame::Text(b) => Frame::Text(replace_bytes(&b, with)),
+        Frame::Integer(_) => frame,
+        Frame::Array(items) => Frame::Array(
+            items
+                .into_iter()
+                .map(|f| replace_in_frame(f, with))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn contains_index(bytes: &[u8]) -> bool {
+    bytes.windows(5).any(|w| w == b"{{i}}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Scenario, ParseError> {
+        Scenario::parse(Path::new("conformance/redis/x/y_t.scenario"), text)
+    }
+
+    #[test]
+    fn a_raw_bulk_generator_counts_the_prefixed_key() {
+        let s = parse("# id: t\n>> *2\\r\\n$3\\r\\nGET\\r\\n{{$:{{k}}a\\xff}}\n").unwrap();
+        match &s.steps[0] {
+            Step::Send { bytes, .. } => {
+                assert_eq!(bytes, b"*2\r\n$3\r\nGET\r\n$12\r\nrespect:t:a\xff\r\n")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_headers_sends_and_expectations() {
+        let s = parse(
+            "# id: t\n# needs: get set\n> SET {{k}}a \"x y\"\n< +OK\n> GET {{k}}a\n< $3\n< x y\n",
+        )
+        .unwrap();
+        assert_eq!(s.id, "t");
+        assert_eq!(s.needs, vec!["GET", "SET"]);
+        assert_eq!(s.verdict, Verdict::Accept);
+        assert_eq!(s.steps.len(), 4);
+        match &s.steps[0] {
+            Step::Send { bytes, .. } => assert_eq!(
+                bytes,
+                b"*3\r\n$3\r\nSET\r\n$11\r\nrespect:t:a\r\n$3\r\nx y\r\n"
+            ),
+            other => panic!("{other:?}"),
+        }
+        match &s.steps[3] {
+            Step::Expect(e) => assert_eq!(
+                e.alternatives[0],
+                Matcher::Exact {
+                    frame: Frame::bulk("x y"),
+                    bytes: b"$3\r\nx y\r\n".to_vec()
+                }
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn one_block_may_hold_several_replies_and_variants() {
+        let s = parse("> PING\n> PING\n< +PONG\n< +PONG\n\n> X\n< :1\n<| :2\n").unwrap();
+        let expects: Vec<_> = s
+            .steps
+            .iter()
+            .filter(|s| matches!(s, Step::Expect(_)))
+            .collect();
+        assert_eq!(expects.len(), 3);
+        match expects[2] {
+            Step::Expect(e) => assert_eq!(e.alternatives.len(), 2),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn repeat_generates_numbered_steps() {
+        let s = parse("! repeat 3\n> INCR {{k}}n\n< :{{i}}\n").unwrap();
+        let expected: Vec<Vec<u8>> = s
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Expect(e) => match &e.alternatives[0] {
+                    Matcher::Exact { bytes, .. } => Some(bytes.clone()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            expected,
+            vec![b":1\r\n".to_vec(), b":2\r\n".to_vec(), b":3\r\n".to_vec()]
+        );
+    }
+
+    #[test]
+    fn generators_and_raw_bytes() {
+        let s = parse(">> *1\\r\\n$3\\r\\n{{x*3}}\\r\\n\n> SET k {{y*5}}\n").unwrap();
+        match &s.steps[0] {
+            Step::Send { bytes, .. } => assert_eq!(bytes, b"*1\r\n$3\r\nxxx\r\n"),
+            other => panic!("{other:?}"),
+        }
+        match &s.steps[1] {
+            Step::Send { bytes, .. } => assert!(bytes.ends_with(b"$5\r\nyyyyy\r\n")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        for bad in [
+            "< $3\n< ab\n",
+            "> \n",
+            "! nonsense\n",
+            "<| :1\n",
+            "? bogus\n",
+            "hello\n",
+            "! repeat 0\n",
+            ">> \\q\n",
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert!(e.line >= 1 || bad.contains("repeat"), "{bad}: {e}");
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! What a scenario does, step by step: what is sent, what must come back, and how.
+
+use std::time::Duration;
+
+use respect_resp::{Dialect, Frame};
+
+/// The name of the connection a scenario starts on (`! use main` returns to it).
+pub const FIRST_CONNECTION: &str = "main";
+
+/// How the bytes of consecutive sends reach the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Each send is one write (the default).
+    Whole,
+    /// Every send up to the next expectation goes out in one write.
+    Pipelined,
+    /// Every byte is its own write.
+    Bytewise,
+    /// Writes of 1 to 64 bytes, sizes drawn from a PRNG seeded with the value.
+    Chunks(u64),
+}
+
+/// One accepted form of a reply.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Matcher {
+    /// Exactly these bytes (`<` lines).
+    Exact {
+        /// The expected frame, decoded from `bytes`.
+        frame: Frame,
+        /// The expected bytes.
+        bytes: Vec<u8>,
+    },
+    /// The same frame with aggregate items in any order (`<~` lines): for sets and maps.
+    Unordered {
+        /// The expected frame.
+        frame: Frame,
+        /// Its bytes as written in the scenario.
+        bytes: Vec<u8>,
+    },
+    /// An error reply whose text matches a Redis glob (`? error ERR unknown command*`).
+    Error(String),
+    /// Any reply of a type (`? type integer`).
+    Type(String),
+    /// Any one reply (`? any`).
+    Any,
+}
+
+/// One reply the server must send: the strict form first, accepted variants after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expectation {
+    /// Scenario line where it starts.
+    pub line: usize,
+    /// Scenario lines it spans (for `respect record`), inclusive.
+    pub lines: (usize, usize),
+    /// `alternatives[0]` is strict; any other is an accepted variant (NON-STRICT).
+    pub alternatives: Vec<Matcher>,
+    /// Whether it comes from a `! repeat` (then `respect record` leaves it alone).
+    pub repeated: bool,
+}
+
+/// One step of a scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Bytes to write (a `>` command encoded as a multibulk, or `>>` raw bytes).
+    Send {
+        /// Scenario line.
+        line: usize,
+        /// The bytes.
+        bytes: Vec<u8>,
+        /// The command's name, for UNSUPPORTED detection (`None` for raw bytes).
+        command: Option<String>,
+    },
+    /// A reply to read and match.
+    Expect(Expectation),
+    /// Change how sends are delivered.
+    Deliver(Delivery),
+    /// Read replies in this dialect from now on (after `HELLO 3`, say).
+    Decode(Dialect),
+    /// Open a new connection under a name and use it.
+    Open(String),
+    /// Switch to an open connection.
+    Use(String),
+    /// Close the current connection from the client side.
+    Disconnect,
+    /// The server must close the connection (after any replies already expected).
+    ExpectClose {
+        /// Scenario line.
+        line: usize,
+    },
+    /// The server must send nothing for this long.
+    Silence {
+        /// Scenario line.
+        line: usize,
+        /// How long.
+        duration: Duration,
+    },
+    /// Wait.
+    Sleep(Duration),
+}

@@ -1,0 +1,225 @@
+//! The keyspace: values, expiry, and the locks that let many connections share it.
+//!
+//! Keys are spread over [`SHARDS`] independently locked maps so that connections on different
+//! cores rarely wait for each other. A command touching one key locks one shard; a command
+//! touching several (MSET, DEL a b, FLUSHDB, KEYS) locks them in shard order, which rules out
+//! deadlock. Expired keys are removed when touched and are never visible.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use indexmap::{IndexMap, IndexSet};
+
+use respect_resp::Frame;
+
+/// Independently locked parts of the keyspace.
+pub const SHARDS: usize = 64;
+
+/// A stored value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A string (Redis) or a bulk-bytes value (seed).
+    Str(Bytes),
+    /// A hash; fields keep insertion order, as Redis's small hashes do.
+    Hash(IndexMap<Bytes, Bytes>),
+    /// A list.
+    List(VecDeque<Bytes>),
+    /// A set; members keep insertion order.
+    Set(IndexSet<Bytes>),
+    /// A typed value of the seed dialect (a nested dict, a set, text, JSON, a number, a null,
+    /// an array), stored as it arrived and returned as is.
+    Seed(Frame),
+}
+
+impl Value {
+    /// The name `TYPE` replies with.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+            Value::Hash(_) => "hash",
+            Value::List(_) => "list",
+            Value::Set(_) => "set",
+            Value::Seed(Frame::Map(_)) => "hash",
+            Value::Seed(Frame::Set(_)) => "set",
+            Value::Seed(Frame::Array(_)) => "list",
+            Value::Seed(_) => "string",
+        }
+    }
+}
+
+/// A value and when it expires (milliseconds since the Unix epoch).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// The value.
+    pub value: Value,
+    /// Absolute expiry time in Unix milliseconds, if any.
+    pub expires_at: Option<u64>,
+}
+
+impl Entry {
+    /// Whether the entry has not expired at `now`.
+    pub fn is_live(&self, now: u64) -> bool {
+        self.expires_at.is_none_or(|t| t > now)
+    }
+
+    /// A value that never expires.
+    pub fn new(value: Value) -> Entry {
+        Entry {
+            value,
+            expires_at: None,
+        }
+    }
+}
+
+/// The current time in Unix milliseconds.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// One shard of the keyspace. Keys are hashed with aHash under a per-process random seed:
+/// several times faster than the standard SipHash on short keys, and still resistant to a
+/// peer choosing keys that collide.
+#[derive(Debug, Default)]
+pub struct Shard {
+    map: HashMap<Bytes, Entry, ahash::RandomState>,
+}
+
+impl Shard {
+    /// The live entry at `key`, removing it first if it has expired.
+    pub fn get_mut(&mut self, key: &[u8], now: u64) -> Option<&mut Entry> {
+        if self
+            .map
+            .get(key)
+            .is_some_and(|e| e.expires_at.is_some_and(|t| t <= now))
+        {
+            self.map.remove(key);
+        }
+        self.map.get_mut(key)
+    }
+
+    /// The live entry at `key`.
+    pub fn get(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
+        self.get_mut(key, now).map(|e| &*e)
+    }
+
+    /// Stores `entry` at `key`, returning the live entry it replaced.
+    pub fn insert(&mut self, key: Bytes, entry: Entry, now: u64) -> Option<Entry> {
+        self.map.insert(key, entry).filter(|old| old.is_live(now))
+    }
+
+    /// Removes `key`, returning its live entry.
+    pub fn remove(&mut self, key: &[u8], now: u64) -> Option<Entry> {
+        self.map.remove(key).filter(|old| old.is_live(now))
+    }
+
+    /// Live keys, expired ones dropped on the way.
+    pub fn live_keys(&mut self, now: u64) -> Vec<Bytes> {
+        self.map.retain(|_, e| e.is_live(now));
+        self.map.keys().cloned().collect()
+    }
+
+    /// Drops everything; returns how many live keys there were.
+    pub fn clear(&mut self, now: u64) -> usize {
+        let live = self.map.values().filter(|e| e.is_live(now)).count();
+        self.map.clear();
+        live
+    }
+}
+
+/// The shared keyspace. Cloning is cheap (it is an `Arc`).
+#[derive(Debug, Clone)]
+pub struct Db {
+    shards: Arc<Vec<Mutex<Shard>>>,
+}
+
+impl Default for Db {
+    fn default() -> Self {
+        Db::new()
+    }
+}
+
+impl Db {
+    /// An empty keyspace.
+    pub fn new() -> Db {
+        Db {
+            shards: Arc::new((0..SHARDS).map(|_| Mutex::new(Shard::default())).collect()),
+        }
+    }
+
+    fn shard_index(key: &[u8]) -> usize {
+        // FNV-1a: cheap, and good enough to spread keys over a few dozen locks.
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for &b in key {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        (hash % SHARDS as u64) as usize
+    }
+
+    /// Locks the shard holding `key`. A poisoned lock (a panic elsewhere while holding it)
+    /// still yields the data: every mutation leaves the map consistent.
+    pub fn shard(&self, key: &[u8]) -> MutexGuard<'_, Shard> {
+        self.lock(Self::shard_index(key))
+    }
+
+    /// Locks shard number `index` (modulo [`SHARDS`]), for iteration.
+    pub fn shard_at(&self, index: usize) -> MutexGuard<'_, Shard> {
+        self.lock(index)
+    }
+
+    fn lock(&self, index: usize) -> MutexGuard<'_, Shard> {
+        match self.shards[index % SHARDS].lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Runs `f` on every shard in turn (for KEYS, DBSIZE, FLUSHDB, SCAN).
+    pub fn for_each_shard<T>(&self, mut f: impl FnMut(&mut Shard) -> T) -> Vec<T> {
+        (0..SHARDS).map(|i| f(&mut self.lock(i))).collect()
+    }
+
+    /// Locks the shards of all `keys` at once, in shard order (so two multi-key commands can
+    /// never wait for each other in a cycle).
+    pub fn lock_keys(&self, keys: &[&[u8]]) -> LockedShards<'_> {
+        let mut indexes: Vec<usize> = keys.iter().map(|k| Self::shard_index(k)).collect();
+        indexes.sort_unstable();
+        indexes.dedup();
+        LockedShards {
+            guards: indexes.iter().map(|&i| (i, self.lock(i))).collect(),
+        }
+    }
+
+    /// Number of live keys.
+    pub fn len(&self) -> usize {
+        let now = now_ms();
+        self.for_each_shard(|s| s.live_keys(now).len())
+            .into_iter()
+            .sum()
+    }
+
+    /// Whether no key is live.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Several shards locked together; see [`Db::lock_keys`].
+pub struct LockedShards<'a> {
+    guards: Vec<(usize, MutexGuard<'a, Shard>)>,
+}
+
+impl LockedShards<'_> {
+    /// The locked shard holding `key` (`None` if `key` was not among those locked).
+    pub fn shard(&mut self, key: &[u8]) -> Option<&mut Shard> {
+        let index = Db::shard_index(key);
+        self.guards
+            .iter_mut()
+            .find(|(i, _)| *i == index)
+            .map(|(_, g)| &mut **g)
+    }
+}

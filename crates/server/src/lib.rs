@@ -1,0 +1,197 @@
+//! The respect reference server: Redis 7.0 byte for byte (RESP2, and RESP3 after `HELLO 3`)
+//! or simpledb 0.4.3's seed dialect, embeddable in another crate's tests as a test double.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! // Port 0: a free loopback port, so tests can run side by side.
+//! let server = respect_server::spawn(respect_server::ServerConfig::loopback()).await?;
+//! let mut conn = tokio::net::TcpStream::connect(server.addr()).await?;
+//! conn.write_all(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n").await?;
+//! let mut reply = [0u8; 5];
+//! conn.read_exact(&mut reply).await?;
+//! assert_eq!(&reply, b"+OK\r\n");
+//! server.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Rooms: `listener` accepts and shuts down, `connection` owns a socket's buffers and knows
+//! no command, `cmd` holds the commands (one file per family) and knows no socket, `db` is the
+//! keyspace. With the `in-process` feature, [`Session`] is the command layer as a library (the
+//! `server` fuzz target drives it without sockets).
+#![deny(missing_docs)]
+
+pub(crate) mod cmd;
+mod connection;
+pub(crate) mod db;
+mod glob;
+mod listener;
+pub(crate) mod session;
+
+pub use glob::glob_match;
+pub use respect_resp::Flavor;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use db::Db;
+pub use session::Session;
+
+use respect_resp::Limits;
+
+/// Most clients served at once; one more is told `-ERR max number of clients reached`.
+/// Redis's default `maxclients`.
+pub const DEFAULT_MAXCLIENTS: usize = 10_000;
+
+/// Largest unprocessed input one client may have buffered (a frame still arriving); past it
+/// the client is disconnected. Redis's default `client-query-buffer-limit` is 1 GiB.
+pub const DEFAULT_QUERY_BUFFER_LIMIT: usize = 1024 * 1024 * 1024;
+
+/// Most reply bytes gathered before they are written out. A client that sends requests but
+/// never reads replies stalls its own connection at this much memory instead of growing it
+/// (the write waits for the peer), which is what bounds the output buffer.
+pub const DEFAULT_OUTPUT_BATCH_LIMIT: usize = 256 * 1024;
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to listen on; port 0 picks a free one.
+    pub bind: SocketAddr,
+    /// Redis or seed.
+    pub flavor: Flavor,
+    /// Password every client must AUTH with (Redis flavor).
+    pub requirepass: Option<String>,
+    /// See [`DEFAULT_MAXCLIENTS`].
+    pub maxclients: usize,
+    /// See [`DEFAULT_QUERY_BUFFER_LIMIT`].
+    pub query_buffer_limit: usize,
+    /// See [`DEFAULT_OUTPUT_BATCH_LIMIT`].
+    pub output_batch_limit: usize,
+    /// The codec's limits for requests.
+    pub limits: Limits,
+}
+
+impl ServerConfig {
+    /// The defaults on a free loopback port (127.0.0.1:0): what a test double wants.
+    pub fn loopback() -> ServerConfig {
+        ServerConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ..ServerConfig::default()
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 6379)),
+            flavor: Flavor::Redis,
+            requirepass: None,
+            maxclients: DEFAULT_MAXCLIENTS,
+            query_buffer_limit: DEFAULT_QUERY_BUFFER_LIMIT,
+            output_batch_limit: DEFAULT_OUTPUT_BATCH_LIMIT,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct ServerHandle {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+    db: Db,
+}
+
+impl ServerHandle {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// How many keys it holds now (all databases).
+    pub fn key_count(&self) -> usize {
+        self.db.len()
+    }
+
+    /// Stops accepting, closes every connection after its current batch, and waits.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Binds and starts serving in the background on the current tokio runtime; returns once it
+/// listens. Stop it with [`ServerHandle::shutdown`] (dropping the handle leaves it running
+/// until the runtime ends).
+pub async fn spawn(config: ServerConfig) -> io::Result<ServerHandle> {
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    let addr = listener.local_addr()?;
+    let (shutdown, signal) = watch::channel(false);
+    let db = Db::new();
+    let stats = Arc::new(Stats::default());
+    let task = tokio::spawn(listener::run(
+        listener,
+        db.clone(),
+        stats,
+        Arc::new(config),
+        signal,
+    ));
+    tracing::info!(%addr, "respect server listening");
+    Ok(ServerHandle {
+        addr,
+        shutdown,
+        task,
+        db,
+    })
+}
+
+/// One server's counters, shared by its listener and its sessions (INFO reads them).
+#[derive(Debug, Default)]
+pub struct Stats {
+    connected: AtomicUsize,
+    accepted: AtomicU64,
+    commands: AtomicU64,
+    errors: AtomicU64,
+}
+
+/// A copy of the counters at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    /// Clients connected now.
+    pub connected: usize,
+    /// Connections accepted since start.
+    pub accepted: u64,
+    /// Commands run.
+    pub commands: u64,
+    /// Commands that replied with an error.
+    pub errors: u64,
+}
+
+impl Stats {
+    /// The counters now.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            connected: self.connected.load(Ordering::Relaxed),
+            accepted: self.accepted.load(Ordering::Relaxed),
+            commands: self.commands.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+        }
+    }
+
+    pub(crate) fn count_command(&self, error: bool) {
+        self.commands.fetch_add(1, Ordering::Relaxed);
+        if error {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! A connection's state, and the in-process entry point to the command layer.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::cmd;
+use super::db::Db;
+use super::{Flavor, Stats};
+use respect_resp::{Dialect, Frame};
+
+/// Client ids, as `CLIENT ID` reports them: unique and increasing for the process's life.
+static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// What a command may read or change about its own connection.
+#[derive(Debug, Clone)]
+pub struct SessionState {
+    /// The dialect replies are written in: RESP2, RESP3 after `HELLO 3`, or seed.
+    pub dialect: Dialect,
+    /// Which command set the server speaks.
+    pub flavor: Flavor,
+    /// `CLIENT ID`.
+    pub id: u64,
+    /// `CLIENT SETNAME`.
+    pub name: Option<Bytes>,
+    /// Whether AUTH succeeded (always true without a password).
+    pub authenticated: bool,
+    /// The server's password, if any.
+    pub requirepass: Option<Arc<[u8]>>,
+    /// Set by QUIT: reply, then close.
+    pub quit: bool,
+    /// The server's counters.
+    pub stats: Arc<Stats>,
+    /// The time every command of the current batch sees (see [`Session::set_batch_time`]);
+    /// `None` reads the clock per command.
+    pub batch_time: Option<u64>,
+}
+
+impl SessionState {
+    /// The current time in Unix milliseconds, as commands see it.
+    pub fn now(&self) -> u64 {
+        self.batch_time.unwrap_or_else(crate::db::now_ms)
+    }
+}
+
+/// One client's session over the shared keyspace. This is the whole command layer as a
+/// library: feed it request frames, get reply frames; no sockets involved.
+#[derive(Debug, Clone)]
+pub struct Session {
+    db: Db,
+    state: SessionState,
+}
+
+impl Session {
+    /// A session with no password.
+    pub fn new(db: Db, flavor: Flavor) -> Session {
+        Session::with_password(db, flavor, None)
+    }
+
+    /// A session on a server that requires `requirepass` (Redis flavor).
+    pub fn with_password(db: Db, flavor: Flavor, requirepass: Option<Arc<[u8]>>) -> Session {
+        Session::with_stats(db, flavor, requirepass, Arc::new(Stats::default()))
+    }
+
+    /// A session counting into a server's `stats`.
+    pub fn with_stats(
+        db: Db,
+        flavor: Flavor,
+        requirepass: Option<Arc<[u8]>>,
+        stats: Arc<Stats>,
+    ) -> Session {
+        let dialect = match flavor {
+            Flavor::Redis => Dialect::Resp2,
+            Flavor::Seed => Dialect::Seed,
+        };
+        Session {
+            db,
+            state: SessionState {
+                dialect,
+                flavor,
+                id: NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed),
+                name: None,
+                authenticated: requirepass.is_none(),
+                requirepass,
+                quit: false,
+                stats,
+                batch_time: None,
+            },
+        }
+    }
+
+    /// Fixes the time the commands that follow see, until called again (`None`: the clock,
+    /// per command). A connection sets it once per batch of pipelined requests, as Redis
+    /// caches its clock per event-loop turn: one clock read per read(), not per command.
+    pub fn set_batch_time(&mut self, now: Option<u64>) {
+        self.state.batch_time = now;
+    }
+
+    /// Runs one request and returns its reply. Redis flavor: an array of bulk strings or an
+    /// inline command. Seed flavor: an array of typed values, or an inline command.
+    pub fn execute(&mut self, request: Frame) -> Frame {
+        match self.state.flavor {
+            Flavor::Redis => match request_args(request) {
+                Some(argv) => self.execute_args(&argv),
+                None => Frame::error("ERR Protocol error: a request is an array of bulk strings"),
+            },
+            Flavor::Seed => cmd::seed::execute(&self.db, &mut self.state, request),
+        }
+    }
+
+    /// Runs one Redis-flavor command given as its arguments.
+    pub fn execute_args(&mut self, argv: &[Bytes]) -> Frame {
+        match self.state.flavor {
+            Flavor::Redis => cmd::execute(&self.db, &mut self.state, argv),
+            Flavor::Seed => cmd::seed::execute(
+                &self.db,
+                &mut self.state,
+                Frame::Array(argv.iter().cloned().map(Frame::Bulk).collect()),
+            ),
+        }
+    }
+
+    /// The dialect to write this session's replies in.
+    pub fn dialect(&self) -> Dialect {
+        self.state.dialect
+    }
+
+    /// Whether the connection must close after the last reply (QUIT).
+    pub fn should_close(&self) -> bool {
+        self.state.quit
+    }
+
+    /// This session's client id.
+    pub fn id(&self) -> u64 {
+        self.state.id
+    }
+
+    /// The keyspace this session works on.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+}
+
+/// The arguments of a Redis request: an array of bulk strings (moved out, no copy), or an
+/// inline command.
+fn request_args(request: Frame) -> Option<Vec<Bytes>> {
+    match request {
+        Frame::Array(items) => items
+            .into_iter()
+            .map(|f| match f {
+                Frame::Bulk(b) => Some(b),
+                _ => None,
+            })
+            .collect(),
+        Frame::Inline(args) => Some(args),
+        _ => None,
+    }
+}

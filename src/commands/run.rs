@@ -1,0 +1,132 @@
+//! `respect run`: replay the conformance scenarios against a server (the embedded reference
+//! server when no address is given) and report a verdict per scenario.
+
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::ValueEnum;
+use respect::conformance::report::{write_human, write_json, write_junit, write_markdown};
+use respect::conformance::runner::DEFAULT_JOBS;
+use respect::conformance::{load_dir, run_suite, CaseResult, RunOptions};
+
+use super::shared::{runtime, Scenarios, EXIT_USAGE};
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For a terminal.
+    Human,
+    /// Machine-readable.
+    Json,
+    /// For CI systems.
+    Junit,
+    /// For pull requests and wikis.
+    #[value(alias = "md")]
+    Markdown,
+}
+
+/// Replay the conformance scenarios against a server (the embedded one by default).
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The server to test; without it, the embedded reference server (one per flavor).
+    #[arg(long)]
+    addr: Option<SocketAddr>,
+    #[command(flatten)]
+    scenarios: Scenarios,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Write the report to this file instead of stdout.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Run destructive scenarios (FLUSH*) even on a server that holds keys.
+    #[arg(long)]
+    allow_flush: bool,
+    /// Scenarios run at once.
+    #[arg(long, default_value_t = DEFAULT_JOBS)]
+    jobs: usize,
+    /// List passing scenarios too.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+impl Args {
+    /// Runs the suite and writes the report: exit 1 on any FAIL or ERROR, 2 when the run
+    /// itself could not happen.
+    pub fn run(self) -> ExitCode {
+        match runtime() {
+            Ok(rt) => ExitCode::from(rt.block_on(self.execute())),
+            Err(code) => code,
+        }
+    }
+
+    async fn execute(self) -> u8 {
+        let selection = self.scenarios.selection();
+        let options = RunOptions {
+            jobs: self.jobs,
+            allow_flush: self.allow_flush,
+            ..self.scenarios.options()
+        };
+        let tty = std::io::stderr().is_terminal()
+            && self.format == Format::Human
+            && self.output.is_none();
+        let bar = tty.then(|| {
+            let total = load_dir(&self.scenarios.dir)
+                .map(|v| v.iter().filter(|s| selection.admits(s)).count())
+                .unwrap_or(0);
+            let bar = indicatif::ProgressBar::new(total as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        let progress = |r: &CaseResult| {
+            if let Some(bar) = &bar {
+                bar.set_message(r.id.clone());
+                bar.inc(1);
+            }
+        };
+        let report = match run_suite(
+            &self.scenarios.dir,
+            self.addr,
+            self.scenarios.flavor.into(),
+            &selection,
+            &options,
+            &progress,
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("respect run: {e}");
+                return EXIT_USAGE;
+            }
+        };
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        let color = tty && std::env::var_os("NO_COLOR").is_none();
+        let mut buffer = Vec::new();
+        let written = match self.format {
+            Format::Human => write_human(&report, color, self.verbose, &mut buffer),
+            Format::Json => write_json(&report, &mut buffer),
+            Format::Junit => write_junit(&report, &mut buffer),
+            Format::Markdown => write_markdown(&report, &mut buffer),
+        };
+        let delivered = written.and_then(|()| match &self.output {
+            Some(path) => std::fs::write(path, &buffer),
+            None => std::io::stdout().write_all(&buffer),
+        });
+        if let Err(e) = delivered {
+            eprintln!("respect run: cannot write the report: {e}");
+            return EXIT_USAGE;
+        }
+        if self.output.is_some() {
+            eprintln!("{}", report.summary());
+        }
+        u8::from(report.failed())
+    }
+}

@@ -1,0 +1,93 @@
+//! `respect serve`: run the reference server until SIGINT or SIGTERM.
+
+use std::net::SocketAddr;
+use std::num::NonZeroUsize;
+use std::process::ExitCode;
+
+use respect::resp::Limits;
+use respect::server::{ServerConfig, DEFAULT_MAXCLIENTS, DEFAULT_QUERY_BUFFER_LIMIT};
+
+use super::shared::{runtime_with, FlavorArg, EXIT_USAGE};
+
+/// Run the reference server until SIGINT or SIGTERM.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Address to listen on (loopback unless told otherwise).
+    #[arg(long, default_value = "127.0.0.1:6379")]
+    bind: SocketAddr,
+    /// What the server speaks: redis (RESP2, RESP3 after HELLO 3) or seed (simpledb's dialect).
+    #[arg(long, value_enum, default_value_t = FlavorArg::Redis)]
+    flavor: FlavorArg,
+    /// Password clients must AUTH with.
+    #[arg(long)]
+    requirepass: Option<String>,
+    /// Most clients at once.
+    #[arg(long, default_value_t = DEFAULT_MAXCLIENTS)]
+    maxclients: usize,
+    /// Most unprocessed input bytes per client before it is disconnected.
+    #[arg(long, default_value_t = DEFAULT_QUERY_BUFFER_LIMIT)]
+    query_buffer_limit: usize,
+    /// Largest bulk string accepted in a request, in bytes.
+    #[arg(long, default_value_t = Limits::default().max_bulk_len)]
+    max_bulk_len: usize,
+    /// Threads serving connections (default: one per core). 1 runs a single-threaded
+    /// event loop, as Redis does, and leaves the other cores to a load generator.
+    #[arg(long)]
+    threads: Option<NonZeroUsize>,
+}
+
+impl Args {
+    /// Serves until a signal; exit 2 if the server cannot start.
+    pub fn run(self) -> ExitCode {
+        init_logging();
+        let config = ServerConfig {
+            bind: self.bind,
+            flavor: self.flavor.into(),
+            requirepass: self.requirepass,
+            maxclients: self.maxclients,
+            query_buffer_limit: self.query_buffer_limit,
+            limits: Limits {
+                max_bulk_len: self.max_bulk_len,
+                ..Limits::default()
+            },
+            ..ServerConfig::default()
+        };
+        let rt = match runtime_with(self.threads) {
+            Ok(rt) => rt,
+            Err(code) => return code,
+        };
+        match rt.block_on(serve(config)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("respect serve: {e}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        }
+    }
+}
+
+/// Logs to stderr; `RUST_LOG` chooses the level (default: info).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .try_init();
+}
+
+/// Serves until SIGINT or SIGTERM, then shuts down cleanly.
+async fn serve(config: ServerConfig) -> std::io::Result<()> {
+    let server = respect::server::spawn(config).await?;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+    tracing::info!("signal received, shutting down");
+    server.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,164 @@
+//! What several subcommands take, spelled once: `--flavor`, `--dialect`, durations, the
+//! scenario selection, the async runtime, and the exit codes.
+
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::ValueEnum;
+use respect::conformance::{runner::DEFAULT_TIMEOUT, RunOptions, Selection};
+use respect::resp::{Dialect, Flavor};
+
+/// Every PASS (or NON-STRICT, or no finding).
+pub const EXIT_OK: u8 = 0;
+/// Something failed: a FAIL or ERROR verdict, a finding, a malformed capture.
+pub const EXIT_FAILED: u8 = 1;
+/// The run could not happen: bad usage, an unreachable target, an unreadable file.
+pub const EXIT_USAGE: u8 = 2;
+
+/// The protocol world: what a server speaks and a suite is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FlavorArg {
+    /// Redis 7: RESP2, RESP3 after HELLO 3.
+    Redis,
+    /// simpledb 0.4.3's seed dialect.
+    #[value(alias = "simpledb")]
+    Seed,
+}
+
+impl From<FlavorArg> for Flavor {
+    fn from(f: FlavorArg) -> Flavor {
+        match f {
+            FlavorArg::Redis => Flavor::Redis,
+            FlavorArg::Seed => Flavor::Seed,
+        }
+    }
+}
+
+/// A wire dialect: which markers one byte stream may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DialectArg {
+    /// RESP2: + - : $ *
+    Resp2,
+    /// RESP3: RESP2 plus _ , # ! = ( % ~ | > and streamed forms.
+    Resp3,
+    /// The seed dialect: RESP2 plus ^ @ & %.
+    #[value(alias = "simpledb")]
+    Seed,
+}
+
+impl From<DialectArg> for Dialect {
+    fn from(d: DialectArg) -> Dialect {
+        match d {
+            DialectArg::Resp2 => Dialect::Resp2,
+            DialectArg::Resp3 => Dialect::Resp3,
+            DialectArg::Seed => Dialect::Seed,
+        }
+    }
+}
+
+/// A duration as the command line spells it: `500ms`, `2s`, `1.5` (seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span(pub Duration);
+
+impl std::str::FromStr for Span {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Span, String> {
+        let (number, scale) = if let Some(ms) = text.strip_suffix("ms") {
+            (ms, 0.001)
+        } else if let Some(s) = text.strip_suffix('s') {
+            (s, 1.0)
+        } else {
+            (text, 1.0)
+        };
+        number
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .map(|v| Span(Duration::from_secs_f64(v * scale)))
+            .ok_or_else(|| format!("bad duration `{text}` (like 500ms or 2s)"))
+    }
+}
+
+impl std::fmt::Display for Span {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.subsec_millis() == 0 {
+            write!(f, "{}s", self.0.as_secs())
+        } else {
+            write!(f, "{}ms", self.0.as_millis())
+        }
+    }
+}
+
+/// Which scenarios, from where, for which flavor: shared by `run`, `record` and `diff`.
+#[derive(clap::Args, Debug)]
+pub struct Scenarios {
+    /// Which suite the server(s) speak.
+    #[arg(long, value_enum, default_value_t = FlavorArg::Redis)]
+    pub flavor: FlavorArg,
+    /// Only the RESP2 (2) or RESP3 (3) scenarios.
+    #[arg(long)]
+    pub resp: Option<u8>,
+    /// Only scenarios whose id or path contains this.
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Only scenarios with one of these tags (comma separated).
+    #[arg(long, value_delimiter = ',')]
+    pub tags: Vec<String>,
+    /// Per-step timeout (500ms, 2s).
+    #[arg(long, default_value_t = Span(DEFAULT_TIMEOUT))]
+    pub timeout: Span,
+    /// AUTH with this password on every connection.
+    #[arg(long)]
+    pub password: Option<String>,
+    /// Scenario folder.
+    #[arg(long, default_value = "conformance")]
+    pub dir: PathBuf,
+}
+
+impl Scenarios {
+    /// The selection these flags make.
+    pub fn selection(&self) -> Selection {
+        Selection {
+            filter: self.filter.clone(),
+            tags: self.tags.clone(),
+            resp: self.resp,
+        }
+    }
+
+    /// Run options with this timeout and password, the rest default.
+    pub fn options(&self) -> RunOptions {
+        RunOptions {
+            timeout: self.timeout.0,
+            password: self.password.clone(),
+            ..RunOptions::default()
+        }
+    }
+}
+
+/// The multi-threaded runtime (one worker per core).
+pub fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    runtime_with(None)
+}
+
+/// The multi-threaded runtime with `threads` workers when given, one per core by default. One
+/// thread is a single-threaded runtime, as Redis runs one event loop: everything runs on the
+/// calling thread, with no work stealing and no wakeups handed across threads.
+pub fn runtime_with(threads: Option<NonZeroUsize>) -> Result<tokio::runtime::Runtime, ExitCode> {
+    let mut builder = match threads.map(NonZeroUsize::get) {
+        Some(1) => tokio::runtime::Builder::new_current_thread(),
+        Some(n) => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(n);
+            builder
+        }
+        None => tokio::runtime::Builder::new_multi_thread(),
+    };
+    builder.enable_all().build().map_err(|e| {
+        eprintln!("respect: cannot start the async runtime: {e}");
+        ExitCode::from(EXIT_USAGE)
+    })
+}
