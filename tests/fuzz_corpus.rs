@@ -6,7 +6,13 @@ use std::path::Path;
 
 fn replay(folder: &str) -> usize {
     let mut count = 0;
-    for target in ["decode", "decode_chunked", "roundtrip", "server"] {
+    for target in [
+        "decode",
+        "decode_chunked",
+        "roundtrip",
+        "server",
+        "diff_redis_protocol",
+    ] {
         let dir = Path::new(folder).join(target);
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
@@ -17,6 +23,7 @@ fn replay(folder: &str) -> usize {
                 "decode" => respect::fuzzing::check_decode(&data),
                 "decode_chunked" => respect::fuzzing::check_decode_chunked(&data),
                 "roundtrip" => respect::fuzzing::check_roundtrip(&data),
+                "diff_redis_protocol" => respect::differential::check_diff_redis_protocol(&data),
                 _ => respect::fuzzing::check_server(&data),
             };
             if std::panic::catch_unwind(run).is_err() {
