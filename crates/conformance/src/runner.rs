@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::{RwLock, Semaphore};
 
 use super::matcher::{clip, describe, first_difference, matches};
+use super::scenario::{Delivery, Expectation, Step, FIRST_CONNECTION};
 use super::scenario::{Scenario, Verdict};
-use super::step::{Delivery, Expectation, Step, FIRST_CONNECTION};
 use respect_client::{Client, ClientError, Reply};
 use respect_resp::{Dialect, Flavor, Frame};
 
@@ -554,7 +554,7 @@ impl<'a> Session<'a> {
                     "line {line}: expected {wanted}, got \"{}\"",
                     clip(&reply.raw, 0)
                 );
-                if let Some(super::step::Matcher::Exact { bytes, .. }) =
+                if let Some(super::scenario::Matcher::Exact { bytes, .. }) =
                     expectation.alternatives.first()
                 {
                     let at = first_difference(bytes, &reply.raw);
