@@ -16,9 +16,12 @@ pub use generate::{case, Case, Kind, Rng};
 
 use crate::client::Client;
 use crate::conformance::scenario::identity::{id_from_path, verdict_of};
-use crate::conformance::scenario::{write, Expectation, Matcher, Scenario, Step};
+use crate::conformance::scenario::{key_prefix, write, Expectation, Matcher, Scenario, Step};
 use crate::resp::{escape_bytes, Dialect, Flavor, Frame};
 
+/// The id whose key prefix (`respect:netfuzz:`) holds every key the fuzzer names, as a
+/// scenario's id holds its keys.
+pub const KEY_SPACE: &str = "netfuzz";
 /// Default number of cases.
 pub const DEFAULT_RUNS: usize = 300;
 /// Default time budget.
@@ -93,7 +96,8 @@ pub struct FuzzReport {
 /// The probe and the reply prefix that proves the connection is alive and in sync.
 fn probe(dialect: Dialect) -> (Frame, &'static [u8]) {
     if dialect == Dialect::Seed {
-        (Frame::command(["GET", "respect:netfuzz:probe"]), b"$-1\r\n")
+        let key = format!("{}probe", key_prefix(KEY_SPACE));
+        (Frame::command(["GET", key.as_str()]), b"$-1\r\n")
     } else {
         (Frame::command(["PING"]), b"+PONG\r\n")
     }

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod matcher;
 pub mod record;
 pub mod report;
+pub mod rng;
 pub mod runner;
 pub mod scenario;
 
