@@ -1,6 +1,6 @@
 //! The scenario format: what a scenario is ([`types`]), what its path says about it
 //! ([`identity`]), reading its text ([`parse`], with the templates of [`template`]), reading
-//! files and folders ([`load`]), and writing it back as text ([`write`], the one writer that
+//! files and folders ([`load`]), and writing it back as text ([`write`](mod@write), the one writer that
 //! `respect record` and the network fuzzer use). `conformance/README.md` is the specification
 //! for people who write scenarios.
 
