@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::{RwLock, Semaphore};
 
 use super::matcher::{clip, describe, first_difference, matches};
+use super::rng::Rng;
+use super::scenario::{Delivery, Expectation, Step, FIRST_CONNECTION};
 use super::scenario::{Scenario, Verdict};
-use super::step::{Delivery, Expectation, Step, FIRST_CONNECTION};
 use respect_client::{Client, ClientError, Reply};
 use respect_resp::{Dialect, Flavor, Frame};
 
@@ -217,19 +218,6 @@ fn result_of(
     }
 }
 
-/// A small deterministic PRNG (xorshift64*) for chunk sizes: reproducible from the seed in
-/// the scenario, with no dependency.
-struct ChunkSizes(u64);
-
-impl ChunkSizes {
-    fn next(&mut self) -> usize {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 58) as usize + 1
-    }
-}
-
 /// Why a scenario stopped early.
 enum Stop {
     Fail(String),
@@ -237,7 +225,9 @@ enum Stop {
     Unsupported(String),
 }
 
-struct Session<'a> {
+/// One scenario being replayed: its connections, delivery state and what it captured (named
+/// apart from the server's `Session`, which is a client's state on the server side).
+struct Replay<'a> {
     addr: SocketAddr,
     options: &'a RunOptions,
     scenario: &'a Scenario,
@@ -245,7 +235,7 @@ struct Session<'a> {
     current: String,
     dialect: Dialect,
     delivery: Delivery,
-    chunks: ChunkSizes,
+    chunks: Rng,
     pending: Vec<u8>,
     last_command: Option<String>,
     non_strict: Vec<String>,
@@ -260,7 +250,7 @@ pub async fn run_scenario(
     options: &RunOptions,
 ) -> CaseResult {
     let started = Instant::now();
-    let mut session = Session::new(addr, scenario, options, None);
+    let mut session = Replay::new(addr, scenario, options, None);
     let outcome = session.run().await;
     let took = started.elapsed();
     let (outcome, detail) = match outcome {
@@ -295,7 +285,7 @@ pub async fn capture_scenario(
     scenario: &Scenario,
     options: &RunOptions,
 ) -> Result<Vec<Captured>, String> {
-    let mut session = Session::new(addr, scenario, options, Some(Vec::new()));
+    let mut session = Replay::new(addr, scenario, options, Some(Vec::new()));
     let outcome = session.run().await;
     let captured = session.captured.take().unwrap_or_default();
     match outcome {
@@ -304,15 +294,15 @@ pub async fn capture_scenario(
     }
 }
 
-impl<'a> Session<'a> {
+impl<'a> Replay<'a> {
     /// A session before its first connection; `captured` is `Some` in capture mode.
     fn new(
         addr: SocketAddr,
         scenario: &'a Scenario,
         options: &'a RunOptions,
         captured: Option<Vec<Captured>>,
-    ) -> Session<'a> {
-        Session {
+    ) -> Replay<'a> {
+        Replay {
             addr,
             options,
             scenario,
@@ -320,7 +310,7 @@ impl<'a> Session<'a> {
             current: FIRST_CONNECTION.into(),
             dialect: scenario.flavor.reply_dialect(),
             delivery: Delivery::Whole,
-            chunks: ChunkSizes(1),
+            chunks: Rng::new(1),
             pending: Vec::new(),
             last_command: None,
             non_strict: Vec::new(),
@@ -361,7 +351,7 @@ impl<'a> Session<'a> {
             Delivery::Chunks(_) => {
                 let mut rest = bytes;
                 while !rest.is_empty() {
-                    let (a, b) = rest.split_at(self.chunks.next().min(rest.len()));
+                    let (a, b) = rest.split_at(self.chunks.chunk_len().min(rest.len()));
                     pieces.push(a);
                     rest = b;
                 }
@@ -422,7 +412,7 @@ impl<'a> Session<'a> {
             Step::Deliver(d) => {
                 self.flush_pending().await?;
                 if let Delivery::Chunks(seed) = d {
-                    self.chunks = ChunkSizes(seed.max(&1).to_owned());
+                    self.chunks = Rng::new(*seed);
                 }
                 self.delivery = *d;
                 Ok(())
@@ -554,7 +544,7 @@ impl<'a> Session<'a> {
                     "line {line}: expected {wanted}, got \"{}\"",
                     clip(&reply.raw, 0)
                 );
-                if let Some(super::step::Matcher::Exact { bytes, .. }) =
+                if let Some(super::scenario::Matcher::Exact { bytes, .. }) =
                     expectation.alternatives.first()
                 {
                     let at = first_difference(bytes, &reply.raw);
