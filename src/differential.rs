@@ -14,7 +14,8 @@
 //! - RESP2 `$-1` and `*-1` are one `Null` in redis-protocol; ours keeps `NullBulk` and
 //!   `NullArray` apart. Both become `Null`.
 //! - redis-protocol's RESP3 maps, sets and attributes are hash maps: no wire order, a repeated
-//!   key keeps its last value, a repeated member appears once. Ours keeps the wire's pairs.
+//!   key keeps its first value (as its decoder builds them), a repeated member appears once.
+//!   Ours keeps the wire's pairs.
 //!   Both sides are folded into key order before comparing.
 //! - A double is compared by its bits, with every NaN as one NaN and `-0.0` as `0.0`.
 //!
@@ -89,10 +90,13 @@ fn double(f: f64) -> Norm {
     })
 }
 
-/// Folds pairs as a hash map holds them: one entry per key, the last value, in key order
+/// Folds pairs as redis-protocol's map holds them: one entry per key, the first value, in key order
 /// (a hash map's iteration order is not the wire's).
 fn fold_pairs(pairs: Vec<(Norm, Norm)>) -> Vec<(Norm, Norm)> {
-    let map: std::collections::BTreeMap<Norm, Norm> = pairs.into_iter().collect();
+    let mut map = std::collections::BTreeMap::new();
+    for (k, v) in pairs {
+        map.entry(k).or_insert(v);
+    }
     map.into_iter().collect()
 }
 
