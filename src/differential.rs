@@ -327,10 +327,13 @@ pub fn compare_with_redis_protocol(input: &[u8], dialect: Dialect) -> Option<Dis
             // Only ours took a frame: if those bytes are how our encoder writes that very
             // frame, theirs refused well-formed input (its strictness, listed); if not, ours
             // accepted a looser spelling theirs refuses, which needs a look.
+            // (When the spelling differs, theirs is asked about ours's canonical writing: if it
+            // refuses that too, it refuses the content, whatever the spelling.)
             (Step::Frame(_, n), Step::NoFrame) => {
                 let took = rest.get(..*n).unwrap_or_default();
                 let ours_canonical = our_frame.map(|f| crate::resp::encode(&f, dialect));
-                if ours_canonical.as_deref() == Some(took) {
+                let canonical = ours_canonical.as_deref().unwrap_or_default();
+                if canonical == took || !theirs_takes_whole(canonical, resp3) {
                     Blame::TheirsStrict
                 } else {
                     Blame::OursLenient
@@ -436,6 +439,16 @@ fn denormalise(norm: &Norm, dialect: Dialect) -> Option<Frame> {
             frame: Box::new(denormalise(f, dialect)?),
         },
     })
+}
+
+/// Whether redis-protocol reads `bytes` as exactly one frame.
+fn theirs_takes_whole(bytes: &[u8], resp3: bool) -> bool {
+    let taken = if resp3 {
+        redis_protocol::resp3::decode::complete::decode(bytes).map(|r| r.map(|(_, n)| n))
+    } else {
+        redis_protocol::resp2::decode::decode(bytes).map(|r| r.map(|(_, n)| n))
+    };
+    matches!(taken, Ok(Some(n)) if n == bytes.len())
 }
 
 /// Bytes our decoder consumed for a frame whose raw bytes are `raw`: up to its offset.
