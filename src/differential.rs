@@ -26,7 +26,9 @@
 //! - a verbatim string whose format is not `txt` or `mkd` (it knows only those two; the RESP3
 //!   spec allows any three bytes),
 //! - streamed strings and aggregates (its complete decoder does not assemble them),
-//! - a line starting with `H` in RESP3 (it reads `HELLO ...` as a frame of its own).
+//! - a line starting with `H` in RESP3 (it reads `HELLO ...` as a frame of its own),
+//! - a NaN as a map key or set member (NaN is unequal to itself, so a hash map keeps each one
+//!   apart and no folding can match it).
 
 use bytes::{Bytes, BytesMut};
 use redis_protocol::resp2::types::OwnedFrame as Rp2;
@@ -78,6 +80,9 @@ pub enum Unmodelled {
     Streamed,
     /// A RESP3 line starting with `H`.
     Hello,
+    /// A NaN as a map key or set member: NaN is not equal to itself, so a hash map keeps every
+    /// one apart and no folding can match it.
+    NanKey,
 }
 
 fn double(f: f64) -> Norm {
@@ -88,6 +93,19 @@ fn double(f: f64) -> Norm {
     } else {
         f.to_bits()
     })
+}
+
+fn is_nan(n: &Norm) -> bool {
+    *n == Norm::Double(f64::NAN.to_bits())
+}
+
+/// `Err` when a map key or set member is a NaN ([`Unmodelled::NanKey`]).
+fn no_nan_keys<'a>(mut keys: impl Iterator<Item = &'a Norm>) -> Result<(), Unmodelled> {
+    if keys.any(is_nan) {
+        Err(Unmodelled::NanKey)
+    } else {
+        Ok(())
+    }
 }
 
 /// Folds pairs as redis-protocol's map holds them: one entry per key, the first value, in key order
@@ -139,14 +157,23 @@ pub fn normalise_ours(frame: &Frame) -> Result<Norm, Unmodelled> {
             Norm::Verbatim(format.to_vec(), text.to_vec())
         }
         Frame::BigNumber(b) => Norm::BigNumber(b.to_vec()),
-        Frame::Map(p) => Norm::Map(fold_pairs(pairs(p)?)),
-        Frame::Set(i) => Norm::Set(fold_set(items(i)?)),
+        Frame::Map(p) => {
+            let p = pairs(p)?;
+            no_nan_keys(p.iter().map(|(k, _)| k))?;
+            Norm::Map(fold_pairs(p))
+        }
+        Frame::Set(i) => {
+            let i = items(i)?;
+            no_nan_keys(i.iter())?;
+            Norm::Set(fold_set(i))
+        }
         Frame::Attributed {
             attributes, frame, ..
-        } => Norm::Attributed(
-            fold_pairs(pairs(attributes)?),
-            Box::new(normalise_ours(frame)?),
-        ),
+        } => {
+            let a = pairs(attributes)?;
+            no_nan_keys(a.iter().map(|(k, _)| k))?;
+            Norm::Attributed(fold_pairs(a), Box::new(normalise_ours(frame)?))
+        }
         Frame::StreamedString(_)
         | Frame::StreamedArray(_)
         | Frame::StreamedMap(_)
