@@ -30,7 +30,7 @@ impl Session {
         Session::with_password(db, flavor, None)
     }
 
-    /// A session on a server that requires `requirepass` (Redis flavor).
+    /// A session on a server that requires `requirepass` (either flavor: AUTH first).
     pub fn with_password(db: Db, flavor: Flavor, requirepass: Option<Arc<[u8]>>) -> Session {
         Session::with_stats(db, flavor, requirepass, Arc::new(Stats::default()))
     }
