@@ -32,6 +32,16 @@ const CASES: &[&[&[&str]]] = &[
     &[&["HELLO", "3", "SETNAME", "x"]],
     &[&["HELLO", "3", "AUTH", "default", "wrong"]],
     &[&["HELLO", "3", "BOGUS"]],
+    &[&["HELLO", "3", "AUTH", "default", "wrong", "BOGUS"]],
+    &[&[
+        "HELLO", "3", "AUTH", "default", "wrong", "SETNAME", "bad name",
+    ]],
+    &[&[
+        "HELLO", "2", "AUTH", "default", "secret", "AUTH", "default", "wrong",
+    ]],
+    &[&[
+        "HELLO", "2", "SETNAME", "bad name", "AUTH", "default", "wrong",
+    ]],
     &[&["CLIENT"]],
     &[&["CLIENT", "ID"]],
     &[&["CLIENT", "ID", "x"]],

@@ -316,41 +316,46 @@ fn valid_client_name(name: &[u8]) -> bool {
     name.iter().all(|&c| (b'!'..=b'~').contains(&c))
 }
 
-/// `HELLO [protover [AUTH username password] [SETNAME clientname]]`.
+/// `HELLO [protover [AUTH username password] [SETNAME clientname]]`. Not parsed whole
+/// first: redis-server 7.0.15 checks each AUTH as it reaches it (`HELLO 3 AUTH default wrong
+/// BOGUS` is WRONGPASS, not a syntax error), and so does this.
 fn hello(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    let mut next = 1;
+    let mut rest = argv.get(1..).unwrap_or_default();
     let mut version = None;
-    if let Some(v) = argv.get(1) {
+    if let Some((v, after)) = rest.split_first() {
         match parse_i64(v) {
             Some(v @ 2..=3) => version = Some(v),
             Some(_) => return Frame::error("NOPROTO unsupported protocol version"),
             None => return Frame::error("ERR Protocol version is not an integer or out of range"),
         }
-        next = 2;
+        rest = after;
     }
     let mut name = None;
-    while let Some(option) = argv.get(next) {
-        if option.eq_ignore_ascii_case(b"AUTH") && argv.len() > next + 2 {
-            let (user, password) = (argv[next + 1].clone(), argv[next + 2].clone());
-            if let Some(error) = check_password(ctx, Some(&user), &password) {
-                return error;
+    loop {
+        rest = match rest {
+            [] => break,
+            [option, user, password, after @ ..] if is_keyword(option, "AUTH") => {
+                if let Some(error) = check_password(ctx, Some(user), password) {
+                    return error;
+                }
+                after
             }
-            next += 3;
-        } else if option.eq_ignore_ascii_case(b"SETNAME") && argv.len() > next + 1 {
-            let candidate = argv[next + 1].clone();
-            if !valid_client_name(&candidate) {
-                return Frame::error(
-                    "ERR Client names cannot contain spaces, newlines or special characters.",
-                );
+            [option, candidate, after @ ..] if is_keyword(option, "SETNAME") => {
+                if !valid_client_name(candidate) {
+                    return Frame::error(
+                        "ERR Client names cannot contain spaces, newlines or special characters.",
+                    );
+                }
+                name = Some(candidate.clone());
+                after
             }
-            name = Some(candidate);
-            next += 2;
-        } else {
-            return Frame::Error(Bytes::from(format!(
-                "ERR Syntax error in HELLO option '{}'",
-                String::from_utf8_lossy(option)
-            )));
-        }
+            [option, ..] => {
+                let mut text = b"ERR Syntax error in HELLO option '".to_vec();
+                text.extend_from_slice(option);
+                text.push(b'\'');
+                return Frame::Error(Bytes::from(text));
+            }
+        };
     }
     if !ctx.state.authenticated {
         return Frame::error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
