@@ -100,12 +100,17 @@ pub struct RedisServer {
 impl RedisServer {
     /// Starts one; `None` if `redis-server` is not installed (and not under CI).
     pub fn start() -> Option<RedisServer> {
+        RedisServer::start_with(&[])
+    }
+
+    /// Starts one with `extra` arguments (`--requirepass x`, ...); `None` as [`Self::start`].
+    pub fn start_with(extra: &[&str]) -> Option<RedisServer> {
         if tool_missing("redis-server") {
             return None;
         }
         let process = ServerProcess::spawn(OsStr::new("redis-server"), |port| {
             let port = port.to_string();
-            [
+            let mut args = [
                 "--port",
                 &port,
                 "--bind",
@@ -116,7 +121,9 @@ impl RedisServer {
                 "no",
             ]
             .map(String::from)
-            .to_vec()
+            .to_vec();
+            args.extend(extra.iter().map(|a| a.to_string()));
+            args
         });
         Some(RedisServer {
             addr: process.addr,

@@ -6,10 +6,16 @@
 //! prefix; the runner gives such a scenario the server to itself, and the suites' own test
 //! checks that ours name none (bar the empty key, which cannot carry a prefix).
 //!
-//! Where the keys are among a command's arguments follows Redis's key specs for the commands
-//! the suites use; the seed dialect's `MSET` takes one `%` dict whose keys are the keys. An
+//! Where a command's keys are comes from the server's command registry
+//! ([`respect_server::commands::lookup_spec`]): Redis 7's key specs for the Redis flavor, the
+//! seed table's for the seed flavor (its `MSET` takes one `%` dict whose keys are the keys).
+//! One source of truth: a command added to the server is followed here without an edit. An
 //! unknown command names no keys (a server can only reject it), and bytes that do not decode
 //! as requests end the search on that connection (a Redis server closes it there).
+//!
+//! One harness rule is not the registry's: a key *pattern* (KEYS's argument) is not a key to
+//! Redis, but one outside the scenario's prefix reads other scenarios' keys, so the harness
+//! counts it as one.
 
 use std::collections::HashMap;
 
@@ -17,124 +23,51 @@ use bytes::{Bytes, BytesMut};
 
 use super::scenario::Scenario;
 use super::scenario::{Step, FIRST_CONNECTION};
-use respect_resp::{Decoder, Frame, Limits, Role};
+use respect_resp::{Decoder, Flavor, Frame, Limits, Role};
+use respect_server::commands::lookup_spec;
 
-/// Where a command's keys are among its arguments (the name excluded).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum KeySpec {
-    /// None (PING, HELLO, DBSIZE, unknown commands, ...).
-    None,
-    /// The first argument.
-    First,
-    /// Every argument (DEL, EXISTS, MGET, ...).
-    All,
-    /// Every other argument from the first (MSET's key/value pairs), or the keys of a single
-    /// dict argument (the seed dialect's MSET).
-    Pairs,
-}
+/// Commands whose argument at this index is a key pattern the harness treats as a key.
+const PATTERN_ARGUMENTS: &[(&str, usize)] = &[("keys", 1)];
 
-fn key_spec(name: &[u8]) -> KeySpec {
-    const FIRST: &[&str] = &[
-        "GET",
-        "SET",
-        "SETNX",
-        "SETEX",
-        "PSETEX",
-        "GETSET",
-        "GETDEL",
-        "GETEX",
-        "GETRANGE",
-        "SETRANGE",
-        "APPEND",
-        "STRLEN",
-        "INCR",
-        "INCRBY",
-        "DECR",
-        "DECRBY",
-        "INCRBYFLOAT",
-        "EXPIRE",
-        "PEXPIRE",
-        "EXPIREAT",
-        "PEXPIREAT",
-        "TTL",
-        "PTTL",
-        "PERSIST",
-        "TYPE",
-        "LPUSH",
-        "RPUSH",
-        "LPOP",
-        "RPOP",
-        "LRANGE",
-        "LLEN",
-        "LINDEX",
-        "LSET",
-        "LREM",
-        "SADD",
-        "SREM",
-        "SMEMBERS",
-        "SISMEMBER",
-        "SCARD",
-        "HSET",
-        "HSETNX",
-        "HGET",
-        "HMGET",
-        "HMSET",
-        "HDEL",
-        "HGETALL",
-        "HKEYS",
-        "HVALS",
-        "HLEN",
-        "HEXISTS",
-        "HINCRBY",
-        // A pattern, not a key, but one outside the prefix reads other scenarios' keys.
-        "KEYS",
-    ];
-    const ALL: &[&str] = &["DEL", "DELETE", "UNLINK", "EXISTS", "TOUCH", "MGET"];
-    const PAIRS: &[&str] = &["MSET", "MSETNX"];
-    let is = |list: &[&str]| list.iter().any(|c| c.as_bytes().eq_ignore_ascii_case(name));
-    if is(FIRST) {
-        KeySpec::First
-    } else if is(ALL) {
-        KeySpec::All
-    } else if is(PAIRS) {
-        KeySpec::Pairs
-    } else {
-        KeySpec::None
-    }
-}
-
-/// The keys one request names (a command as an array, or an inline command).
-pub fn request_keys(request: &Frame) -> Vec<Bytes> {
-    // The arguments as strings, the name first; `None` for a typed value (seed dialect).
-    let args: Vec<Option<&Bytes>> = match request {
-        Frame::Array(items) => items.iter().map(Frame::as_bytes).collect(),
-        Frame::Inline(args) => args.iter().map(Some).collect(),
+/// The keys one request names (a command as an array, or an inline command) in `flavor`.
+pub fn request_keys(flavor: Flavor, request: &Frame) -> Vec<Bytes> {
+    // The arguments, the name first: each a string, or a typed value (seed dialect).
+    let items: Vec<&Frame> = match request {
+        Frame::Array(items) => items.iter().collect(),
+        Frame::Inline(_) => Vec::new(),
         _ => return Vec::new(),
     };
-    let Some((Some(name), args)) = args.split_first() else {
+    let strings: Vec<Option<&Bytes>> = match request {
+        Frame::Inline(args) => args.iter().map(Some).collect(),
+        _ => items.iter().map(|f| f.as_bytes()).collect(),
+    };
+    let Some(Some(name)) = strings.first() else {
         return Vec::new();
     };
-    // The seed dialect's MSET takes one dict: its keys are the keys.
-    let dict = match request {
-        Frame::Array(items) => match items.as_slice() {
-            [_, Frame::Map(pairs)] => Some(pairs),
-            _ => None,
-        },
-        _ => None,
+    let Some(spec) = lookup_spec(flavor, name) else {
+        return Vec::new();
     };
-    let owned = |args: &mut dyn Iterator<Item = &Option<&Bytes>>| -> Vec<Bytes> {
-        args.copied().flatten().cloned().collect()
-    };
-    match (key_spec(name), dict) {
-        (KeySpec::None, _) => Vec::new(),
-        (KeySpec::First, _) => owned(&mut args.iter().take(1)),
-        (KeySpec::All, _) => owned(&mut args.iter()),
-        (KeySpec::Pairs, Some(pairs)) => pairs
-            .iter()
-            .filter_map(|(k, _)| k.as_bytes().cloned())
-            .collect(),
-        (KeySpec::Pairs, None) => owned(&mut args.iter().step_by(2)),
+    let args: Vec<&[u8]> = strings
+        .iter()
+        .map(|s| s.map_or(&[][..], |b| b.as_ref()))
+        .collect();
+    let mut keys = Vec::new();
+    for at in spec.key_positions(&args) {
+        match (items.get(at), strings.get(at)) {
+            // A key position holding a dict (the seed MSET): its keys are the keys.
+            (Some(Frame::Map(pairs)), _) => {
+                keys.extend(pairs.iter().filter_map(|(k, _)| k.as_bytes().cloned()));
+            }
+            (_, Some(Some(key))) => keys.push((*key).clone()),
+            _ => {}
+        }
     }
+    for (command, at) in PATTERN_ARGUMENTS {
+        if spec.name == *command {
+            keys.extend(strings.get(*at).copied().flatten().cloned());
+        }
+    }
+    keys
 }
 
 /// Every key `scenario` names, in order of first use, on every connection.
@@ -170,7 +103,7 @@ pub fn scenario_keys(scenario: &Scenario) -> Vec<Bytes> {
         );
         let mut buf = BytesMut::from(stream.as_slice());
         while let Ok(Some(frame)) = decoder.decode(&mut buf) {
-            for key in request_keys(&frame) {
+            for key in request_keys(scenario.flavor, &frame) {
                 if !keys.contains(&key) {
                     keys.push(key);
                 }

@@ -19,12 +19,13 @@
 //! ```
 //!
 //! Rooms: `listener` accepts and shuts down, `connection` owns a socket's buffers and knows
-//! no command, `cmd` holds the commands (one file per family) and knows no socket, `db` is the
+//! no command, `commands` holds the registry and the commands (one file per family, the seed flavor as a
+//! peer) and knows no socket, `db` is the
 //! keyspace. With the `in-process` feature, [`Session`] is the command layer as a library (the
 //! `server` fuzz target drives it without sockets).
 #![deny(missing_docs)]
 
-pub(crate) mod cmd;
+pub mod commands;
 mod connection;
 pub(crate) mod db;
 mod glob;
@@ -137,6 +138,7 @@ pub async fn spawn(config: ServerConfig) -> io::Result<ServerHandle> {
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
     let (shutdown, signal) = watch::channel(false);
+    let (flavor, password_set) = (config.flavor, config.requirepass.is_some());
     let db = Db::new();
     let stats = Arc::new(Stats::default());
     let task = tokio::spawn(listener::run(
@@ -146,7 +148,13 @@ pub async fn spawn(config: ServerConfig) -> io::Result<ServerHandle> {
         Arc::new(config),
         signal,
     ));
-    tracing::info!(%addr, "respect server listening");
+    tracing::info!(%addr, flavor = ?flavor, "respect server listening");
+    if password_set {
+        // Said at startup, so a password that is set (or not) is never a surprise.
+        tracing::info!(
+            "a password is set (requirepass): clients must AUTH before any other command"
+        );
+    }
     Ok(ServerHandle {
         addr,
         shutdown,

@@ -1,48 +1,20 @@
-//! A connection's state, and the in-process entry point to the command layer.
+//! A connection's session, and the in-process entry point to the command layer: it holds
+//! the connection's [`SessionState`] (a type the command layer owns) and hands each request
+//! to the flavor's dispatcher. The dependency runs one way, session -> commands.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::cmd;
+use super::commands::context::SessionState;
+use super::commands::{dispatch, seed};
 use super::db::Db;
 use super::{Flavor, Stats};
 use respect_resp::{Dialect, Frame};
 
 /// Client ids, as `CLIENT ID` reports them: unique and increasing for the process's life.
 static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(1);
-
-/// What a command may read or change about its own connection.
-#[derive(Debug, Clone)]
-pub struct SessionState {
-    /// The dialect replies are written in: RESP2, RESP3 after `HELLO 3`, or seed.
-    pub dialect: Dialect,
-    /// Which command set the server speaks.
-    pub flavor: Flavor,
-    /// `CLIENT ID`.
-    pub id: u64,
-    /// `CLIENT SETNAME`.
-    pub name: Option<Bytes>,
-    /// Whether AUTH succeeded (always true without a password).
-    pub authenticated: bool,
-    /// The server's password, if any.
-    pub requirepass: Option<Arc<[u8]>>,
-    /// Set by QUIT: reply, then close.
-    pub quit: bool,
-    /// The server's counters.
-    pub stats: Arc<Stats>,
-    /// The time every command of the current batch sees (see [`Session::set_batch_time`]);
-    /// `None` reads the clock per command.
-    pub batch_time: Option<u64>,
-}
-
-impl SessionState {
-    /// The current time in Unix milliseconds, as commands see it.
-    pub fn now(&self) -> u64 {
-        self.batch_time.unwrap_or_else(crate::db::now_ms)
-    }
-}
 
 /// One client's session over the shared keyspace. This is the whole command layer as a
 /// library: feed it request frames, get reply frames; no sockets involved.
@@ -58,7 +30,7 @@ impl Session {
         Session::with_password(db, flavor, None)
     }
 
-    /// A session on a server that requires `requirepass` (Redis flavor).
+    /// A session on a server that requires `requirepass` (either flavor: AUTH first).
     pub fn with_password(db: Db, flavor: Flavor, requirepass: Option<Arc<[u8]>>) -> Session {
         Session::with_stats(db, flavor, requirepass, Arc::new(Stats::default()))
     }
@@ -105,15 +77,15 @@ impl Session {
                 Some(argv) => self.execute_args(&argv),
                 None => Frame::error("ERR Protocol error: a request is an array of bulk strings"),
             },
-            Flavor::Seed => cmd::seed::execute(&self.db, &mut self.state, request),
+            Flavor::Seed => seed::execute(&self.db, &mut self.state, request),
         }
     }
 
     /// Runs one Redis-flavor command given as its arguments.
     pub fn execute_args(&mut self, argv: &[Bytes]) -> Frame {
         match self.state.flavor {
-            Flavor::Redis => cmd::execute(&self.db, &mut self.state, argv),
-            Flavor::Seed => cmd::seed::execute(
+            Flavor::Redis => dispatch::execute(&self.db, &mut self.state, argv),
+            Flavor::Seed => seed::execute(
                 &self.db,
                 &mut self.state,
                 Frame::Array(argv.iter().cloned().map(Frame::Bulk).collect()),

@@ -8,8 +8,14 @@
 
 use bytes::Bytes;
 
+use std::sync::OnceLock;
+
+use super::context::SessionState;
+use super::registry::{
+    find, index, BeginSearch, Categories, Docs, FindKeys, Flag, Flags, KeyFlags, KeyRange, KeySpec,
+    NameIndex, Spec,
+};
 use crate::db::{Db, Entry, Value};
-use crate::session::SessionState;
 use respect_resp::Frame;
 
 /// simpledb's reply to any failure it did not anticipate (a Python exception).
@@ -85,7 +91,188 @@ fn stored(value: Frame) -> Frame {
     }
 }
 
-/// Runs one seed request.
+/// A seed command's implementation: the keyspace view, the connection, the arguments after
+/// the name (typed values, not only strings).
+type SeedRun = fn(&Seed<'_>, &mut SessionState, &[Frame]) -> Frame;
+
+/// A seed command: its spec (name, key positions, `no_auth`) and its code.
+pub struct SeedCommand {
+    /// The metadata, in the Redis flavor's shape.
+    pub spec: Spec,
+    run: SeedRun,
+}
+
+/// The seed table's keys: the first argument.
+const FIRST_KEY: &[KeySpec] = &[KeySpec {
+    notes: None,
+    flags: KeyFlags::of(&[]),
+    begin: BeginSearch::Index(1),
+    find: FindKeys::Range {
+        last_key: 0,
+        key_step: 1,
+        limit: 0,
+    },
+}];
+
+/// Every argument is a key (MGET, MDELETE).
+const EVERY_KEY: &[KeySpec] = &[KeySpec {
+    notes: None,
+    flags: KeyFlags::of(&[]),
+    begin: BeginSearch::Index(1),
+    find: FindKeys::Range {
+        last_key: -1,
+        key_step: 1,
+        limit: 0,
+    },
+}];
+
+/// The keys of the one dict argument (MSET).
+const DICT_KEYS: &[KeySpec] = &[KeySpec {
+    notes: None,
+    flags: KeyFlags::of(&[]),
+    begin: BeginSearch::Index(1),
+    find: FindKeys::DictKeys,
+}];
+
+/// A seed command's entry. simpledb checks no arity (a missing argument is a Python
+/// exception: `Unhandled server error`), keeps no flags or docs; what the registry holds for
+/// it is the name, the key positions and whether it runs before AUTH.
+const fn command(name: &'static str, key_specs: &'static [KeySpec], run: SeedRun) -> SeedCommand {
+    SeedCommand {
+        spec: Spec {
+            name,
+            arity: -1,
+            flags: Flags::of(&[]),
+            keys: KeyRange::NONE,
+            key_specs,
+            acl: Categories::of(&[]),
+            tips: &[],
+            docs: Docs {
+                summary: "",
+                since: "0.4.3",
+                group: "seed",
+                complexity: "",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run,
+    }
+}
+
+/// A command that runs before authentication (AUTH, QUIT).
+const fn before_auth(mut entry: SeedCommand) -> SeedCommand {
+    entry.spec.flags = Flags::of(&[Flag::NoAuth]);
+    entry
+}
+
+/// The seed flavor's commands: simpledb 0.4.3's that we implement, plus AUTH (simpledb has
+/// none; ours exists so `--requirepass` means something on this flavor too).
+pub const COMMANDS: &[SeedCommand] = &[
+    command("set", FIRST_KEY, |s, _, a| s.set(a)),
+    command("get", FIRST_KEY, |s, _, a| s.get(a)),
+    command("delete", FIRST_KEY, |s, _, a| s.delete(a)),
+    command("exists", FIRST_KEY, |s, _, a| s.exists(a)),
+    command("mset", DICT_KEYS, |s, _, a| s.mset(a)),
+    command("mget", EVERY_KEY, |s, _, a| s.mget(a)),
+    command("mdelete", EVERY_KEY, |s, _, a| s.mdelete(a)),
+    command("getset", FIRST_KEY, |s, _, a| s.getset(a)),
+    command("setnx", FIRST_KEY, |s, _, a| s.setnx(a)),
+    command("append", FIRST_KEY, |s, _, a| s.append(a)),
+    command("incr", FIRST_KEY, |s, _, a| s.incr(a, 1, false)),
+    command("decr", FIRST_KEY, |s, _, a| s.incr(a, -1, false)),
+    command("incrby", FIRST_KEY, |s, _, a| s.incr(a, 1, true)),
+    command("decrby", FIRST_KEY, |s, _, a| s.incr(a, -1, true)),
+    command("len", &[], |s, _, _| Frame::Integer(s.db.len() as i64)),
+    command("flush", &[], |s, _, _| Frame::Integer(s.flush() as i64)),
+    command("flushall", &[], |s, _, _| {
+        s.flush();
+        Frame::Integer(1)
+    }),
+    command("expire", FIRST_KEY, |s, _, a| s.expire(a)),
+    command("hset", FIRST_KEY, |s, _, a| s.hset(a)),
+    command("hget", FIRST_KEY, |s, _, a| s.hget(a)),
+    command("hgetall", FIRST_KEY, |s, _, a| {
+        s.with_dict(a, |d| Frame::Map(d.clone()))
+    }),
+    command("hdel", FIRST_KEY, |s, _, a| s.hdel(a)),
+    command("hexists", FIRST_KEY, |s, _, a| {
+        s.with_field(a, |v| Frame::Integer(i64::from(v.is_some())))
+    }),
+    command("hlen", FIRST_KEY, |s, _, a| {
+        s.with_dict(a, |d| Frame::Integer(d.len() as i64))
+    }),
+    command("hkeys", FIRST_KEY, |s, _, a| {
+        s.with_dict(a, |d| {
+            Frame::Array(d.iter().map(|(k, _)| k.clone()).collect())
+        })
+    }),
+    command("hvals", FIRST_KEY, |s, _, a| {
+        s.with_dict(a, |d| {
+            Frame::Array(d.iter().map(|(_, v)| v.clone()).collect())
+        })
+    }),
+    command("lpush", FIRST_KEY, |s, _, a| s.push(a, true)),
+    command("rpush", FIRST_KEY, |s, _, a| s.push(a, false)),
+    command("lpop", FIRST_KEY, |s, _, a| s.pop(a, true)),
+    command("rpop", FIRST_KEY, |s, _, a| s.pop(a, false)),
+    command("llen", FIRST_KEY, |s, _, a| {
+        s.with_list(a, |l| Frame::Integer(l.len() as i64))
+    }),
+    command("sadd", FIRST_KEY, |s, _, a| s.sadd(a)),
+    command("smembers", FIRST_KEY, |s, _, a| {
+        s.with_set(a, |m| Frame::Set(m.clone()))
+    }),
+    command("scard", FIRST_KEY, |s, _, a| {
+        s.with_set(a, |m| Frame::Integer(m.len() as i64))
+    }),
+    command("sismember", FIRST_KEY, |s, _, a| match a.get(1) {
+        Some(member) => s.with_set(a, |m| Frame::Integer(i64::from(m.contains(member)))),
+        None => unhandled(),
+    }),
+    command("info", &[], |s, state, _| {
+        info(s.db, state.stats.snapshot())
+    }),
+    before_auth(command("quit", &[], |_, state, _| {
+        state.quit = true;
+        Frame::Integer(1)
+    })),
+    before_auth(command("auth", &[], auth)),
+];
+
+/// Looks a seed command up by name, any case, without allocating.
+pub fn lookup(name: &[u8]) -> Option<&'static SeedCommand> {
+    static INDEX: OnceLock<NameIndex<SeedCommand>> = OnceLock::new();
+    find(
+        INDEX.get_or_init(|| index(COMMANDS.iter().map(|c| (c.spec.name, c)))),
+        name,
+    )
+}
+
+/// The seed flavor's refusal before AUTH, in simpledb's style (a plain sentence, no code).
+pub const AUTH_REQUIRED: &str = "Authentication required.";
+
+/// `AUTH password`: `:1` when it matches `--requirepass`. Errors are worded in simpledb's
+/// style (a plain sentence); a missing or extra argument is, as for every seed command with
+/// the wrong arguments, `Unhandled server error`.
+fn auth(_: &Seed<'_>, state: &mut SessionState, args: &[Frame]) -> Frame {
+    let [password] = args else {
+        return unhandled();
+    };
+    let Some(expected) = state.requirepass.clone() else {
+        return Frame::error("AUTH called without any password configured.");
+    };
+    match text_of(password) {
+        Some(given) if given.as_ref() == &*expected => {
+            state.authenticated = true;
+            Frame::Integer(1)
+        }
+        _ => Frame::error("Invalid password."),
+    }
+}
+
+/// Runs one seed request: lookup, authentication, then the command.
 pub fn execute(db: &Db, state: &mut SessionState, request: Frame) -> Frame {
     let args: Vec<Frame> = match request {
         Frame::Array(items) => items,
@@ -98,68 +285,20 @@ pub fn execute(db: &Db, state: &mut SessionState, request: Frame) -> Frame {
     let Some(name) = text_of(first) else {
         return Frame::error("First parameter must be command name.");
     };
-    let name = name.to_ascii_uppercase();
+    let Some(command) = lookup(name) else {
+        return Frame::Error(Bytes::from(format!(
+            "Unrecognized command: {}",
+            python_bytes_repr(&name.to_ascii_uppercase())
+        )));
+    };
+    if !state.authenticated && !command.spec.flags.contains(Flag::NoAuth) {
+        return Frame::error(AUTH_REQUIRED);
+    }
     let ctx = Seed {
         db,
         now: state.now(),
     };
-    let rest = args.get(1..).unwrap_or_default();
-    let reply = match name.as_slice() {
-        b"SET" => ctx.set(rest),
-        b"GET" => ctx.get(rest),
-        b"DELETE" => ctx.delete(rest),
-        b"EXISTS" => ctx.exists(rest),
-        b"MSET" => ctx.mset(rest),
-        b"MGET" => ctx.mget(rest),
-        b"MDELETE" => ctx.mdelete(rest),
-        b"GETSET" => ctx.getset(rest),
-        b"SETNX" => ctx.setnx(rest),
-        b"APPEND" => ctx.append(rest),
-        b"INCR" => ctx.incr(rest, 1, false),
-        b"DECR" => ctx.incr(rest, -1, false),
-        b"INCRBY" => ctx.incr(rest, 1, true),
-        b"DECRBY" => ctx.incr(rest, -1, true),
-        b"LEN" => Frame::Integer(db.len() as i64),
-        b"FLUSH" => Frame::Integer(ctx.flush() as i64),
-        b"FLUSHALL" => {
-            ctx.flush();
-            Frame::Integer(1)
-        }
-        b"EXPIRE" => ctx.expire(rest),
-        b"HSET" => ctx.hset(rest),
-        b"HGET" => ctx.hget(rest),
-        b"HGETALL" => ctx.with_dict(rest, |d| Frame::Map(d.clone())),
-        b"HDEL" => ctx.hdel(rest),
-        b"HEXISTS" => ctx.with_field(rest, |v| Frame::Integer(i64::from(v.is_some()))),
-        b"HLEN" => ctx.with_dict(rest, |d| Frame::Integer(d.len() as i64)),
-        b"HKEYS" => ctx.with_dict(rest, |d| {
-            Frame::Array(d.iter().map(|(k, _)| k.clone()).collect())
-        }),
-        b"HVALS" => ctx.with_dict(rest, |d| {
-            Frame::Array(d.iter().map(|(_, v)| v.clone()).collect())
-        }),
-        b"LPUSH" => ctx.push(rest, true),
-        b"RPUSH" => ctx.push(rest, false),
-        b"LPOP" => ctx.pop(rest, true),
-        b"RPOP" => ctx.pop(rest, false),
-        b"LLEN" => ctx.with_list(rest, |l| Frame::Integer(l.len() as i64)),
-        b"SADD" => ctx.sadd(rest),
-        b"SMEMBERS" => ctx.with_set(rest, |s| Frame::Set(s.clone())),
-        b"SCARD" => ctx.with_set(rest, |s| Frame::Integer(s.len() as i64)),
-        b"SISMEMBER" => match rest.get(1) {
-            Some(member) => ctx.with_set(rest, |s| Frame::Integer(i64::from(s.contains(member)))),
-            None => unhandled(),
-        },
-        b"INFO" => info(db, state.stats.snapshot()),
-        b"QUIT" => {
-            state.quit = true;
-            Frame::Integer(1)
-        }
-        _ => Frame::Error(Bytes::from(format!(
-            "Unrecognized command: {}",
-            python_bytes_repr(&name)
-        ))),
-    };
+    let reply = (command.run)(&ctx, state, args.get(1..).unwrap_or_default());
     state.stats.count_command(reply.is_error());
     reply
 }

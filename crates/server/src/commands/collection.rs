@@ -3,7 +3,8 @@
 
 use bytes::Bytes;
 
-use super::{wrong_type, Ctx};
+use super::context::Ctx;
+use super::reply::wrong_type;
 use crate::db::{Entry, Value};
 use respect_resp::Frame;
 

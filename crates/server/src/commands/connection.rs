@@ -1,0 +1,414 @@
+//! Connection commands: PING, ECHO, HELLO, AUTH, QUIT, SELECT, CLIENT.
+
+use bytes::Bytes;
+
+use super::args::{is_keyword, parse_i64};
+use super::context::Ctx;
+use super::registry::{Categories, Category, Command, Docs, Flag, Flags, KeyRange, Spec};
+use super::reply::{not_integer, ok, syntax_error, unknown_subcommand, wrong_args};
+use respect_resp::{Dialect, Frame};
+
+/// The version HELLO and INFO report.
+pub const SERVER_VERSION: &str = "7.0.15";
+
+/// This family's commands.
+pub const COMMANDS: &[Command] = &[
+    Command {
+        spec: Spec {
+            name: "ping",
+            arity: -1,
+            flags: Flags::of(&[Flag::Fast]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Fast, Category::Connection]),
+            tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+            docs: Docs {
+                summary: "Ping the server",
+                since: "1.0.0",
+                group: "connection",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: ping,
+    },
+    Command {
+        spec: Spec {
+            name: "echo",
+            arity: 2,
+            flags: Flags::of(&[Flag::Loading, Flag::Stale, Flag::Fast]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Fast, Category::Connection]),
+            tips: &[],
+            docs: Docs {
+                summary: "Echo the given string",
+                since: "1.0.0",
+                group: "connection",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: echo,
+    },
+    Command {
+        spec: Spec {
+            name: "hello",
+            arity: -1,
+            flags: Flags::of(&[Flag::Noscript, Flag::Loading, Flag::Stale, Flag::Fast, Flag::NoAuth, Flag::AllowBusy]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Fast, Category::Connection]),
+            tips: &[],
+            docs: Docs {
+                summary: "Handshake with Redis",
+                since: "6.0.0",
+                group: "connection",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[("6.2.0", "`protover` made optional; when called without arguments the command reports the current connection's context.")],
+            },
+            subcommands: &[],
+        },
+        run: hello,
+    },
+    Command {
+        spec: Spec {
+            name: "auth",
+            arity: -2,
+            flags: Flags::of(&[Flag::Noscript, Flag::Loading, Flag::Stale, Flag::Fast, Flag::NoAuth, Flag::AllowBusy]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Fast, Category::Connection]),
+            tips: &[],
+            docs: Docs {
+                summary: "Authenticate to the server",
+                since: "1.0.0",
+                group: "connection",
+                complexity: "O(N) where N is the number of passwords defined for the user",
+                deprecated: None,
+                history: &[("6.0.0", "Added ACL style (username and password).")],
+            },
+            subcommands: &[],
+        },
+        run: auth,
+    },
+    Command {
+        spec: Spec {
+            name: "quit",
+            arity: -1,
+            flags: Flags::of(&[Flag::Noscript, Flag::Loading, Flag::Stale, Flag::Fast, Flag::NoAuth, Flag::AllowBusy]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Fast, Category::Connection]),
+            tips: &[],
+            docs: Docs {
+                summary: "Close the connection",
+                since: "1.0.0",
+                group: "connection",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: quit,
+    },
+    Command {
+        spec: Spec {
+            name: "select",
+            arity: 2,
+            flags: Flags::of(&[Flag::Loading, Flag::Stale, Flag::Fast]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Fast, Category::Connection]),
+            tips: &[],
+            docs: Docs {
+                summary: "Change the selected database for the current connection",
+                since: "1.0.0",
+                group: "connection",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: select,
+    },
+    Command {
+        spec: Spec {
+            name: "client",
+            arity: -2,
+            flags: Flags::of(&[]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Slow]),
+            tips: &[],
+            docs: Docs {
+                summary: "A container for client connection commands",
+                since: "2.4.0",
+                group: "connection",
+                complexity: "Depends on subcommand.",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[
+        Spec {
+            name: "client|id",
+            arity: 2,
+            flags: Flags::of(&[Flag::Noscript, Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Slow, Category::Connection]),
+            tips: &[],
+            docs: Docs {
+                summary: "Returns the client ID for the current connection",
+                since: "5.0.0",
+                group: "connection",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        Spec {
+            name: "client|getname",
+            arity: 2,
+            flags: Flags::of(&[Flag::Noscript, Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Slow, Category::Connection]),
+            tips: &[],
+            docs: Docs {
+                summary: "Get the current connection name",
+                since: "2.6.9",
+                group: "connection",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        Spec {
+            name: "client|setname",
+            arity: 3,
+            flags: Flags::of(&[Flag::Noscript, Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Slow, Category::Connection]),
+            tips: &[],
+            docs: Docs {
+                summary: "Set the current connection name",
+                since: "2.6.9",
+                group: "connection",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+    ],
+        },
+        run: client,
+    },
+    Command {
+        spec: Spec {
+            name: "reset",
+            arity: 1,
+            flags: Flags::of(&[Flag::Noscript, Flag::Loading, Flag::Stale, Flag::Fast, Flag::NoAuth, Flag::AllowBusy]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Fast, Category::Connection]),
+            tips: &[],
+            docs: Docs {
+                summary: "Reset the connection",
+                since: "6.2.0",
+                group: "connection",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: reset,
+    },
+];
+
+fn ping(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    match argv {
+        [_] => Frame::simple("PONG"),
+        [_, message] => Frame::Bulk(message.clone()),
+        _ => {
+            let _ = ctx;
+            wrong_args("ping")
+        }
+    }
+}
+
+fn echo(_: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    argv.get(1)
+        .cloned()
+        .map_or_else(|| wrong_args("echo"), Frame::Bulk)
+}
+
+fn quit(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
+    ctx.state.quit = true;
+    ok()
+}
+
+fn select(_: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    match argv.get(1).map(|b| parse_i64(b)) {
+        Some(Some(0)) => ok(),
+        Some(Some(_)) => Frame::error("ERR DB index is out of range"),
+        _ => not_integer(),
+    }
+}
+
+fn reset(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
+    ctx.state.dialect = Dialect::Resp2;
+    ctx.state.name = None;
+    ctx.state.authenticated = ctx.state.requirepass.is_none();
+    Frame::simple("RESET")
+}
+
+/// Checks a password as AUTH does; `None` when it is accepted.
+fn check_password(ctx: &mut Ctx<'_>, user: Option<&[u8]>, password: &[u8]) -> Option<Frame> {
+    let Some(expected) = ctx.state.requirepass.clone() else {
+        if user.is_none() {
+            return Some(Frame::error(
+                "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+            ));
+        }
+        // With no password, the default user accepts any password (`nopass`).
+        return if user.is_some_and(|u| u == b"default") {
+            None
+        } else {
+            Some(Frame::error(
+                "WRONGPASS invalid username-password pair or user is disabled.",
+            ))
+        };
+    };
+    let user_ok = user.is_none_or(|u| u == b"default");
+    if user_ok && password == &*expected {
+        ctx.state.authenticated = true;
+        None
+    } else {
+        Some(Frame::error(
+            "WRONGPASS invalid username-password pair or user is disabled.",
+        ))
+    }
+}
+
+fn auth(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let result = match argv {
+        [_, password] => check_password(ctx, None, password),
+        [_, user, password] => check_password(ctx, Some(user), password),
+        _ => return syntax_error(),
+    };
+    result.unwrap_or_else(ok)
+}
+
+fn valid_client_name(name: &[u8]) -> bool {
+    name.iter().all(|&c| (b'!'..=b'~').contains(&c))
+}
+
+/// `HELLO [protover [AUTH username password] [SETNAME clientname]]`. Not parsed whole
+/// first: redis-server 7.0.15 checks each AUTH as it reaches it (`HELLO 3 AUTH default wrong
+/// BOGUS` is WRONGPASS, not a syntax error), and so does this.
+fn hello(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let mut rest = argv.get(1..).unwrap_or_default();
+    let mut version = None;
+    if let Some((v, after)) = rest.split_first() {
+        match parse_i64(v) {
+            Some(v @ 2..=3) => version = Some(v),
+            Some(_) => return Frame::error("NOPROTO unsupported protocol version"),
+            None => return Frame::error("ERR Protocol version is not an integer or out of range"),
+        }
+        rest = after;
+    }
+    let mut name = None;
+    loop {
+        rest = match rest {
+            [] => break,
+            [option, user, password, after @ ..] if is_keyword(option, "AUTH") => {
+                if let Some(error) = check_password(ctx, Some(user), password) {
+                    return error;
+                }
+                after
+            }
+            [option, candidate, after @ ..] if is_keyword(option, "SETNAME") => {
+                if !valid_client_name(candidate) {
+                    return Frame::error(
+                        "ERR Client names cannot contain spaces, newlines or special characters.",
+                    );
+                }
+                name = Some(candidate.clone());
+                after
+            }
+            [option, ..] => {
+                let mut text = b"ERR Syntax error in HELLO option '".to_vec();
+                text.extend_from_slice(option);
+                text.push(b'\'');
+                return Frame::Error(Bytes::from(text));
+            }
+        };
+    }
+    if !ctx.state.authenticated {
+        return Frame::error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+    }
+    if let Some(name) = name {
+        ctx.state.name = Some(name);
+    }
+    if let Some(v) = version {
+        ctx.state.dialect = if v == 3 {
+            Dialect::Resp3
+        } else {
+            Dialect::Resp2
+        };
+    }
+    let proto = if ctx.state.dialect == Dialect::Resp3 {
+        3
+    } else {
+        2
+    };
+    let field = |k: &'static str| Frame::Bulk(Bytes::from_static(k.as_bytes()));
+    Frame::Map(vec![
+        (field("server"), field("redis")),
+        (field("version"), field(SERVER_VERSION)),
+        (field("proto"), Frame::Integer(proto)),
+        (
+            field("id"),
+            Frame::Integer(i64::try_from(ctx.state.id).unwrap_or(i64::MAX)),
+        ),
+        (field("mode"), field("standalone")),
+        (field("role"), field("master")),
+        (field("modules"), Frame::Array(vec![])),
+    ])
+}
+
+/// `CLIENT ID | SETNAME name | GETNAME`.
+fn client(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    // The dispatcher has checked the subcommand and its arity against the registry.
+    match argv {
+        [_, sub] if is_keyword(sub, "ID") => {
+            Frame::Integer(i64::try_from(ctx.state.id).unwrap_or(i64::MAX))
+        }
+        [_, sub] if is_keyword(sub, "GETNAME") => {
+            ctx.state.name.clone().map_or(Frame::Null, Frame::Bulk)
+        }
+        [_, sub, name] if is_keyword(sub, "SETNAME") => {
+            if !valid_client_name(name) {
+                return Frame::error(
+                    "ERR Client names cannot contain spaces, newlines or special characters.",
+                );
+            }
+            ctx.state.name = (!name.is_empty()).then(|| name.clone());
+            ok()
+        }
+        _ => unknown_subcommand(argv.get(1).map_or(&[][..], |s| s.as_ref()), "client"),
+    }
+}

@@ -1,0 +1,69 @@
+//! What a command can see and change: the keyspace, its own connection's state, the time.
+//!
+//! The command layer owns these types; the session (`crate::session`) holds a
+//! [`SessionState`] and calls the dispatcher with it, so the dependency runs one way:
+//! session -> commands, never back.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::db::Db;
+use crate::{Flavor, Stats};
+use respect_resp::{Dialect, Frame};
+
+/// What a command may read or change about its own connection.
+#[derive(Debug, Clone)]
+pub struct SessionState {
+    /// The dialect replies are written in: RESP2, RESP3 after `HELLO 3`, or seed.
+    pub dialect: Dialect,
+    /// Which command set the server speaks.
+    pub flavor: Flavor,
+    /// `CLIENT ID`.
+    pub id: u64,
+    /// `CLIENT SETNAME`.
+    pub name: Option<Bytes>,
+    /// Whether AUTH succeeded (always true without a password).
+    pub authenticated: bool,
+    /// The server's password, if any.
+    pub requirepass: Option<Arc<[u8]>>,
+    /// Set by QUIT: reply, then close.
+    pub quit: bool,
+    /// The server's counters.
+    pub stats: Arc<Stats>,
+    /// The time every command of the current batch sees; `None` reads the clock per command.
+    pub batch_time: Option<u64>,
+}
+
+impl SessionState {
+    /// The current time in Unix milliseconds, as commands see it.
+    pub fn now(&self) -> u64 {
+        self.batch_time.unwrap_or_else(crate::db::now_ms)
+    }
+}
+
+/// A running command's view: the keyspace, its connection, and now.
+pub struct Ctx<'a> {
+    /// The keyspace.
+    pub db: &'a Db,
+    /// This connection's state (protocol, name, id, auth, quit).
+    pub state: &'a mut SessionState,
+    /// Now, in Unix milliseconds, read once per command.
+    pub now: u64,
+}
+
+impl Ctx<'_> {
+    /// Whether replies go out as RESP3.
+    pub fn resp3(&self) -> bool {
+        self.state.dialect == Dialect::Resp3
+    }
+
+    /// The null array of the connection's protocol: `*-1` in RESP2, `_` in RESP3.
+    pub fn null_array(&self) -> Frame {
+        if self.resp3() {
+            Frame::Null
+        } else {
+            Frame::NullArray
+        }
+    }
+}

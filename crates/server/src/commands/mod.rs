@@ -1,0 +1,51 @@
+//! The command layer: a registry of command specs (name, arity, flags, key positions, docs)
+//! with one static table per family file, typed argument parsing ([`args`]), shared replies
+//! ([`reply`]), and the seed flavor as a peer with its own table ([`seed`]).
+//!
+//! Commands never see sockets; they return RESP3-shaped frames (`Map`, `Set`, `Null`) and
+//! the codec's downgrade rules, which are Redis's, turn them into RESP2 bytes for a RESP2
+//! client. The session calls [`dispatch::execute`] (or [`seed::execute`]) with a
+//! [`context::SessionState`] this module owns; nothing here reaches back into the session.
+//!
+//! Public: the metadata only ([`Spec`] and what it is made of, [`lookup_spec`],
+//! [`command_table`]), for tools that need to know where a command's keys are (the
+//! conformance harness) or what it is. Handlers stay inside the crate.
+
+pub(crate) mod args;
+pub(crate) mod collection;
+pub(crate) mod command_info;
+pub(crate) mod connection;
+pub(crate) mod context;
+pub(crate) mod dispatch;
+pub(crate) mod hashes;
+pub(crate) mod keys;
+pub(crate) mod lists;
+mod registry;
+pub(crate) mod reply;
+pub(crate) mod seed;
+pub(crate) mod server;
+pub(crate) mod sets;
+pub(crate) mod strings;
+
+pub use registry::{
+    BeginSearch, Categories, Category, Deprecation, Docs, FindKeys, Flag, Flags, KeyFlag, KeyFlags,
+    KeyRange, KeySpec, Spec,
+};
+
+use respect_resp::Flavor;
+
+/// The spec of the command `name` (any case) in `flavor`, if the server implements it.
+pub fn lookup_spec(flavor: Flavor, name: &[u8]) -> Option<&'static Spec> {
+    match flavor {
+        Flavor::Redis => dispatch::lookup(name).map(|c| &c.spec),
+        Flavor::Seed => seed::lookup(name).map(|c| &c.spec),
+    }
+}
+
+/// Every command `flavor` implements, in the order `COMMAND` lists them.
+pub fn command_table(flavor: Flavor) -> Vec<&'static Spec> {
+    match flavor {
+        Flavor::Redis => dispatch::redis_commands().map(|c| &c.spec).collect(),
+        Flavor::Seed => seed::COMMANDS.iter().map(|c| &c.spec).collect(),
+    }
+}

@@ -1,0 +1,107 @@
+//! Replies many commands share, worded as Redis 7.0.15 words them.
+
+use bytes::Bytes;
+use respect_resp::Frame;
+
+/// The reply `+OK`.
+pub fn ok() -> Frame {
+    Frame::Simple(Bytes::from_static(b"OK"))
+}
+
+/// `-WRONGTYPE ...`.
+pub fn wrong_type() -> Frame {
+    Frame::error("WRONGTYPE Operation against a key holding the wrong kind of value")
+}
+
+/// `-ERR value is not an integer or out of range`.
+pub fn not_integer() -> Frame {
+    Frame::error("ERR value is not an integer or out of range")
+}
+
+/// `-ERR syntax error`.
+pub fn syntax_error() -> Frame {
+    Frame::error("ERR syntax error")
+}
+
+/// `-NOAUTH Authentication required.`
+pub fn no_auth() -> Frame {
+    Frame::error("NOAUTH Authentication required.")
+}
+
+/// `ERR wrong number of arguments for '<name>' command`.
+pub fn wrong_args(name: &str) -> Frame {
+    Frame::Error(Bytes::from(format!(
+        "ERR wrong number of arguments for '{name}' command"
+    )))
+}
+
+/// `ERR unknown subcommand '<sub>'. Try <COMMAND> HELP.`
+pub fn unknown_subcommand(sub: &[u8], command: &str) -> Frame {
+    let mut text = b"ERR unknown subcommand '".to_vec();
+    text.extend(printable(sub, 128));
+    text.extend_from_slice(b"'. Try ");
+    text.extend(command.bytes().map(|c| c.to_ascii_uppercase()));
+    text.extend_from_slice(b" HELP.");
+    Frame::Error(Bytes::from(text))
+}
+
+/// `ERR unknown command '<name>', with args beginning with: '<a>' '<b>' ` as Redis 7 words
+/// it (each argument quoted and followed by a space, at most 128 bytes of them).
+pub fn unknown_command(name: &[u8], args: &[Bytes]) -> Frame {
+    let mut text = b"ERR unknown command '".to_vec();
+    text.extend(printable(name, 128));
+    text.extend_from_slice(b"', with args beginning with: ");
+    let mut budget = 128usize;
+    for arg in args {
+        if budget == 0 {
+            break;
+        }
+        let shown = printable(arg, budget);
+        budget = budget.saturating_sub(shown.len());
+        text.push(b'\'');
+        text.extend(shown);
+        text.extend_from_slice(b"' ");
+    }
+    Frame::Error(Bytes::from(text))
+}
+
+/// Up to `max` bytes of `b` for an error message, raw as Redis copies them; CR and LF become
+/// spaces, as Redis's `addReplyErrorLength` does, so the line cannot end early.
+fn printable(b: &[u8], max: usize) -> Vec<u8> {
+    b.iter()
+        .take(max)
+        .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c })
+        .collect()
+}
+
+/// Formats a float as Redis replies to INCRBYFLOAT: the shortest text that reads back to the
+/// same value, without exponent for ordinary magnitudes and without a trailing `.0`.
+pub fn format_float(f: f64) -> String {
+    if f == f.trunc() && f.abs() < 1e17 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_command_is_worded_like_redis_7() {
+        let args = [Bytes::from_static(b"a"), Bytes::from_static(b"b")];
+        assert_eq!(
+            unknown_command(b"foo", &args),
+            Frame::error("ERR unknown command 'foo', with args beginning with: 'a' 'b' ")
+        );
+    }
+
+    #[test]
+    fn unknown_subcommand_names_the_command_in_capitals() {
+        assert_eq!(
+            unknown_subcommand(b"x", "client"),
+            Frame::error("ERR unknown subcommand 'x'. Try CLIENT HELP.")
+        );
+    }
+}

@@ -1,0 +1,267 @@
+//! Server commands: INFO, COMMAND, CONFIG GET, TIME.
+
+use bytes::Bytes;
+
+use super::connection::SERVER_VERSION;
+use super::context::Ctx;
+use super::registry::{Categories, Category, Command, Docs, Flag, Flags, KeyRange, Spec};
+use super::reply::{unknown_subcommand, wrong_args};
+use crate::glob::glob_match;
+use respect_resp::Frame;
+
+/// This family's commands.
+pub const COMMANDS: &[Command] = &[
+    Command {
+        spec: Spec {
+            name: "info",
+            arity: -1,
+            flags: Flags::of(&[Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Slow, Category::Dangerous]),
+            tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
+            docs: Docs {
+                summary: "Get information and statistics about the server",
+                since: "1.0.0",
+                group: "server",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[("7.0.0", "Added support for taking multiple section arguments.")],
+            },
+            subcommands: &[],
+        },
+        run: info,
+    },
+    Command {
+        spec: Spec {
+            name: "command",
+            arity: -1,
+            flags: Flags::of(&[Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Slow, Category::Connection]),
+            tips: &["nondeterministic_output_order"],
+            docs: Docs {
+                summary: "Get array of Redis command details",
+                since: "2.8.13",
+                group: "server",
+                complexity: "O(N) where N is the total number of Redis commands",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[
+        Spec {
+            name: "command|count",
+            arity: 2,
+            flags: Flags::of(&[Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Slow, Category::Connection]),
+            tips: &[],
+            docs: Docs {
+                summary: "Get total number of Redis commands",
+                since: "2.8.13",
+                group: "server",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        Spec {
+            name: "command|info",
+            arity: -2,
+            flags: Flags::of(&[Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Slow, Category::Connection]),
+            tips: &["nondeterministic_output_order"],
+            docs: Docs {
+                summary: "Get array of specific Redis command details, or all when no argument is given.",
+                since: "2.8.13",
+                group: "server",
+                complexity: "O(N) where N is the number of commands to look up",
+                deprecated: None,
+                history: &[("7.0.0", "Allowed to be called with no argument to get info on all commands.")],
+            },
+            subcommands: &[],
+        },
+        Spec {
+            name: "command|docs",
+            arity: -2,
+            flags: Flags::of(&[Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Slow, Category::Connection]),
+            tips: &["nondeterministic_output_order"],
+            docs: Docs {
+                summary: "Get array of specific Redis command documentation",
+                since: "7.0.0",
+                group: "server",
+                complexity: "O(N) where N is the number of commands to look up",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        Spec {
+            name: "command|list",
+            arity: -2,
+            flags: Flags::of(&[Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Slow, Category::Connection]),
+            tips: &["nondeterministic_output_order"],
+            docs: Docs {
+                summary: "Get an array of Redis command names",
+                since: "7.0.0",
+                group: "server",
+                complexity: "O(N) where N is the total number of Redis commands",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        Spec {
+            name: "command|getkeys",
+            arity: -4,
+            flags: Flags::of(&[Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Slow, Category::Connection]),
+            tips: &[],
+            docs: Docs {
+                summary: "Extract keys given a full Redis command",
+                since: "2.8.13",
+                group: "server",
+                complexity: "O(N) where N is the number of arguments to the command",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+    ],
+        },
+        run: super::command_info::command,
+    },
+    Command {
+        spec: Spec {
+            name: "config",
+            arity: -2,
+            flags: Flags::of(&[]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Slow]),
+            tips: &[],
+            docs: Docs {
+                summary: "A container for server configuration commands",
+                since: "2.0.0",
+                group: "server",
+                complexity: "Depends on subcommand.",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[
+        Spec {
+            name: "config|get",
+            arity: -3,
+            flags: Flags::of(&[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Admin, Category::Slow, Category::Dangerous]),
+            tips: &[],
+            docs: Docs {
+                summary: "Get the values of configuration parameters",
+                since: "2.0.0",
+                group: "server",
+                complexity: "O(N) when N is the number of configuration parameters provided",
+                deprecated: None,
+                history: &[("7.0.0", "Added the ability to pass multiple pattern parameters in one call")],
+            },
+            subcommands: &[],
+        },
+    ],
+        },
+        run: config,
+    },
+    Command {
+        spec: Spec {
+            name: "time",
+            arity: 1,
+            flags: Flags::of(&[Flag::Loading, Flag::Stale, Flag::Fast]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Fast]),
+            tips: &["nondeterministic_output"],
+            docs: Docs {
+                summary: "Return the current server time",
+                since: "2.6.0",
+                group: "server",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: time,
+    },
+];
+
+fn info(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
+    let keys = ctx.db.len();
+    let text = format!(
+        "# Server\r\nredis_version:{SERVER_VERSION}\r\nrespect_version:{}\r\nredis_mode:standalone\r\nprocess_id:{}\r\n\r\n# Clients\r\nconnected_clients:{}\r\n\r\n# Keyspace\r\n{}",
+        env!("CARGO_PKG_VERSION"),
+        std::process::id(),
+        ctx.state.stats.snapshot().connected,
+        if keys > 0 { format!("db0:keys={keys},expires=0,avg_ttl=0\r\n") } else { String::new() }
+    );
+    Frame::Verbatim {
+        format: *b"txt",
+        text: Bytes::from(text),
+    }
+}
+
+/// `CONFIG GET pattern...`: the few settings clients and redis-benchmark ask for.
+fn config(_: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    const SETTINGS: &[(&str, &str)] = &[
+        ("save", ""),
+        ("appendonly", "no"),
+        ("databases", "1"),
+        ("maxclients", "10000"),
+    ];
+    match argv.get(1).map(|s| s.to_ascii_uppercase()).as_deref() {
+        Some(b"GET") if argv.len() >= 3 => {
+            let patterns = argv.get(2..).unwrap_or_default();
+            Frame::Map(
+                SETTINGS
+                    .iter()
+                    .filter(|(name, _)| {
+                        patterns
+                            .iter()
+                            .any(|p| glob_match(&p.to_ascii_lowercase(), name.as_bytes()))
+                    })
+                    .map(|(n, v)| {
+                        (
+                            Frame::Bulk(Bytes::from_static(n.as_bytes())),
+                            Frame::Bulk(Bytes::from_static(v.as_bytes())),
+                        )
+                    })
+                    .collect(),
+            )
+        }
+        Some(b"GET") => wrong_args("config|get"),
+        _ => unknown_subcommand(argv.get(1).map_or(&[][..], |s| s.as_ref()), "config"),
+    }
+}
+
+fn time(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
+    let micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros());
+    let _ = ctx;
+    Frame::Array(vec![
+        Frame::Bulk(Bytes::from((micros / 1_000_000).to_string())),
+        Frame::Bulk(Bytes::from((micros % 1_000_000).to_string())),
+    ])
+}

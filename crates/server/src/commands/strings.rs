@@ -1,0 +1,794 @@
+//! String commands.
+
+use bytes::{Bytes, BytesMut};
+
+use super::args::{integer, is_keyword, parse_f64, parse_i64, Options};
+use super::context::Ctx;
+use super::registry::{
+    BeginSearch, Categories, Category, Command, Deprecation, Docs, FindKeys, Flag, Flags, KeyFlag,
+    KeyFlags, KeyRange, KeySpec, Spec,
+};
+use super::reply::{format_float, not_integer, ok, syntax_error, wrong_args, wrong_type};
+use crate::db::{Entry, Value};
+use respect_resp::Frame;
+
+/// This family's commands.
+pub const COMMANDS: &[Command] = &[
+    Command {
+        spec: Spec {
+            name: "get",
+            arity: 2,
+            flags: Flags::of(&[Flag::Readonly, Flag::Fast]),
+            keys: KeyRange { first: 1, last: 1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Ro, KeyFlag::Access]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Read, Category::String, Category::Fast]),
+            tips: &[],
+            docs: Docs {
+                summary: "Get the value of a key",
+                since: "1.0.0",
+                group: "string",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: get,
+    },
+    Command {
+        spec: Spec {
+            name: "set",
+            arity: -3,
+            flags: Flags::of(&[Flag::Write, Flag::Denyoom]),
+            keys: KeyRange { first: 1, last: 1, step: 1 },
+            key_specs: &[KeySpec { notes: Some("RW and ACCESS due to the optional `GET` argument"), flags: KeyFlags::of(&[KeyFlag::Rw, KeyFlag::Access, KeyFlag::Update, KeyFlag::VariableFlags]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Write, Category::String, Category::Slow]),
+            tips: &[],
+            docs: Docs {
+                summary: "Set the string value of a key",
+                since: "1.0.0",
+                group: "string",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[("2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."), ("6.0.0", "Added the `KEEPTTL` option."), ("6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."), ("7.0.0", "Allowed the `NX` and `GET` options to be used together.")],
+            },
+            subcommands: &[],
+        },
+        run: set,
+    },
+    Command {
+        spec: Spec {
+            name: "getset",
+            arity: 3,
+            flags: Flags::of(&[Flag::Write, Flag::Denyoom, Flag::Fast]),
+            keys: KeyRange { first: 1, last: 1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Rw, KeyFlag::Access, KeyFlag::Update]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Write, Category::String, Category::Fast]),
+            tips: &[],
+            docs: Docs {
+                summary: "Set the string value of a key and return its old value",
+                since: "1.0.0",
+                group: "string",
+                complexity: "O(1)",
+                deprecated: Some(Deprecation { since: "6.2.0", replaced_by: "`SET` with the `!GET` argument" }),
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: getset,
+    },
+    Command {
+        spec: Spec {
+            name: "getdel",
+            arity: 2,
+            flags: Flags::of(&[Flag::Write, Flag::Fast]),
+            keys: KeyRange { first: 1, last: 1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Rw, KeyFlag::Access, KeyFlag::Delete]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Write, Category::String, Category::Fast]),
+            tips: &[],
+            docs: Docs {
+                summary: "Get the value of a key and delete the key",
+                since: "6.2.0",
+                group: "string",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: getdel,
+    },
+    Command {
+        spec: Spec {
+            name: "setnx",
+            arity: 3,
+            flags: Flags::of(&[Flag::Write, Flag::Denyoom, Flag::Fast]),
+            keys: KeyRange { first: 1, last: 1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Ow, KeyFlag::Insert]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Write, Category::String, Category::Fast]),
+            tips: &[],
+            docs: Docs {
+                summary: "Set the value of a key, only if the key does not exist",
+                since: "1.0.0",
+                group: "string",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: setnx,
+    },
+    Command {
+        spec: Spec {
+            name: "setex",
+            arity: 4,
+            flags: Flags::of(&[Flag::Write, Flag::Denyoom]),
+            keys: KeyRange { first: 1, last: 1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Ow, KeyFlag::Update]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Write, Category::String, Category::Slow]),
+            tips: &[],
+            docs: Docs {
+                summary: "Set the value and expiration of a key",
+                since: "2.0.0",
+                group: "string",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: setex,
+    },
+    Command {
+        spec: Spec {
+            name: "psetex",
+            arity: 4,
+            flags: Flags::of(&[Flag::Write, Flag::Denyoom]),
+            keys: KeyRange { first: 1, last: 1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Ow, KeyFlag::Update]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Write, Category::String, Category::Slow]),
+            tips: &[],
+            docs: Docs {
+                summary: "Set the value and expiration in milliseconds of a key",
+                since: "2.6.0",
+                group: "string",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: psetex,
+    },
+    Command {
+        spec: Spec {
+            name: "append",
+            arity: 3,
+            flags: Flags::of(&[Flag::Write, Flag::Denyoom, Flag::Fast]),
+            keys: KeyRange { first: 1, last: 1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Rw, KeyFlag::Insert]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Write, Category::String, Category::Fast]),
+            tips: &[],
+            docs: Docs {
+                summary: "Append a value to a key",
+                since: "2.0.0",
+                group: "string",
+                complexity: "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: append,
+    },
+    Command {
+        spec: Spec {
+            name: "strlen",
+            arity: 2,
+            flags: Flags::of(&[Flag::Readonly, Flag::Fast]),
+            keys: KeyRange { first: 1, last: 1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Ro]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Read, Category::String, Category::Fast]),
+            tips: &[],
+            docs: Docs {
+                summary: "Get the length of the value stored in a key",
+                since: "2.2.0",
+                group: "string",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: strlen,
+    },
+    Command {
+        spec: Spec {
+            name: "incr",
+            arity: 2,
+            flags: Flags::of(&[Flag::Write, Flag::Denyoom, Flag::Fast]),
+            keys: KeyRange { first: 1, last: 1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Rw, KeyFlag::Access, KeyFlag::Update]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Write, Category::String, Category::Fast]),
+            tips: &[],
+            docs: Docs {
+                summary: "Increment the integer value of a key by one",
+                since: "1.0.0",
+                group: "string",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: incr,
+    },
+    Command {
+        spec: Spec {
+            name: "decr",
+            arity: 2,
+            flags: Flags::of(&[Flag::Write, Flag::Denyoom, Flag::Fast]),
+            keys: KeyRange { first: 1, last: 1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Rw, KeyFlag::Access, KeyFlag::Update]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Write, Category::String, Category::Fast]),
+            tips: &[],
+            docs: Docs {
+                summary: "Decrement the integer value of a key by one",
+                since: "1.0.0",
+                group: "string",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: decr,
+    },
+    Command {
+        spec: Spec {
+            name: "incrby",
+            arity: 3,
+            flags: Flags::of(&[Flag::Write, Flag::Denyoom, Flag::Fast]),
+            keys: KeyRange { first: 1, last: 1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Rw, KeyFlag::Access, KeyFlag::Update]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Write, Category::String, Category::Fast]),
+            tips: &[],
+            docs: Docs {
+                summary: "Increment the integer value of a key by the given amount",
+                since: "1.0.0",
+                group: "string",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: incrby,
+    },
+    Command {
+        spec: Spec {
+            name: "decrby",
+            arity: 3,
+            flags: Flags::of(&[Flag::Write, Flag::Denyoom, Flag::Fast]),
+            keys: KeyRange { first: 1, last: 1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Rw, KeyFlag::Access, KeyFlag::Update]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Write, Category::String, Category::Fast]),
+            tips: &[],
+            docs: Docs {
+                summary: "Decrement the integer value of a key by the given number",
+                since: "1.0.0",
+                group: "string",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: decrby,
+    },
+    Command {
+        spec: Spec {
+            name: "incrbyfloat",
+            arity: 3,
+            flags: Flags::of(&[Flag::Write, Flag::Denyoom, Flag::Fast]),
+            keys: KeyRange { first: 1, last: 1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Rw, KeyFlag::Access, KeyFlag::Update]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Write, Category::String, Category::Fast]),
+            tips: &[],
+            docs: Docs {
+                summary: "Increment the float value of a key by the given amount",
+                since: "2.6.0",
+                group: "string",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: incrbyfloat,
+    },
+    Command {
+        spec: Spec {
+            name: "mset",
+            arity: -3,
+            flags: Flags::of(&[Flag::Write, Flag::Denyoom]),
+            keys: KeyRange { first: 1, last: -1, step: 2 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Ow, KeyFlag::Update]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: -1, key_step: 2, limit: 0 } }],
+            acl: Categories::of(&[Category::Write, Category::String, Category::Slow]),
+            tips: &["request_policy:multi_shard", "response_policy:all_succeeded"],
+            docs: Docs {
+                summary: "Set multiple keys to multiple values",
+                since: "1.0.1",
+                group: "string",
+                complexity: "O(N) where N is the number of keys to set.",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: mset,
+    },
+    Command {
+        spec: Spec {
+            name: "msetnx",
+            arity: -3,
+            flags: Flags::of(&[Flag::Write, Flag::Denyoom]),
+            keys: KeyRange { first: 1, last: -1, step: 2 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Ow, KeyFlag::Insert]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: -1, key_step: 2, limit: 0 } }],
+            acl: Categories::of(&[Category::Write, Category::String, Category::Slow]),
+            tips: &["request_policy:multi_shard", "response_policy:agg_min"],
+            docs: Docs {
+                summary: "Set multiple keys to multiple values, only if none of the keys exist",
+                since: "1.0.1",
+                group: "string",
+                complexity: "O(N) where N is the number of keys to set.",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: msetnx,
+    },
+    Command {
+        spec: Spec {
+            name: "mget",
+            arity: -2,
+            flags: Flags::of(&[Flag::Readonly, Flag::Fast]),
+            keys: KeyRange { first: 1, last: -1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Ro, KeyFlag::Access]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: -1, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Read, Category::String, Category::Fast]),
+            tips: &["request_policy:multi_shard"],
+            docs: Docs {
+                summary: "Get the values of all the given keys",
+                since: "1.0.0",
+                group: "string",
+                complexity: "O(N) where N is the number of keys to retrieve.",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: mget,
+    },
+];
+
+fn arg(argv: &[Bytes], i: usize) -> Bytes {
+    argv.get(i).cloned().unwrap_or_default()
+}
+
+fn get(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let key = arg(argv, 1);
+    let mut shard = ctx.db.shard(&key);
+    match get_string(&mut shard, &key, ctx.now) {
+        Ok(Some(v)) => Frame::Bulk(v.clone()),
+        Ok(None) => Frame::Null,
+        Err(e) => e,
+    }
+}
+
+/// When a SET's key expires, and whether it keeps the old expiry.
+/// SET's expiry option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expiry {
+    /// None given: the key loses any TTL.
+    None,
+    /// EX, PX, EXAT or PXAT: this Unix time in milliseconds.
+    At(u64),
+    /// KEEPTTL.
+    Keep,
+}
+
+/// SET's condition: NX (only if absent) or XX (only if present).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Condition {
+    Always,
+    IfAbsent,
+    IfPresent,
+}
+
+/// `SET key value [NX | XX] [GET] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL]`, parsed
+/// whole before the keyspace is touched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SetOptions {
+    condition: Condition,
+    /// GET: reply with the old value.
+    get: bool,
+    expiry: Expiry,
+}
+
+impl SetOptions {
+    /// Parses the options after the value, with Redis's errors in Redis's order; `now` turns
+    /// a relative expiry into an absolute one.
+    fn parse(args: &[Bytes], now: u64) -> Result<SetOptions, Frame> {
+        let mut options = SetOptions {
+            condition: Condition::Always,
+            get: false,
+            expiry: Expiry::None,
+        };
+        let mut args = Options::new(args);
+        while let Some(option) = args.next_keyword() {
+            let (unit, absolute) =
+                if is_keyword(option, "NX") && options.condition != Condition::IfPresent {
+                    options.condition = Condition::IfAbsent;
+                    continue;
+                } else if is_keyword(option, "XX") && options.condition != Condition::IfAbsent {
+                    options.condition = Condition::IfPresent;
+                    continue;
+                } else if is_keyword(option, "GET") {
+                    options.get = true;
+                    continue;
+                } else if is_keyword(option, "KEEPTTL") && options.expiry == Expiry::None {
+                    options.expiry = Expiry::Keep;
+                    continue;
+                } else if is_keyword(option, "EX") {
+                    (1000, false)
+                } else if is_keyword(option, "PX") {
+                    (1, false)
+                } else if is_keyword(option, "EXAT") {
+                    (1000, true)
+                } else if is_keyword(option, "PXAT") {
+                    (1, true)
+                } else {
+                    return Err(syntax_error());
+                };
+            if options.expiry != Expiry::None {
+                return Err(syntax_error());
+            }
+            let n = integer(args.value()?)?;
+            let at = if absolute {
+                n.checked_mul(unit)
+            } else {
+                n.checked_mul(unit)
+                    .and_then(|ms| ms.checked_add(now as i64))
+            };
+            match at {
+                Some(at) if n > 0 => options.expiry = Expiry::At(at as u64),
+                _ => return Err(Frame::error("ERR invalid expire time in 'set' command")),
+            }
+        }
+        Ok(options)
+    }
+}
+
+fn set(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let (key, value) = (arg(argv, 1), arg(argv, 2));
+    let options = match SetOptions::parse(argv.get(3..).unwrap_or_default(), ctx.now) {
+        Ok(options) => options,
+        Err(error) => return error,
+    };
+    let want_old = options.get;
+    let mut shard = ctx.db.shard(&key);
+    let old = match shard.get(&key, ctx.now) {
+        None => None,
+        Some(Entry {
+            value: Value::Str(s),
+            expires_at,
+        }) => Some((Some(s.clone()), *expires_at)),
+        Some(entry) if want_old => {
+            let _ = entry;
+            return wrong_type();
+        }
+        Some(entry) => Some((None, entry.expires_at)),
+    };
+    let previous = || match &old {
+        Some((Some(s), _)) if want_old => Frame::Bulk(s.clone()),
+        _ if want_old => Frame::Null,
+        _ => Frame::Null,
+    };
+    let refused = match options.condition {
+        Condition::Always => false,
+        Condition::IfAbsent => old.is_some(),
+        Condition::IfPresent => old.is_none(),
+    };
+    if refused {
+        return previous();
+    }
+    let expires_at = match options.expiry {
+        Expiry::None => None,
+        Expiry::At(at) => Some(at),
+        Expiry::Keep => old.as_ref().and_then(|(_, e)| *e),
+    };
+    let reply = if want_old { previous() } else { ok() };
+    if expires_at.is_some_and(|at| at <= ctx.now) {
+        shard.remove(&key, ctx.now);
+    } else {
+        shard.insert(
+            key,
+            Entry {
+                value: Value::Str(value),
+                expires_at,
+            },
+            ctx.now,
+        );
+    }
+    reply
+}
+
+fn getset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let (key, value) = (arg(argv, 1), arg(argv, 2));
+    let mut shard = ctx.db.shard(&key);
+    let old = match get_string(&mut shard, &key, ctx.now) {
+        Ok(old) => old.cloned(),
+        Err(e) => return e,
+    };
+    shard.insert(key, Entry::new(Value::Str(value)), ctx.now);
+    old.map_or(Frame::Null, Frame::Bulk)
+}
+
+fn getdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let key = arg(argv, 1);
+    let mut shard = ctx.db.shard(&key);
+    match get_string(&mut shard, &key, ctx.now) {
+        Ok(Some(v)) => {
+            let v = v.clone();
+            shard.remove(&key, ctx.now);
+            Frame::Bulk(v)
+        }
+        Ok(None) => Frame::Null,
+        Err(e) => e,
+    }
+}
+
+fn setnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let (key, value) = (arg(argv, 1), arg(argv, 2));
+    let mut shard = ctx.db.shard(&key);
+    if shard.get(&key, ctx.now).is_some() {
+        return Frame::Integer(0);
+    }
+    shard.insert(key, Entry::new(Value::Str(value)), ctx.now);
+    Frame::Integer(1)
+}
+
+fn setex_with(ctx: &mut Ctx<'_>, argv: &[Bytes], unit: i64, name: &str) -> Frame {
+    let (key, value) = (arg(argv, 1), arg(argv, 3));
+    let Some(n) = parse_i64(&arg(argv, 2)) else {
+        return not_integer();
+    };
+    let Some(at) = n
+        .checked_mul(unit)
+        .and_then(|ms| ms.checked_add(ctx.now as i64))
+        .filter(|_| n > 0)
+    else {
+        return Frame::Error(Bytes::from(format!(
+            "ERR invalid expire time in '{name}' command"
+        )));
+    };
+    ctx.db.shard(&key).insert(
+        key,
+        Entry {
+            value: Value::Str(value),
+            expires_at: Some(at as u64),
+        },
+        ctx.now,
+    );
+    ok()
+}
+
+fn setex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    setex_with(ctx, argv, 1000, "setex")
+}
+
+fn psetex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    setex_with(ctx, argv, 1, "psetex")
+}
+
+fn append(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let (key, tail) = (arg(argv, 1), arg(argv, 2));
+    let mut shard = ctx.db.shard(&key);
+    match shard.get_mut(&key, ctx.now) {
+        None => {
+            let len = tail.len();
+            shard.insert(key, Entry::new(Value::Str(tail)), ctx.now);
+            Frame::Integer(len as i64)
+        }
+        Some(Entry {
+            value: Value::Str(s),
+            ..
+        }) => {
+            let mut joined = BytesMut::with_capacity(s.len() + tail.len());
+            joined.extend_from_slice(s);
+            joined.extend_from_slice(&tail);
+            *s = joined.freeze();
+            Frame::Integer(s.len() as i64)
+        }
+        Some(_) => wrong_type(),
+    }
+}
+
+fn strlen(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let key = arg(argv, 1);
+    let mut shard = ctx.db.shard(&key);
+    match get_string(&mut shard, &key, ctx.now) {
+        Ok(v) => Frame::Integer(v.map_or(0, |v| v.len() as i64)),
+        Err(e) => e,
+    }
+}
+
+/// Adds `delta` to the integer at `key` (0 when missing), keeping its expiry.
+pub fn incr_by(ctx: &mut Ctx<'_>, key: Bytes, delta: i64) -> Frame {
+    let mut shard = ctx.db.shard(&key);
+    let (current, expires_at) = match shard.get(&key, ctx.now) {
+        None => (0, None),
+        Some(Entry {
+            value: Value::Str(s),
+            expires_at,
+        }) => match parse_i64(s) {
+            Some(n) => (n, *expires_at),
+            None => return not_integer(),
+        },
+        Some(_) => return wrong_type(),
+    };
+    let Some(next) = current.checked_add(delta) else {
+        return Frame::error("ERR increment or decrement would overflow");
+    };
+    let mut digits = itoa::Buffer::new();
+    let text = Bytes::copy_from_slice(digits.format(next).as_bytes());
+    shard.insert(
+        key,
+        Entry {
+            value: Value::Str(text),
+            expires_at,
+        },
+        ctx.now,
+    );
+    Frame::Integer(next)
+}
+
+fn incr(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    incr_by(ctx, arg(argv, 1), 1)
+}
+
+fn decr(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    incr_by(ctx, arg(argv, 1), -1)
+}
+
+fn incrby(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    match parse_i64(&arg(argv, 2)) {
+        Some(delta) => incr_by(ctx, arg(argv, 1), delta),
+        None => not_integer(),
+    }
+}
+
+fn decrby(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    match parse_i64(&arg(argv, 2)).and_then(i64::checked_neg) {
+        Some(delta) => incr_by(ctx, arg(argv, 1), delta),
+        None => not_integer(),
+    }
+}
+
+fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let key = arg(argv, 1);
+    let Some(delta) = parse_f64(&arg(argv, 2)) else {
+        return Frame::error("ERR value is not a valid float");
+    };
+    let mut shard = ctx.db.shard(&key);
+    let (current, expires_at) = match shard.get(&key, ctx.now) {
+        None => (0.0, None),
+        Some(Entry {
+            value: Value::Str(s),
+            expires_at,
+        }) => match parse_f64(s) {
+            Some(n) => (n, *expires_at),
+            None => return Frame::error("ERR value is not a valid float"),
+        },
+        Some(_) => return wrong_type(),
+    };
+    let next = current + delta;
+    if !next.is_finite() {
+        return Frame::error("ERR increment would produce NaN or Infinity");
+    }
+    let text = Bytes::from(format_float(next));
+    shard.insert(
+        key,
+        Entry {
+            value: Value::Str(text.clone()),
+            expires_at,
+        },
+        ctx.now,
+    );
+    Frame::Bulk(text)
+}
+
+fn pairs_or_error(argv: &[Bytes], name: &str) -> Result<Vec<(Bytes, Bytes)>, Frame> {
+    let rest = argv.get(1..).unwrap_or_default();
+    if rest.is_empty() || rest.len() % 2 != 0 {
+        return Err(wrong_args(name));
+    }
+    Ok(rest
+        .chunks(2)
+        .map(|p| (p[0].clone(), p[1].clone()))
+        .collect())
+}
+
+fn mset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let pairs = match pairs_or_error(argv, "mset") {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    let keys: Vec<&[u8]> = pairs.iter().map(|(k, _)| k.as_ref()).collect();
+    let now = ctx.now;
+    let mut locked = ctx.db.lock_keys(&keys);
+    for (k, v) in &pairs {
+        if let Some(shard) = locked.shard(k) {
+            shard.insert(k.clone(), Entry::new(Value::Str(v.clone())), now);
+        }
+    }
+    ok()
+}
+
+fn msetnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let pairs = match pairs_or_error(argv, "msetnx") {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    let keys: Vec<&[u8]> = pairs.iter().map(|(k, _)| k.as_ref()).collect();
+    let now = ctx.now;
+    let mut locked = ctx.db.lock_keys(&keys);
+    if pairs
+        .iter()
+        .any(|(k, _)| locked.shard(k).is_some_and(|s| s.get(k, now).is_some()))
+    {
+        return Frame::Integer(0);
+    }
+    for (k, v) in &pairs {
+        if let Some(shard) = locked.shard(k) {
+            shard.insert(k.clone(), Entry::new(Value::Str(v.clone())), now);
+        }
+    }
+    Frame::Integer(1)
+}
+
+fn mget(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let keys = argv.get(1..).unwrap_or_default();
+    Frame::Array(
+        keys.iter()
+            .map(|key| {
+                let mut shard = ctx.db.shard(key);
+                match shard.get(key, ctx.now) {
+                    Some(Entry {
+                        value: Value::Str(s),
+                        ..
+                    }) => Frame::Bulk(s.clone()),
+                    _ => Frame::Null,
+                }
+            })
+            .collect(),
+    )
+}
+
+/// The live entry at `key` in a locked shard, checked to be a string.
+fn get_string<'s>(
+    shard: &'s mut crate::db::Shard,
+    key: &[u8],
+    now: u64,
+) -> Result<Option<&'s Bytes>, Frame> {
+    match shard.get(key, now) {
+        None => Ok(None),
+        Some(Entry {
+            value: Value::Str(s),
+            ..
+        }) => Ok(Some(s)),
+        Some(_) => Err(wrong_type()),
+    }
+}
