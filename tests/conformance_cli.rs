@@ -46,7 +46,7 @@ fn json_and_junit_and_markdown_reports() {
 }
 
 #[test]
-fn an_unreachable_server_is_an_error_and_exits_non_zero() {
+fn an_unreachable_server_is_one_line_and_exit_2() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
@@ -63,8 +63,15 @@ fn an_unreachable_server_is_an_error_and_exits_non_zero() {
         ])
         .output()
         .expect("run");
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("ERROR"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        out.stdout.is_empty(),
+        "no report for a run that could not happen"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("respect run: cannot connect to 127.0.0.1:{port}: connection refused\n")
+    );
 }
 
 #[test]

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use respect::conformance::load_dir;
 use respect::conformance::record::diff_scenario;
+use respect::conformance::runner::check_reachable;
 
 use super::shared::{runtime, Scenarios, EXIT_USAGE};
 
@@ -44,6 +45,12 @@ impl Args {
             self.scenarios.selection(),
             self.scenarios.options(),
         );
+        for addr in [a, b] {
+            if let Err(e) = check_reachable(addr, &options).await {
+                eprintln!("respect diff: {e}");
+                return EXIT_USAGE;
+            }
+        }
         let chosen: Vec<_> = scenarios
             .iter()
             .filter(|s| s.flavor == flavor && selection.admits(s))

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use respect::conformance::load_dir;
 use respect::conformance::record::{record_scenario, unified_diff};
+use respect::conformance::runner::check_reachable;
 
 use super::shared::{runtime, Scenarios, EXIT_USAGE};
 
@@ -44,6 +45,10 @@ impl Args {
             self.scenarios.selection(),
             self.scenarios.options(),
         );
+        if let Err(e) = check_reachable(self.addr, &options).await {
+            eprintln!("respect record: {e}");
+            return EXIT_USAGE;
+        }
         let (mut changed, mut failed) = (0, 0);
         for scenario in scenarios
             .iter()

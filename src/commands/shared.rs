@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::ValueEnum;
+use respect::client::{ReplyBudget, DEFAULT_MAX_REPLY_BYTES, DEFAULT_MAX_REPLY_ELEMENTS};
 use respect::conformance::{runner::DEFAULT_TIMEOUT, RunOptions, Selection};
 use respect::resp::{Dialect, Flavor};
 
@@ -93,6 +94,29 @@ impl std::fmt::Display for Span {
     }
 }
 
+/// What one reply from the server may cost: shared by every subcommand that reads replies
+/// (`run`, `record`, `diff`, `cli`, `fuzz`). Past either bound the step is an ERROR and the
+/// connection is dropped, so a hostile server cannot make the tool hold unbounded memory.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct Budget {
+    /// Largest reply accepted, in bytes (declared lengths over it are refused on sight).
+    #[arg(long, default_value_t = DEFAULT_MAX_REPLY_BYTES)]
+    pub max_reply_bytes: usize,
+    /// Most elements (scalars and aggregates, at every depth) in one reply.
+    #[arg(long, default_value_t = DEFAULT_MAX_REPLY_ELEMENTS)]
+    pub max_reply_elements: usize,
+}
+
+impl Budget {
+    /// The client's budget.
+    pub fn reply_budget(&self) -> ReplyBudget {
+        ReplyBudget {
+            max_bytes: self.max_reply_bytes,
+            max_elements: self.max_reply_elements,
+        }
+    }
+}
+
 /// Which scenarios, from where, for which flavor: shared by `run`, `record` and `diff`.
 #[derive(clap::Args, Debug)]
 pub struct Scenarios {
@@ -117,6 +141,8 @@ pub struct Scenarios {
     /// Scenario folder.
     #[arg(long, default_value = "conformance")]
     pub dir: PathBuf,
+    #[command(flatten)]
+    pub budget: Budget,
 }
 
 impl Scenarios {
@@ -134,6 +160,7 @@ impl Scenarios {
         RunOptions {
             timeout: self.timeout.0,
             password: self.password.clone(),
+            budget: self.budget.reply_budget(),
             ..RunOptions::default()
         }
     }

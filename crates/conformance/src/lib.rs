@@ -7,6 +7,7 @@
 //! from a trusted server and compares two servers. The runner never looks inside our server:
 //! with no address it starts one through the same public `respect_server::spawn` a user calls.
 
+pub mod attribution;
 pub mod keys;
 pub mod matcher;
 pub mod record;
@@ -63,7 +64,8 @@ pub async fn start_embedded(flavor: Flavor) -> std::io::Result<respect_server::S
 }
 
 /// Runs the selected scenarios of `dir`: of `flavor` against `addr`, or, with no address, every
-/// flavor's against its own embedded server.
+/// flavor's against its own embedded server. `Err` when the run cannot happen at all: an
+/// unreadable folder, an unreachable target (one line, not an ERROR per scenario).
 pub async fn run_suite(
     dir: &Path,
     addr: Option<SocketAddr>,
@@ -81,6 +83,7 @@ pub async fn run_suite(
     let mut results = Vec::new();
     let target = match addr {
         Some(addr) => {
+            runner::check_reachable(addr, options).await?;
             let chosen = scenarios
                 .into_iter()
                 .filter(|s| s.flavor == flavor)

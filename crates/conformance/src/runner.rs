@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{RwLock, Semaphore};
 
+use super::attribution::{Request, RequestLog};
 use super::matcher::{clip, describe, first_difference, matches};
 use super::scenario::{Scenario, Verdict};
 use super::step::{Delivery, Expectation, Step, FIRST_CONNECTION};
-use respect_client::{Client, ClientError, Reply};
+use respect_client::{Client, ClientError, ClientOptions, Reply, ReplyBudget};
 use respect_resp::{Dialect, Flavor, Frame};
 
 /// Default time a step waits for the server.
@@ -82,6 +83,19 @@ pub struct RunOptions {
     pub allow_flush: bool,
     /// AUTH with this password on every connection.
     pub password: Option<String>,
+    /// What one reply may cost before the step is an ERROR and its connection dropped.
+    pub budget: ReplyBudget,
+}
+
+impl RunOptions {
+    /// The client options of every connection: the step timeout bounds connects and writes
+    /// too, so a server that stops reading cannot stall a run.
+    pub fn client_options(&self) -> ClientOptions {
+        ClientOptions {
+            io_timeout: self.timeout,
+            budget: self.budget,
+        }
+    }
 }
 
 impl Default for RunOptions {
@@ -91,6 +105,7 @@ impl Default for RunOptions {
             jobs: DEFAULT_JOBS,
             allow_flush: false,
             password: None,
+            budget: ReplyBudget::default(),
         }
     }
 }
@@ -179,10 +194,9 @@ async fn connect(
     dialect: Dialect,
     options: &RunOptions,
 ) -> Result<Client, String> {
-    let mut client = tokio::time::timeout(options.timeout, Client::connect(addr, dialect))
+    let mut client = Client::connect_with(addr, dialect, options.client_options())
         .await
-        .map_err(|_| format!("connecting to {addr} timed out"))?
-        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+        .map_err(|e| unreachable_reason(addr, &e))?;
     if let Some(password) = &options.password {
         client
             .send(&Frame::command(["AUTH", password.as_str()]))
@@ -197,6 +211,24 @@ async fn connect(
         }
     }
     Ok(client)
+}
+
+/// One line for a target that cannot be reached: `cannot connect to 127.0.0.1:1: connection
+/// refused`.
+pub fn unreachable_reason(addr: SocketAddr, error: &std::io::Error) -> String {
+    let why = match error.kind() {
+        std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
+        std::io::ErrorKind::TimedOut => "timed out".to_string(),
+        std::io::ErrorKind::ConnectionReset => "connection reset".to_string(),
+        _ => error.to_string(),
+    };
+    format!("cannot connect to {addr}: {why}")
+}
+
+/// Checks, before a run, that `addr` accepts a connection (and the password, if any): a run
+/// against an unreachable target is one usage error, not one ERROR per scenario.
+pub async fn check_reachable(addr: SocketAddr, options: &RunOptions) -> Result<(), String> {
+    connect(addr, Dialect::Resp2, options).await.map(drop)
 }
 
 fn result_of(
@@ -247,7 +279,8 @@ struct Session<'a> {
     delivery: Delivery,
     chunks: ChunkSizes,
     pending: Vec<u8>,
-    last_command: Option<String>,
+    /// Per connection, the requests sent and not yet answered, for attribution.
+    requests: HashMap<String, RequestLog>,
     non_strict: Vec<String>,
     /// In capture mode, every reply; mismatches do not stop the scenario.
     captured: Option<Vec<Captured>>,
@@ -322,7 +355,7 @@ impl<'a> Session<'a> {
             delivery: Delivery::Whole,
             chunks: ChunkSizes(1),
             pending: Vec::new(),
-            last_command: None,
+            requests: HashMap::new(),
             non_strict: Vec::new(),
             captured,
         }
@@ -341,6 +374,10 @@ impl<'a> Session<'a> {
             .await
             .map_err(Stop::Error)?;
         self.connections.insert(name.clone(), client);
+        self.requests.insert(
+            name.clone(),
+            RequestLog::new(self.scenario.flavor.request_dialect()),
+        );
         self.current = name;
         Ok(())
     }
@@ -406,8 +443,10 @@ impl<'a> Session<'a> {
 
     async fn step(&mut self, step: &Step) -> Result<(), Stop> {
         match step {
-            Step::Send { bytes, command, .. } => {
-                self.last_command = command.clone();
+            Step::Send { bytes, line, .. } => {
+                if let Some(log) = self.requests.get_mut(&self.current) {
+                    log.sent(*line, bytes);
+                }
                 if self.delivery == Delivery::Pipelined {
                     self.pending.extend_from_slice(bytes);
                     Ok(())
@@ -476,6 +515,9 @@ impl<'a> Session<'a> {
                         "line {line}: expected silence, got \"{}\"",
                         clip(&reply.raw, 0)
                     ))),
+                    Err(e @ ClientError::Budget(_)) => {
+                        Err(Stop::Error(format!("line {line}: {e}")))
+                    }
                     Err(e) => Err(Stop::Fail(format!(
                         "line {line}: expected silence, got {e}"
                     ))),
@@ -497,16 +539,24 @@ impl<'a> Session<'a> {
             .first()
             .map(describe)
             .unwrap_or_default();
+        let answering = self
+            .requests
+            .get_mut(&self.current)
+            .and_then(RequestLog::answer);
+        let to = answering
+            .as_ref()
+            .map(|r| format!(" (reply to {r})"))
+            .unwrap_or_default();
         let reply: Reply = match self.client()?.read_reply_timeout(timeout).await {
             Ok(reply) => reply,
             Err(ClientError::Timeout(t)) => {
                 return Err(Stop::Error(format!(
-                    "line {line}: no reply within {t:?} (expected {wanted})"
+                    "line {line}{to}: no reply within {t:?} (expected {wanted})"
                 )))
             }
             Err(ClientError::Closed { partial }) => {
                 return Err(Stop::Fail(format!(
-                    "line {line}: the server closed the connection{} (expected {wanted})",
+                    "line {line}{to}: the server closed the connection{} (expected {wanted})",
                     if partial > 0 {
                         format!(" inside a reply, {partial} bytes in")
                     } else {
@@ -520,10 +570,10 @@ impl<'a> Session<'a> {
                     .map(|c| clip(c.pending_bytes(), 0))
                     .unwrap_or_default();
                 return Err(Stop::Fail(format!(
-                    "line {line}: the server sent malformed data ({e}): \"{pending}\""
+                    "line {line}{to}: the server sent malformed data ({e}): \"{pending}\""
                 )));
             }
-            Err(e) => return Err(Stop::Error(format!("line {line}: {e}"))),
+            Err(e) => return Err(Stop::Error(format!("line {line}{to}: {e}"))),
         };
         if let Some(captured) = &mut self.captured {
             captured.push(Captured {
@@ -544,14 +594,16 @@ impl<'a> Session<'a> {
                     .push(format!("line {line}: accepted variant {i}"));
                 Ok(())
             }
-            None if self.is_unknown_command(&reply.frame) => Err(Stop::Unsupported(format!(
-                "line {line}: the server does not know {} (\"{}\")",
-                self.last_command.clone().unwrap_or_default(),
-                clip(&reply.raw, 0)
-            ))),
+            None if self.is_unknown_command(&reply.frame, answering.as_ref()) => {
+                Err(Stop::Unsupported(format!(
+                    "line {line}: the server does not know {} (\"{}\")",
+                    answering.map(|r| r.to_string()).unwrap_or_default(),
+                    clip(&reply.raw, 0)
+                )))
+            }
             None => {
                 let mut detail = format!(
-                    "line {line}: expected {wanted}, got \"{}\"",
+                    "line {line}{to}: expected {wanted}, got \"{}\"",
                     clip(&reply.raw, 0)
                 );
                 if let Some(super::step::Matcher::Exact { bytes, .. }) =
@@ -559,7 +611,7 @@ impl<'a> Session<'a> {
                 {
                     let at = first_difference(bytes, &reply.raw);
                     detail = format!(
-                        "line {line}: first difference at byte {at}\n    expected \"{}\"\n    actual   \"{}\"",
+                        "line {line}{to}: first difference at byte {at}\n    expected \"{}\"\n    actual   \"{}\"",
                         clip(bytes, at),
                         clip(&reply.raw, at)
                     );
@@ -569,17 +621,13 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// An unknown-command error for a command the scenario declared it needs.
-    fn is_unknown_command(&self, frame: &Frame) -> bool {
+    /// An unknown-command error answering a command the scenario declared it needs.
+    fn is_unknown_command(&self, frame: &Frame, answering: Option<&Request>) -> bool {
         let Some(text) = frame.as_bytes().filter(|_| frame.is_error()) else {
             return false;
         };
         let unknown =
             text.starts_with(b"ERR unknown command") || text.starts_with(b"Unrecognized command");
-        unknown
-            && self
-                .last_command
-                .as_ref()
-                .is_some_and(|c| self.scenario.needs.contains(c))
+        unknown && answering.is_some_and(|r| self.scenario.needs.contains(&r.name))
     }
 }
