@@ -166,7 +166,7 @@ impl Db {
         self.lock(Self::shard_index(key))
     }
 
-    /// Locks shard number `index` (modulo [`SHARDS`]), for iteration.
+    /// Locks shard number `index` (modulo `SHARDS`), for iteration.
     pub fn shard_at(&self, index: usize) -> MutexGuard<'_, Shard> {
         self.lock(index)
     }
