@@ -30,6 +30,7 @@ fn options() -> RunOptions {
         timeout: std::time::Duration::from_secs(5),
         jobs: 4,
         allow_flush: true,
+        allow_global: true,
         ..RunOptions::default()
     }
 }

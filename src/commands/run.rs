@@ -49,9 +49,6 @@ pub struct Args {
     /// Write the report to this file instead of stdout.
     #[arg(long)]
     output: Option<PathBuf>,
-    /// Run destructive scenarios (FLUSH*) even on a server that holds keys.
-    #[arg(long)]
-    allow_flush: bool,
     /// Scenarios run at once.
     #[arg(long, default_value_t = DEFAULT_JOBS)]
     jobs: usize,
@@ -74,7 +71,6 @@ impl Args {
         let selection = self.scenarios.selection();
         let options = RunOptions {
             jobs: self.jobs,
-            allow_flush: self.allow_flush,
             ..self.scenarios.options()
         };
         // Progress goes to stderr, and only when it is a terminal: piped output stays clean.

@@ -143,6 +143,14 @@ pub struct Scenarios {
     pub dir: PathBuf,
     #[command(flatten)]
     pub budget: Budget,
+    /// Run the scenarios that need an empty server (they FLUSH every key); without it they
+    /// are SKIPPED.
+    #[arg(long)]
+    pub allow_flush: bool,
+    /// Run the scenarios that change global state (CONFIG SET, SELECT of another database,
+    /// SCRIPT/FUNCTION FLUSH, CLIENT KILL); without it they are SKIPPED.
+    #[arg(long)]
+    pub allow_global: bool,
 }
 
 impl Scenarios {
@@ -161,6 +169,8 @@ impl Scenarios {
             timeout: self.timeout.0,
             password: self.password.clone(),
             budget: self.budget.reply_budget(),
+            allow_flush: self.allow_flush,
+            allow_global: self.allow_global,
             ..RunOptions::default()
         }
     }

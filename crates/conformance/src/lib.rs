@@ -8,6 +8,7 @@
 //! with no address it starts one through the same public `respect_server::spawn` a user calls.
 
 pub mod attribution;
+pub mod hygiene;
 pub mod keys;
 pub mod matcher;
 pub mod record;
@@ -104,7 +105,13 @@ pub async fn run_suite(
                 let server = start_embedded(flavor)
                     .await
                     .map_err(|e| format!("cannot start the embedded server: {e}"))?;
-                results.extend(run_scenarios(server.addr(), chosen, options, progress).await);
+                // Our own fresh server: nobody's keys or settings to protect.
+                let own = RunOptions {
+                    allow_flush: true,
+                    allow_global: true,
+                    ..options.clone()
+                };
+                results.extend(run_scenarios(server.addr(), chosen, &own, progress).await);
                 server.shutdown().await;
             }
             "the embedded reference server".to_string()

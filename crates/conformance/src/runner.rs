@@ -27,8 +27,11 @@ pub enum Outcome {
     /// Every reply matched, some through an accepted variant (or an `i_` scenario answered
     /// otherwise than its first form).
     NonStrict,
-    /// The server lacks a command the scenario needs (or a destructive one was refused).
+    /// The server lacks a command the scenario needs.
     Unsupported,
+    /// Not run, and why: it needs an empty server (`--allow-flush`), changes global state
+    /// (`--allow-global`), or names a key the server already holds.
+    Skipped,
     /// A reply, a close or a silence was not what the scenario requires.
     Fail,
     /// The run could not be completed: timeout, refused connection, i/o error.
@@ -42,6 +45,7 @@ impl Outcome {
             Outcome::Pass => "PASS",
             Outcome::NonStrict => "NON-STRICT",
             Outcome::Unsupported => "UNSUPPORTED",
+            Outcome::Skipped => "SKIPPED",
             Outcome::Fail => "FAIL",
             Outcome::Error => "ERROR",
         }
@@ -79,8 +83,10 @@ pub struct RunOptions {
     pub timeout: Duration,
     /// Scenarios run at once.
     pub jobs: usize,
-    /// Run destructive scenarios even on a server that holds keys.
+    /// Run destructive scenarios (they flush the server).
     pub allow_flush: bool,
+    /// Run scenarios that change global state (CONFIG SET, SELECT of another database...).
+    pub allow_global: bool,
     /// AUTH with this password on every connection.
     pub password: Option<String>,
     /// What one reply may cost before the step is an ERROR and its connection dropped.
@@ -104,14 +110,16 @@ impl Default for RunOptions {
             timeout: DEFAULT_TIMEOUT,
             jobs: DEFAULT_JOBS,
             allow_flush: false,
+            allow_global: false,
             password: None,
             budget: ReplyBudget::default(),
         }
     }
 }
 
-/// Runs `scenarios` against `addr`: destructive ones first, one at a time and only on an
-/// empty server (or with `allow_flush`), then the others `jobs` at a time, except that one
+/// Runs `scenarios` against `addr`: destructive ones first, one at a time and only with
+/// `allow_flush` (else SKIPPED), then the others `jobs` at a time (those changing global state
+/// only with `allow_global`, else SKIPPED), except that one
 /// naming keys outside its own prefix ([`super::keys::foreign_keys`]) has the server to
 /// itself, so that no other scenario can change those keys under it. `progress` is called
 /// after each scenario.
@@ -125,12 +133,9 @@ pub async fn run_scenarios(
         scenarios.into_iter().partition(|s| s.destructive);
     let mut results = Vec::new();
     for scenario in destructive {
-        let result = match (
-            options.allow_flush,
-            key_count(addr, &scenario, options).await,
-        ) {
-            (false, Some(n)) if n > 0 => refused(&scenario, n),
-            _ => run_scenario(addr, &scenario, options).await,
+        let result = match skip_reason(&scenario, options) {
+            Some(why) => skipped(&scenario, why),
+            None => run_scenario(addr, &scenario, options).await,
         };
         progress(&result);
         results.push(result);
@@ -142,6 +147,12 @@ pub async fn run_scenarios(
     for scenario in others {
         let (permits, keyspace, options) = (permits.clone(), keyspace.clone(), options.clone());
         let alone = !super::keys::foreign_keys(&scenario).is_empty();
+        if let Some(why) = skip_reason(&scenario, &options) {
+            let result = skipped(&scenario, why);
+            progress(&result);
+            results.push(result);
+            continue;
+        }
         tasks.push(tokio::spawn(async move {
             let _permit = permits.acquire().await;
             let (_whole, _shared);
@@ -162,31 +173,21 @@ pub async fn run_scenarios(
     results
 }
 
-fn refused(scenario: &Scenario, keys: u64) -> CaseResult {
-    result_of(
-        scenario,
-        Outcome::Unsupported,
-        Some(format!(
-            "destructive: the server holds {keys} keys; pass --allow-flush to run it anyway"
-        )),
-        Duration::ZERO,
-    )
+/// Why a scenario may not run with these options, if it may not.
+pub fn skip_reason(scenario: &Scenario, options: &RunOptions) -> Option<String> {
+    if scenario.destructive && !options.allow_flush {
+        return Some(
+            "needs an empty server (it flushes every key); pass --allow-flush to run it".into(),
+        );
+    }
+    if scenario.global && !options.allow_global {
+        return Some("changes the server's global state; pass --allow-global to run it".into());
+    }
+    None
 }
 
-/// How many keys the server holds (DBSIZE, or LEN for the seed dialect); `None` if unknown.
-async fn key_count(addr: SocketAddr, scenario: &Scenario, options: &RunOptions) -> Option<u64> {
-    let mut client = connect(addr, scenario.flavor.request_dialect(), options)
-        .await
-        .ok()?;
-    let command = if scenario.flavor == Flavor::Seed {
-        "LEN"
-    } else {
-        "DBSIZE"
-    };
-    match tokio::time::timeout(options.timeout, client.call(&[command])).await {
-        Ok(Ok(Frame::Integer(n))) => u64::try_from(n).ok(),
-        _ => None,
-    }
+fn skipped(scenario: &Scenario, why: String) -> CaseResult {
+    result_of(scenario, Outcome::Skipped, Some(why), Duration::ZERO)
 }
 
 async fn connect(
@@ -264,6 +265,7 @@ impl ChunkSizes {
 
 /// Why a scenario stopped early.
 enum Stop {
+    Skipped(String),
     Fail(String),
     Error(String),
     Unsupported(String),
@@ -300,6 +302,7 @@ pub async fn run_scenario(
         Ok(()) if session.non_strict.is_empty() => (Outcome::Pass, None),
         Ok(()) => (Outcome::NonStrict, Some(session.non_strict.join("; "))),
         Err(Stop::Unsupported(why)) => (Outcome::Unsupported, Some(why)),
+        Err(Stop::Skipped(why)) => (Outcome::Skipped, Some(why)),
         Err(Stop::Fail(why)) if scenario.verdict == Verdict::ImplementationDefined => (
             Outcome::NonStrict,
             Some(format!("implementation-defined: {why}")),
@@ -333,7 +336,7 @@ pub async fn capture_scenario(
     let captured = session.captured.take().unwrap_or_default();
     match outcome {
         Ok(()) | Err(Stop::Fail(_)) | Err(Stop::Unsupported(_)) => Ok(captured),
-        Err(Stop::Error(e)) => Err(e),
+        Err(Stop::Error(e)) | Err(Stop::Skipped(e)) => Err(e),
     }
 }
 
@@ -361,12 +364,61 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// Runs the steps between two cleanups of the scenario's keys ([`super::hygiene`]); a
+    /// destructive scenario flushes anyway and is not cleaned.
     async fn run(&mut self) -> Result<(), Stop> {
+        let hygiene = !self.scenario.destructive;
+        if hygiene {
+            self.clean(true).await?;
+        }
+        let outcome = self.steps().await;
+        // Close the scenario's connections first: a blocked or subscribed one must not hold
+        // keys while they are deleted.
+        self.connections.clear();
+        if hygiene {
+            if let Err(Stop::Error(e)) = self.clean(false).await {
+                return outcome.and(Err(Stop::Error(e)));
+            }
+        }
+        outcome
+    }
+
+    async fn steps(&mut self) -> Result<(), Stop> {
         self.open(FIRST_CONNECTION.into()).await?;
         for step in &self.scenario.steps {
             self.step(step).await?;
         }
         Ok(())
+    }
+
+    /// Deletes the scenario's keys on a connection of its own; `before`, it first refuses to
+    /// run a scenario that would overwrite a key it does not own.
+    async fn clean(&mut self, before: bool) -> Result<(), Stop> {
+        if self.scenario.flavor != Flavor::Redis {
+            return Ok(());
+        }
+        let mut client = connect(self.addr, Dialect::Resp2, self.options)
+            .await
+            .map_err(Stop::Error)?;
+        if before {
+            let held = super::hygiene::occupied_foreign_keys(&mut client, self.scenario)
+                .await
+                .map_err(|e| Stop::Error(format!("before the scenario: {e}")))?;
+            if let Some(key) = held.first() {
+                return Err(Stop::Skipped(format!(
+                    "the server already holds key \"{}\", which the scenario would overwrite",
+                    respect_resp::escape_bytes(key)
+                )));
+            }
+        }
+        super::hygiene::clean(&mut client, self.scenario)
+            .await
+            .map_err(|e| {
+                Stop::Error(format!(
+                    "{} the scenario, cleaning its keys: {e}",
+                    if before { "before" } else { "after" }
+                ))
+            })
     }
 
     async fn open(&mut self, name: String) -> Result<(), Stop> {

@@ -13,7 +13,7 @@
 //!
 //! | line | meaning |
 //! |---|---|
-//! | `# key: value` | header: `id`, `title`, `tags`, `needs` (commands), `flavor` (redis or seed), `destructive` (yes) |
+//! | `# key: value` | header: `id`, `title`, `tags`, `needs` (commands), `flavor` (redis or seed), `destructive` (yes), `global` (yes) |
 //! | `#` anything else, blank | comment |
 //! | `> ARGS` | send a command: arguments split by redis-cli's quoting (`"a b"`, `"\x00"`), sent as an array of bulk strings |
 //! | `>> BYTES` | send raw bytes, with escapes `\r \n \t \0 \xHH \\ \"` |
@@ -87,6 +87,9 @@ pub struct Scenario {
     /// `# destructive: yes`: flushes the keyspace, so it runs alone and only on an empty server
     /// or with `--allow-flush`.
     pub destructive: bool,
+    /// `# global: yes`: changes state beyond its own keys (CONFIG SET, SELECT of another
+    /// database, SCRIPT/FUNCTION FLUSH, CLIENT KILL), so it runs only with `--allow-global`.
+    pub global: bool,
     /// The steps.
     pub steps: Vec<Step>,
 }
@@ -213,6 +216,7 @@ impl Parser {
                 flavor,
                 verdict: verdict_of(path),
                 destructive: false,
+                global: false,
                 steps: Vec::new(),
             },
             decode: flavor.reply_dialect(),
@@ -282,6 +286,7 @@ impl Parser {
                 Err(e) => return Err(self.error(line, e)),
             },
             "destructive" => self.scenario.destructive = value == "yes",
+            "global" => self.scenario.global = value == "yes",
             _ => {}
         }
         Ok(())

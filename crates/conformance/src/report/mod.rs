@@ -38,6 +38,8 @@ pub struct Counts {
     pub fail: usize,
     /// ERROR.
     pub error: usize,
+    /// SKIPPED.
+    pub skipped: usize,
 }
 
 impl Report {
@@ -61,6 +63,7 @@ impl Report {
                 Outcome::Unsupported => c.unsupported += 1,
                 Outcome::Fail => c.fail += 1,
                 Outcome::Error => c.error += 1,
+                Outcome::Skipped => c.skipped += 1,
             }
         }
         c
@@ -76,12 +79,13 @@ impl Report {
     pub fn summary(&self) -> String {
         let c = self.counts();
         format!(
-            "{} scenarios against {}: {} PASS, {} NON-STRICT, {} UNSUPPORTED, {} FAIL, {} ERROR in {:.2}s",
+            "{} scenarios against {}: {} PASS, {} NON-STRICT, {} UNSUPPORTED, {} SKIPPED, {} FAIL, {} ERROR in {:.2}s",
             self.results.len(),
             self.target,
             c.pass,
             c.non_strict,
             c.unsupported,
+            c.skipped,
             c.fail,
             c.error,
             self.millis as f64 / 1000.0
