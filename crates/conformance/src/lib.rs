@@ -8,6 +8,7 @@
 //! with no address it starts one through the same public `respect_server::spawn` a user calls.
 
 pub mod attribution;
+pub mod diff;
 pub mod hygiene;
 pub mod keys;
 pub mod matcher;

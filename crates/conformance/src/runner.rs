@@ -322,6 +322,10 @@ pub struct Captured {
     pub repeated: bool,
     /// The reply's exact bytes.
     pub raw: Vec<u8>,
+    /// The first of the expectation's forms this reply matched, when that form is a loose
+    /// matcher (`<~`, `? type`, `? error`, `? any`): two replies matching the same loose form
+    /// agree even where their bytes differ (a set's order, a cursor, an error's wording).
+    pub loose_match: Option<usize>,
 }
 
 /// Runs `scenario` in capture mode: every reply's exact bytes, keyed by the scenario lines of
@@ -628,10 +632,21 @@ impl<'a> Session<'a> {
             Err(e) => return Err(Stop::Error(format!("line {line}{to}: {e}"))),
         };
         if let Some(captured) = &mut self.captured {
+            let loose_match = expectation
+                .alternatives
+                .iter()
+                .position(|m| matches(m, &reply.frame, &reply.raw))
+                .filter(|&i| {
+                    !matches!(
+                        expectation.alternatives.get(i),
+                        Some(super::step::Matcher::Exact { .. })
+                    )
+                });
             captured.push(Captured {
                 lines: expectation.lines,
                 repeated: expectation.repeated,
                 raw: reply.raw.to_vec(),
+                loose_match,
             });
             return Ok(());
         }
