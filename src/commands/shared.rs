@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::ValueEnum;
 use respect::client::{ReplyBudget, DEFAULT_MAX_REPLY_BYTES, DEFAULT_MAX_REPLY_ELEMENTS};
+use respect::conformance::target::{Target, Version};
 use respect::conformance::{runner::DEFAULT_TIMEOUT, RunOptions, Selection};
 use respect::resp::{Dialect, Flavor};
 
@@ -151,6 +152,10 @@ pub struct Scenarios {
     /// SCRIPT/FUNCTION FLUSH, CLIENT KILL); without it they are SKIPPED.
     #[arg(long)]
     pub allow_global: bool,
+    /// The Redis version to grade against (6.2, 7.0.15) instead of the one the server reports
+    /// (HELLO / INFO): replies the scenarios explain by an older or newer version are VERSION.
+    #[arg(long)]
+    pub target_version: Option<Version>,
 }
 
 impl Scenarios {
@@ -171,6 +176,7 @@ impl Scenarios {
             budget: self.budget.reply_budget(),
             allow_flush: self.allow_flush,
             allow_global: self.allow_global,
+            target: self.target_version.map(Target::given),
             ..RunOptions::default()
         }
     }

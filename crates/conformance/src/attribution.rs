@@ -16,7 +16,7 @@ use respect_resp::{Decoder, Dialect, Frame, Limits, Role};
 pub struct Request {
     /// The scenario line of the send that completed it.
     pub line: usize,
-    /// Its command name, upper case (lossy for non-UTF-8 bytes, for display only), or a
+    /// Its command name, upper case and escaped (`\x01` for a control byte), or a
     /// description of bytes that are not a request.
     pub name: String,
 }
@@ -92,7 +92,8 @@ fn command_name(frame: &Frame) -> String {
         _ => None,
     };
     match first {
-        Some(name) => String::from_utf8_lossy(name).to_ascii_uppercase(),
+        // Escaped, so control bytes in a garbage "command" stay visible.
+        Some(name) => respect_resp::escape_bytes(&name.to_ascii_uppercase()),
         None => format!("a {}", frame.type_name()),
     }
 }

@@ -17,6 +17,7 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod step;
+pub mod target;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -86,12 +87,28 @@ pub async fn run_suite(
     let target = match addr {
         Some(addr) => {
             runner::check_reachable(addr, options).await?;
+            let detected;
+            let options = match options.target {
+                Some(_) => options,
+                // Scenario versions are Redis versions: the seed world has none to detect.
+                None if flavor != Flavor::Redis => options,
+                None => {
+                    detected = RunOptions {
+                        target: Some(target::detect(addr, options.client_options()).await),
+                        ..options.clone()
+                    };
+                    &detected
+                }
+            };
             let chosen = scenarios
                 .into_iter()
                 .filter(|s| s.flavor == flavor)
                 .collect();
             results.extend(run_scenarios(addr, chosen, options, progress).await);
-            addr.to_string()
+            match &options.target {
+                Some(target) => format!("{addr} ({target})"),
+                None => addr.to_string(),
+            }
         }
         None => {
             for flavor in Flavor::ALL {

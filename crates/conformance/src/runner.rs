@@ -29,6 +29,10 @@ pub enum Outcome {
     NonStrict,
     /// The server lacks a command the scenario needs.
     Unsupported,
+    /// Differs from the strict form in a way the scenario says a version explains (Redis 6.2's
+    /// wording, a command newer than the target): informational, like Autobahn's
+    /// INFORMATIONAL, never a failure.
+    Version,
     /// Not run, and why: it needs an empty server (`--allow-flush`), changes global state
     /// (`--allow-global`), or names a key the server already holds.
     Skipped,
@@ -46,6 +50,7 @@ impl Outcome {
             Outcome::NonStrict => "NON-STRICT",
             Outcome::Unsupported => "UNSUPPORTED",
             Outcome::Skipped => "SKIPPED",
+            Outcome::Version => "VERSION",
             Outcome::Fail => "FAIL",
             Outcome::Error => "ERROR",
         }
@@ -91,6 +96,9 @@ pub struct RunOptions {
     pub password: Option<String>,
     /// What one reply may cost before the step is an ERROR and its connection dropped.
     pub budget: ReplyBudget,
+    /// The server and version under test, when known (detected, or `--target-version`):
+    /// what decides whether a mismatch is VERSION or FAIL.
+    pub target: Option<super::target::Target>,
 }
 
 impl RunOptions {
@@ -113,6 +121,7 @@ impl Default for RunOptions {
             allow_global: false,
             password: None,
             budget: ReplyBudget::default(),
+            target: None,
         }
     }
 }

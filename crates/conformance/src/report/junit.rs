@@ -44,7 +44,7 @@ pub fn write_junit(report: &Report, out: &mut impl Write) -> io::Result<()> {
                 out,
                 r#"  <testcase name="{name}" classname="{class}" time="{time:.3}"/>"#
             )?,
-            Outcome::NonStrict => writeln!(
+            Outcome::NonStrict | Outcome::Version => writeln!(
                 out,
                 r#"  <testcase name="{name}" classname="{class}" time="{time:.3}"><system-out>NON-STRICT: {detail}</system-out></testcase>"#
             )?,

@@ -40,6 +40,8 @@ pub struct Counts {
     pub error: usize,
     /// SKIPPED.
     pub skipped: usize,
+    /// VERSION.
+    pub version: usize,
 }
 
 impl Report {
@@ -64,6 +66,7 @@ impl Report {
                 Outcome::Fail => c.fail += 1,
                 Outcome::Error => c.error += 1,
                 Outcome::Skipped => c.skipped += 1,
+                Outcome::Version => c.version += 1,
             }
         }
         c
@@ -79,12 +82,13 @@ impl Report {
     pub fn summary(&self) -> String {
         let c = self.counts();
         format!(
-            "{} scenarios against {}: {} PASS, {} NON-STRICT, {} UNSUPPORTED, {} SKIPPED, {} FAIL, {} ERROR in {:.2}s",
+            "{} scenarios against {}: {} PASS, {} NON-STRICT, {} UNSUPPORTED, {} VERSION, {} SKIPPED, {} FAIL, {} ERROR in {:.2}s",
             self.results.len(),
             self.target,
             c.pass,
             c.non_strict,
             c.unsupported,
+            c.version,
             c.skipped,
             c.fail,
             c.error,
