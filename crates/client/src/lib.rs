@@ -265,6 +265,13 @@ impl Client {
         let line = self.buf.get(start..)?;
         let end = line.iter().position(|&b| b == b'\r')?;
         let declared: u64 = std::str::from_utf8(line.get(1..end)?).ok()?.parse().ok()?;
+        if line.first() == Some(&b';') && !elements {
+            // A valid chunk length refused: the streamed string's total passed the budget.
+            return Some(Overrun::Bytes {
+                seen: self.buf.len() as u64 + declared,
+                max: budget.max_bytes,
+            });
+        }
         match elements {
             true if declared > budget.max_elements as u64 => Some(Overrun::Elements {
                 seen: declared,

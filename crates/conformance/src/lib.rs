@@ -94,7 +94,7 @@ pub async fn run_suite(
                 None if flavor != Flavor::Redis => options,
                 None => {
                     detected = RunOptions {
-                        target: Some(target::detect(addr, options.client_options()).await),
+                        target: Some(target::detect(addr, options.client_options()).await?),
                         ..options.clone()
                     };
                     &detected

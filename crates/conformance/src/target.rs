@@ -164,11 +164,27 @@ fn info_field<'a>(info: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// Detects the target at `addr`: `INFO server` first (it carries the Redis-compatible version
-/// that Valkey's `HELLO` omits), then `HELLO`. Unknown when neither answers usefully.
-pub async fn detect(addr: SocketAddr, options: ClientOptions) -> Target {
-    let Ok(mut client) = Client::connect_with(addr, Dialect::Resp2, options).await else {
-        return Target::unknown();
-    };
+/// that Valkey's `HELLO` omits), then `HELLO`; unknown when neither answers usefully. The whole
+/// detection shares one `options.io_timeout`; `Err` when the server answered nothing in that
+/// time (or could not be reached): a server that will not answer INFO will not answer a
+/// scenario either, and the run should say so once, not once per scenario.
+pub async fn detect(addr: SocketAddr, options: ClientOptions) -> Result<Target, String> {
+    let limit = options.io_timeout;
+    tokio::time::timeout(limit, detect_unbounded(addr, options))
+        .await
+        .map_err(|_| {
+            format!("{addr} accepted the connection but did not answer INFO within {limit:?}")
+        })?
+}
+
+async fn detect_unbounded(addr: SocketAddr, options: ClientOptions) -> Result<Target, String> {
+    let mut client = Client::connect_with(addr, Dialect::Resp2, options)
+        .await
+        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+    Ok(detect_on(&mut client).await)
+}
+
+async fn detect_on(client: &mut Client) -> Target {
     if let Ok(Frame::Bulk(info)) = client.call(&["INFO", "server"]).await {
         let info = String::from_utf8_lossy(&info);
         let redis_version = info_field(&info, "redis_version").and_then(|v| v.parse().ok());
