@@ -8,6 +8,25 @@ use bytes::{Bytes, BytesMut};
 use crate::resp::{decode_all, encode, DecodeError, Decoder, Dialect, Frame, Limits, Role};
 use crate::server::{Db, Flavor, Session};
 
+/// A fuzz target: its name (the `[[bin]]` of `fuzz/Cargo.toml`, the folder of
+/// `fuzz/corpus/`) and the property it checks.
+pub type Target = (&'static str, fn(&[u8]));
+
+/// The differential target's property lives with its normalisations in
+/// [`crate::differential`].
+pub use crate::differential::check_diff_redis_protocol;
+
+/// Every fuzz target, the one list: `cargo test` replays each one's corpus through its
+/// property, and checks that `fuzz/Cargo.toml` declares exactly these (which `.ci/run` fuzzes
+/// through `cargo fuzz list`).
+pub const TARGETS: &[Target] = &[
+    ("decode", check_decode),
+    ("decode_chunked", check_decode_chunked),
+    ("roundtrip", check_roundtrip),
+    ("server", check_server),
+    ("diff_redis_protocol", check_diff_redis_protocol),
+];
+
 /// The (dialect, role) a fuzz input's first byte selects: every combination is reachable.
 pub fn mode(selector: u8) -> (Dialect, Role) {
     let dialect = Dialect::ALL[usize::from(selector % 3)];

@@ -15,5 +15,7 @@ pub use respect_server as server;
 
 pub mod cli;
 #[cfg(feature = "fuzzing")]
+pub mod differential;
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod netfuzz;

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use bytes::BytesMut;
 use respect::conformance::keys;
-use respect::conformance::step::{Matcher, Step};
+use respect::conformance::scenario::{Matcher, Step};
 use respect::conformance::{load_dir, run_scenarios, start_embedded, Outcome, RunOptions};
 use respect::resp::Flavor;
 use respect::resp::{encode_into, Decoder, Dialect, Frame, Limits, Role};

@@ -4,37 +4,9 @@
 
 use bytes::BytesMut;
 
+pub use crate::conformance::rng::Rng;
+use crate::conformance::scenario::key_prefix;
 use crate::resp::{encode_into, Dialect, Frame};
-
-/// A deterministic PRNG (xorshift64*): every run from the same seed sends the same bytes, so a
-/// finding can be reproduced from its seed alone.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator; seed 0 is mapped to 1 (xorshift's fixed point).
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed.max(1))
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// A number in `0..n` (`n` > 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
-    }
-
-    fn bytes(&mut self, max: usize) -> Vec<u8> {
-        let len = self.below(max + 1);
-        (0..len).map(|_| self.next_u64() as u8).collect()
-    }
-}
 
 /// What kind of traffic a case is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -78,7 +50,11 @@ fn command(rng: &mut Rng, dialect: Dialect) -> Vec<u8> {
         REDIS_COMMANDS
     };
     let mut args = vec![Frame::bulk(names[rng.below(names.len())])];
-    args.push(Frame::bulk(format!("respect:netfuzz:{}", rng.below(8))));
+    args.push(Frame::bulk(format!(
+        "{}{}",
+        key_prefix(super::KEY_SPACE),
+        rng.below(8)
+    )));
     for _ in 0..rng.below(3) {
         let value = match (dialect, rng.below(6)) {
             (Dialect::Seed, 0) => Frame::Integer(rng.next_u64() as i64 % 1000),

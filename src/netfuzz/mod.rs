@@ -6,7 +6,7 @@
 mod generate;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -15,8 +15,13 @@ use tokio::net::TcpStream;
 pub use generate::{case, Case, Kind, Rng};
 
 use crate::client::{Client, ClientOptions, ReplyBudget};
+use crate::conformance::scenario::identity::{id_from_path, verdict_of};
+use crate::conformance::scenario::{key_prefix, write, Expectation, Matcher, Scenario, Step};
 use crate::resp::{escape_bytes, Dialect, Flavor, Frame};
 
+/// The id whose key prefix (`respect:netfuzz:`) holds every key the fuzzer names, as a
+/// scenario's id holds its keys.
+pub const KEY_SPACE: &str = "netfuzz";
 /// Default number of cases.
 pub const DEFAULT_RUNS: usize = 300;
 /// Default time budget.
@@ -94,7 +99,8 @@ pub struct FuzzReport {
 /// The probe and the reply prefix that proves the connection is alive and in sync.
 fn probe(dialect: Dialect) -> (Frame, &'static [u8]) {
     if dialect == Dialect::Seed {
-        (Frame::command(["GET", "respect:netfuzz:probe"]), b"$-1\r\n")
+        let key = format!("{}probe", key_prefix(KEY_SPACE));
+        (Frame::command(["GET", key.as_str()]), b"$-1\r\n")
     } else {
         (Frame::command(["PING"]), b"+PONG\r\n")
     }
@@ -224,23 +230,45 @@ async fn run_case(options: &FuzzOptions, case: &Case) -> Option<Problem> {
     }
 }
 
-/// A replayable scenario for a finding: a conforming server answers these bytes (or closes).
+/// A finding as a scenario, written through the conformance crate's one scenario writer: the
+/// case's bytes sent raw, and any reply (or a close) accepted, since the finding is that the
+/// server went silent or away. Its id comes from its file name, as for every scenario.
 fn scenario_text(
+    path: &Path,
     seed: u64,
     index: usize,
     case: &Case,
     problem: Problem,
-    dialect: Dialect,
-) -> String {
-    let mut text = format!(
-        "# id: netfuzz.{seed}.{index}\n# title: {problem:?} after {} (respect fuzz --rng-seed {seed}, case {index})\n# tags: netfuzz malformed\n",
-        case.name
-    );
-    if dialect == Dialect::Seed {
-        text.push_str("# flavor: seed\n");
-    }
-    text.push_str(&format!("\n>> {}\n? any\n", escape_bytes(&case.bytes)));
-    text
+    flavor: Flavor,
+) -> Result<String, String> {
+    let scenario = Scenario {
+        path: path.to_path_buf(),
+        id: id_from_path(Path::new(path.file_name().unwrap_or_default())),
+        title: format!(
+            "{problem:?} after {} (respect fuzz --rng-seed {seed}, case {index})",
+            case.name
+        ),
+        tags: vec!["netfuzz".into(), "malformed".into()],
+        needs: Vec::new(),
+        flavor,
+        verdict: verdict_of(path),
+        destructive: false,
+        global: false,
+        steps: vec![
+            Step::Send {
+                line: 0,
+                bytes: case.bytes.clone(),
+                command: None,
+            },
+            Step::Expect(Expectation {
+                line: 0,
+                lines: (0, 0),
+                alternatives: vec![Matcher::Any],
+                repeated: false,
+            }),
+        ],
+    };
+    write::scenario_text(&scenario).map_err(|e| e.to_string())
 }
 
 /// Runs the fuzzer. Refuses addresses that are not on this machine.
@@ -291,12 +319,13 @@ pub async fn fuzz(
                 std::fs::write(
                     &scenario,
                     scenario_text(
+                        &scenario,
                         options.rng_seed,
                         cases,
                         &case,
                         problem,
-                        options.flavor.request_dialect(),
-                    ),
+                        options.flavor,
+                    )?,
                 )
                 .map_err(|e| e.to_string())?;
                 std::fs::write(&raw, &case.bytes).map_err(|e| e.to_string())?;

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use bytes::{Bytes, BytesMut};
 
 use super::scenario::Scenario;
-use super::step::{Step, FIRST_CONNECTION};
+use super::scenario::{Step, FIRST_CONNECTION};
 use respect_resp::{Decoder, Frame, Limits, Role};
 
 /// Where a command's keys are among its arguments (the name excluded).

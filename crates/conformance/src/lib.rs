@@ -1,7 +1,7 @@
 //! The conformance harness: scenario files replayed against any server, with a byte-exact
 //! verdict per scenario.
 //!
-//! [`scenario`] reads the files into [`step`]s, [`runner`] replays them through the client
+//! [`scenario`] reads the files into steps (and writes them back), [`runner`] replays them through the client
 //! (connections, delivery modes, timeouts, parallelism), [`matcher`] decides what matches,
 //! [`report`] writes the outcome for people and machines, [`record`] rewrites expectations
 //! from a trusted server and compares two servers. The runner never looks inside our server:
@@ -14,9 +14,9 @@ pub mod keys;
 pub mod matcher;
 pub mod record;
 pub mod report;
+pub mod rng;
 pub mod runner;
 pub mod scenario;
-pub mod step;
 pub mod target;
 
 use std::net::SocketAddr;

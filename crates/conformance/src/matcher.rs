@@ -1,6 +1,6 @@
 //! Does a reply match an expectation?
 
-use super::step::Matcher;
+use super::scenario::Matcher;
 use respect_resp::{escape_bytes, Frame};
 use respect_server::glob_match;
 

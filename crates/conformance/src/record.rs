@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use super::runner::{capture_scenario, RunOptions};
+use super::scenario::write::expectation_lines;
 use super::scenario::Scenario;
-use respect_resp::escape_bytes;
 
 /// A scenario file rewritten from a server's replies.
 #[derive(Debug, Clone)]
@@ -17,22 +17,6 @@ pub struct Rewrite {
     pub old: String,
     /// Its text with the recorded expectations.
     pub new: String,
-}
-
-/// Renders reply bytes as `<` lines: split after each CRLF, every line escaped.
-pub fn expectation_lines(bytes: &[u8]) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        let (line, next) = match rest.windows(2).position(|w| w == b"\r\n") {
-            Some(at) => (&rest[..at], &rest[at + 2..]),
-            // No final CRLF (never for a valid reply): keep the bytes, escaped, and say so.
-            None => (rest, &[][..]),
-        };
-        lines.push(format!("< {}", escape_bytes(line)));
-        rest = next;
-    }
-    lines
 }
 
 /// Runs `scenario` on `addr` and rewrites each plain `<` block (no `{{` generators, no `<~`,

@@ -10,8 +10,9 @@ use tokio::sync::{RwLock, Semaphore};
 
 use super::attribution::{Request, RequestLog};
 use super::matcher::{clip, describe, first_difference, matches};
+use super::rng::Rng;
+use super::scenario::{Delivery, Expectation, Step, FIRST_CONNECTION};
 use super::scenario::{Scenario, Verdict};
-use super::step::{Delivery, Expectation, Step, FIRST_CONNECTION};
 use respect_client::{Client, ClientError, ClientOptions, Reply, ReplyBudget};
 use respect_resp::{Dialect, Flavor, Frame};
 
@@ -259,19 +260,6 @@ fn result_of(
     }
 }
 
-/// A small deterministic PRNG (xorshift64*) for chunk sizes: reproducible from the seed in
-/// the scenario, with no dependency.
-struct ChunkSizes(u64);
-
-impl ChunkSizes {
-    fn next(&mut self) -> usize {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 58) as usize + 1
-    }
-}
-
 /// Why a scenario stopped early.
 enum Stop {
     Skipped(String),
@@ -280,7 +268,9 @@ enum Stop {
     Unsupported(String),
 }
 
-struct Session<'a> {
+/// One scenario being replayed: its connections, delivery state and what it captured (named
+/// apart from the server's `Session`, which is a client's state on the server side).
+struct Replay<'a> {
     addr: SocketAddr,
     options: &'a RunOptions,
     scenario: &'a Scenario,
@@ -288,7 +278,7 @@ struct Session<'a> {
     current: String,
     dialect: Dialect,
     delivery: Delivery,
-    chunks: ChunkSizes,
+    chunks: Rng,
     pending: Vec<u8>,
     /// Per connection, the requests sent and not yet answered, for attribution.
     requests: HashMap<String, RequestLog>,
@@ -304,7 +294,7 @@ pub async fn run_scenario(
     options: &RunOptions,
 ) -> CaseResult {
     let started = Instant::now();
-    let mut session = Session::new(addr, scenario, options, None);
+    let mut session = Replay::new(addr, scenario, options, None);
     let outcome = session.run().await;
     let took = started.elapsed();
     let (outcome, detail) = match outcome {
@@ -344,7 +334,7 @@ pub async fn capture_scenario(
     scenario: &Scenario,
     options: &RunOptions,
 ) -> Result<Vec<Captured>, String> {
-    let mut session = Session::new(addr, scenario, options, Some(Vec::new()));
+    let mut session = Replay::new(addr, scenario, options, Some(Vec::new()));
     let outcome = session.run().await;
     let captured = session.captured.take().unwrap_or_default();
     match outcome {
@@ -353,15 +343,15 @@ pub async fn capture_scenario(
     }
 }
 
-impl<'a> Session<'a> {
+impl<'a> Replay<'a> {
     /// A session before its first connection; `captured` is `Some` in capture mode.
     fn new(
         addr: SocketAddr,
         scenario: &'a Scenario,
         options: &'a RunOptions,
         captured: Option<Vec<Captured>>,
-    ) -> Session<'a> {
-        Session {
+    ) -> Replay<'a> {
+        Replay {
             addr,
             options,
             scenario,
@@ -369,7 +359,7 @@ impl<'a> Session<'a> {
             current: FIRST_CONNECTION.into(),
             dialect: scenario.flavor.reply_dialect(),
             delivery: Delivery::Whole,
-            chunks: ChunkSizes(1),
+            chunks: Rng::new(1),
             pending: Vec::new(),
             requests: HashMap::new(),
             non_strict: Vec::new(),
@@ -463,7 +453,7 @@ impl<'a> Session<'a> {
             Delivery::Chunks(_) => {
                 let mut rest = bytes;
                 while !rest.is_empty() {
-                    let (a, b) = rest.split_at(self.chunks.next().min(rest.len()));
+                    let (a, b) = rest.split_at(self.chunks.chunk_len().min(rest.len()));
                     pieces.push(a);
                     rest = b;
                 }
@@ -526,7 +516,7 @@ impl<'a> Session<'a> {
             Step::Deliver(d) => {
                 self.flush_pending().await?;
                 if let Delivery::Chunks(seed) = d {
-                    self.chunks = ChunkSizes(seed.max(&1).to_owned());
+                    self.chunks = Rng::new(*seed);
                 }
                 self.delivery = *d;
                 Ok(())
@@ -648,7 +638,7 @@ impl<'a> Session<'a> {
                 .filter(|&i| {
                     !matches!(
                         expectation.alternatives.get(i),
-                        Some(super::step::Matcher::Exact { .. })
+                        Some(super::scenario::Matcher::Exact { .. })
                     )
                 });
             captured.push(Captured {
@@ -682,7 +672,7 @@ impl<'a> Session<'a> {
                     "line {line}{to}: expected {wanted}, got \"{}\"",
                     clip(&reply.raw, 0)
                 );
-                if let Some(super::step::Matcher::Exact { bytes, .. }) =
+                if let Some(super::scenario::Matcher::Exact { bytes, .. }) =
                     expectation.alternatives.first()
                 {
                     let at = first_difference(bytes, &reply.raw);

@@ -37,14 +37,11 @@ impl Value {
     /// The name `TYPE` replies with.
     pub fn type_name(&self) -> &'static str {
         match self {
-            Value::Str(_) => "string",
-            Value::Hash(_) => "hash",
-            Value::List(_) => "list",
-            Value::Set(_) => "set",
-            Value::Seed(Frame::Map(_)) => "hash",
-            Value::Seed(Frame::Set(_)) => "set",
-            Value::Seed(Frame::Array(_)) => "list",
-            Value::Seed(_) => "string",
+            // A seed value answers with the name of the Redis type it resembles.
+            Value::Hash(_) | Value::Seed(Frame::Map(_)) => "hash",
+            Value::List(_) | Value::Seed(Frame::Array(_)) => "list",
+            Value::Set(_) | Value::Seed(Frame::Set(_)) => "set",
+            Value::Str(_) | Value::Seed(_) => "string",
         }
     }
 }

@@ -1,8 +1,59 @@
-//! What a scenario does, step by step: what is sent, what must come back, and how.
+//! What a scenario is once read: its identity and headers, and its steps (what is sent, what
+//! must come back, and how). The text format lives in [`super::parse`] and [`super::write`];
+//! these types know nothing of it.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-use respect_resp::{Dialect, Frame};
+use respect_resp::{Dialect, Flavor, Frame};
+
+/// What the file name's prefix says a conforming server does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// `y_`: must accept.
+    Accept,
+    /// `n_`: must reject (an error reply, or a close).
+    Reject,
+    /// `i_`: implementation-defined; reported, never failed.
+    ImplementationDefined,
+}
+
+/// One parsed scenario file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// The file.
+    pub path: PathBuf,
+    /// Its identity, derived from the path under the scenario root (see
+    /// [`super::identity::id_from_path`]); a `# id:` header may repeat it and must agree.
+    pub id: String,
+    /// `# title:`.
+    pub title: String,
+    /// `# tags:`.
+    pub tags: Vec<String>,
+    /// `# needs:` commands, upper case.
+    pub needs: Vec<String>,
+    /// Redis or seed (`# flavor:`, else the top folder): its requests' dialect, and its
+    /// replies' until a `! decode` step says otherwise.
+    pub flavor: Flavor,
+    /// From the file name's prefix.
+    pub verdict: Verdict,
+    /// `# destructive: yes`: flushes the keyspace, so it runs alone and only on an empty server
+    /// or with `--allow-flush`.
+    pub destructive: bool,
+    /// `# global: yes`: changes state beyond its own keys (CONFIG SET, SELECT of another
+    /// database, SCRIPT/FUNCTION FLUSH, CLIENT KILL), so it runs only with `--allow-global`.
+    pub global: bool,
+    /// The steps, with templates expanded and `! repeat` unrolled.
+    pub steps: Vec<Step>,
+}
+
+impl Scenario {
+    /// The scenario's own key prefix (`{{k}}`).
+    pub fn key_prefix(&self) -> String {
+        super::template::key_prefix(&self.id)
+    }
+}
 
 /// The name of the connection a scenario starts on (`! use main` returns to it).
 pub const FIRST_CONNECTION: &str = "main";

@@ -1,7 +1,6 @@
-//! Scenario files: parsing the text format into steps.
+//! The parser: scenario text, line by line, into a [`Scenario`] of steps.
 //!
 //! ```text
-//! # id: redis.nulls.get-missing
 //! # title: GET of a missing key is the null bulk string
 //! # tags: nulls resp2
 //! # needs: GET
@@ -13,10 +12,10 @@
 //!
 //! | line | meaning |
 //! |---|---|
-//! | `# key: value` | header: `id`, `title`, `tags`, `needs` (commands), `flavor` (redis or seed), `destructive` (yes), `global` (yes) |
+//! | `# key: value` | header: `id` (optional: the id comes from the path, see [`super::identity`]; a header may only repeat it), `title`, `tags`, `needs` (commands), `flavor` (redis or seed), `destructive` (yes), `global` (yes) |
 //! | `#` anything else, blank | comment |
 //! | `> ARGS` | send a command: arguments split by redis-cli's quoting (`"a b"`, `"\x00"`), sent as an array of bulk strings |
-//! | `>> BYTES` | send raw bytes, with escapes `\r \n \t \0 \xHH \\ \"` |
+//! | `>> BYTES` | send raw bytes, with escapes `\r \n \t \a \b \0 \xHH \\ \"` |
 //! | `< LINE` | one line of the expected reply, exact bytes, CRLF added; consecutive `<` lines form one block that may hold several replies |
 //! | `<~ LINE` | like `<`, but aggregates may come in any order (sets, map keys) |
 //! | `<\| LINE` | an accepted variant of the block above it (NON-STRICT when it is the one that matches) |
@@ -33,66 +32,20 @@
 //! `$<n>\r\nrespect:<id>:a\r\n`), so raw requests can name keys under the prefix too.
 //!
 //! Scenarios run side by side on one keyspace, so each names only keys under its own prefix;
-//! one that names others ([`super::keys::foreign_keys`]) runs alone.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bytes::BytesMut;
 
-use super::step::{Delivery, Expectation, Matcher, Step};
+use super::identity::{flavor_of, id_from_path, verdict_of};
+use super::template::{
+    expand_generators, replace_index, substitute_index, with_key_prefix, INDEX, MAX_REPEAT,
+};
+use super::types::{Delivery, Expectation, Matcher, Scenario, Step};
 use respect_resp::{
     encode_into, split_inline, unescape_bytes, Decoder, Dialect, Flavor, Frame, Limits, Role,
 };
-
-/// Largest value a `{{C*N}}` generator may produce (the codec's bulk limit).
-pub const MAX_GENERATED_LEN: usize = respect_resp::DEFAULT_MAX_BULK_LEN;
-
-/// Largest `! repeat` count.
-pub const MAX_REPEAT: usize = 100_000;
-
-/// Largest scenario file read.
-pub const MAX_SCENARIO_FILE: u64 = 1024 * 1024;
-
-/// What the file name's prefix says a conforming server does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    /// `y_`: must accept.
-    Accept,
-    /// `n_`: must reject (an error reply, or a close).
-    Reject,
-    /// `i_`: implementation-defined; reported, never failed.
-    ImplementationDefined,
-}
-
-/// One parsed scenario file.
-#[derive(Debug, Clone)]
-pub struct Scenario {
-    /// The file.
-    pub path: PathBuf,
-    /// `# id:` (defaults to the path).
-    pub id: String,
-    /// `# title:`.
-    pub title: String,
-    /// `# tags:`.
-    pub tags: Vec<String>,
-    /// `# needs:` commands, upper case.
-    pub needs: Vec<String>,
-    /// Redis or seed (`# flavor:`, else the top folder): its requests' dialect, and its
-    /// replies' until a `! decode` step says otherwise.
-    pub flavor: Flavor,
-    /// From the file name's prefix.
-    pub verdict: Verdict,
-    /// `# destructive: yes`: flushes the keyspace, so it runs alone and only on an empty server
-    /// or with `--allow-flush`.
-    pub destructive: bool,
-    /// `# global: yes`: changes state beyond its own keys (CONFIG SET, SELECT of another
-    /// database, SCRIPT/FUNCTION FLUSH, CLIENT KILL), so it runs only with `--allow-global`.
-    pub global: bool,
-    /// The steps.
-    pub steps: Vec<Step>,
-}
 
 /// A scenario that could not be parsed: where and why.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -107,59 +60,27 @@ pub struct ParseError {
 }
 
 impl Scenario {
-    /// Parses `text` read from `path`.
+    /// Parses `text` read from `path`, outside any scenario root: the id is the one a `# id:`
+    /// header names, else the one the file name alone gives ([`id_from_path`]).
     pub fn parse(path: &Path, text: &str) -> Result<Scenario, ParseError> {
-        Parser::new(path).parse(text)
+        let name = path.file_name().map(Path::new).unwrap_or(path);
+        Parser::new(path, id_from_path(name), false).parse(text)
     }
 
-    /// Reads and parses one file.
-    pub fn load(path: &Path) -> Result<Scenario, ParseError> {
-        let fail = |message: String| ParseError {
-            path: path.display().to_string(),
-            line: 0,
-            message,
-        };
-        let size = std::fs::metadata(path)
-            .map_err(|e| fail(e.to_string()))?
-            .len();
-        if size > MAX_SCENARIO_FILE {
-            return Err(fail(format!("larger than {MAX_SCENARIO_FILE} bytes")));
-        }
-        let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
-        Scenario::parse(path, &text)
+    /// Parses `text` read from `path` under the scenario root `root`: the id comes from the
+    /// path under the root ([`id_from_path`]), and a `# id:` header that says otherwise is an
+    /// error.
+    pub fn parse_under(root: &Path, path: &Path, text: &str) -> Result<Scenario, ParseError> {
+        let relative = path.strip_prefix(root).unwrap_or(path);
+        Parser::new(path, id_from_path(relative), true).parse(text)
     }
-
-    /// The scenario's own key prefix.
-    pub fn key_prefix(&self) -> String {
-        format!("respect:{}:", self.id)
-    }
-}
-
-/// Every `*.scenario` file under `dir`, parsed, sorted by path.
-pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ParseError> {
-    let mut files = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(d) = pending.pop() {
-        let entries = std::fs::read_dir(&d).map_err(|e| ParseError {
-            path: d.display().to_string(),
-            line: 0,
-            message: e.to_string(),
-        })?;
-        for entry in entries.flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                pending.push(p);
-            } else if p.extension().is_some_and(|e| e == "scenario") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    files.iter().map(|p| Scenario::load(p)).collect()
 }
 
 struct Parser {
     path: PathBuf,
+    /// Whether the id comes from the path (under a scenario root), so that a `# id:` header
+    /// may only repeat it.
+    path_names_id: bool,
     scenario: Scenario,
     /// Dialect replies are decoded in at this point of the file.
     decode: Dialect,
@@ -171,45 +92,23 @@ struct Parser {
 
 struct Block {
     first: usize,
+    /// Whether a line of the block holds the `{{i}}` template (as text, not escaped).
+    indexed: bool,
     last: usize,
     unordered: bool,
     bytes: Vec<u8>,
     variants: Vec<Vec<u8>>,
 }
 
-fn verdict_of(path: &Path) -> Verdict {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    if name.starts_with("n_") {
-        Verdict::Reject
-    } else if name.starts_with("i_") {
-        Verdict::ImplementationDefined
-    } else {
-        Verdict::Accept
-    }
-}
-
-fn flavor_of(path: &Path) -> Flavor {
-    if path.components().any(|c| c.as_os_str() == "seed") {
-        Flavor::Seed
-    } else {
-        Flavor::Redis
-    }
-}
-
 impl Parser {
-    fn new(path: &Path) -> Parser {
+    fn new(path: &Path, id: String, path_names_id: bool) -> Parser {
         let flavor = flavor_of(path);
         Parser {
             path: path.to_path_buf(),
+            path_names_id,
             scenario: Scenario {
                 path: path.to_path_buf(),
-                id: path
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
+                id,
                 title: String::new(),
                 tags: Vec::new(),
                 needs: Vec::new(),
@@ -248,7 +147,7 @@ impl Parser {
                 ">" => self.send_command(n, rest)?,
                 ">>" => {
                     let bytes = self.expand(n, rest)?;
-                    self.push_send(n, bytes, None);
+                    self.push_send(n, bytes, None, rest.contains(INDEX));
                 }
                 "<" | "<~" | "<|" => self.block_line(n, sigil, rest)?,
                 "?" => self.matcher(n, rest)?,
@@ -269,6 +168,15 @@ impl Parser {
         };
         let value = value.trim();
         match key.trim() {
+            "id" if self.path_names_id && value != self.scenario.id => {
+                return Err(self.error(
+                    line,
+                    format!(
+                        "`# id: {value}` disagrees with the id its path gives, `{}`",
+                        self.scenario.id
+                    ),
+                ))
+            }
             "id" => self.scenario.id = value.to_string(),
             "title" => self.scenario.title = value.to_string(),
             "tags" => self.scenario.tags = value.split_whitespace().map(String::from).collect(),
@@ -294,12 +202,12 @@ impl Parser {
 
     /// Expands `{{k}}`, `{{C*N}}` and `{{i}}`, and the escapes between them.
     fn expand(&self, line: usize, text: &str) -> Result<Vec<u8>, ParseError> {
-        let with_prefix = text.replace("{{k}}", &format!("respect:{}:", self.scenario.id));
+        let with_prefix = with_key_prefix(text, &self.scenario.id);
         expand_generators(&with_prefix, unescape_bytes).map_err(|e| self.error(line, e))
     }
 
     fn send_command(&mut self, line: usize, rest: &str) -> Result<(), ParseError> {
-        let with_prefix = rest.replace("{{k}}", &format!("respect:{}:", self.scenario.id));
+        let with_prefix = with_key_prefix(rest, &self.scenario.id);
         // Generators first, so `{{x*1048576}}` can stand inside a quoted argument.
         let expanded = expand_generators(&with_prefix, |t| Ok(t.as_bytes().to_vec()))
             .map_err(|e| self.error(line, e))?;
@@ -314,11 +222,14 @@ impl Parser {
             Dialect::Resp2,
             &mut bytes,
         );
-        self.push_send(line, bytes.to_vec(), Some(command));
+        self.push_send(line, bytes.to_vec(), Some(command), rest.contains(INDEX));
         Ok(())
     }
 
-    fn push_send(&mut self, line: usize, bytes: Vec<u8>, command: Option<String>) {
+    /// Adds a send (`times` of them under `! repeat`); `indexed` says whether the line's text
+    /// holds the `{{i}}` template, so that bytes which merely read `{{i}}` (written escaped, as
+    /// `\x7b{i}}`) are sent as they are.
+    fn push_send(&mut self, line: usize, bytes: Vec<u8>, command: Option<String>, indexed: bool) {
         let times = match self.repeat {
             Some(n) if !self.repeat_send_done => {
                 self.repeat_send_done = true;
@@ -329,7 +240,11 @@ impl Parser {
         for i in 1..=times {
             self.scenario.steps.push(Step::Send {
                 line,
-                bytes: substitute_index(&bytes, i),
+                bytes: if indexed {
+                    substitute_index(&bytes, i)
+                } else {
+                    bytes.clone()
+                },
                 command: command.clone(),
             });
         }
@@ -343,6 +258,7 @@ impl Parser {
             (None, _) => {
                 self.block = Some(Block {
                     first: line,
+                    indexed: rest.contains(INDEX),
                     last: line,
                     unordered: sigil == "<~",
                     bytes,
@@ -350,6 +266,7 @@ impl Parser {
                 })
             }
             (Some(block), "<|") => {
+                block.indexed |= rest.contains(INDEX);
                 // A new variant starts where the previous line was not `<|`.
                 if block.last + 1 != line || block.variants.is_empty() {
                     block.variants.push(bytes);
@@ -359,6 +276,7 @@ impl Parser {
                 block.last = line;
             }
             (Some(block), _) => {
+                block.indexed |= rest.contains(INDEX);
                 if !block.variants.is_empty() {
                     return Err(self.error(
                         line,
@@ -396,9 +314,7 @@ impl Parser {
         let Some(block) = self.block.take() else {
             return Ok(());
         };
-        let indexed =
-            contains_index(&block.bytes) || block.variants.iter().any(|v| contains_index(v));
-        if !indexed {
+        if !block.indexed {
             for e in self.block_expectations(&block, &block.bytes, &block.variants)? {
                 self.push_expectation(e);
             }
@@ -409,11 +325,11 @@ impl Parser {
         self.repeat_send_done = false;
         for i in 1..=times {
             let digits = i.to_string();
-            let bytes = replace_bytes(&block.bytes, digits.as_bytes()).to_vec();
+            let bytes = replace_index(&block.bytes, digits.as_bytes()).to_vec();
             let variants: Vec<Vec<u8>> = block
                 .variants
                 .iter()
-                .map(|v| replace_bytes(v, digits.as_bytes()).to_vec())
+                .map(|v| replace_index(v, digits.as_bytes()).to_vec())
                 .collect();
             for mut e in self.block_expectations(&block, &bytes, &variants)? {
                 e.repeated = times > 1;
@@ -566,113 +482,10 @@ fn split_sigil(line: &str) -> (&str, &str) {
     }
     ("?unknown", line)
 }
-
-/// Expands the generators `{{C*N}}` (the byte C, N times) and `{{$:TEXT}}` (TEXT as a bulk
-/// string), and keeps `{{i}}` for later; the text between them is read by `piece` (unescaped
-/// for raw and expected bytes, as is for a `>` line, whose quoting comes after).
-fn expand_generators(
-    text: &str,
-    piece: impl Fn(&str) -> Result<Vec<u8>, String>,
-) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        out.extend(piece(&rest[..start])?);
-        let after = &rest[start + 2..];
-        let end = after.find("}}").ok_or("unclosed `{{`")?;
-        let inner = &after[..end];
-        if let Some(payload) = inner.strip_prefix("$:") {
-            let payload = piece(payload)?;
-            out.extend_from_slice(format!("${}\r\n", payload.len()).as_bytes());
-            out.extend(payload);
-            out.extend_from_slice(b"\r\n");
-            rest = &after[end + 2..];
-            continue;
-        }
-        match inner.split_once('*') {
-            Some((c, n)) => {
-                let byte = piece(c)?;
-                let n: usize = n
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("bad count in `{{{{{inner}}}}}`"))?;
-                match byte.as_slice() {
-                    [b] if n <= MAX_GENERATED_LEN => out.resize(out.len() + n, *b),
-                    _ => {
-                        return Err(format!(
-                            "`{{{{{inner}}}}}` must be one byte times at most {MAX_GENERATED_LEN}"
-                        ))
-                    }
-                }
-            }
-            None if inner == "i" => out.extend_from_slice(b"{{i}}"),
-            None => return Err(format!("unknown generator `{{{{{inner}}}}}`")),
-        }
-        rest = &after[end + 2..];
-    }
-    out.extend(piece(rest)?);
-    Ok(out)
-}
-
-/// Replaces `{{i}}` with `i`, fixing up the lengths of bulk strings that contained it (the
-/// bytes are a valid RESP encoding of the request with `{{i}}` as literal text).
-fn substitute_index(bytes: &[u8], i: usize) -> Vec<u8> {
-    const MARK: &[u8] = b"{{i}}";
-    if !bytes.windows(MARK.len()).any(|w| w == MARK) {
-        return bytes.to_vec();
-    }
-    let digits = i.to_string();
-    // Re-encode frame by frame so that every `$len` stays right.
-    let mut decoder = Decoder::with_options(Dialect::Resp3, Role::Any, Limits::default());
-    let mut buf = BytesMut::from(bytes);
-    let mut out = BytesMut::new();
-    while let Ok(Some(frame)) = decoder.decode(&mut buf) {
-        encode_into(
-            &replace_in_frame(frame, digits.as_bytes()),
-            Dialect::Resp3,
-            &mut out,
-        );
-    }
-    out.extend_from_slice(&buf);
-    out.to_vec()
-}
-
-fn replace_bytes(b: &[u8], with: &[u8]) -> bytes::Bytes {
-    let mut out = Vec::with_capacity(b.len());
-    let mut rest = b;
-    while let Some(at) = rest.windows(5).position(|w| w == b"{{i}}") {
-        out.extend_from_slice(&rest[..at]);
-        out.extend_from_slice(with);
-        rest = &rest[at + 5..];
-    }
-    out.extend_from_slice(rest);
-    bytes::Bytes::from(out)
-}
-
-fn replace_in_frame(frame: Frame, with: &[u8]) -> Frame {
-    match frame {
-        Frame::Bulk(b) => Frame::Bulk(replace_bytes(&b, with)),
-        Frame::Simple(b) => Frame::Simple(replace_bytes(&b, with)),
-        Frame::Error(b) => Frame::Error(replace_bytes(&b, with)),
-        Frame::Text(b) => Frame::Text(replace_bytes(&b, with)),
-        Frame::Integer(_) => frame,
-        Frame::Array(items) => Frame::Array(
-            items
-                .into_iter()
-                .map(|f| replace_in_frame(f, with))
-                .collect(),
-        ),
-        other => other,
-    }
-}
-
-fn contains_index(bytes: &[u8]) -> bool {
-    bytes.windows(5).any(|w| w == b"{{i}}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::Verdict;
 
     fn parse(text: &str) -> Result<Scenario, ParseError> {
         Scenario::parse(Path::new("conformance/redis/x/y_t.scenario"), text)

@@ -1,0 +1,133 @@
+//! Reading scenario files from disk: one file, or every file under a scenario root, with the
+//! size limit that keeps a hostile file from being read whole.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::identity::EXTENSION;
+use super::parse::ParseError;
+use super::types::Scenario;
+
+/// Largest scenario file read.
+pub const MAX_SCENARIO_FILE: u64 = 1024 * 1024;
+
+/// Reads a file, refusing one larger than [`MAX_SCENARIO_FILE`].
+fn read(path: &Path) -> Result<String, ParseError> {
+    let fail = |message: String| ParseError {
+        path: path.display().to_string(),
+        line: 0,
+        message,
+    };
+    let size = std::fs::metadata(path)
+        .map_err(|e| fail(e.to_string()))?
+        .len();
+    if size > MAX_SCENARIO_FILE {
+        return Err(fail(format!("larger than {MAX_SCENARIO_FILE} bytes")));
+    }
+    std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))
+}
+
+impl Scenario {
+    /// Reads and parses one file outside any scenario root (see [`Scenario::parse`]).
+    pub fn load(path: &Path) -> Result<Scenario, ParseError> {
+        Scenario::parse(path, &read(path)?)
+    }
+
+    /// Reads and parses one file under the scenario root `root`: its id comes from its path
+    /// (see [`Scenario::parse_under`]).
+    pub fn load_under(root: &Path, path: &Path) -> Result<Scenario, ParseError> {
+        Scenario::parse_under(root, path, &read(path)?)
+    }
+}
+
+/// Every `*.scenario` file under the scenario root `dir`, parsed, sorted by path. Two files
+/// with one id are an error (the id names the keys a scenario may touch).
+pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ParseError> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| ParseError {
+            path: d.display().to_string(),
+            line: 0,
+            message: e.to_string(),
+        })?;
+        for entry in entries.flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                pending.push(p);
+            } else if p.extension().is_some_and(|e| e == EXTENSION) {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let scenarios: Vec<Scenario> = files
+        .iter()
+        .map(|p| Scenario::load_under(dir, p))
+        .collect::<Result<_, _>>()?;
+    let mut seen: BTreeMap<&str, &Path> = BTreeMap::new();
+    for s in &scenarios {
+        if let Some(other) = seen.insert(&s.id, &s.path) {
+            return Err(ParseError {
+                path: s.path.display().to_string(),
+                line: 0,
+                message: format!("id `{}` is also the id of {}", s.id, other.display()),
+            });
+        }
+    }
+    Ok(scenarios)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::identity::id_from_path;
+
+    fn corpus() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conformance")
+    }
+
+    /// Identity comes from the path; a `# id:` header may only repeat it.
+    #[test]
+    fn every_id_header_agrees_with_its_path() {
+        let root = corpus();
+        let all = load_dir(&root).expect("the corpus loads");
+        let mut headers = 0;
+        for s in &all {
+            let text = std::fs::read_to_string(&s.path).expect("readable");
+            let relative = s.path.strip_prefix(&root).expect("under the root");
+            assert_eq!(s.id, id_from_path(relative), "{}", s.path.display());
+            for line in text.lines() {
+                if let Some(id) = line.strip_prefix("# id:") {
+                    headers += 1;
+                    assert_eq!(id.trim(), s.id, "{}", s.path.display());
+                }
+            }
+        }
+        assert!(headers > 0, "the check saw no header");
+    }
+
+    #[test]
+    fn a_header_that_disagrees_with_the_path_is_refused() {
+        let root = Path::new("suite");
+        let path = root.join("redis/nulls/y_get_missing.scenario");
+        let ok = Scenario::parse_under(root, &path, "# id: redis.nulls.get-missing\n> PING\n");
+        assert_eq!(ok.expect("agrees").id, "redis.nulls.get-missing");
+        let bare = Scenario::parse_under(root, &path, "> PING\n").expect("no header");
+        assert_eq!(bare.key_prefix(), "respect:redis.nulls.get-missing:");
+        let e = Scenario::parse_under(root, &path, "# id: other\n> PING\n").unwrap_err();
+        assert_eq!(e.line, 1, "{e}");
+    }
+
+    #[test]
+    fn two_files_with_one_id_are_refused() {
+        let dir = std::env::temp_dir().join(format!("respect-ids-{}", std::process::id()));
+        let area = dir.join("redis/area");
+        std::fs::create_dir_all(&area).expect("temp dir");
+        std::fs::write(area.join("y_same.scenario"), "> PING\n").expect("write");
+        std::fs::write(area.join("n_same.scenario"), "> PING\n").expect("write");
+        let e = load_dir(&dir).unwrap_err();
+        assert!(e.message.contains("redis.area.same"), "{e}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
