@@ -254,6 +254,7 @@ fn scenario_text(
         verdict: verdict_of(path),
         destructive: false,
         global: false,
+        since: None,
         steps: vec![
             Step::Send {
                 line: 0,
@@ -265,6 +266,7 @@ fn scenario_text(
                 lines: (0, 0),
                 alternatives: vec![Matcher::Any],
                 repeated: false,
+                versioned: Vec::new(),
             }),
         ],
     };

@@ -283,6 +283,8 @@ struct Replay<'a> {
     /// Per connection, the requests sent and not yet answered, for attribution.
     requests: HashMap<String, RequestLog>,
     non_strict: Vec<String>,
+    /// Replies explained by the target's version (`<@` forms), for a VERSION outcome.
+    by_version: Vec<String>,
     /// In capture mode, every reply; mismatches do not stop the scenario.
     captured: Option<Vec<Captured>>,
 }
@@ -297,7 +299,15 @@ pub async fn run_scenario(
     let mut session = Replay::new(addr, scenario, options, None);
     let outcome = session.run().await;
     let took = started.elapsed();
+    let too_old = too_old(scenario, options);
     let (outcome, detail) = match outcome {
+        Ok(()) if !session.by_version.is_empty() => {
+            (Outcome::Version, Some(session.by_version.join("; ")))
+        }
+        Err(Stop::Fail(why) | Stop::Unsupported(why)) if too_old.is_some() => (
+            Outcome::Version,
+            Some(format!("{}: {why}", too_old.unwrap_or_default())),
+        ),
         Ok(()) if session.non_strict.is_empty() => (Outcome::Pass, None),
         Ok(()) => (Outcome::NonStrict, Some(session.non_strict.join("; "))),
         Err(Stop::Unsupported(why)) => (Outcome::Unsupported, Some(why)),
@@ -310,6 +320,15 @@ pub async fn run_scenario(
         Err(Stop::Error(why)) => (Outcome::Error, Some(why)),
     };
     result_of(scenario, outcome, detail, took)
+}
+
+/// Why a scenario's failure is the target's version: it declares `since:` a version newer than
+/// the target's (known) Redis version.
+fn too_old(scenario: &Scenario, options: &RunOptions) -> Option<String> {
+    let since = scenario.since?;
+    let target = options.target.as_ref()?;
+    let version = target.redis_version?;
+    (version < since).then(|| format!("needs Redis {since} or later; the target is {target}"))
 }
 
 /// A reply captured for `record` and `diff`.
@@ -363,6 +382,7 @@ impl<'a> Replay<'a> {
             pending: Vec::new(),
             requests: HashMap::new(),
             non_strict: Vec::new(),
+            by_version: Vec::new(),
             captured,
         }
     }
@@ -660,6 +680,18 @@ impl<'a> Replay<'a> {
                     .push(format!("line {line}: accepted variant {i}"));
                 Ok(())
             }
+            None if !expectation.versioned.is_empty()
+                && self.explained_by_version(expectation, &reply).is_some() =>
+            {
+                match self.explained_by_version(expectation, &reply) {
+                    Some(Ok(note)) => {
+                        self.by_version.push(format!("line {line}{to}: {note}"));
+                        Ok(())
+                    }
+                    Some(Err(why)) => Err(Stop::Fail(format!("line {line}{to}: {why}"))),
+                    None => Ok(()),
+                }
+            }
             None if self.is_unknown_command(&reply.frame, answering.as_ref()) => {
                 Err(Stop::Unsupported(format!(
                     "line {line}: the server does not know {} (\"{}\")",
@@ -685,6 +717,33 @@ impl<'a> Replay<'a> {
                 Err(Stop::Fail(detail))
             }
         }
+    }
+
+    /// Whether `reply` is a form the expectation gives for other versions (`<@RANGE`): `Ok` with
+    /// a note when the target's version is in that range (or unknown), `Err` with why it fails
+    /// when the target's version is known and outside it. `None` when no form matches.
+    fn explained_by_version(
+        &self,
+        expectation: &Expectation,
+        reply: &Reply,
+    ) -> Option<Result<String, String>> {
+        let (range, _) = expectation
+            .versioned
+            .iter()
+            .find(|(_, m)| matches(m, &reply.frame, &reply.raw))?;
+        let shown = clip(&reply.raw, 0);
+        let target = self.options.target.as_ref();
+        Some(match target.and_then(|t| t.redis_version.map(|v| (t, v))) {
+            Some((t, v)) if range.contains(v) => Ok(format!(
+                "\"{shown}\" is Redis {range}'s answer, and the target is {t}"
+            )),
+            Some((t, _)) => Err(format!(
+                "\"{shown}\" is Redis {range}'s answer, but the target is {t}"
+            )),
+            None => Ok(format!(
+                "\"{shown}\" is Redis {range}'s answer (the target's version is unknown)"
+            )),
+        })
     }
 
     /// An unknown-command error answering a command the scenario declared it needs.

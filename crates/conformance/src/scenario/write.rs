@@ -270,6 +270,14 @@ fn expectation_block(path: &Path, e: &Expectation) -> Result<Vec<String>, WriteE
             ))
         }
     }
+    for (range, form) in &e.versioned {
+        match form {
+            Matcher::Exact { bytes, .. } if lines.iter().all(|l| l.starts_with('<')) => {
+                lines.extend(expectation_lines_with(&format!("<@{range}"), bytes));
+            }
+            _ => return Err(unwritable("a `<@` form is exact bytes under a `<` block")),
+        }
+    }
     Ok(lines)
 }
 
@@ -355,6 +363,9 @@ pub fn scenario_text(s: &Scenario) -> Result<String, WriteError> {
     }
     if s.global {
         out.push_str("# global: yes\n");
+    }
+    if let Some(since) = s.since {
+        let _ = writeln!(out, "# since: {since}");
     }
     out.push('\n');
     let mut previous: Option<&Expectation> = None;
@@ -490,6 +501,7 @@ mod tests {
             lines: (0, 0),
             alternatives,
             repeated: false,
+            versioned: Vec::new(),
         })
     }
 
@@ -613,6 +625,7 @@ mod tests {
             flavor,
             destructive: false,
             global: false,
+            since: None,
             steps,
         }
     }
