@@ -585,7 +585,11 @@ mod tests {
         let s = parse("# id: t\n>> *2\\r\\n$3\\r\\nGET\\r\\n{{$:{{k}}a\\xff}}\n").unwrap();
         match &s.steps[0] {
             Step::Send { bytes, .. } => {
-                assert_eq!(bytes, b"*2\r\n$3\r\nGET\r\n$12\r\nrespect:t:a\xff\r\n")
+                let key = [s.key_prefix().as_bytes(), b"a\xff"].concat();
+                let mut want = format!("*2\r\n$3\r\nGET\r\n${}\r\n", key.len()).into_bytes();
+                want.extend_from_slice(&key);
+                want.extend_from_slice(b"\r\n");
+                assert_eq!(bytes, &want)
             }
             other => panic!("{other:?}"),
         }
@@ -602,10 +606,14 @@ mod tests {
         assert_eq!(s.verdict, Verdict::Accept);
         assert_eq!(s.steps.len(), 4);
         match &s.steps[0] {
-            Step::Send { bytes, .. } => assert_eq!(
-                bytes,
-                b"*3\r\n$3\r\nSET\r\n$11\r\nrespect:t:a\r\n$3\r\nx y\r\n"
-            ),
+            Step::Send { bytes, .. } => {
+                let key = format!("{}a", s.key_prefix());
+                let want = format!(
+                    "*3\r\n$3\r\nSET\r\n${}\r\n{key}\r\n$3\r\nx y\r\n",
+                    key.len()
+                );
+                assert_eq!(bytes, want.as_bytes())
+            }
             other => panic!("{other:?}"),
         }
         match &s.steps[3] {

@@ -56,7 +56,7 @@ pub struct Scenario {
 impl Scenario {
     /// The scenario's own key prefix (`{{k}}`).
     pub fn key_prefix(&self) -> String {
-        super::template::key_prefix(&self.id)
+        super::template::run_key_prefix(&self.id)
     }
 }
 
