@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use respect::conformance::load_dir;
 use respect::conformance::record::{record_scenario, unified_diff};
-use respect::conformance::runner::check_reachable;
+use respect::conformance::runner::{check_reachable, skip_reason};
 
 use super::shared::{runtime, Scenarios, EXIT_USAGE};
 
@@ -54,6 +54,14 @@ impl Args {
             .iter()
             .filter(|s| s.flavor == flavor && selection.admits(s))
         {
+            // The same rules as `run`: a trusted server is still someone's server.
+            if let Some(why) = skip_reason(scenario, &options) {
+                eprintln!(
+                    "respect record: {}: SKIPPED: {why}",
+                    scenario.path.display()
+                );
+                continue;
+            }
             match record_scenario(self.addr, scenario, &options).await {
                 Ok(Some(rewrite)) => {
                     changed += 1;
