@@ -14,7 +14,8 @@
 //! - RESP2 `$-1` and `*-1` are one `Null` in redis-protocol; ours keeps `NullBulk` and
 //!   `NullArray` apart. Both become `Null`.
 //! - redis-protocol's RESP3 maps, sets and attributes are hash maps: no wire order, a repeated
-//!   key keeps its last value, a repeated member appears once. Ours keeps the wire's pairs.
+//!   key keeps its first value (as its decoder builds them), a repeated member appears once.
+//!   Ours keeps the wire's pairs.
 //!   Both sides are folded into key order before comparing.
 //! - A double is compared by its bits, with every NaN as one NaN and `-0.0` as `0.0`.
 //!
@@ -89,10 +90,13 @@ fn double(f: f64) -> Norm {
     })
 }
 
-/// Folds pairs as a hash map holds them: one entry per key, the last value, in key order
+/// Folds pairs as redis-protocol's map holds them: one entry per key, the first value, in key order
 /// (a hash map's iteration order is not the wire's).
 fn fold_pairs(pairs: Vec<(Norm, Norm)>) -> Vec<(Norm, Norm)> {
-    let map: std::collections::BTreeMap<Norm, Norm> = pairs.into_iter().collect();
+    let mut map = std::collections::BTreeMap::new();
+    for (k, v) in pairs {
+        map.entry(k).or_insert(v);
+    }
     map.into_iter().collect()
 }
 
@@ -323,10 +327,13 @@ pub fn compare_with_redis_protocol(input: &[u8], dialect: Dialect) -> Option<Dis
             // Only ours took a frame: if those bytes are how our encoder writes that very
             // frame, theirs refused well-formed input (its strictness, listed); if not, ours
             // accepted a looser spelling theirs refuses, which needs a look.
+            // (When the spelling differs, theirs is asked about ours's canonical writing: if it
+            // refuses that too, it refuses the content, whatever the spelling.)
             (Step::Frame(_, n), Step::NoFrame) => {
                 let took = rest.get(..*n).unwrap_or_default();
                 let ours_canonical = our_frame.map(|f| crate::resp::encode(&f, dialect));
-                if ours_canonical.as_deref() == Some(took) {
+                let canonical = ours_canonical.as_deref().unwrap_or_default();
+                if canonical == took || !theirs_takes_whole(canonical, resp3) {
                     Blame::TheirsStrict
                 } else {
                     Blame::OursLenient
@@ -432,6 +439,16 @@ fn denormalise(norm: &Norm, dialect: Dialect) -> Option<Frame> {
             frame: Box::new(denormalise(f, dialect)?),
         },
     })
+}
+
+/// Whether redis-protocol reads `bytes` as exactly one frame.
+fn theirs_takes_whole(bytes: &[u8], resp3: bool) -> bool {
+    let taken = if resp3 {
+        redis_protocol::resp3::decode::complete::decode(bytes).map(|r| r.map(|(_, n)| n))
+    } else {
+        redis_protocol::resp2::decode::decode(bytes).map(|r| r.map(|(_, n)| n))
+    };
+    matches!(taken, Ok(Some(n)) if n == bytes.len())
 }
 
 /// Bytes our decoder consumed for a frame whose raw bytes are `raw`: up to its offset.

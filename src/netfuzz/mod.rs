@@ -355,3 +355,35 @@ pub async fn fuzz(
         findings,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A finding's file replays exactly the bytes that broke the server, whatever they are.
+    #[test]
+    fn a_finding_reads_back_as_the_bytes_that_broke_the_server() {
+        let mut rng = Rng::new(3);
+        for index in 0..200 {
+            let flavor = if index % 2 == 0 {
+                Flavor::Redis
+            } else {
+                Flavor::Seed
+            };
+            let case = case(&mut rng, flavor.request_dialect());
+            let path = PathBuf::from(format!("findings/n_netfuzz_3_{index}.scenario"));
+            let text = scenario_text(&path, 3, index, &case, Problem::Silent, flavor)
+                .expect("a finding is writable");
+            let parsed = Scenario::parse(&path, &text).expect("a finding parses");
+            assert_eq!(parsed.id, format!("netfuzz-3-{index}"));
+            assert_eq!(parsed.flavor, flavor);
+            match parsed.steps.as_slice() {
+                [Step::Send { bytes, .. }, Step::Expect(e)] => {
+                    assert_eq!(bytes, &case.bytes, "{text}");
+                    assert_eq!(e.alternatives, vec![Matcher::Any]);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+}
