@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::client::{Client, ClientError};
+use crate::client::{Client, ClientError, ClientOptions, ReplyBudget};
 use crate::resp::{split_inline, Dialect, Frame};
 
 /// What the session needs to know.
@@ -20,6 +20,30 @@ pub struct CliOptions {
     pub timeout: Duration,
     /// Print the reply's exact bytes, escaped, instead of the redis-cli rendering.
     pub raw: bool,
+    /// What one reply may cost before the session ends with an error.
+    pub budget: ReplyBudget,
+}
+
+/// Why a session ended early.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The server could not be reached at all (a usage or environment problem: exit 2).
+    #[error("cannot connect to {addr}: {why}")]
+    Unreachable {
+        /// The address given.
+        addr: String,
+        /// Why, in a few words.
+        why: String,
+    },
+    /// An exchange failed: timeout, reply over budget, close, malformed reply.
+    #[error(transparent)]
+    Exchange(#[from] ClientError),
+}
+
+impl From<io::Error> for CliError {
+    fn from(e: io::Error) -> CliError {
+        CliError::Exchange(ClientError::Io(e))
+    }
 }
 
 /// Runs one command (when `command` is non-empty) or a line-by-line session on `input`,
@@ -29,13 +53,26 @@ pub async fn run_cli(
     command: &[String],
     input: impl BufRead,
     out: &mut impl Write,
-) -> Result<bool, ClientError> {
+) -> Result<bool, CliError> {
     let wire = if options.dialect == Dialect::Resp3 {
         Dialect::Resp2
     } else {
         options.dialect
     };
-    let mut client = Client::connect(options.addr.as_str(), wire).await?;
+    let client_options = ClientOptions {
+        io_timeout: options.timeout,
+        budget: options.budget,
+    };
+    let mut client = Client::connect_with(options.addr.as_str(), wire, client_options)
+        .await
+        .map_err(|e| CliError::Unreachable {
+            addr: options.addr.clone(),
+            why: match e.kind() {
+                io::ErrorKind::ConnectionRefused => "connection refused".into(),
+                io::ErrorKind::TimedOut => "timed out".into(),
+                _ => e.to_string(),
+            },
+        })?;
     if options.dialect == Dialect::Resp3 {
         let reply = exchange(
             &mut client,
@@ -115,7 +152,7 @@ async fn show(
 }
 
 /// `run_cli` on the process's stdin and stdout.
-pub async fn run_cli_stdio(options: &CliOptions, command: &[String]) -> Result<bool, ClientError> {
+pub async fn run_cli_stdio(options: &CliOptions, command: &[String]) -> Result<bool, CliError> {
     let stdin = io::stdin();
     let mut stdout = io::stdout();
     run_cli(options, command, stdin.lock(), &mut stdout).await

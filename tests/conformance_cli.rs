@@ -46,7 +46,7 @@ fn json_and_junit_and_markdown_reports() {
 }
 
 #[test]
-fn an_unreachable_server_is_an_error_and_exits_non_zero() {
+fn an_unreachable_server_is_one_line_and_exit_2() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
@@ -63,8 +63,15 @@ fn an_unreachable_server_is_an_error_and_exits_non_zero() {
         ])
         .output()
         .expect("run");
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("ERROR"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        out.stdout.is_empty(),
+        "no report for a run that could not happen"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("respect run: cannot connect to 127.0.0.1:{port}: connection refused\n")
+    );
 }
 
 #[test]
@@ -90,6 +97,9 @@ fn a_silent_server_costs_one_timeout_per_scenario_not_a_hang() {
             "300ms",
             "--jobs",
             "8",
+            // Given, so the run does not stop at the target detection (tested below).
+            "--target-version",
+            "7.0.15",
         ])
         .output()
         .expect("run");
@@ -99,5 +109,30 @@ fn a_silent_server_costs_one_timeout_per_scenario_not_a_hang() {
         "took {:?}",
         started.elapsed()
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("no reply within"));
+    // The first request of each scenario (the cleanup's, before its steps) meets the silence.
+    assert!(String::from_utf8_lossy(&out.stdout).contains("reply within 300ms"));
+}
+
+#[test]
+fn a_silent_server_is_one_line_and_exit_2_when_its_version_is_asked() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let out = respect()
+        .args(["run", "--addr", &addr.to_string(), "--timeout", "300ms"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("did not answer INFO within 300ms"),
+        "{stderr}"
+    );
 }

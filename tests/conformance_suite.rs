@@ -30,7 +30,8 @@ fn options() -> RunOptions {
         timeout: std::time::Duration::from_secs(5),
         jobs: 4,
         allow_flush: true,
-        password: None,
+        allow_global: true,
+        ..RunOptions::default()
     }
 }
 

@@ -20,6 +20,7 @@ fn options(addr: SocketAddr, flavor: Flavor, runs: usize) -> FuzzOptions {
         rng_seed: 7,
         out: None,
         timeout: Duration::from_millis(500),
+        budget: respect::client::ReplyBudget::default(),
     }
 }
 
@@ -80,10 +81,14 @@ async fn a_fragile_server_is_caught() {
         !report.findings.is_empty(),
         "the fuzzer missed a server that swallows requests"
     );
-    assert!(report
-        .findings
-        .iter()
-        .all(|f| f.problem != Problem::Unresponsive));
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| f.problem != Problem::Unresponsive),
+        "{:?}",
+        report.findings
+    );
 }
 
 #[tokio::test]

@@ -1,14 +1,16 @@
-//! `respect diff`: replay every scenario on two servers and list where their bytes differ.
+//! `respect diff`: replay every scenario on two servers and list where their replies differ.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
+use respect::conformance::diff::{diff_scenarios, render};
 use respect::conformance::load_dir;
-use respect::conformance::record::diff_scenario;
+use respect::conformance::runner::{check_reachable, DEFAULT_JOBS};
 
 use super::shared::{runtime, Scenarios, EXIT_USAGE};
 
-/// Replay every scenario on two servers and list where their replies differ.
+/// Replay every scenario on two servers and list where their replies differ (every reply of
+/// every scenario; replies that match the same loose form of the expectation agree).
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The two servers (give --addr twice).
@@ -16,10 +18,13 @@ pub struct Args {
     addrs: Vec<SocketAddr>,
     #[command(flatten)]
     scenarios: Scenarios,
+    /// Scenarios run at once (on both servers).
+    #[arg(long, default_value_t = DEFAULT_JOBS)]
+    jobs: usize,
 }
 
 impl Args {
-    /// Diffs; exit 1 when any scenario differs.
+    /// Diffs; exit 1 when any scenario differs, 2 when the diff cannot happen.
     pub fn run(self) -> ExitCode {
         let [a, b] = self.addrs[..] else {
             eprintln!("respect diff: needs exactly two servers: --addr A --addr B");
@@ -39,27 +44,23 @@ impl Args {
                 return EXIT_USAGE;
             }
         };
-        let (flavor, selection, options) = (
-            self.scenarios.flavor.into(),
-            self.scenarios.selection(),
-            self.scenarios.options(),
-        );
-        let chosen: Vec<_> = scenarios
-            .iter()
-            .filter(|s| s.flavor == flavor && selection.admits(s))
-            .collect();
-        let mut differences = 0;
-        for scenario in &chosen {
-            if let Some(d) = diff_scenario(a, b, scenario, &options).await {
-                differences += 1;
-                println!("DIFFERS {}  {}\n    {}", d.id, d.path, d.detail);
+        let (flavor, selection) = (self.scenarios.flavor.into(), self.scenarios.selection());
+        let options = respect::conformance::RunOptions {
+            jobs: self.jobs,
+            ..self.scenarios.options()
+        };
+        for addr in [a, b] {
+            if let Err(e) = check_reachable(addr, &options).await {
+                eprintln!("respect diff: {e}");
+                return EXIT_USAGE;
             }
         }
-        println!(
-            "{} of {} scenarios differ between {a} and {b}",
-            differences,
-            chosen.len()
-        );
-        u8::from(differences > 0)
+        let chosen: Vec<_> = scenarios
+            .into_iter()
+            .filter(|s| s.flavor == flavor && selection.admits(s))
+            .collect();
+        let report = diff_scenarios(a, b, chosen, &options).await;
+        print!("{}", render(&report, a, b));
+        u8::from(!report.differences.is_empty())
     }
 }

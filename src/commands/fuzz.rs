@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use respect::netfuzz::{fuzz, FuzzOptions, DEFAULT_DURATION, DEFAULT_RUNS, DEFAULT_TIMEOUT};
 
-use super::shared::{runtime, FlavorArg, Span, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use super::shared::{runtime, Budget, FlavorArg, Span, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
 /// Send generated valid, near-valid and malformed traffic to a server on this machine and
 /// report every case after which it went silent, out of sync, or down.
@@ -33,6 +33,8 @@ pub struct Args {
     /// How long the server may take to answer a probe.
     #[arg(long, default_value_t = Span(DEFAULT_TIMEOUT))]
     timeout: Span,
+    #[command(flatten)]
+    budget: Budget,
 }
 
 impl Args {
@@ -67,6 +69,7 @@ impl Args {
             rng_seed: self.rng_seed,
             out: Some(self.out),
             timeout: self.timeout.0,
+            budget: self.budget.reply_budget(),
         };
         let result = fuzz(&options, &|_, _| {}).await;
         if let Some(server) = embedded {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use respect::conformance::load_dir;
 use respect::conformance::record::{record_scenario, unified_diff};
+use respect::conformance::runner::{check_reachable, skip_reason};
 
 use super::shared::{runtime, Scenarios, EXIT_USAGE};
 
@@ -44,11 +45,23 @@ impl Args {
             self.scenarios.selection(),
             self.scenarios.options(),
         );
+        if let Err(e) = check_reachable(self.addr, &options).await {
+            eprintln!("respect record: {e}");
+            return EXIT_USAGE;
+        }
         let (mut changed, mut failed) = (0, 0);
         for scenario in scenarios
             .iter()
             .filter(|s| s.flavor == flavor && selection.admits(s))
         {
+            // The same rules as `run`: a trusted server is still someone's server.
+            if let Some(why) = skip_reason(scenario, &options) {
+                eprintln!(
+                    "respect record: {}: SKIPPED: {why}",
+                    scenario.path.display()
+                );
+                continue;
+            }
             match record_scenario(self.addr, scenario, &options).await {
                 Ok(Some(rewrite)) => {
                     changed += 1;

@@ -13,6 +13,14 @@ use respect::conformance::{load_dir, run_suite, CaseResult, RunOptions};
 
 use super::shared::{runtime, Scenarios, EXIT_USAGE};
 
+/// How long a run goes before it shows a progress bar.
+const PROGRESS_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Whether the user asked for no colour (<https://no-color.org>: set and not empty).
+fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
 /// Report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -41,9 +49,6 @@ pub struct Args {
     /// Write the report to this file instead of stdout.
     #[arg(long)]
     output: Option<PathBuf>,
-    /// Run destructive scenarios (FLUSH*) even on a server that holds keys.
-    #[arg(long)]
-    allow_flush: bool,
     /// Scenarios run at once.
     #[arg(long, default_value_t = DEFAULT_JOBS)]
     jobs: usize,
@@ -66,17 +71,19 @@ impl Args {
         let selection = self.scenarios.selection();
         let options = RunOptions {
             jobs: self.jobs,
-            allow_flush: self.allow_flush,
             ..self.scenarios.options()
         };
-        let tty = std::io::stderr().is_terminal()
-            && self.format == Format::Human
-            && self.output.is_none();
-        let bar = tty.then(|| {
+        // Progress goes to stderr, and only when it is a terminal: piped output stays clean.
+        // The bar appears once the run has taken a second, so quick runs never flash one.
+        let started = std::time::Instant::now();
+        let bar = std::io::stderr().is_terminal().then(|| {
             let total = load_dir(&self.scenarios.dir)
                 .map(|v| v.iter().filter(|s| selection.admits(s)).count())
                 .unwrap_or(0);
-            let bar = indicatif::ProgressBar::new(total as u64);
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(total as u64),
+                indicatif::ProgressDrawTarget::hidden(),
+            );
             bar.set_style(
                 indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -85,6 +92,9 @@ impl Args {
         });
         let progress = |r: &CaseResult| {
             if let Some(bar) = &bar {
+                if bar.is_hidden() && started.elapsed() >= PROGRESS_AFTER {
+                    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                }
                 bar.set_message(r.id.clone());
                 bar.inc(1);
             }
@@ -108,7 +118,7 @@ impl Args {
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
-        let color = tty && std::env::var_os("NO_COLOR").is_none();
+        let color = self.output.is_none() && std::io::stdout().is_terminal() && !no_color();
         let mut buffer = Vec::new();
         let written = match self.format {
             Format::Human => write_human(&report, color, self.verbose, &mut buffer),

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::ValueEnum;
+use respect::client::{ReplyBudget, DEFAULT_MAX_REPLY_BYTES, DEFAULT_MAX_REPLY_ELEMENTS};
+use respect::conformance::target::{Target, Version};
 use respect::conformance::{runner::DEFAULT_TIMEOUT, RunOptions, Selection};
 use respect::resp::{Dialect, Flavor};
 
@@ -93,6 +95,29 @@ impl std::fmt::Display for Span {
     }
 }
 
+/// What one reply from the server may cost: shared by every subcommand that reads replies
+/// (`run`, `record`, `diff`, `cli`, `fuzz`). Past either bound the step is an ERROR and the
+/// connection is dropped, so a hostile server cannot make the tool hold unbounded memory.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct Budget {
+    /// Largest reply accepted, in bytes (declared lengths over it are refused on sight).
+    #[arg(long, default_value_t = DEFAULT_MAX_REPLY_BYTES)]
+    pub max_reply_bytes: usize,
+    /// Most elements (scalars and aggregates, at every depth) in one reply.
+    #[arg(long, default_value_t = DEFAULT_MAX_REPLY_ELEMENTS)]
+    pub max_reply_elements: usize,
+}
+
+impl Budget {
+    /// The client's budget.
+    pub fn reply_budget(&self) -> ReplyBudget {
+        ReplyBudget {
+            max_bytes: self.max_reply_bytes,
+            max_elements: self.max_reply_elements,
+        }
+    }
+}
+
 /// Which scenarios, from where, for which flavor: shared by `run`, `record` and `diff`.
 #[derive(clap::Args, Debug)]
 pub struct Scenarios {
@@ -117,6 +142,20 @@ pub struct Scenarios {
     /// Scenario folder.
     #[arg(long, default_value = "conformance")]
     pub dir: PathBuf,
+    #[command(flatten)]
+    pub budget: Budget,
+    /// Run the scenarios that need an empty server (they FLUSH every key); without it they
+    /// are SKIPPED.
+    #[arg(long)]
+    pub allow_flush: bool,
+    /// Run the scenarios that change global state (CONFIG SET, SELECT of another database,
+    /// SCRIPT/FUNCTION FLUSH, CLIENT KILL); without it they are SKIPPED.
+    #[arg(long)]
+    pub allow_global: bool,
+    /// The Redis version to grade against (6.2, 7.0.15) instead of the one the server reports
+    /// (HELLO / INFO): replies the scenarios explain by an older or newer version are VERSION.
+    #[arg(long)]
+    pub target_version: Option<Version>,
 }
 
 impl Scenarios {
@@ -134,6 +173,10 @@ impl Scenarios {
         RunOptions {
             timeout: self.timeout.0,
             password: self.password.clone(),
+            budget: self.budget.reply_budget(),
+            allow_flush: self.allow_flush,
+            allow_global: self.allow_global,
+            target: self.target_version.map(Target::given),
             ..RunOptions::default()
         }
     }

@@ -14,7 +14,7 @@ use tokio::net::TcpStream;
 
 pub use generate::{case, Case, Kind, Rng};
 
-use crate::client::Client;
+use crate::client::{Client, ClientOptions, ReplyBudget};
 use crate::conformance::scenario::identity::{id_from_path, verdict_of};
 use crate::conformance::scenario::{key_prefix, write, Expectation, Matcher, Scenario, Step};
 use crate::resp::{escape_bytes, Dialect, Flavor, Frame};
@@ -46,8 +46,11 @@ pub struct FuzzOptions {
     pub rng_seed: u64,
     /// Where findings are written (none: not written).
     pub out: Option<PathBuf>,
-    /// How long a probe may take.
+    /// How long a probe may take (and each write of a case).
     pub timeout: Duration,
+    /// What a reply may cost; a case's connection reads at most `budget.max_bytes` before
+    /// it is judged out of sync.
+    pub budget: ReplyBudget,
 }
 
 /// What went wrong after a case.
@@ -107,9 +110,17 @@ fn probe(dialect: Dialect) -> (Frame, &'static [u8]) {
 async fn alive(options: &FuzzOptions) -> bool {
     let (request, expected) = probe(options.flavor.request_dialect());
     let attempt = async {
-        let mut client = Client::connect(options.addr, options.flavor.request_dialect())
-            .await
-            .ok()?;
+        let client_options = ClientOptions {
+            io_timeout: options.timeout,
+            budget: options.budget,
+        };
+        let mut client = Client::connect_with(
+            options.addr,
+            options.flavor.request_dialect(),
+            client_options,
+        )
+        .await
+        .ok()?;
         client.send(&request).await.ok()?;
         let reply = client.read_reply().await.ok()?;
         Some(&reply.raw[..] == expected)
@@ -163,9 +174,14 @@ async fn run_case(options: &FuzzOptions, case: &Case) -> Option<Problem> {
         Some(n) => case.bytes.chunks(n).collect(),
         None => vec![&case.bytes],
     };
+    // Every write and read of the case shares one deadline, checked before each step: a server
+    // that stops reading, or streams without pause, cannot stretch a case.
+    let deadline = Instant::now() + options.timeout;
     for piece in pieces {
-        if stream.write_all(piece).await.is_err() {
-            return None; // closed on us mid-case: a rejection, not a hang
+        match tokio::time::timeout_at(deadline.into(), stream.write_all(piece)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return None, // closed on us mid-case: a rejection, not a hang
+            Err(_) => return Some(Problem::Silent), // not reading: wedged on this connection
         }
     }
     let ending = ending(&case.bytes, options.flavor.request_dialect());
@@ -175,24 +191,40 @@ async fn run_case(options: &FuzzOptions, case: &Case) -> Option<Problem> {
     let (request, expected) = probe(options.flavor.request_dialect());
     let mut encoded = bytes::BytesMut::new();
     crate::resp::encode_into(&request, options.flavor.request_dialect(), &mut encoded);
-    let _ = stream.write_all(&encoded).await;
-    // Read until the probe's reply shows up at the end, the server closes, or time runs out.
-    let mut received = Vec::new();
-    let deadline = Instant::now() + options.timeout;
+    if tokio::time::timeout_at(deadline.into(), stream.write_all(&encoded))
+        .await
+        .is_err()
+    {
+        return Some(Problem::Silent);
+    }
+    // Read until the probe's reply shows up at the end, the server closes, or time (or the
+    // reply budget) runs out. Only the tail is kept: whether it ends with the probe's reply is
+    // all that is asked, so memory stays one chunk whatever the server sends.
+    let mut tail: Vec<u8> = Vec::new();
+    let mut received: usize = 0;
+    let mut chunk = vec![0u8; 16 * 1024];
     loop {
-        let mut chunk = [0u8; 16 * 1024];
-        let left = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(left, stream.read(&mut chunk)).await {
+        if Instant::now() >= deadline || received > options.budget.max_bytes {
+            return Some(if received == 0 {
+                Problem::Silent
+            } else {
+                Problem::OutOfSync
+            });
+        }
+        match tokio::time::timeout_at(deadline.into(), stream.read(&mut chunk)).await {
             Ok(Ok(0)) | Ok(Err(_)) => return None, // closed: the server rejected and hung up
             Ok(Ok(n)) => {
-                received.extend_from_slice(&chunk[..n]);
-                if received.ends_with(expected) {
-                    let nothing_else = received.len() == expected.len();
+                received += n;
+                tail.extend_from_slice(chunk.get(..n).unwrap_or_default());
+                let keep = tail.len().saturating_sub(expected.len());
+                if tail.ends_with(expected) {
+                    let nothing_else = received == expected.len();
                     return (ending == Ending::Malformed && nothing_else)
                         .then_some(Problem::Swallowed);
                 }
+                tail.drain(..keep);
             }
-            Err(_) if received.is_empty() => return Some(Problem::Silent),
+            Err(_) if received == 0 => return Some(Problem::Silent),
             Err(_) => return Some(Problem::OutOfSync),
         }
     }
@@ -221,6 +253,8 @@ fn scenario_text(
         flavor,
         verdict: verdict_of(path),
         destructive: false,
+        global: false,
+        since: None,
         steps: vec![
             Step::Send {
                 line: 0,
@@ -232,6 +266,7 @@ fn scenario_text(
                 lines: (0, 0),
                 alternatives: vec![Matcher::Any],
                 repeated: false,
+                versioned: Vec::new(),
             }),
         ],
     };

@@ -152,13 +152,14 @@ mod tests {
             "# id: t\n> SET {{k}}a 1\n> MSET {{k}}b 1 c 2\n> DEL d {{k}}e\n> PING\n> ECHO f\n\
              >> GET g\\r\\n\n",
         );
-        let keys: Vec<&[u8]> = vec![
-            b"respect:t:a",
-            b"respect:t:b",
-            b"c",
-            b"d",
-            b"respect:t:e",
-            b"g",
+        let own = |k: &str| bytes::Bytes::from(format!("{}{k}", s.key_prefix()));
+        let keys = vec![
+            own("a"),
+            own("b"),
+            bytes::Bytes::from_static(b"c"),
+            bytes::Bytes::from_static(b"d"),
+            own("e"),
+            bytes::Bytes::from_static(b"g"),
         ];
         assert_eq!(scenario_keys(&s), keys);
         assert_eq!(foreign_keys(&s), vec![&b"c"[..], b"d", b"g"]);

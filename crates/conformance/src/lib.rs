@@ -7,6 +7,9 @@
 //! from a trusted server and compares two servers. The runner never looks inside our server:
 //! with no address it starts one through the same public `respect_server::spawn` a user calls.
 
+pub mod attribution;
+pub mod diff;
+pub mod hygiene;
 pub mod keys;
 pub mod matcher;
 pub mod record;
@@ -14,6 +17,7 @@ pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
+pub mod target;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -63,7 +67,8 @@ pub async fn start_embedded(flavor: Flavor) -> std::io::Result<respect_server::S
 }
 
 /// Runs the selected scenarios of `dir`: of `flavor` against `addr`, or, with no address, every
-/// flavor's against its own embedded server.
+/// flavor's against its own embedded server. `Err` when the run cannot happen at all: an
+/// unreadable folder, an unreachable target (one line, not an ERROR per scenario).
 pub async fn run_suite(
     dir: &Path,
     addr: Option<SocketAddr>,
@@ -81,12 +86,29 @@ pub async fn run_suite(
     let mut results = Vec::new();
     let target = match addr {
         Some(addr) => {
+            runner::check_reachable(addr, options).await?;
+            let detected;
+            let options = match options.target {
+                Some(_) => options,
+                // Scenario versions are Redis versions: the seed world has none to detect.
+                None if flavor != Flavor::Redis => options,
+                None => {
+                    detected = RunOptions {
+                        target: Some(target::detect(addr, options.client_options()).await?),
+                        ..options.clone()
+                    };
+                    &detected
+                }
+            };
             let chosen = scenarios
                 .into_iter()
                 .filter(|s| s.flavor == flavor)
                 .collect();
             results.extend(run_scenarios(addr, chosen, options, progress).await);
-            addr.to_string()
+            match &options.target {
+                Some(target) => format!("{addr} ({target})"),
+                None => addr.to_string(),
+            }
         }
         None => {
             for flavor in Flavor::ALL {
@@ -101,7 +123,13 @@ pub async fn run_suite(
                 let server = start_embedded(flavor)
                     .await
                     .map_err(|e| format!("cannot start the embedded server: {e}"))?;
-                results.extend(run_scenarios(server.addr(), chosen, options, progress).await);
+                // Our own fresh server: nobody's keys or settings to protect.
+                let own = RunOptions {
+                    allow_flush: true,
+                    allow_global: true,
+                    ..options.clone()
+                };
+                results.extend(run_scenarios(server.addr(), chosen, &own, progress).await);
                 server.shutdown().await;
             }
             "the embedded reference server".to_string()

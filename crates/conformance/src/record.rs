@@ -1,10 +1,9 @@
 //! `respect record`: rewrite scenarios' expectations with what a trusted server answered, as a
-//! reviewable diff; `respect diff`: where two servers' bytes differ.
+//! reviewable diff.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use super::matcher::{clip, first_difference};
 use super::runner::{capture_scenario, RunOptions};
 use super::scenario::write::expectation_lines;
 use super::scenario::Scenario;
@@ -104,62 +103,6 @@ pub fn unified_diff(rewrite: &Rewrite) -> String {
         j = b_end;
     }
     out
-}
-
-/// Where two servers answered a scenario differently.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Difference {
-    /// Scenario id.
-    pub id: String,
-    /// Its file.
-    pub path: String,
-    /// What differs, or why the scenario could not be compared.
-    pub detail: String,
-}
-
-/// Replays `scenario` on both servers and compares every reply's bytes.
-pub async fn diff_scenario(
-    a: SocketAddr,
-    b: SocketAddr,
-    scenario: &Scenario,
-    options: &RunOptions,
-) -> Option<Difference> {
-    let (left, right) = tokio::join!(
-        capture_scenario(a, scenario, options),
-        capture_scenario(b, scenario, options)
-    );
-    let difference = |detail: String| {
-        Some(Difference {
-            id: scenario.id.clone(),
-            path: scenario.path.display().to_string(),
-            detail,
-        })
-    };
-    let (left, right) = match (left, right) {
-        (Ok(l), Ok(r)) => (l, r),
-        (Err(e), _) => return difference(format!("{a}: {e}")),
-        (_, Err(e)) => return difference(format!("{b}: {e}")),
-    };
-    for (index, (l, r)) in left.iter().zip(&right).enumerate() {
-        let (line, x, y) = (l.lines.0, &l.raw, &r.raw);
-        if x != y {
-            let at = first_difference(x, y);
-            return difference(format!(
-                "reply {} (line {line}) differs at byte {at}\n    {a}: \"{}\"\n    {b}: \"{}\"",
-                index + 1,
-                clip(x, at),
-                clip(y, at)
-            ));
-        }
-    }
-    if left.len() != right.len() {
-        return difference(format!(
-            "{a} gave {} replies, {b} gave {}",
-            left.len(),
-            right.len()
-        ));
-    }
-    None
 }
 
 #[cfg(test)]

@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{RwLock, Semaphore};
 
+use super::attribution::{Request, RequestLog};
 use super::matcher::{clip, describe, first_difference, matches};
 use super::rng::Rng;
 use super::scenario::{Delivery, Expectation, Step, FIRST_CONNECTION};
 use super::scenario::{Scenario, Verdict};
-use respect_client::{Client, ClientError, Reply};
+use respect_client::{Client, ClientError, ClientOptions, Reply, ReplyBudget};
 use respect_resp::{Dialect, Flavor, Frame};
 
 /// Default time a step waits for the server.
@@ -27,8 +28,15 @@ pub enum Outcome {
     /// Every reply matched, some through an accepted variant (or an `i_` scenario answered
     /// otherwise than its first form).
     NonStrict,
-    /// The server lacks a command the scenario needs (or a destructive one was refused).
+    /// The server lacks a command the scenario needs.
     Unsupported,
+    /// Differs from the strict form in a way the scenario says a version explains (Redis 6.2's
+    /// wording, a command newer than the target): informational, like Autobahn's
+    /// INFORMATIONAL, never a failure.
+    Version,
+    /// Not run, and why: it needs an empty server (`--allow-flush`), changes global state
+    /// (`--allow-global`), or names a key the server already holds.
+    Skipped,
     /// A reply, a close or a silence was not what the scenario requires.
     Fail,
     /// The run could not be completed: timeout, refused connection, i/o error.
@@ -42,6 +50,8 @@ impl Outcome {
             Outcome::Pass => "PASS",
             Outcome::NonStrict => "NON-STRICT",
             Outcome::Unsupported => "UNSUPPORTED",
+            Outcome::Skipped => "SKIPPED",
+            Outcome::Version => "VERSION",
             Outcome::Fail => "FAIL",
             Outcome::Error => "ERROR",
         }
@@ -79,10 +89,28 @@ pub struct RunOptions {
     pub timeout: Duration,
     /// Scenarios run at once.
     pub jobs: usize,
-    /// Run destructive scenarios even on a server that holds keys.
+    /// Run destructive scenarios (they flush the server).
     pub allow_flush: bool,
+    /// Run scenarios that change global state (CONFIG SET, SELECT of another database...).
+    pub allow_global: bool,
     /// AUTH with this password on every connection.
     pub password: Option<String>,
+    /// What one reply may cost before the step is an ERROR and its connection dropped.
+    pub budget: ReplyBudget,
+    /// The server and version under test, when known (detected, or `--target-version`):
+    /// what decides whether a mismatch is VERSION or FAIL.
+    pub target: Option<super::target::Target>,
+}
+
+impl RunOptions {
+    /// The client options of every connection: the step timeout bounds connects and writes
+    /// too, so a server that stops reading cannot stall a run.
+    pub fn client_options(&self) -> ClientOptions {
+        ClientOptions {
+            io_timeout: self.timeout,
+            budget: self.budget,
+        }
+    }
 }
 
 impl Default for RunOptions {
@@ -91,13 +119,17 @@ impl Default for RunOptions {
             timeout: DEFAULT_TIMEOUT,
             jobs: DEFAULT_JOBS,
             allow_flush: false,
+            allow_global: false,
             password: None,
+            budget: ReplyBudget::default(),
+            target: None,
         }
     }
 }
 
-/// Runs `scenarios` against `addr`: destructive ones first, one at a time and only on an
-/// empty server (or with `allow_flush`), then the others `jobs` at a time, except that one
+/// Runs `scenarios` against `addr`: destructive ones first, one at a time and only with
+/// `allow_flush` (else SKIPPED), then the others `jobs` at a time (those changing global state
+/// only with `allow_global`, else SKIPPED), except that one
 /// naming keys outside its own prefix ([`super::keys::foreign_keys`]) has the server to
 /// itself, so that no other scenario can change those keys under it. `progress` is called
 /// after each scenario.
@@ -111,12 +143,9 @@ pub async fn run_scenarios(
         scenarios.into_iter().partition(|s| s.destructive);
     let mut results = Vec::new();
     for scenario in destructive {
-        let result = match (
-            options.allow_flush,
-            key_count(addr, &scenario, options).await,
-        ) {
-            (false, Some(n)) if n > 0 => refused(&scenario, n),
-            _ => run_scenario(addr, &scenario, options).await,
+        let result = match skip_reason(&scenario, options) {
+            Some(why) => skipped(&scenario, why),
+            None => run_scenario(addr, &scenario, options).await,
         };
         progress(&result);
         results.push(result);
@@ -128,6 +157,12 @@ pub async fn run_scenarios(
     for scenario in others {
         let (permits, keyspace, options) = (permits.clone(), keyspace.clone(), options.clone());
         let alone = !super::keys::foreign_keys(&scenario).is_empty();
+        if let Some(why) = skip_reason(&scenario, &options) {
+            let result = skipped(&scenario, why);
+            progress(&result);
+            results.push(result);
+            continue;
+        }
         tasks.push(tokio::spawn(async move {
             let _permit = permits.acquire().await;
             let (_whole, _shared);
@@ -148,31 +183,21 @@ pub async fn run_scenarios(
     results
 }
 
-fn refused(scenario: &Scenario, keys: u64) -> CaseResult {
-    result_of(
-        scenario,
-        Outcome::Unsupported,
-        Some(format!(
-            "destructive: the server holds {keys} keys; pass --allow-flush to run it anyway"
-        )),
-        Duration::ZERO,
-    )
+/// Why a scenario may not run with these options, if it may not.
+pub fn skip_reason(scenario: &Scenario, options: &RunOptions) -> Option<String> {
+    if scenario.destructive && !options.allow_flush {
+        return Some(
+            "needs an empty server (it flushes every key); pass --allow-flush to run it".into(),
+        );
+    }
+    if scenario.global && !options.allow_global {
+        return Some("changes the server's global state; pass --allow-global to run it".into());
+    }
+    None
 }
 
-/// How many keys the server holds (DBSIZE, or LEN for the seed dialect); `None` if unknown.
-async fn key_count(addr: SocketAddr, scenario: &Scenario, options: &RunOptions) -> Option<u64> {
-    let mut client = connect(addr, scenario.flavor.request_dialect(), options)
-        .await
-        .ok()?;
-    let command = if scenario.flavor == Flavor::Seed {
-        "LEN"
-    } else {
-        "DBSIZE"
-    };
-    match tokio::time::timeout(options.timeout, client.call(&[command])).await {
-        Ok(Ok(Frame::Integer(n))) => u64::try_from(n).ok(),
-        _ => None,
-    }
+fn skipped(scenario: &Scenario, why: String) -> CaseResult {
+    result_of(scenario, Outcome::Skipped, Some(why), Duration::ZERO)
 }
 
 async fn connect(
@@ -180,10 +205,9 @@ async fn connect(
     dialect: Dialect,
     options: &RunOptions,
 ) -> Result<Client, String> {
-    let mut client = tokio::time::timeout(options.timeout, Client::connect(addr, dialect))
+    let mut client = Client::connect_with(addr, dialect, options.client_options())
         .await
-        .map_err(|_| format!("connecting to {addr} timed out"))?
-        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+        .map_err(|e| unreachable_reason(addr, &e))?;
     if let Some(password) = &options.password {
         client
             .send(&Frame::command(["AUTH", password.as_str()]))
@@ -198,6 +222,24 @@ async fn connect(
         }
     }
     Ok(client)
+}
+
+/// One line for a target that cannot be reached: `cannot connect to 127.0.0.1:1: connection
+/// refused`.
+pub fn unreachable_reason(addr: SocketAddr, error: &std::io::Error) -> String {
+    let why = match error.kind() {
+        std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
+        std::io::ErrorKind::TimedOut => "timed out".to_string(),
+        std::io::ErrorKind::ConnectionReset => "connection reset".to_string(),
+        _ => error.to_string(),
+    };
+    format!("cannot connect to {addr}: {why}")
+}
+
+/// Checks, before a run, that `addr` accepts a connection (and the password, if any): a run
+/// against an unreachable target is one usage error, not one ERROR per scenario.
+pub async fn check_reachable(addr: SocketAddr, options: &RunOptions) -> Result<(), String> {
+    connect(addr, Dialect::Resp2, options).await.map(drop)
 }
 
 fn result_of(
@@ -220,6 +262,7 @@ fn result_of(
 
 /// Why a scenario stopped early.
 enum Stop {
+    Skipped(String),
     Fail(String),
     Error(String),
     Unsupported(String),
@@ -237,8 +280,11 @@ struct Replay<'a> {
     delivery: Delivery,
     chunks: Rng,
     pending: Vec<u8>,
-    last_command: Option<String>,
+    /// Per connection, the requests sent and not yet answered, for attribution.
+    requests: HashMap<String, RequestLog>,
     non_strict: Vec<String>,
+    /// Replies explained by the target's version (`<@` forms), for a VERSION outcome.
+    by_version: Vec<String>,
     /// In capture mode, every reply; mismatches do not stop the scenario.
     captured: Option<Vec<Captured>>,
 }
@@ -253,10 +299,19 @@ pub async fn run_scenario(
     let mut session = Replay::new(addr, scenario, options, None);
     let outcome = session.run().await;
     let took = started.elapsed();
+    let too_old = too_old(scenario, options);
     let (outcome, detail) = match outcome {
+        Ok(()) if !session.by_version.is_empty() => {
+            (Outcome::Version, Some(session.by_version.join("; ")))
+        }
+        Err(Stop::Fail(why) | Stop::Unsupported(why)) if too_old.is_some() => (
+            Outcome::Version,
+            Some(format!("{}: {why}", too_old.unwrap_or_default())),
+        ),
         Ok(()) if session.non_strict.is_empty() => (Outcome::Pass, None),
         Ok(()) => (Outcome::NonStrict, Some(session.non_strict.join("; "))),
         Err(Stop::Unsupported(why)) => (Outcome::Unsupported, Some(why)),
+        Err(Stop::Skipped(why)) => (Outcome::Skipped, Some(why)),
         Err(Stop::Fail(why)) if scenario.verdict == Verdict::ImplementationDefined => (
             Outcome::NonStrict,
             Some(format!("implementation-defined: {why}")),
@@ -265,6 +320,15 @@ pub async fn run_scenario(
         Err(Stop::Error(why)) => (Outcome::Error, Some(why)),
     };
     result_of(scenario, outcome, detail, took)
+}
+
+/// Why a scenario's failure is the target's version: it declares `since:` a version newer than
+/// the target's (known) Redis version.
+fn too_old(scenario: &Scenario, options: &RunOptions) -> Option<String> {
+    let since = scenario.since?;
+    let target = options.target.as_ref()?;
+    let version = target.redis_version?;
+    (version < since).then(|| format!("needs Redis {since} or later; the target is {target}"))
 }
 
 /// A reply captured for `record` and `diff`.
@@ -276,6 +340,10 @@ pub struct Captured {
     pub repeated: bool,
     /// The reply's exact bytes.
     pub raw: Vec<u8>,
+    /// The first of the expectation's forms this reply matched, when that form is a loose
+    /// matcher (`<~`, `? type`, `? error`, `? any`): two replies matching the same loose form
+    /// agree even where their bytes differ (a set's order, a cursor, an error's wording).
+    pub loose_match: Option<usize>,
 }
 
 /// Runs `scenario` in capture mode: every reply's exact bytes, keyed by the scenario lines of
@@ -290,7 +358,7 @@ pub async fn capture_scenario(
     let captured = session.captured.take().unwrap_or_default();
     match outcome {
         Ok(()) | Err(Stop::Fail(_)) | Err(Stop::Unsupported(_)) => Ok(captured),
-        Err(Stop::Error(e)) => Err(e),
+        Err(Stop::Error(e)) | Err(Stop::Skipped(e)) => Err(e),
     }
 }
 
@@ -312,13 +380,33 @@ impl<'a> Replay<'a> {
             delivery: Delivery::Whole,
             chunks: Rng::new(1),
             pending: Vec::new(),
-            last_command: None,
+            requests: HashMap::new(),
             non_strict: Vec::new(),
+            by_version: Vec::new(),
             captured,
         }
     }
 
+    /// Runs the steps between two cleanups of the scenario's keys ([`super::hygiene`]); a
+    /// destructive scenario flushes anyway and is not cleaned.
     async fn run(&mut self) -> Result<(), Stop> {
+        let hygiene = !self.scenario.destructive;
+        if hygiene {
+            self.clean(true).await?;
+        }
+        let outcome = self.steps().await;
+        // Close the scenario's connections first: a blocked or subscribed one must not hold
+        // keys while they are deleted.
+        self.connections.clear();
+        if hygiene {
+            if let Err(Stop::Error(e)) = self.clean(false).await {
+                return outcome.and(Err(Stop::Error(e)));
+            }
+        }
+        outcome
+    }
+
+    async fn steps(&mut self) -> Result<(), Stop> {
         self.open(FIRST_CONNECTION.into()).await?;
         for step in &self.scenario.steps {
             self.step(step).await?;
@@ -326,11 +414,45 @@ impl<'a> Replay<'a> {
         Ok(())
     }
 
+    /// Deletes the scenario's keys on a connection of its own; `before`, it first refuses to
+    /// run a scenario that would overwrite a key it does not own.
+    async fn clean(&mut self, before: bool) -> Result<(), Stop> {
+        if self.scenario.flavor != Flavor::Redis {
+            return Ok(());
+        }
+        let mut client = connect(self.addr, Dialect::Resp2, self.options)
+            .await
+            .map_err(Stop::Error)?;
+        if before {
+            let held = super::hygiene::occupied_foreign_keys(&mut client, self.scenario)
+                .await
+                .map_err(|e| Stop::Error(format!("before the scenario: {e}")))?;
+            if let Some(key) = held.first() {
+                return Err(Stop::Skipped(format!(
+                    "the server already holds key \"{}\", which the scenario would overwrite",
+                    respect_resp::escape_bytes(key)
+                )));
+            }
+        }
+        super::hygiene::clean(&mut client, self.scenario)
+            .await
+            .map_err(|e| {
+                Stop::Error(format!(
+                    "{} the scenario, cleaning its keys: {e}",
+                    if before { "before" } else { "after" }
+                ))
+            })
+    }
+
     async fn open(&mut self, name: String) -> Result<(), Stop> {
         let client = connect(self.addr, self.dialect, self.options)
             .await
             .map_err(Stop::Error)?;
         self.connections.insert(name.clone(), client);
+        self.requests.insert(
+            name.clone(),
+            RequestLog::new(self.scenario.flavor.request_dialect()),
+        );
         self.current = name;
         Ok(())
     }
@@ -396,8 +518,10 @@ impl<'a> Replay<'a> {
 
     async fn step(&mut self, step: &Step) -> Result<(), Stop> {
         match step {
-            Step::Send { bytes, command, .. } => {
-                self.last_command = command.clone();
+            Step::Send { bytes, line, .. } => {
+                if let Some(log) = self.requests.get_mut(&self.current) {
+                    log.sent(*line, bytes);
+                }
                 if self.delivery == Delivery::Pipelined {
                     self.pending.extend_from_slice(bytes);
                     Ok(())
@@ -466,6 +590,9 @@ impl<'a> Replay<'a> {
                         "line {line}: expected silence, got \"{}\"",
                         clip(&reply.raw, 0)
                     ))),
+                    Err(e @ ClientError::Budget(_)) => {
+                        Err(Stop::Error(format!("line {line}: {e}")))
+                    }
                     Err(e) => Err(Stop::Fail(format!(
                         "line {line}: expected silence, got {e}"
                     ))),
@@ -487,16 +614,24 @@ impl<'a> Replay<'a> {
             .first()
             .map(describe)
             .unwrap_or_default();
+        let answering = self
+            .requests
+            .get_mut(&self.current)
+            .and_then(RequestLog::answer);
+        let to = answering
+            .as_ref()
+            .map(|r| format!(" (reply to {r})"))
+            .unwrap_or_default();
         let reply: Reply = match self.client()?.read_reply_timeout(timeout).await {
             Ok(reply) => reply,
             Err(ClientError::Timeout(t)) => {
                 return Err(Stop::Error(format!(
-                    "line {line}: no reply within {t:?} (expected {wanted})"
+                    "line {line}{to}: no reply within {t:?} (expected {wanted})"
                 )))
             }
             Err(ClientError::Closed { partial }) => {
                 return Err(Stop::Fail(format!(
-                    "line {line}: the server closed the connection{} (expected {wanted})",
+                    "line {line}{to}: the server closed the connection{} (expected {wanted})",
                     if partial > 0 {
                         format!(" inside a reply, {partial} bytes in")
                     } else {
@@ -510,16 +645,27 @@ impl<'a> Replay<'a> {
                     .map(|c| clip(c.pending_bytes(), 0))
                     .unwrap_or_default();
                 return Err(Stop::Fail(format!(
-                    "line {line}: the server sent malformed data ({e}): \"{pending}\""
+                    "line {line}{to}: the server sent malformed data ({e}): \"{pending}\""
                 )));
             }
-            Err(e) => return Err(Stop::Error(format!("line {line}: {e}"))),
+            Err(e) => return Err(Stop::Error(format!("line {line}{to}: {e}"))),
         };
         if let Some(captured) = &mut self.captured {
+            let loose_match = expectation
+                .alternatives
+                .iter()
+                .position(|m| matches(m, &reply.frame, &reply.raw))
+                .filter(|&i| {
+                    !matches!(
+                        expectation.alternatives.get(i),
+                        Some(super::scenario::Matcher::Exact { .. })
+                    )
+                });
             captured.push(Captured {
                 lines: expectation.lines,
                 repeated: expectation.repeated,
                 raw: reply.raw.to_vec(),
+                loose_match,
             });
             return Ok(());
         }
@@ -534,14 +680,28 @@ impl<'a> Replay<'a> {
                     .push(format!("line {line}: accepted variant {i}"));
                 Ok(())
             }
-            None if self.is_unknown_command(&reply.frame) => Err(Stop::Unsupported(format!(
-                "line {line}: the server does not know {} (\"{}\")",
-                self.last_command.clone().unwrap_or_default(),
-                clip(&reply.raw, 0)
-            ))),
+            None if !expectation.versioned.is_empty()
+                && self.explained_by_version(expectation, &reply).is_some() =>
+            {
+                match self.explained_by_version(expectation, &reply) {
+                    Some(Ok(note)) => {
+                        self.by_version.push(format!("line {line}{to}: {note}"));
+                        Ok(())
+                    }
+                    Some(Err(why)) => Err(Stop::Fail(format!("line {line}{to}: {why}"))),
+                    None => Ok(()),
+                }
+            }
+            None if self.is_unknown_command(&reply.frame, answering.as_ref()) => {
+                Err(Stop::Unsupported(format!(
+                    "line {line}: the server does not know {} (\"{}\")",
+                    answering.map(|r| r.to_string()).unwrap_or_default(),
+                    clip(&reply.raw, 0)
+                )))
+            }
             None => {
                 let mut detail = format!(
-                    "line {line}: expected {wanted}, got \"{}\"",
+                    "line {line}{to}: expected {wanted}, got \"{}\"",
                     clip(&reply.raw, 0)
                 );
                 if let Some(super::scenario::Matcher::Exact { bytes, .. }) =
@@ -549,7 +709,7 @@ impl<'a> Replay<'a> {
                 {
                     let at = first_difference(bytes, &reply.raw);
                     detail = format!(
-                        "line {line}: first difference at byte {at}\n    expected \"{}\"\n    actual   \"{}\"",
+                        "line {line}{to}: first difference at byte {at}\n    expected \"{}\"\n    actual   \"{}\"",
                         clip(bytes, at),
                         clip(&reply.raw, at)
                     );
@@ -559,17 +719,40 @@ impl<'a> Replay<'a> {
         }
     }
 
-    /// An unknown-command error for a command the scenario declared it needs.
-    fn is_unknown_command(&self, frame: &Frame) -> bool {
+    /// Whether `reply` is a form the expectation gives for other versions (`<@RANGE`): `Ok` with
+    /// a note when the target's version is in that range (or unknown), `Err` with why it fails
+    /// when the target's version is known and outside it. `None` when no form matches.
+    fn explained_by_version(
+        &self,
+        expectation: &Expectation,
+        reply: &Reply,
+    ) -> Option<Result<String, String>> {
+        let (range, _) = expectation
+            .versioned
+            .iter()
+            .find(|(_, m)| matches(m, &reply.frame, &reply.raw))?;
+        let shown = clip(&reply.raw, 0);
+        let target = self.options.target.as_ref();
+        Some(match target.and_then(|t| t.redis_version.map(|v| (t, v))) {
+            Some((t, v)) if range.contains(v) => Ok(format!(
+                "\"{shown}\" is Redis {range}'s answer, and the target is {t}"
+            )),
+            Some((t, _)) => Err(format!(
+                "\"{shown}\" is Redis {range}'s answer, but the target is {t}"
+            )),
+            None => Ok(format!(
+                "\"{shown}\" is Redis {range}'s answer (the target's version is unknown)"
+            )),
+        })
+    }
+
+    /// An unknown-command error answering a command the scenario declared it needs.
+    fn is_unknown_command(&self, frame: &Frame, answering: Option<&Request>) -> bool {
         let Some(text) = frame.as_bytes().filter(|_| frame.is_error()) else {
             return false;
         };
         let unknown =
             text.starts_with(b"ERR unknown command") || text.starts_with(b"Unrecognized command");
-        unknown
-            && self
-                .last_command
-                .as_ref()
-                .is_some_and(|c| self.scenario.needs.contains(c))
+        unknown && answering.is_some_and(|r| self.scenario.needs.contains(&r.name))
     }
 }

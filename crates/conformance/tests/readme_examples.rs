@@ -135,7 +135,13 @@ async fn every_example_passes_on_the_reference_server() {
             .cloned()
             .collect();
         let server = start_embedded(flavor).await.expect("the embedded server");
-        let results = run_scenarios(server.addr(), chosen, &RunOptions::default(), &|_| {}).await;
+        // Our own fresh server: the destructive and global examples may run.
+        let own = RunOptions {
+            allow_flush: true,
+            allow_global: true,
+            ..RunOptions::default()
+        };
+        let results = run_scenarios(server.addr(), chosen, &own, &|_| {}).await;
         server.shutdown().await;
         ran += results.len();
         for r in &results {

@@ -219,6 +219,14 @@ impl Decoder {
         self.pos > 0
     }
 
+    /// How many items (scalars, aggregate headers and ends) of the unfinished frame have been
+    /// scanned so far. The decoder's state grows with this count, not only with bytes (a
+    /// `:1\r\n` costs four bytes of input and one token of state), so a client bounding what
+    /// a peer can make it hold checks this as well as the buffered bytes.
+    pub fn pending_items(&self) -> usize {
+        self.tokens.len()
+    }
+
     /// Returns the next complete frame, `Ok(None)` if `buf` holds only part of one (nothing
     /// is consumed then: append more bytes and call again), or the error that put the stream
     /// out of sync (returned again on every later call).

@@ -21,6 +21,8 @@ pub fn write_human(
             Outcome::Pass => "32",
             Outcome::NonStrict => "33",
             Outcome::Unsupported => "36",
+            Outcome::Skipped => "34",
+            Outcome::Version => "35",
             Outcome::Fail | Outcome::Error => "31",
         };
         format!("\x1b[{code}m{label}\x1b[0m")

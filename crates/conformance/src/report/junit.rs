@@ -19,7 +19,8 @@ fn xml(text: &str) -> String {
         .collect()
 }
 
-/// Writes a `<testsuite>`: FAIL is a `<failure>`, ERROR an `<error>`, UNSUPPORTED `<skipped>`.
+/// Writes a `<testsuite>`: FAIL is a `<failure>`, ERROR an `<error>`, UNSUPPORTED and SKIPPED
+/// `<skipped>` (with the reason).
 pub fn write_junit(report: &Report, out: &mut impl Write) -> io::Result<()> {
     let c = report.counts();
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
@@ -30,7 +31,7 @@ pub fn write_junit(report: &Report, out: &mut impl Write) -> io::Result<()> {
         report.results.len(),
         c.fail,
         c.error,
-        c.unsupported,
+        c.unsupported + c.skipped,
         report.millis as f64 / 1000.0
     )?;
     for r in &report.results {
@@ -43,11 +44,11 @@ pub fn write_junit(report: &Report, out: &mut impl Write) -> io::Result<()> {
                 out,
                 r#"  <testcase name="{name}" classname="{class}" time="{time:.3}"/>"#
             )?,
-            Outcome::NonStrict => writeln!(
+            Outcome::NonStrict | Outcome::Version => writeln!(
                 out,
                 r#"  <testcase name="{name}" classname="{class}" time="{time:.3}"><system-out>NON-STRICT: {detail}</system-out></testcase>"#
             )?,
-            Outcome::Unsupported => writeln!(
+            Outcome::Unsupported | Outcome::Skipped => writeln!(
                 out,
                 r#"  <testcase name="{name}" classname="{class}" time="{time:.3}"><skipped message="{detail}"/></testcase>"#
             )?,

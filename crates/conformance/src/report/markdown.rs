@@ -15,15 +15,17 @@ pub fn write_markdown(report: &Report, out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "# Conformance of {}\n", cell(&report.target))?;
     writeln!(
         out,
-        "| PASS | NON-STRICT | UNSUPPORTED | FAIL | ERROR | scenarios | time |"
+        "| PASS | NON-STRICT | UNSUPPORTED | VERSION | SKIPPED | FAIL | ERROR | scenarios | time |"
     )?;
-    writeln!(out, "|---|---|---|---|---|---|---|")?;
+    writeln!(out, "|---|---|---|---|---|---|---|---|---|")?;
     writeln!(
         out,
-        "| {} | {} | {} | {} | {} | {} | {:.2}s |\n",
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {:.2}s |\n",
         c.pass,
         c.non_strict,
         c.unsupported,
+        c.version,
+        c.skipped,
         c.fail,
         c.error,
         report.results.len(),

@@ -38,6 +38,10 @@ pub struct Counts {
     pub fail: usize,
     /// ERROR.
     pub error: usize,
+    /// SKIPPED.
+    pub skipped: usize,
+    /// VERSION.
+    pub version: usize,
 }
 
 impl Report {
@@ -61,6 +65,8 @@ impl Report {
                 Outcome::Unsupported => c.unsupported += 1,
                 Outcome::Fail => c.fail += 1,
                 Outcome::Error => c.error += 1,
+                Outcome::Skipped => c.skipped += 1,
+                Outcome::Version => c.version += 1,
             }
         }
         c
@@ -76,12 +82,14 @@ impl Report {
     pub fn summary(&self) -> String {
         let c = self.counts();
         format!(
-            "{} scenarios against {}: {} PASS, {} NON-STRICT, {} UNSUPPORTED, {} FAIL, {} ERROR in {:.2}s",
+            "{} scenarios against {}: {} PASS, {} NON-STRICT, {} UNSUPPORTED, {} VERSION, {} SKIPPED, {} FAIL, {} ERROR in {:.2}s",
             self.results.len(),
             self.target,
             c.pass,
             c.non_strict,
             c.unsupported,
+            c.version,
+            c.skipped,
             c.fail,
             c.error,
             self.millis as f64 / 1000.0

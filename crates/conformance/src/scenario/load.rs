@@ -112,7 +112,13 @@ mod tests {
         let ok = Scenario::parse_under(root, &path, "# id: redis.nulls.get-missing\n> PING\n");
         assert_eq!(ok.expect("agrees").id, "redis.nulls.get-missing");
         let bare = Scenario::parse_under(root, &path, "> PING\n").expect("no header");
-        assert_eq!(bare.key_prefix(), "respect:redis.nulls.get-missing:");
+        assert_eq!(
+            bare.key_prefix(),
+            format!(
+                "respect:{{{}:redis.nulls.get-missing}}:",
+                super::super::template::run_token()
+            )
+        );
         let e = Scenario::parse_under(root, &path, "# id: other\n> PING\n").unwrap_err();
         assert_eq!(e.line, 1, "{e}");
     }

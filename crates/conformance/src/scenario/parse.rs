@@ -12,13 +12,14 @@
 //!
 //! | line | meaning |
 //! |---|---|
-//! | `# key: value` | header: `id` (optional: the id comes from the path, see [`super::identity`]; a header may only repeat it), `title`, `tags`, `needs` (commands), `flavor` (redis or seed), `destructive` (yes) |
+//! | `# key: value` | header: `id` (optional: the id comes from the path, see [`super::identity`]; a header may only repeat it), `title`, `tags`, `needs` (commands), `flavor` (redis or seed), `destructive` (yes), `global` (yes), `since` (a Redis version: on an older target a failure is VERSION) |
 //! | `#` anything else, blank | comment |
 //! | `> ARGS` | send a command: arguments split by redis-cli's quoting (`"a b"`, `"\x00"`), sent as an array of bulk strings |
 //! | `>> BYTES` | send raw bytes, with escapes `\r \n \t \a \b \0 \xHH \\ \"` |
 //! | `< LINE` | one line of the expected reply, exact bytes, CRLF added; consecutive `<` lines form one block that may hold several replies |
 //! | `<~ LINE` | like `<`, but aggregates may come in any order (sets, map keys) |
 //! | `<\| LINE` | an accepted variant of the block above it (NON-STRICT when it is the one that matches) |
+//! | `<@RANGE LINE` | what versions in RANGE (`<7.0`, `>=7.2`, `6.2`) answer instead of the block above: VERSION on such a target, FAIL on another |
 //! | `? error GLOB` / `? type NAME` / `? any` | expect one reply by a matcher |
 //! | `! deliver whole\|pipelined\|bytewise\|chunks SEED` | how sends are written |
 //! | `! decode resp2\|resp3\|seed` | read replies in this dialect from here on |
@@ -42,7 +43,7 @@ use super::identity::{flavor_of, id_from_path, verdict_of};
 use super::template::{
     expand_generators, replace_index, substitute_index, with_key_prefix, INDEX, MAX_REPEAT,
 };
-use super::types::{Delivery, Expectation, Matcher, Scenario, Step};
+use super::types::{Delivery, Expectation, Matcher, Scenario, Step, VersionRange};
 use respect_resp::{
     encode_into, split_inline, unescape_bytes, Decoder, Dialect, Flavor, Frame, Limits, Role,
 };
@@ -90,6 +91,9 @@ struct Parser {
     block: Option<Block>,
 }
 
+/// The replies an expectation block holds: each frame with its exact bytes.
+type Replies = Vec<(Frame, Vec<u8>)>;
+
 struct Block {
     first: usize,
     /// Whether a line of the block holds the `{{i}}` template (as text, not escaped).
@@ -98,6 +102,8 @@ struct Block {
     unordered: bool,
     bytes: Vec<u8>,
     variants: Vec<Vec<u8>>,
+    /// `<@RANGE` forms, one per run of lines with the same range.
+    versioned: Vec<(VersionRange, Vec<u8>)>,
 }
 
 impl Parser {
@@ -115,6 +121,8 @@ impl Parser {
                 flavor,
                 verdict: verdict_of(path),
                 destructive: false,
+                global: false,
+                since: None,
                 steps: Vec::new(),
             },
             decode: flavor.reply_dialect(),
@@ -137,6 +145,10 @@ impl Parser {
             let n = index + 1;
             let line = raw_line.trim_end_matches('\r');
             let (sigil, rest) = split_sigil(line);
+            if let Some(tagged) = line.strip_prefix("<@") {
+                self.versioned_line(n, tagged)?;
+                continue;
+            }
             if !matches!(sigil, "<" | "<~" | "<|") {
                 self.flush_block()?;
             }
@@ -193,6 +205,10 @@ impl Parser {
                 Err(e) => return Err(self.error(line, e)),
             },
             "destructive" => self.scenario.destructive = value == "yes",
+            "global" => self.scenario.global = value == "yes",
+            "since" => {
+                self.scenario.since = Some(value.parse().map_err(|e: String| self.error(line, e))?)
+            }
             _ => {}
         }
         Ok(())
@@ -248,6 +264,25 @@ impl Parser {
         }
     }
 
+    /// A `<@RANGE LINE` line: one line of what versions in RANGE answer instead of the block.
+    fn versioned_line(&mut self, line: usize, tagged: &str) -> Result<(), ParseError> {
+        let (range, rest) = tagged.split_once(' ').unwrap_or((tagged, ""));
+        let range: VersionRange = range.parse().map_err(|e: String| self.error(line, e))?;
+        let mut bytes = self.expand(line, rest)?;
+        bytes.extend_from_slice(b"\r\n");
+        let Some(block) = &mut self.block else {
+            return Err(self.error(line, "`<@` form with no `<` block above it"));
+        };
+        match block.versioned.last_mut() {
+            Some((last, form)) if *last == range && block.last + 1 == line => {
+                form.extend_from_slice(&bytes)
+            }
+            _ => block.versioned.push((range, bytes)),
+        }
+        block.last = line;
+        Ok(())
+    }
+
     fn block_line(&mut self, line: usize, sigil: &str, rest: &str) -> Result<(), ParseError> {
         let mut bytes = self.expand(line, rest)?;
         bytes.extend_from_slice(b"\r\n");
@@ -261,6 +296,7 @@ impl Parser {
                     unordered: sigil == "<~",
                     bytes,
                     variants: Vec::new(),
+                    versioned: Vec::new(),
                 })
             }
             (Some(block), "<|") => {
@@ -355,6 +391,17 @@ impl Parser {
                 "a `<|` variant must hold as many replies as the block it varies",
             ));
         }
+        let versioned: Vec<(VersionRange, Replies)> = block
+            .versioned
+            .iter()
+            .map(|(range, bytes)| Ok((*range, self.frames(block.first, bytes)?)))
+            .collect::<Result<_, ParseError>>()?;
+        if versioned.iter().any(|(_, v)| v.len() != main.len()) {
+            return Err(self.error(
+                block.first,
+                "a `<@` form must hold as many replies as the block it varies",
+            ));
+        }
         Ok(main
             .into_iter()
             .enumerate()
@@ -376,6 +423,13 @@ impl Parser {
                     lines: (block.first, block.last),
                     alternatives,
                     repeated: false,
+                    versioned: versioned
+                        .iter()
+                        .filter_map(|(range, v)| {
+                            let (frame, bytes) = v.get(index).cloned()?;
+                            Some((*range, Matcher::Exact { frame, bytes }))
+                        })
+                        .collect(),
                 }
             })
             .collect())
@@ -414,6 +468,7 @@ impl Parser {
             lines: (line, line),
             alternatives: vec![matcher],
             repeated: false,
+            versioned: Vec::new(),
         });
         Ok(())
     }
@@ -490,11 +545,51 @@ mod tests {
     }
 
     #[test]
+    fn versioned_forms_and_since_are_read_and_written_back() {
+        let text = "# since: 7.0\n> NOSUCHCMD\n< -ERR unknown command 'NOSUCHCMD'\n\
+                    <@<7.0 -ERR unknown command `NOSUCHCMD`\n<@6.2 -ERR old\n";
+        let s = parse(text).unwrap();
+        assert_eq!(s.since, Some("7.0".parse().unwrap()));
+        let Step::Expect(e) = &s.steps[1] else {
+            panic!("{:?}", s.steps)
+        };
+        assert_eq!(
+            e.alternatives.len(),
+            1,
+            "a version's form is no accepted variant"
+        );
+        let ranges: Vec<String> = e.versioned.iter().map(|(r, _)| r.to_string()).collect();
+        assert_eq!(ranges, ["<7.0", "6.2"]);
+        let Some((_, Matcher::Exact { bytes, .. })) = e.versioned.first() else {
+            panic!("{:?}", e.versioned)
+        };
+        assert_eq!(bytes, b"-ERR unknown command `NOSUCHCMD`\r\n");
+        let written = super::super::write::scenario_text(&s).unwrap();
+        assert!(written.contains("# since: 7.0.0\n"), "{written}");
+        assert!(
+            written.contains("<@<7.0 -ERR unknown command `NOSUCHCMD`"),
+            "{written}"
+        );
+        let back = Scenario::parse(&s.path, &written).unwrap();
+        assert_eq!(back.since, s.since);
+        assert_eq!(back.steps.len(), s.steps.len());
+        assert!(
+            parse("<@<7.0 -ERR x\n").is_err(),
+            "a form needs a block above it"
+        );
+        assert!(parse("> PING\n< +PONG\n<@seven +PONG\n").is_err());
+    }
+
+    #[test]
     fn a_raw_bulk_generator_counts_the_prefixed_key() {
         let s = parse("# id: t\n>> *2\\r\\n$3\\r\\nGET\\r\\n{{$:{{k}}a\\xff}}\n").unwrap();
         match &s.steps[0] {
             Step::Send { bytes, .. } => {
-                assert_eq!(bytes, b"*2\r\n$3\r\nGET\r\n$12\r\nrespect:t:a\xff\r\n")
+                let key = [s.key_prefix().as_bytes(), b"a\xff"].concat();
+                let mut want = format!("*2\r\n$3\r\nGET\r\n${}\r\n", key.len()).into_bytes();
+                want.extend_from_slice(&key);
+                want.extend_from_slice(b"\r\n");
+                assert_eq!(bytes, &want)
             }
             other => panic!("{other:?}"),
         }
@@ -511,10 +606,14 @@ mod tests {
         assert_eq!(s.verdict, Verdict::Accept);
         assert_eq!(s.steps.len(), 4);
         match &s.steps[0] {
-            Step::Send { bytes, .. } => assert_eq!(
-                bytes,
-                b"*3\r\n$3\r\nSET\r\n$11\r\nrespect:t:a\r\n$3\r\nx y\r\n"
-            ),
+            Step::Send { bytes, .. } => {
+                let key = format!("{}a", s.key_prefix());
+                let want = format!(
+                    "*3\r\n$3\r\nSET\r\n${}\r\n{key}\r\n$3\r\nx y\r\n",
+                    key.len()
+                );
+                assert_eq!(bytes, want.as_bytes())
+            }
             other => panic!("{other:?}"),
         }
         match &s.steps[3] {

@@ -1,9 +1,12 @@
 //! Templates: what a scenario line may say in place of bytes, expanded by the parser.
 //!
-//! - `{{k}}`: the scenario's own key prefix, `respect:<id>:` ([`key_prefix`]); scenarios run
-//!   side by side on one keyspace, so each names keys only under its prefix.
+//! - `{{k}}`: the scenario's own key prefix in this run, `respect:{<run>:<id>}:`
+//!   ([`run_key_prefix`]); scenarios run side by side on one keyspace, so each names keys only
+//!   under its prefix, and each run under its own.
 //! - `{{C*N}}`: the byte `C` repeated `N` times (large values without large files).
 //! - `{{$:TEXT}}`: TEXT as a RESP bulk string with its length counted, for raw `>>` lines.
+//! - `{{#:TEXT}}`: the byte length of TEXT, for the `$<len>` line of an expected bulk string
+//!   that names a key (`< ${{#:{{k}}a}}` then `< {{k}}a`).
 //! - `{{i}}`: the repetition number (1..=N) under `! repeat N`, replaced after the line is
 //!   parsed so that bulk lengths stay right.
 
@@ -26,9 +29,35 @@ pub fn key_prefix(id: &str) -> String {
     format!("respect:{id}:")
 }
 
-/// `text` with every `{{k}}` replaced by the key prefix of `id`.
+/// The key prefix of the scenario `id` in this run: `respect:{<run>:<id>}:`, what `{{k}}`
+/// stands for. `<run>` ([`run_token`]) is unique to this process, so two runs against one
+/// server (two users, two CI jobs, a run and the leftovers of a killed one) never share a key;
+/// the braces make `<run>:<id>` a Redis Cluster hash tag, so a scenario's keys share one slot.
+/// [`key_prefix`] stays the stable form for tools that must name the same keys every time.
+pub fn run_key_prefix(id: &str) -> String {
+    format!("respect:{{{}:{id}}}:", run_token())
+}
+
+/// Eight hex digits naming this process's run, drawn once from the clock and the process id.
+pub fn run_token() -> &'static str {
+    static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TOKEN.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        // One xorshift round spreads the clock's low bits over the token.
+        let mut x = (nanos as u64) ^ (u64::from(std::process::id()) << 32) | 1;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        format!("{:08x}", x as u32)
+    })
+}
+
+/// `text` with every `{{k}}` replaced by the run's key prefix of `id` ([`run_key_prefix`]).
 pub fn with_key_prefix(text: &str, id: &str) -> String {
-    text.replace("{{k}}", &key_prefix(id))
+    text.replace("{{k}}", &run_key_prefix(id))
 }
 
 /// Expands the generators `{{C*N}}` (the byte C, N times) and `{{$:TEXT}}` (TEXT as a bulk
@@ -45,6 +74,12 @@ pub fn expand_generators(
         let after = &rest[start + 2..];
         let end = after.find("}}").ok_or("unclosed `{{`")?;
         let inner = &after[..end];
+        if let Some(payload) = inner.strip_prefix("#:") {
+            // The byte length of TEXT, for a `$<len>` line of an expected reply naming a key.
+            out.extend_from_slice(piece(payload)?.len().to_string().as_bytes());
+            rest = &after[end + 2..];
+            continue;
+        }
         if let Some(payload) = inner.strip_prefix("$:") {
             let payload = piece(payload)?;
             out.extend_from_slice(format!("${}\r\n", payload.len()).as_bytes());

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use respect_resp::{Dialect, Flavor, Frame};
 
+pub use crate::target::{Version, VersionRange};
+
 /// What the file name's prefix says a conforming server does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -41,6 +43,12 @@ pub struct Scenario {
     /// `# destructive: yes`: flushes the keyspace, so it runs alone and only on an empty server
     /// or with `--allow-flush`.
     pub destructive: bool,
+    /// `# global: yes`: changes state beyond its own keys (CONFIG SET, SELECT of another
+    /// database, SCRIPT/FUNCTION FLUSH, CLIENT KILL), so it runs only with `--allow-global`.
+    pub global: bool,
+    /// `# since: 7.0`: the Redis version that introduced what the scenario checks; on an older
+    /// target a FAIL or UNSUPPORTED is graded VERSION.
+    pub since: Option<Version>,
     /// The steps, with templates expanded and `! repeat` unrolled.
     pub steps: Vec<Step>,
 }
@@ -48,7 +56,7 @@ pub struct Scenario {
 impl Scenario {
     /// The scenario's own key prefix (`{{k}}`).
     pub fn key_prefix(&self) -> String {
-        super::template::key_prefix(&self.id)
+        super::template::run_key_prefix(&self.id)
     }
 }
 
@@ -104,6 +112,9 @@ pub struct Expectation {
     pub alternatives: Vec<Matcher>,
     /// Whether it comes from a `! repeat` (then `respect record` leaves it alone).
     pub repeated: bool,
+    /// Forms other versions answer (`<@<7.0` lines): a reply matching one is graded VERSION on
+    /// a target in that range (or of unknown version), FAIL on a target outside it.
+    pub versioned: Vec<(VersionRange, Matcher)>,
 }
 
 /// One step of a scenario.

@@ -270,6 +270,14 @@ fn expectation_block(path: &Path, e: &Expectation) -> Result<Vec<String>, WriteE
             ))
         }
     }
+    for (range, form) in &e.versioned {
+        match form {
+            Matcher::Exact { bytes, .. } if lines.iter().all(|l| l.starts_with('<')) => {
+                lines.extend(expectation_lines_with(&format!("<@{range}"), bytes));
+            }
+            _ => return Err(unwritable("a `<@` form is exact bytes under a `<` block")),
+        }
+    }
     Ok(lines)
 }
 
@@ -352,6 +360,12 @@ pub fn scenario_text(s: &Scenario) -> Result<String, WriteError> {
     }
     if s.destructive {
         out.push_str("# destructive: yes\n");
+    }
+    if s.global {
+        out.push_str("# global: yes\n");
+    }
+    if let Some(since) = s.since {
+        let _ = writeln!(out, "# since: {since}");
     }
     out.push('\n');
     let mut previous: Option<&Expectation> = None;
@@ -487,6 +501,7 @@ mod tests {
             lines: (0, 0),
             alternatives,
             repeated: false,
+            versioned: Vec::new(),
         })
     }
 
@@ -609,6 +624,8 @@ mod tests {
             needs: vec!["GET".into(), "SET".into()],
             flavor,
             destructive: false,
+            global: false,
+            since: None,
             steps,
         }
     }
