@@ -421,3 +421,44 @@ fn decode_reply(flavor: Flavor, raw: &[u8]) -> Option<respect_resp::Frame> {
     let mut buf = BytesMut::from(raw);
     decoder.decode(&mut buf).ok().flatten()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_syntax_names_a_column_an_address_and_a_flavor() {
+        let t: MatrixTarget = "redis-7.0=127.0.0.1:6379".parse().unwrap();
+        assert_eq!(
+            (t.name.as_str(), t.addr.port(), t.flavor),
+            ("redis-7.0", 6379, Flavor::Redis)
+        );
+        let t: MatrixTarget = "simpledb=seed@127.0.0.1:31337".parse().unwrap();
+        assert_eq!((t.addr.port(), t.flavor), (31337, Flavor::Seed));
+        let t: MatrixTarget = "x=redis@127.0.0.1:1".parse().unwrap();
+        assert_eq!(t.flavor, Flavor::Redis);
+        for bad in [
+            "127.0.0.1:6379",
+            "=127.0.0.1:1",
+            "a b=127.0.0.1:1",
+            "x=cobol@127.0.0.1:1",
+            "x=127.0.0.1",
+        ] {
+            assert!(bad.parse::<MatrixTarget>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn wire_bytes_are_clipped_and_shown_escaped_and_in_hex() {
+        let b = WireBytes::clipped(b"+OK\r\n", 3);
+        assert_eq!(
+            (b.escaped().as_str(), b.hex().as_str()),
+            ("+OK", "2b 4f 4b")
+        );
+        assert!(b.truncated());
+        assert_eq!(
+            serde_json::to_value(&b).unwrap(),
+            serde_json::json!({"escaped": "+OK", "hex": "2b 4f 4b", "len": 5, "truncated": true})
+        );
+    }
+}
