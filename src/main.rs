@@ -27,6 +27,7 @@ enum Command {
     Fuzz(commands::fuzz::Args),
     Decode(commands::decode::Args),
     Cli(commands::cli::Args),
+    Matrix(commands::matrix::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,5 +39,6 @@ fn main() -> ExitCode {
         Command::Fuzz(args) => args.run(),
         Command::Decode(args) => args.run(),
         Command::Cli(args) => args.run(),
+        Command::Matrix(args) => args.run(),
     }
 }

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod decode;
 pub mod diff;
 pub mod fuzz;
+pub mod matrix;
 pub mod record;
 pub mod run;
 pub mod serve;

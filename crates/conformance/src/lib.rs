@@ -12,6 +12,7 @@ pub mod diff;
 pub mod hygiene;
 pub mod keys;
 pub mod matcher;
+pub mod matrix;
 pub mod record;
 pub mod report;
 pub mod rng;

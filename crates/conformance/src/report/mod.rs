@@ -1,5 +1,6 @@
 //! Reports of a run: for people (`human`, `markdown`) and for machines (`json`, `junit`).
 
+mod html;
 mod human;
 mod json;
 mod junit;
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use super::runner::{CaseResult, Outcome};
 
+pub use html::write_html;
 pub use human::write_human;
 pub use json::write_json;
 pub use junit::write_junit;

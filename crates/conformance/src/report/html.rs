@@ -1,0 +1,380 @@
+//! The compatibility matrix as one self-contained HTML page: no scripts, styles or fonts
+//! fetched from anywhere, so it opens from a file, in CI artifacts and offline.
+//!
+//! Rows are scenarios grouped by area, columns are targets, cells are verdicts coloured by
+//! outcome. A little inline script filters rows by area and by verdict. Every cell that ran
+//! and did not PASS links to its wire log further down the same page (a `<details>` element
+//! with an anchor): bytes sent, expected and actual, escaped and in hex, and the first
+//! differing offset.
+
+use std::io::{self, Write};
+
+use crate::matrix::{Cell, Exchange, Matrix, WireBytes};
+use crate::runner::Outcome;
+
+/// Every outcome in the order the page lists them.
+const OUTCOMES: [Outcome; 7] = [
+    Outcome::Pass,
+    Outcome::NonStrict,
+    Outcome::Unsupported,
+    Outcome::Version,
+    Outcome::Skipped,
+    Outcome::Fail,
+    Outcome::Error,
+];
+
+const STYLE: &str = r#"
+body{font:14px/1.4 system-ui,sans-serif;margin:16px;color:#1b1b1b;background:#fff}
+h1{font-size:20px;margin:0 0 8px}
+table.matrix{border-collapse:collapse;margin-top:8px}
+.matrix th,.matrix td{border:1px solid #ccc;padding:2px 6px;text-align:center;white-space:nowrap}
+.matrix td.id{text-align:left;font-family:ui-monospace,monospace;font-size:12px}
+.matrix thead th{position:sticky;top:0;background:#f3f3f3}
+.matrix th.target{white-space:normal;max-width:170px}
+.matrix tr.area th{text-align:left;background:#e6ecf5}
+.matrix .counts{font-size:11px;font-weight:normal;color:#444}
+.o-PASS{background:#3fa34d;color:#fff}
+.o-NON-STRICT{background:#9bd37a}
+.o-UNSUPPORTED{background:#b0b0b0}
+.o-VERSION{background:#7aa6e0}
+.o-SKIPPED{background:#e8e8e8;color:#555}
+.o-FAIL{background:#d9412b;color:#fff}
+.o-ERROR{background:#7b1fa2;color:#fff}
+.o-NA{background:#fafafa;color:#aaa}
+td a{color:inherit}
+.legend span{display:inline-block;padding:1px 6px;margin-right:4px}
+details{border:1px solid #ddd;margin:6px 0;padding:4px 8px}
+details:target{outline:3px solid #f0a000}
+pre{white-space:pre-wrap;word-break:break-all;margin:2px 0;font-size:12px}
+table.wire td,table.wire th{border:1px solid #ddd;padding:2px 4px;vertical-align:top;text-align:left}
+table.wire{border-collapse:collapse;width:100%}
+"#;
+
+const SCRIPT: &str = r#"
+function applyFilters(){
+  var area=document.getElementById('area').value, verdict=document.getElementById('verdict').value;
+  var rows=document.querySelectorAll('tbody tr');
+  for(var i=0;i<rows.length;i++){
+    var r=rows[i], a=r.getAttribute('data-area');
+    var show=(area===''||a===area);
+    if(show&&verdict!==''&&r.className!=='area'){show=(' '+r.getAttribute('data-outcomes')+' ').indexOf(' '+verdict+' ')>=0;}
+    r.style.display=show?'':'none';
+  }
+}
+function openTarget(){
+  var id=location.hash.slice(1); if(!id)return;
+  var d=document.getElementById(id); if(d&&d.tagName==='DETAILS'){d.open=true;}
+}
+window.addEventListener('hashchange',openTarget);
+window.addEventListener('load',openTarget);
+"#;
+
+/// Text with `&`, `<`, `>` and quotes escaped for HTML content and attribute values.
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The anchor of the wire log of row `r`, column `c`.
+fn anchor(r: usize, c: usize) -> String {
+    format!("log-{r}-{c}")
+}
+
+/// Writes the matrix page.
+pub fn write_html(matrix: &Matrix, title: &str, out: &mut impl Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\n<style>{STYLE}</style>\n<script>{SCRIPT}</script></head><body>",
+        esc(title)
+    )?;
+    writeln!(out, "<h1>{}</h1>", esc(title))?;
+    write_legend(out)?;
+    write_filters(matrix, out)?;
+    write_table(matrix, out)?;
+    write_logs(matrix, out)?;
+    writeln!(out, "</body></html>")
+}
+
+fn write_legend(out: &mut impl Write) -> io::Result<()> {
+    write!(out, "<p class=\"legend\">")?;
+    for o in OUTCOMES {
+        write!(out, "<span class=\"o-{0}\">{0}</span>", o.label())?;
+    }
+    writeln!(out, "<span class=\"o-NA\">— not for this target</span></p>")
+}
+
+fn write_filters(matrix: &Matrix, out: &mut impl Write) -> io::Result<()> {
+    let mut areas: Vec<&str> = matrix.rows.iter().map(|r| r.area.as_str()).collect();
+    areas.dedup();
+    write!(
+        out,
+        "<p><label>Area <select id=\"area\" onchange=\"applyFilters()\"><option value=\"\">all</option>"
+    )?;
+    for a in areas {
+        write!(out, "<option>{}</option>", esc(a))?;
+    }
+    write!(
+        out,
+        "</select></label> <label>Verdict <select id=\"verdict\" onchange=\"applyFilters()\"><option value=\"\">any</option>"
+    )?;
+    for o in OUTCOMES {
+        write!(out, "<option>{}</option>", o.label())?;
+    }
+    writeln!(out, "</select></label></p>")
+}
+
+fn write_table(matrix: &Matrix, out: &mut impl Write) -> io::Result<()> {
+    write!(
+        out,
+        "<table class=\"matrix\" id=\"matrix\"><thead><tr><th>scenario</th>"
+    )?;
+    for c in &matrix.columns {
+        let k = c.counts;
+        let counts = match &c.error {
+            Some(e) => format!("not run: {}", esc(e)),
+            None => {
+                let shown: Vec<String> = [
+                    (k.pass, Outcome::Pass),
+                    (k.non_strict, Outcome::NonStrict),
+                    (k.unsupported, Outcome::Unsupported),
+                    (k.version, Outcome::Version),
+                    (k.skipped, Outcome::Skipped),
+                    (k.fail, Outcome::Fail),
+                    (k.error, Outcome::Error),
+                ]
+                .iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, o)| format!("{n}&nbsp;{}", o.label()))
+                .collect();
+                shown.join("<br>")
+            }
+        };
+        write!(
+            out,
+            "<th class=\"target\" title=\"{}\">{}<br><span class=\"counts\">{}</span><br><span class=\"counts\">{}</span></th>",
+            esc(&c.addr),
+            esc(&c.name),
+            esc(&c.server),
+            counts
+        )?;
+    }
+    writeln!(out, "</tr></thead><tbody>")?;
+    let span = matrix.columns.len() + 1;
+    let mut area: Option<&str> = None;
+    for (r, row) in matrix.rows.iter().enumerate() {
+        if area != Some(row.area.as_str()) {
+            area = Some(row.area.as_str());
+            writeln!(
+                out,
+                "<tr class=\"area\" data-area=\"{0}\"><th colspan=\"{span}\">{0}</th></tr>",
+                esc(&row.area)
+            )?;
+        }
+        let outcomes: Vec<&str> = row
+            .cells
+            .iter()
+            .filter_map(|c| c.outcome.map(Outcome::label))
+            .collect();
+        write!(
+            out,
+            "<tr data-area=\"{}\" data-outcomes=\"{}\"><td class=\"id\" title=\"{}\">{}</td>",
+            esc(&row.area),
+            outcomes.join(" "),
+            esc(&row.title),
+            esc(&row.id)
+        )?;
+        for (c, cell) in row.cells.iter().enumerate() {
+            write_cell(cell, &anchor(r, c), out)?;
+        }
+        writeln!(out, "</tr>")?;
+    }
+    writeln!(out, "</tbody></table>")
+}
+
+fn write_cell(cell: &Cell, anchor: &str, out: &mut impl Write) -> io::Result<()> {
+    match cell.outcome {
+        None => write!(out, "<td class=\"o-NA\">—</td>"),
+        Some(o) => {
+            let tip = esc(cell.detail.as_deref().unwrap_or(""));
+            if cell.wire.is_some() || (o != Outcome::Pass && cell.detail.is_some()) {
+                write!(
+                    out,
+                    "<td class=\"o-{0}\" title=\"{tip}\"><a href=\"#{anchor}\">{0}</a></td>",
+                    o.label()
+                )
+            } else {
+                write!(
+                    out,
+                    "<td class=\"o-{0}\" title=\"{tip}\">{0}</td>",
+                    o.label()
+                )
+            }
+        }
+    }
+}
+
+fn write_logs(matrix: &Matrix, out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "<h2>Wire logs</h2>")?;
+    for (r, row) in matrix.rows.iter().enumerate() {
+        for (c, cell) in row.cells.iter().enumerate() {
+            let Some(outcome) = cell.outcome else {
+                continue;
+            };
+            if cell.wire.is_none() && (outcome == Outcome::Pass || cell.detail.is_none()) {
+                continue;
+            }
+            let column = matrix.columns.get(c).map(|c| c.name.as_str()).unwrap_or("");
+            writeln!(
+                out,
+                "<details id=\"{}\"><summary><b>{}</b> on <b>{}</b>: {}</summary>",
+                anchor(r, c),
+                esc(&row.id),
+                esc(column),
+                outcome.label()
+            )?;
+            if let Some(detail) = &cell.detail {
+                writeln!(out, "<pre>{}</pre>", esc(detail))?;
+            }
+            if let Some(wire) = &cell.wire {
+                if let Some(stopped) = &wire.stopped {
+                    writeln!(out, "<p>Replay stopped: {}</p>", esc(stopped))?;
+                }
+                writeln!(
+                    out,
+                    "<table class=\"wire\"><tr><th>line</th><th>sent</th><th>expected</th><th>actual</th><th>first difference</th></tr>"
+                )?;
+                for x in &wire.exchanges {
+                    write_exchange(x, out)?;
+                }
+                writeln!(out, "</table>")?;
+            }
+            writeln!(out, "</details>")?;
+        }
+    }
+    Ok(())
+}
+
+fn write_exchange(x: &Exchange, out: &mut impl Write) -> io::Result<()> {
+    let mark = if x.matched {
+        ""
+    } else {
+        " style=\"background:#fde8e4\""
+    };
+    write!(
+        out,
+        "<tr{mark}><td>{} ({})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        x.line,
+        esc(&x.connection),
+        bytes_cell(Some(&x.sent)),
+        // A loose form (`? type integer`) has no bytes: say what it accepts instead.
+        match &x.expected {
+            Some(b) => bytes_cell(Some(b)),
+            None => format!("<pre>{}</pre>", esc(&x.expected_form)),
+        },
+        match &x.actual {
+            Some(b) => bytes_cell(Some(b)),
+            None => "(no reply)".into(),
+        },
+        x.first_difference
+            .map(|d| format!("byte {d}"))
+            .unwrap_or_else(|| if x.matched {
+                "matches".into()
+            } else {
+                "—".into()
+            })
+    )?;
+    writeln!(out)
+}
+
+/// Bytes escaped, then in hex, with a note when clipped.
+fn bytes_cell(bytes: Option<&WireBytes>) -> String {
+    let Some(b) = bytes else {
+        return String::new();
+    };
+    let clipped = if b.truncated() {
+        format!("<br>({} of {} bytes shown)", b.shown.len(), b.len)
+    } else {
+        String::new()
+    };
+    format!(
+        "<pre>\"{}\"</pre><pre class=\"hex\">{}</pre>{clipped}",
+        esc(&b.escaped()),
+        esc(&b.hex())
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matrix::{Column, Row, WireLog};
+    use crate::report::Counts;
+
+    fn column(name: &str) -> Column {
+        Column {
+            name: name.into(),
+            addr: "127.0.0.1:1".into(),
+            flavor: "redis".into(),
+            server: "redis 7.0.15".into(),
+            counts: Counts::default(),
+            error: None,
+            millis: 0,
+        }
+    }
+
+    #[test]
+    fn page_has_a_column_per_target_and_links_each_non_pass_cell_to_its_log() {
+        let matrix = Matrix {
+            columns: vec![column("a"), column("b<script>")],
+            rows: vec![Row {
+                id: "strings/y_get".into(),
+                area: "redis/strings".into(),
+                title: "GET".into(),
+                cells: vec![
+                    Cell {
+                        outcome: Some(Outcome::Pass),
+                        detail: None,
+                        wire: None,
+                    },
+                    Cell {
+                        outcome: Some(Outcome::Fail),
+                        detail: Some("line 3: first difference at byte 1".into()),
+                        wire: Some(WireLog {
+                            exchanges: vec![Exchange {
+                                line: 3,
+                                connection: "main".into(),
+                                sent: WireBytes::clipped(b"*1\r\n$3\r\nGET\r\n", 4096),
+                                expected_form: "\"+OK\\r\\n\"".into(),
+                                expected: Some(WireBytes::clipped(b"+OK\r\n", 4096)),
+                                actual: Some(WireBytes::clipped(b"-ERR\r\n", 2)),
+                                matched: false,
+                                first_difference: Some(0),
+                            }],
+                            stopped: None,
+                        }),
+                    },
+                ],
+            }],
+        };
+        let mut page = Vec::new();
+        write_html(&matrix, "m", &mut page).unwrap();
+        let page = String::from_utf8(page).unwrap();
+        assert_eq!(page.matches("<th class=\"target\"").count(), 2);
+        assert!(page.contains("b&lt;script&gt;"));
+        assert!(page.contains("<a href=\"#log-0-1\">FAIL</a>"));
+        assert!(page.contains("<details id=\"log-0-1\">"));
+        assert!(page.contains("2b 4f 4b 0d 0a"));
+        assert!(page.contains("(2 of 6 bytes shown)"));
+        assert!(page.contains("byte 0"));
+        assert!(!page.contains("http"));
+    }
+}

@@ -1,0 +1,116 @@
+//! `respect matrix`: the suite against several servers at once, as one self-contained HTML page
+//! (`DIR/index.html`) and its data (`DIR/matrix.json`).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use respect::conformance::matrix::{
+    build_matrix, MatrixOptions, MatrixTarget, DEFAULT_MAX_LOGGED_BYTES,
+};
+use respect::conformance::report::write_html;
+use respect::conformance::CaseResult;
+
+use super::shared::{runtime, Scenarios, EXIT_OK, EXIT_USAGE};
+
+/// Run the suite against several servers and write a compatibility matrix.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// A server: `NAME=HOST:PORT` (Redis flavor) or `NAME=seed@HOST:PORT` (the seed dialect).
+    /// Repeat for each column; each is detected (INFO/HELLO) and graded on its own.
+    #[arg(long = "target", required = true)]
+    targets: Vec<MatrixTarget>,
+    /// Where `index.html` and `matrix.json` go.
+    #[arg(long, default_value = "matrix")]
+    out: PathBuf,
+    /// The page's title.
+    #[arg(long, default_value = "respect compatibility matrix")]
+    title: String,
+    /// Most bytes of one sent/expected/actual field kept in a wire log.
+    #[arg(long, default_value_t = DEFAULT_MAX_LOGGED_BYTES)]
+    max_logged_bytes: usize,
+    /// Only the scenarios of this flavor's suite are run on a target; `--flavor` here is
+    /// ignored (each target names its own).
+    #[command(flatten)]
+    scenarios: Scenarios,
+}
+
+impl Args {
+    /// Builds the matrix: exit 0 once it is written (FAIL cells are its content, not a failure
+    /// of the command), 2 when a target cannot be reached or the files cannot be written.
+    pub fn run(self) -> ExitCode {
+        match runtime() {
+            Ok(rt) => ExitCode::from(rt.block_on(self.execute())),
+            Err(code) => code,
+        }
+    }
+
+    async fn execute(self) -> u8 {
+        let options = MatrixOptions {
+            run: self.scenarios.options(),
+            max_logged_bytes: self.max_logged_bytes,
+        };
+        let tty = std::io::stderr().is_terminal();
+        let progress = |name: &str, r: &CaseResult| {
+            if tty {
+                eprint!("\r\x1b[K{name}: {}", r.id);
+            }
+        };
+        let matrix = match build_matrix(
+            &self.scenarios.dir,
+            &self.targets,
+            &self.scenarios.selection(),
+            &options,
+            &progress,
+        )
+        .await
+        {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("respect matrix: {e}");
+                return EXIT_USAGE;
+            }
+        };
+        if tty {
+            eprint!("\r\x1b[K");
+        }
+        let mut page = Vec::new();
+        let mut json = Vec::new();
+        let written = write_html(&matrix, &self.title, &mut page)
+            .and_then(|()| matrix.write_json(&mut json))
+            .and_then(|()| std::fs::create_dir_all(&self.out))
+            .and_then(|()| std::fs::write(self.out.join("index.html"), &page))
+            .and_then(|()| std::fs::write(self.out.join("matrix.json"), &json));
+        if let Err(e) = written {
+            eprintln!("respect matrix: cannot write {}: {e}", self.out.display());
+            return EXIT_USAGE;
+        }
+        for c in &matrix.columns {
+            match &c.error {
+                Some(e) => eprintln!("{}: not run: {e}", c.name),
+                None => {
+                    let k = c.counts;
+                    eprintln!(
+                        "{}: {} — {} PASS, {} NON-STRICT, {} UNSUPPORTED, {} VERSION, {} SKIPPED, {} FAIL, {} ERROR in {:.1}s",
+                        c.name,
+                        c.server,
+                        k.pass,
+                        k.non_strict,
+                        k.unsupported,
+                        k.version,
+                        k.skipped,
+                        k.fail,
+                        k.error,
+                        c.millis as f64 / 1000.0
+                    );
+                }
+            }
+        }
+        eprintln!("wrote {}", self.out.join("index.html").display());
+        if matrix.all_reached() {
+            EXIT_OK
+        } else {
+            EXIT_USAGE
+        }
+    }
+}
