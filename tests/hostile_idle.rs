@@ -22,7 +22,7 @@ fn idle_cost(target: &Target, n: usize) -> (u64, Duration) {
     // One command first, so what the first client costs once (lazy statics, the first
     // worker's buffers) is not charged to the crowd.
     let _ = hostile::info(target.addr());
-    let before = target.settled_rss(Duration::from_secs(3));
+    let before = target.idle_rss(Duration::from_secs(1));
     let start = Instant::now();
     let crowd: Vec<TcpStream> = (0..n)
         .map(|_| TcpStream::connect(target.addr()).expect("connect an idle client"))
@@ -33,7 +33,7 @@ fn idle_cost(target: &Target, n: usize) -> (u64, Duration) {
         "{} did not take all {n} connections",
         target.name
     );
-    let after = target.settled_rss(Duration::from_secs(3));
+    let after = target.idle_rss(Duration::from_secs(1));
     drop(crowd);
     (after.saturating_sub(before) / n as u64, connect_time)
 }

@@ -52,22 +52,12 @@ impl Target {
         rss_of(self.pid())
     }
 
-    /// Its resident memory once it has stopped moving: the smallest of a few readings
-    /// taken until two agree within 1% (or `limit` passes). Allocators return freed
-    /// memory with a delay (jemalloc's decay, glibc's trim on free), so a reading taken at
-    /// once after a burst would measure the delay, not the server.
-    pub fn settled_rss(&self, limit: Duration) -> u64 {
-        let start = Instant::now();
-        let mut last = self.rss();
-        loop {
-            std::thread::sleep(Duration::from_millis(250));
-            let now = self.rss();
-            let stable = now.abs_diff(last) * 100 <= last.max(1);
-            last = last.min(now);
-            if stable || start.elapsed() > limit {
-                return last;
-            }
-        }
+    /// Its resident memory after `idle` with no traffic: allocators return freed memory
+    /// with a delay (jemalloc's decay, in Redis and in ours), so a reading taken at once
+    /// after a burst would measure the delay, not what the server keeps.
+    pub fn idle_rss(&self, idle: Duration) -> u64 {
+        std::thread::sleep(idle);
+        self.rss()
     }
 
     /// `INFO`'s `connected_clients`: how many connections the server has taken.
@@ -106,10 +96,13 @@ pub fn rss_of(pid: u32) -> u64 {
         .map_or(0, |kib| kib * 1024)
 }
 
-/// Our server as a process (`respect serve`), with `extra` flags.
+/// Our server as a process (`respect serve`), with `extra` flags. `RESPECT_HOSTILE_BIN`
+/// names another build of the binary to measure (the bench compares allocators that way).
 pub fn ours(extra: &[&str]) -> Target {
     let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-    let process = ServerProcess::spawn(OsStr::new(env!("CARGO_BIN_EXE_respect")), |port| {
+    let program = std::env::var_os("RESPECT_HOSTILE_BIN")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_respect").into());
+    let process = ServerProcess::spawn(&program, |port| {
         let mut args = vec![
             "serve".to_string(),
             "--bind".to_string(),

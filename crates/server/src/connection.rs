@@ -6,10 +6,13 @@
 //! (flushing per reply is what collapses mini-redis under pipelining).
 
 use std::io;
+use std::mem::MaybeUninit;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
@@ -29,7 +32,7 @@ pub(crate) const READ_CHUNK: usize = 16 * 1024;
 pub(crate) const RETAINED_BUFFER_CAPACITY: usize = 4 * 1024;
 
 pub(super) async fn serve(
-    stream: TcpStream,
+    mut stream: TcpStream,
     db: Db,
     stats: Arc<Stats>,
     config: Arc<ServerConfig>,
@@ -47,7 +50,6 @@ pub(super) async fn serve(
     // socket, not 32 KiB of buffers (10,000 idle clients would hold 320 MB).
     let mut input = BytesMut::new();
     let mut output = BytesMut::new();
-    let mut stream = stream;
     // One wait for shutdown for the connection's whole life, not a new one per read.
     let shutdown = shutdown.changed();
     tokio::pin!(shutdown);
@@ -105,32 +107,40 @@ pub(super) async fn serve(
             );
             return;
         }
-        // Wait for bytes without holding a buffer for them: the read itself happens only
-        // once the socket is readable, so an idle connection owns no read buffer at all.
-        loop {
-            tokio::select! {
-                ready = stream.readable() => if ready.is_err() { return },
-                _ = &mut shutdown => return,
-            }
-            match read_available(&stream, &mut input) {
-                Ok(0) => return,
-                Ok(_) => break,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(_) => return,
-            }
+        // `biased`: a wake for bytes reads them without polling the shutdown wait, whose
+        // every poll locks the one waiter list all connections share (under thousands of
+        // slow-loris clients that lock was taken per byte).
+        tokio::select! {
+            biased;
+            read = read_available(&mut stream, &mut input) => match read {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            },
+            _ = &mut shutdown => return,
         }
     }
 }
 
-/// Reads at most [`READ_CHUNK`] bytes that are ready now and appends them to `input`, so
-/// the buffer grows by what arrived, never by what a header declares. The chunk lives on
-/// the thread's stack for this call only (not in the connection's task), and a short
-/// request costs an allocation of its own size, not 16 KiB.
-fn read_available(stream: &TcpStream, input: &mut BytesMut) -> io::Result<usize> {
-    let mut chunk = [0u8; READ_CHUNK];
-    let n = stream.try_read(&mut chunk)?;
-    input.extend_from_slice(chunk.get(..n).unwrap_or_default());
-    Ok(n)
+/// Reads at most [`READ_CHUNK`] bytes and appends them to `input`, so the buffer grows by
+/// what arrived, never by what a header declares, and a short request costs an allocation
+/// of its own size. The chunk lives on the thread's stack for one poll only, never in the
+/// connection's task: an idle connection owns no read buffer at all. Reading through
+/// `poll_read` (not `try_read`) lets tokio clear the socket's readiness after a short read,
+/// which saves the second, empty `read` per wake-up a slow client would otherwise cost.
+async fn read_available(stream: &mut TcpStream, input: &mut BytesMut) -> io::Result<usize> {
+    std::future::poll_fn(|cx| {
+        let mut chunk = [MaybeUninit::<u8>::uninit(); READ_CHUNK];
+        let mut buf = ReadBuf::uninit(&mut chunk);
+        match Pin::new(&mut *stream).poll_read(cx, &mut buf) {
+            Poll::Ready(Ok(())) => {
+                input.extend_from_slice(buf.filled());
+                Poll::Ready(Ok(buf.filled().len()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
 }
 
 /// Empties the output buffer once written; frees it instead if it grew past
