@@ -15,7 +15,7 @@ tests=("$@")
 args=()
 for t in "${tests[@]}"; do args+=(--test "$t"); done
 log="$(mktemp)"
-RESPECT_HOSTILE_SCALE=full cargo test --release --quiet "${args[@]}" -- --nocapture --test-threads 1 \
+RESPECT_HOSTILE_SCALE=full cargo test --release --quiet --no-fail-fast "${args[@]}" -- --nocapture --test-threads 1 \
   2>&1 | tee "$log" | grep -E '^(test |redis|ours|table\|)' || true
 printf '\n| case | measure | redis-server 7.0.15 | respect |\n|---|---|---|---|\n'
 grep '^table|' "$log" | awk -F'|' '{printf "| %s | %s | %s | %s |\n", $2, $3, $4, $5}'

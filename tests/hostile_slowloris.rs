@@ -47,11 +47,12 @@ fn normal_client_ops(addr: SocketAddr, window: Duration) -> u64 {
 }
 
 /// `n` slow clients, each sending `SET slow:<i> v` one byte per [`TRICKLE_INTERVAL`] from
-/// one thread, until `stop` is set or every command is complete. Returns the connections
-/// (to read their replies) once they are done.
-fn trickle(addr: SocketAddr, n: usize, stop: Arc<AtomicBool>) -> Vec<TcpStream> {
+/// one thread, until `stop` is set or every command is complete. The value is long enough
+/// that the trickle outlasts `window`. Returns the connections (to read their replies).
+fn trickle(addr: SocketAddr, n: usize, window: Duration, stop: Arc<AtomicBool>) -> Vec<TcpStream> {
+    let value = vec![b'v'; (window.as_millis() / TRICKLE_INTERVAL.as_millis()) as usize + 5];
     let requests: Vec<Vec<u8>> = (0..n)
-        .map(|i| command(&[b"SET", format!("slow:{i}").as_bytes(), b"v"]))
+        .map(|i| command(&[b"SET", format!("slow:{i}").as_bytes(), &value]))
         .collect();
     let mut conns: Vec<TcpStream> = (0..n).map(|_| connect(addr)).collect();
     let longest = requests.iter().map(Vec::len).max().unwrap_or(0);
@@ -81,7 +82,7 @@ fn normal_clients_are_served_while_slow_clients_trickle() {
         let stop = Arc::new(AtomicBool::new(false));
         let trickler = {
             let (addr, stop) = (target.addr(), stop.clone());
-            std::thread::spawn(move || trickle(addr, slow, stop))
+            std::thread::spawn(move || trickle(addr, slow, window, stop))
         };
         // Let every slow client connect and start trickling before measuring.
         assert!(
@@ -91,8 +92,7 @@ fn normal_clients_are_served_while_slow_clients_trickle() {
         );
         let crowded = normal_client_ops(target.addr(), window);
         let mut conns = trickler.join().expect("trickler");
-        // The full commands (about 40 bytes at 5 bytes a second) may still be arriving when
-        // the window ends at small scale; the trickler finishes them before returning.
+        // The trickler finishes every command (it outlasts the window) before returning.
         for (i, conn) in conns.iter_mut().enumerate() {
             let mut reply = [0u8; 5];
             conn.read_exact(&mut reply).expect("a slow client's reply");
