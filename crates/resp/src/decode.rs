@@ -993,9 +993,13 @@ impl Decoder {
             self.pending = Pending::Line { scanned };
             return Ok(Scan::Incomplete);
         };
-        // No length check here: like Redis's `processInlineBuffer`, the limit refuses only a
-        // buffer that has no newline yet, so a long line that arrives whole is run.
+        // Redis requests: no length check here; like Redis's `processInlineBuffer`, the limit
+        // refuses only a buffer that has no newline yet, so a long line that arrives whole is
+        // run. Other dialects (seed) keep refusing any line past the limit.
         let mut line = buf.get(start..newline).unwrap_or_default();
+        if !self.redis_requests() && line.len() > self.limits.max_line_len {
+            return Err(self.err(start, ErrorKind::TooBigInlineRequest));
+        }
         if let Some(stripped) = line.strip_suffix(b"\r") {
             line = stripped;
         }
