@@ -5,7 +5,9 @@ use std::num::NonZeroUsize;
 use std::process::ExitCode;
 
 use respect::resp::Limits;
-use respect::server::{ServerConfig, DEFAULT_MAXCLIENTS, DEFAULT_QUERY_BUFFER_LIMIT};
+use respect::server::{
+    ServerConfig, DEFAULT_MAXCLIENTS, DEFAULT_QUERY_BUFFER_LIMIT, DEFAULT_TCP_BACKLOG,
+};
 
 use super::shared::{runtime_with, FlavorArg, EXIT_USAGE};
 
@@ -30,6 +32,10 @@ pub struct Args {
     /// Largest bulk string accepted in a request, in bytes.
     #[arg(long, default_value_t = Limits::default().max_bulk_len)]
     max_bulk_len: usize,
+    /// Length of the queue of connections not yet accepted (Redis's `tcp-backlog`; Linux
+    /// caps it at net.core.somaxconn).
+    #[arg(long, default_value_t = DEFAULT_TCP_BACKLOG)]
+    tcp_backlog: u32,
     /// Threads serving connections (default: one per core). 1 runs a single-threaded
     /// event loop, as Redis does, and leaves the other cores to a load generator.
     #[arg(long)]
@@ -50,6 +56,7 @@ impl Args {
                 max_bulk_len: self.max_bulk_len,
                 ..Limits::default()
             },
+            tcp_backlog: self.tcp_backlog,
             ..ServerConfig::default()
         };
         let rt = match runtime_with(self.threads) {

@@ -975,23 +975,37 @@ impl Decoder {
         Ok(None)
     }
 
-    /// A line that starts with no marker: an inline request, split like redis-cli.
+    /// A line that starts with no marker: an inline request, split like redis-cli. The line
+    /// limit applies only while no newline has arrived (what is buffered past `start` exceeds
+    /// it): that is Redis's rule, so the outcome for a line longer than the limit depends on
+    /// how much of it one read delivers, exactly as it does for Redis.
     fn scan_inline(&mut self, buf: &[u8], start: usize) -> Result<Scan, DecodeError> {
         let resume = match self.pending {
             Pending::Line { scanned } => scanned.max(start),
             _ => start,
         };
-        let Some(newline) =
-            memchr(b'\n', buf.get(resume..).unwrap_or_default()).map(|i| resume + i)
-        else {
+        let rest = buf.get(resume..).unwrap_or_default();
+        // Redis finds the newline with `strchr`, which stops at a NUL byte: to Redis an
+        // inline line with a NUL before its newline has no newline yet, so it waits (and
+        // refuses the buffer once it passes the limit). The NUL is where the search resumes.
+        let found = if self.redis_requests() {
+            memchr2(b'\n', 0, rest).map(|i| resume + i)
+        } else {
+            memchr(b'\n', rest).map(|i| resume + i)
+        };
+        let Some(newline) = found.filter(|&at| buf.get(at) == Some(&b'\n')) else {
+            let scanned = found.unwrap_or(buf.len());
             if buf.len() - start > self.limits.max_line_len {
                 return Err(self.err(start, ErrorKind::TooBigInlineRequest));
             }
-            self.pending = Pending::Line { scanned: buf.len() };
+            self.pending = Pending::Line { scanned };
             return Ok(Scan::Incomplete);
         };
+        // Redis requests: no length check here; like Redis's `processInlineBuffer`, the limit
+        // refuses only a buffer that has no newline yet, so a long line that arrives whole is
+        // run. Other dialects (seed) keep refusing any line past the limit.
         let mut line = buf.get(start..newline).unwrap_or_default();
-        if line.len() > self.limits.max_line_len {
+        if !self.redis_requests() && line.len() > self.limits.max_line_len {
             return Err(self.err(start, ErrorKind::TooBigInlineRequest));
         }
         if let Some(stripped) = line.strip_suffix(b"\r") {

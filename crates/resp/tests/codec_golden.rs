@@ -72,6 +72,28 @@ fn decode_limit_cases() {
             Role::Request,
             vec![b'a'; 64 * 1024 + 1],
         ),
+        // Redis's rule: the inline limit refuses a buffer with no newline yet, never a line
+        // whose newline has arrived, however long.
+        (
+            "y_inline_over_64k_with_newline",
+            Dialect::Resp2,
+            Role::Request,
+            [vec![b'a'; 70_000], b"\r\n".to_vec()].concat(),
+        ),
+        // Redis searches an inline line for its newline with `strchr`, which stops at a NUL:
+        // the request never completes (it waits), and past the limit it is too big.
+        (
+            "i_inline_nul_hides_the_newline",
+            Dialect::Resp2,
+            Role::Request,
+            b"ECHO a\x00b\r\nPING\r\n".to_vec(),
+        ),
+        (
+            "n_inline_nul_then_over_64k",
+            Dialect::Resp2,
+            Role::Request,
+            [&b"a\x00"[..], &vec![b'a'; 70_000], b"\r\n"].concat(),
+        ),
         (
             "n_simple_string_over_64k",
             Dialect::Resp2,

@@ -5,18 +5,31 @@
 //! replies go out in one write: pipelined clients get one syscall per batch, not per reply
 //! (flushing per reply is what collapses mini-redis under pipelining).
 
+use std::io;
+use std::mem::MaybeUninit;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use super::{Db, Flavor, ServerConfig, Session, Stats};
 use respect_resp::{encode_into, write_error, Decoder, Dialect, Frame, Request, Role, INLINE_ARGS};
 
-/// Bytes asked of the socket per read.
-const READ_CHUNK: usize = 16 * 1024;
+/// Most bytes taken from the socket per read, then processed before the next read: Redis's
+/// `PROTO_IOBUF_LEN`. Matching it matters for the bytes on the wire, not only for speed:
+/// Redis applies its 64 KiB inline limit only to a query buffer with no newline yet, so how
+/// much one read may add decides whether a long inline line is run or refused.
+pub(crate) const READ_CHUNK: usize = 16 * 1024;
+
+/// Largest output buffer a connection keeps between batches. A larger one (a big reply went
+/// out) is freed once written rather than kept at its high-water mark: thousands of
+/// connections that each once read a megabyte must not keep a megabyte each. (The read
+/// buffer is freed whenever it is empty; see `serve`.)
+pub(crate) const RETAINED_BUFFER_CAPACITY: usize = 4 * 1024;
 
 pub(super) async fn serve(
     mut stream: TcpStream,
@@ -33,8 +46,10 @@ pub(super) async fn serve(
         Flavor::Seed => Dialect::Seed,
     };
     let mut decoder = Decoder::with_options(request_dialect, Role::Request, config.limits);
-    let mut input = BytesMut::with_capacity(READ_CHUNK);
-    let mut output = BytesMut::with_capacity(READ_CHUNK);
+    // Both buffers start empty and unallocated: an idle connection costs its task and its
+    // socket, not 32 KiB of buffers (10,000 idle clients would hold 320 MB).
+    let mut input = BytesMut::new();
+    let mut output = BytesMut::new();
     // One wait for shutdown for the connection's whole life, not a new one per read.
     let shutdown = shutdown.changed();
     tokio::pin!(shutdown);
@@ -69,7 +84,7 @@ pub(super) async fn serve(
                 if stream.write_all(&output).await.is_err() {
                     return;
                 }
-                output.clear();
+                release_or_clear(&mut output);
                 // A client that is slow to read can hold this write for any length of time.
                 session.set_batch_time(Some(super::db::now_ms()));
             }
@@ -78,7 +93,12 @@ pub(super) async fn serve(
             if stream.write_all(&output).await.is_err() {
                 return;
             }
-            output.clear();
+            release_or_clear(&mut output);
+        }
+        if input.is_empty() {
+            // Always a fresh buffer: an empty view left after the decoder split requests off
+            // can still pin the whole allocation they came in (a megabyte value's, say).
+            input = BytesMut::new();
         }
         if input.len() > config.query_buffer_limit {
             tracing::warn!(
@@ -87,14 +107,49 @@ pub(super) async fn serve(
             );
             return;
         }
-        input.reserve(READ_CHUNK);
+        // `biased`: a wake for bytes reads them without polling the shutdown wait, whose
+        // every poll locks the one waiter list all connections share (under thousands of
+        // slow-loris clients that lock was taken per byte).
         tokio::select! {
-            read = stream.read_buf(&mut input) => match read {
+            biased;
+            read = read_available(&mut stream, &mut input) => match read {
                 Ok(0) | Err(_) => return,
                 Ok(_) => {}
             },
             _ = &mut shutdown => return,
         }
+    }
+}
+
+/// Reads at most [`READ_CHUNK`] bytes and appends them to `input`, so the buffer grows by
+/// what arrived, never by what a header declares, and a short request costs an allocation
+/// of its own size. The chunk lives on the thread's stack for one poll only, never in the
+/// connection's task: an idle connection owns no read buffer at all. Reading through
+/// `poll_read` (not `try_read`) lets tokio clear the socket's readiness after a short read,
+/// which saves the second, empty `read` per wake-up a slow client would otherwise cost.
+async fn read_available(stream: &mut TcpStream, input: &mut BytesMut) -> io::Result<usize> {
+    std::future::poll_fn(|cx| {
+        let mut chunk = [MaybeUninit::<u8>::uninit(); READ_CHUNK];
+        let mut buf = ReadBuf::uninit(&mut chunk);
+        match Pin::new(&mut *stream).poll_read(cx, &mut buf) {
+            Poll::Ready(Ok(())) => {
+                input.extend_from_slice(buf.filled());
+                Poll::Ready(Ok(buf.filled().len()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
+}
+
+/// Empties the output buffer once written; frees it instead if it grew past
+/// [`RETAINED_BUFFER_CAPACITY`] (see there).
+fn release_or_clear(buffer: &mut BytesMut) {
+    if buffer.capacity() > RETAINED_BUFFER_CAPACITY {
+        *buffer = BytesMut::new();
+    } else {
+        buffer.clear();
     }
 }
 

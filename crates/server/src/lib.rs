@@ -61,6 +61,12 @@ pub const DEFAULT_QUERY_BUFFER_LIMIT: usize = 1024 * 1024 * 1024;
 /// (the write waits for the peer), which is what bounds the output buffer.
 pub const DEFAULT_OUTPUT_BATCH_LIMIT: usize = 256 * 1024;
 
+/// Length of the queue of connections the kernel has accepted but the server has not yet
+/// taken: Redis's default `tcp-backlog`. A burst of thousands of clients connecting at once
+/// waits in this queue; a short one (std's bind asks for 128) makes the kernel drop SYNs and
+/// the clients retry a second later. Linux caps it at `net.core.somaxconn`.
+pub const DEFAULT_TCP_BACKLOG: u32 = 511;
+
 /// How the server runs.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -78,6 +84,8 @@ pub struct ServerConfig {
     pub output_batch_limit: usize,
     /// The codec's limits for requests.
     pub limits: Limits,
+    /// See [`DEFAULT_TCP_BACKLOG`].
+    pub tcp_backlog: u32,
 }
 
 impl ServerConfig {
@@ -100,6 +108,7 @@ impl Default for ServerConfig {
             query_buffer_limit: DEFAULT_QUERY_BUFFER_LIMIT,
             output_batch_limit: DEFAULT_OUTPUT_BATCH_LIMIT,
             limits: Limits::default(),
+            tcp_backlog: DEFAULT_TCP_BACKLOG,
         }
     }
 }
@@ -135,7 +144,7 @@ impl ServerHandle {
 /// listens. Stop it with [`ServerHandle::shutdown`] (dropping the handle leaves it running
 /// until the runtime ends).
 pub async fn spawn(config: ServerConfig) -> io::Result<ServerHandle> {
-    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    let listener = listen(config.bind, config.tcp_backlog)?;
     let addr = listener.local_addr()?;
     let (shutdown, signal) = watch::channel(false);
     let (flavor, password_set) = (config.flavor, config.requirepass.is_some());
@@ -161,6 +170,18 @@ pub async fn spawn(config: ServerConfig) -> io::Result<ServerHandle> {
         task,
         db,
     })
+}
+
+/// A listening socket on `addr` with a backlog of `backlog` (see [`DEFAULT_TCP_BACKLOG`]),
+/// `SO_REUSEADDR` set as Redis and std do, so a restart does not wait out TIME_WAIT.
+fn listen(addr: SocketAddr, backlog: u32) -> io::Result<tokio::net::TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
 }
 
 /// One server's counters, shared by its listener and its sessions (INFO reads them).
