@@ -7,7 +7,7 @@ use respect::conformance::diff::{diff_scenarios, render};
 use respect::conformance::load_dir;
 use respect::conformance::runner::{check_reachable, DEFAULT_JOBS};
 
-use super::shared::{runtime, Scenarios, EXIT_USAGE};
+use super::shared::{block_on, Scenarios, EXIT_USAGE};
 
 /// Replay every scenario on two servers and list where their replies differ (every reply of
 /// every scenario; replies that match the same loose form of the expectation agree).
@@ -30,10 +30,7 @@ impl Args {
             eprintln!("respect diff: needs exactly two servers: --addr A --addr B");
             return ExitCode::from(EXIT_USAGE);
         };
-        match runtime() {
-            Ok(rt) => ExitCode::from(rt.block_on(self.execute(a, b))),
-            Err(code) => code,
-        }
+        block_on(self.execute(a, b))
     }
 
     async fn execute(self, a: SocketAddr, b: SocketAddr) -> u8 {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use respect::netfuzz::{fuzz, FuzzOptions, DEFAULT_DURATION, DEFAULT_RUNS, DEFAULT_TIMEOUT};
 
-use super::shared::{runtime, Budget, FlavorArg, Span, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use super::shared::{block_on, Budget, FlavorArg, Span, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
 /// Send generated valid, near-valid and malformed traffic to a server on this machine and
 /// report every case after which it went silent, out of sync, or down.
@@ -40,10 +40,7 @@ pub struct Args {
 impl Args {
     /// Fuzzes; exit 1 when anything was found, 2 when the run could not happen.
     pub fn run(self) -> ExitCode {
-        match runtime() {
-            Ok(rt) => ExitCode::from(rt.block_on(self.execute())),
-            Err(code) => code,
-        }
+        block_on(self.execute())
     }
 
     async fn execute(self) -> u8 {

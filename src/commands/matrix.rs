@@ -11,7 +11,7 @@ use respect::conformance::matrix::{
 use respect::conformance::report::write_html;
 use respect::conformance::CaseResult;
 
-use super::shared::{runtime, Scenarios, EXIT_OK, EXIT_USAGE};
+use super::shared::{block_on, Scenarios, EXIT_OK, EXIT_USAGE};
 
 /// Run the suite against several servers and write a compatibility matrix.
 #[derive(clap::Args, Debug)]
@@ -39,10 +39,7 @@ impl Args {
     /// Builds the matrix: exit 0 once it is written (FAIL cells are its content, not a failure
     /// of the command), 2 when a target cannot be reached or the files cannot be written.
     pub fn run(self) -> ExitCode {
-        match runtime() {
-            Ok(rt) => ExitCode::from(rt.block_on(self.execute())),
-            Err(code) => code,
-        }
+        block_on(self.execute())
     }
 
     async fn execute(self) -> u8 {

@@ -8,7 +8,7 @@ use respect::conformance::load_dir;
 use respect::conformance::record::{record_scenario, unified_diff};
 use respect::conformance::runner::{check_reachable, skip_reason};
 
-use super::shared::{runtime, Scenarios, EXIT_USAGE};
+use super::shared::{block_on, Scenarios, EXIT_USAGE};
 
 /// Rewrite scenario expectations from a trusted server's replies.
 #[derive(clap::Args, Debug)]
@@ -26,10 +26,7 @@ pub struct Args {
 impl Args {
     /// Records; exit 1 when a scenario could not be recorded.
     pub fn run(self) -> ExitCode {
-        match runtime() {
-            Ok(rt) => ExitCode::from(rt.block_on(self.execute())),
-            Err(code) => code,
-        }
+        block_on(self.execute())
     }
 
     async fn execute(self) -> u8 {

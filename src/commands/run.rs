@@ -11,7 +11,7 @@ use respect::conformance::report::{write_human, write_json, write_junit, write_m
 use respect::conformance::runner::DEFAULT_JOBS;
 use respect::conformance::{load_dir, run_suite, CaseResult, RunOptions};
 
-use super::shared::{runtime, Scenarios, EXIT_USAGE};
+use super::shared::{block_on, Scenarios, EXIT_USAGE};
 
 /// How long a run goes before it shows a progress bar.
 const PROGRESS_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
@@ -61,10 +61,7 @@ impl Args {
     /// Runs the suite and writes the report: exit 1 on any FAIL or ERROR, 2 when the run
     /// itself could not happen.
     pub fn run(self) -> ExitCode {
-        match runtime() {
-            Ok(rt) => ExitCode::from(rt.block_on(self.execute())),
-            Err(code) => code,
-        }
+        block_on(self.execute())
     }
 
     async fn execute(self) -> u8 {

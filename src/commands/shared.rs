@@ -182,6 +182,14 @@ impl Scenarios {
     }
 }
 
+/// Runs a subcommand's async body to its exit code on the default runtime.
+pub fn block_on(body: impl std::future::Future<Output = u8>) -> ExitCode {
+    match runtime() {
+        Ok(rt) => ExitCode::from(rt.block_on(body)),
+        Err(code) => code,
+    }
+}
+
 /// The multi-threaded runtime (one worker per core).
 pub fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
     runtime_with(None)

@@ -5,6 +5,11 @@
 //! A server cannot hold it hostage ([`budget`]): every connect, write and read has a deadline
 //! checked between reads and frames, and a reply larger than its [`ReplyBudget`] ends the read
 //! with [`ClientError::Budget`] and drops the connection.
+//!
+//! It reads with its own loop rather than `Framed<_, respect_resp::RespCodec>` because the
+//! harness needs each reply's exact bytes ([`Reply::raw`]), byte-level control of how requests
+//! are delivered (whole, pipelined, one byte at a time), and the clock checked between frames;
+//! a `Framed` stream yields decoded frames only and waits inside `next()`.
 
 pub mod budget;
 

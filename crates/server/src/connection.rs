@@ -4,6 +4,13 @@
 //! Every complete request in the read buffer is run before anything is written, and the
 //! replies go out in one write: pipelined clients get one syscall per batch, not per reply
 //! (flushing per reply is what collapses mini-redis under pipelining).
+//!
+//! Why a hand loop and not `Framed<TcpStream, respect_resp::RespCodec>`: requests are decoded
+//! into a borrowed view ([`respect_resp::Decoder::decode_request`]), which allocates nothing
+//! per argument (23.8 M small SETs/s against 9.8 M/s decoded to owned frames in the codec
+//! bench, 2.4x), and the replies of a whole read are batched into one write; a `Framed` stream
+//! yields owned frames one at a time and flushes per `send`. The loop also owns the buffers'
+//! lifetimes (lazy, freed after large requests), which `Framed` keeps at their high-water mark.
 
 use std::io;
 use std::mem::MaybeUninit;
