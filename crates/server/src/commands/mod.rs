@@ -1,11 +1,11 @@
 //! The command layer: a registry of command specs (name, arity, flags, key positions, docs)
-//! with one static table per family file, typed argument parsing ([`args`]), shared replies
-//! ([`reply`]), and the seed flavor as a peer with its own table ([`seed`]).
+//! with one static table per family file, typed argument parsing (`args`), shared replies
+//! (`reply`), and the seed flavor as a peer with its own table (`seed`).
 //!
 //! Commands never see sockets; they return RESP3-shaped frames (`Map`, `Set`, `Null`) and
 //! the codec's downgrade rules, which are Redis's, turn them into RESP2 bytes for a RESP2
-//! client. The session calls [`dispatch::execute`] (or [`seed::execute`]) with a
-//! [`context::SessionState`] this module owns; nothing here reaches back into the session.
+//! client. The session calls `dispatch::execute` (or `seed::execute`) with a
+//! `context::SessionState` this module owns; nothing here reaches back into the session.
 //!
 //! Public: the metadata only ([`Spec`] and what it is made of, [`lookup_spec`],
 //! [`command_table`]), for tools that need to know where a command's keys are (the

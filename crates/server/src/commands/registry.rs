@@ -413,7 +413,7 @@ pub struct Deprecation {
 }
 
 /// What `COMMAND DOCS` says about a command (the argument tree is not held: see
-/// [`super::server`]'s `COMMAND DOCS`).
+/// `server`'s `COMMAND DOCS`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Docs {
     /// One line.
