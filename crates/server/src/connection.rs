@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
@@ -134,7 +134,15 @@ pub(super) async fn serve(
 /// connection's task: an idle connection owns no read buffer at all. Reading through
 /// `poll_read` (not `try_read`) lets tokio clear the socket's readiness after a short read,
 /// which saves the second, empty `read` per wake-up a slow client would otherwise cost.
+///
+/// A frame already in progress (a large value arriving) is read straight into the buffer's
+/// spare room instead, at most [`READ_CHUNK`] at a time as well: going through the stack chunk
+/// there would copy every byte of a large request twice.
 async fn read_available(stream: &mut TcpStream, input: &mut BytesMut) -> io::Result<usize> {
+    if !input.is_empty() {
+        input.reserve(READ_CHUNK);
+        return (&mut *stream).take(READ_CHUNK as u64).read_buf(input).await;
+    }
     std::future::poll_fn(|cx| {
         let mut chunk = [MaybeUninit::<u8>::uninit(); READ_CHUNK];
         let mut buf = ReadBuf::uninit(&mut chunk);
