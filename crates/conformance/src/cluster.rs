@@ -15,7 +15,7 @@
 //! most [`MAX_REDIRECTS`] times. Scenario traffic is never redirected: a scenario that tests
 //! redirects sees them byte for byte.
 
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::RwLock;
 
@@ -124,14 +124,16 @@ impl SlotMap {
 }
 
 /// A node address as a reply spells it (`host`, `port`); an empty or `?` host is the node that
-/// answered (Redis's convention for an unknown endpoint).
+/// answered (Redis's convention for an unknown endpoint). Only IP literals are taken: a name
+/// would need a DNS lookup, and a server's reply does not get to make the harness resolve
+/// names (Redis announces IPs unless configured with `cluster-preferred-endpoint-type`).
 fn node_addr(host: &[u8], port: i64, answering: SocketAddr) -> Option<SocketAddr> {
     let port = u16::try_from(port).ok()?;
     let host = std::str::from_utf8(host).ok()?;
     if host.is_empty() || host == "?" {
         return Some(SocketAddr::new(answering.ip(), port));
     }
-    (host, port).to_socket_addrs().ok()?.next()
+    Some(SocketAddr::new(host.parse::<IpAddr>().ok()?, port))
 }
 
 /// An integer of a reply, whether an integer frame or digits in a string.
@@ -178,8 +180,8 @@ pub fn parse_shards(reply: &Frame, answering: SocketAddr) -> Option<SlotMap> {
             if field(node, "role")?.as_bytes()?.as_ref() != b"master" {
                 return None;
             }
-            let host = field(node, "endpoint")
-                .or_else(|| field(node, "ip"))?
+            let host = field(node, "ip")
+                .or_else(|| field(node, "endpoint"))?
                 .as_bytes()?;
             node_addr(host, integer(field(node, "port")?)?, answering)
         });
@@ -506,5 +508,8 @@ mod tests {
             None
         );
         assert_eq!(redirect_of(&bulk("MOVED 1 127.0.0.1:1"), addr(1)), None);
+        // A name is not resolved: the reply stays a reply.
+        let named = Frame::Error("MOVED 1 redis.example:6379".into());
+        assert_eq!(redirect_of(&named, addr(1)), None);
     }
 }
