@@ -857,3 +857,49 @@ impl<'a> Replay<'a> {
         unknown && answering.is_some_and(|r| self.scenario.needs.contains(&r.name))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn scenario(text: &str) -> Scenario {
+        Scenario::parse(Path::new("conformance/redis/x/y_t.scenario"), text).expect("parses")
+    }
+
+    #[test]
+    fn a_cluster_skips_what_it_cannot_run_and_says_why() {
+        let plain = scenario("> SET {{k}}a 1\n< +OK\n");
+        assert_eq!(cluster_skip_reason(&plain), None);
+        let select = scenario("> SELECT 1\n< +OK\n");
+        assert!(cluster_skip_reason(&select).is_some_and(|w| w.contains("SELECT")));
+        let foreign = scenario("> MGET {{k}}a other\n? any\n");
+        assert!(cluster_skip_reason(&foreign).is_some_and(|w| w.contains("\"other\"")));
+        let header = scenario("# cluster: no it counts every key\n> DBSIZE\n? any\n");
+        assert_eq!(
+            cluster_skip_reason(&header).as_deref(),
+            Some("not run on a cluster: it counts every key")
+        );
+        let only = scenario("# cluster: only\n> MGET a b\n? any\n");
+        assert_eq!(cluster_skip_reason(&only), None);
+        let standalone = RunOptions::default();
+        assert!(skip_reason(&only, &standalone).is_some_and(|w| w.contains("--cluster")));
+        assert_eq!(skip_reason(&plain, &standalone), None);
+    }
+
+    #[test]
+    fn cluster_refusals_are_recognised_by_their_error() {
+        for text in [
+            "MOVED 1 127.0.0.1:7000",
+            "ASK 1 127.0.0.1:7000",
+            "CROSSSLOT Keys in request don't hash to the same slot",
+            "CLUSTERDOWN The cluster is down",
+            "ERR SELECT is not allowed in cluster mode",
+        ] {
+            assert!(cluster_refusal(&Frame::error(text)), "{text}");
+        }
+        assert!(!cluster_refusal(&Frame::error("ERR syntax error")));
+        assert!(!cluster_refusal(&Frame::Bulk("MOVED 1 x:1".into())));
+    }
+}

@@ -560,6 +560,42 @@ mod tests {
     }
 
     #[test]
+    fn the_cluster_header_is_read_and_written_back() {
+        for (value, rule) in [
+            ("only", ClusterRule::Only),
+            ("elsewhere", ClusterRule::Elsewhere),
+            (
+                "no it counts every key",
+                ClusterRule::Not("it counts every key".into()),
+            ),
+        ] {
+            let s = parse(&format!("# cluster: {value}\n> PING\n< +PONG\n")).unwrap();
+            assert_eq!(s.cluster, rule);
+            let written = super::super::write::scenario_text(&s).unwrap();
+            assert!(
+                written.contains(&format!("# cluster: {value}\n")),
+                "{written}"
+            );
+            assert_eq!(Scenario::parse(&s.path, &written).unwrap().cluster, rule);
+        }
+        assert!(
+            parse("# cluster: no\n> PING\n< +PONG\n").is_err(),
+            "a reason is needed"
+        );
+        assert!(parse("# cluster: maybe\n> PING\n< +PONG\n").is_err());
+        // `{{slot}}` is the slot of the scenario's own keys, in `<` lines and error globs.
+        let s = parse("> GET {{k}}a\n? error MOVED {{slot}} *\n").unwrap();
+        let slot = crate::cluster::key_slot(s.key_prefix().as_bytes());
+        let Step::Expect(e) = &s.steps[1] else {
+            panic!("{:?}", s.steps)
+        };
+        assert_eq!(
+            e.alternatives,
+            vec![Matcher::Error(format!("MOVED {slot} *"))]
+        );
+    }
+
+    #[test]
     fn versioned_forms_and_since_are_read_and_written_back() {
         let text = "# since: 7.0\n> NOSUCHCMD\n< -ERR unknown command 'NOSUCHCMD'\n\
                     <@<7.0 -ERR unknown command `NOSUCHCMD`\n<@6.2 -ERR old\n";
