@@ -203,6 +203,14 @@ pub fn skip_reason(scenario: &Scenario, options: &RunOptions) -> Option<String> 
         return Some("changes the server's global state; pass --allow-global to run it".into());
     }
     match &options.cluster {
+        Some(cluster)
+            if scenario.cluster == ClusterRule::Elsewhere && cluster.masters().len() < 2 =>
+        {
+            Some(
+                "needs a cluster of two masters or more (it runs on a node not serving its keys)"
+                    .into(),
+            )
+        }
         Some(_) => cluster_skip_reason(scenario),
         None if scenario.cluster.needs_cluster() => {
             Some("tests the cluster protocol: needs a Redis Cluster target (--cluster)".into())
