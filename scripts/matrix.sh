@@ -6,6 +6,8 @@
 #   fakeredis  fakeredis's TcpFakeServer (PyPI fakeredis), told to be Redis 7.0
 #   simpledb   simpledb 0.4.3 (the seed dialect: the seed@ target syntax)
 #   twemproxy  nutcracker (apt) in front of its own redis-server 7
+#   cluster    three redis-server 7 masters joined by `redis-cli --cluster create` (the
+#              cluster@ target syntax: each scenario on the master serving its slot)
 #   respect    our server (`respect serve`), both flavors
 # then runs `respect matrix` over them and writes OUT/index.html and OUT/matrix.json.
 #
@@ -101,6 +103,15 @@ respect:
 YML
 start twemproxy nutcracker -c "$WORK/nutcracker.yml" -s "$P_TWEM_STATS" -a 127.0.0.1 \
   -o "$WORK/nutcracker.out" -p "$WORK/nutcracker.pid"
+CLUSTER_NODES=()
+for i in 1 2 3; do
+  port=$(free_port)
+  mkdir -p "$WORK/cluster$i"
+  start "cluster$i" /usr/bin/redis-server --port "$port" --cluster-port "$(free_port)" \
+    --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK/cluster$i" \
+    --cluster-enabled yes --cluster-config-file "$WORK/cluster$i/nodes.conf"
+  CLUSTER_NODES+=("127.0.0.1:$port")
+done
 P_OURS=$(free_port); start respect "$RESPECT" serve --bind "127.0.0.1:$P_OURS"
 P_OURS_SEED=$(free_port)
 start respect-seed "$RESPECT" serve --bind "127.0.0.1:$P_OURS_SEED" --flavor seed
@@ -108,6 +119,15 @@ start respect-seed "$RESPECT" serve --bind "127.0.0.1:$P_OURS_SEED" --flavor see
 for port in "$P_REDIS7" "$P_VALKEY" "$P_REDIS6" "$P_FAKE" "$P_SIMPLEDB" "$P_BEHIND" "$P_TWEM" \
   "$P_OURS" "$P_OURS_SEED"; do
   wait_port "$port"
+done
+for node in "${CLUSTER_NODES[@]}"; do wait_port "${node##*:}"; done
+redis-cli --cluster create "${CLUSTER_NODES[@]}" --cluster-replicas 0 --cluster-yes >"$WORK/cluster.log"
+# Every node must agree that all slots are served before the run.
+for node in "${CLUSTER_NODES[@]}"; do
+  for _ in $(seq 100); do
+    redis-cli -p "${node##*:}" cluster info | grep -q '^cluster_state:ok' && break
+    sleep 0.2
+  done
 done
 
 say "running the matrix into $OUT"
@@ -118,6 +138,7 @@ status=0
   --target "redis-6.2=127.0.0.1:$P_REDIS6" \
   --target "fakeredis=127.0.0.1:$P_FAKE" \
   --target "twemproxy=127.0.0.1:$P_TWEM" \
+  --target "redis-cluster=cluster@${CLUSTER_NODES[0]}" \
   --target "respect=127.0.0.1:$P_OURS" \
   --target "simpledb=seed@127.0.0.1:$P_SIMPLEDB" \
   --target "respect-seed=seed@127.0.0.1:$P_OURS_SEED" \

@@ -41,6 +41,10 @@ impl Args {
                 return EXIT_USAGE;
             }
         };
+        if let Err(e) = self.scenarios.refuse_cluster("diff") {
+            eprintln!("respect diff: {e}");
+            return EXIT_USAGE;
+        }
         let (flavor, selection) = (self.scenarios.flavor.into(), self.scenarios.selection());
         let options = respect::conformance::RunOptions {
             jobs: self.jobs,

@@ -16,7 +16,8 @@ use super::shared::{block_on, Scenarios, EXIT_OK, EXIT_USAGE};
 /// Run the suite against several servers and write a compatibility matrix.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A server: `NAME=HOST:PORT` (Redis flavor) or `NAME=seed@HOST:PORT` (the seed dialect).
+    /// A server: `NAME=HOST:PORT` (Redis flavor), `NAME=seed@HOST:PORT` (the seed dialect) or
+    /// `NAME=cluster@HOST:PORT` (a node of a Redis Cluster, run as `run --cluster` does).
     /// Repeat for each column; each is detected (INFO/HELLO) and graded on its own.
     #[arg(long = "target", required = true)]
     targets: Vec<MatrixTarget>,
@@ -43,6 +44,13 @@ impl Args {
     }
 
     async fn execute(self) -> u8 {
+        if let Err(e) = self
+            .scenarios
+            .refuse_cluster("matrix (name a cluster target NAME=cluster@HOST:PORT)")
+        {
+            eprintln!("respect matrix: {e}");
+            return EXIT_USAGE;
+        }
         let options = MatrixOptions {
             run: self.scenarios.options(),
             max_logged_bytes: self.max_logged_bytes,

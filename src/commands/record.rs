@@ -37,11 +37,14 @@ impl Args {
                 return EXIT_USAGE;
             }
         };
-        let (flavor, selection, options) = (
-            self.scenarios.flavor.into(),
-            self.scenarios.selection(),
-            self.scenarios.options(),
-        );
+        let (flavor, selection) = (self.scenarios.flavor.into(), self.scenarios.selection());
+        let options = match self.scenarios.options_at(Some(self.addr)).await {
+            Ok(options) => options,
+            Err(e) => {
+                eprintln!("respect record: {e}");
+                return EXIT_USAGE;
+            }
+        };
         if let Err(e) = check_reachable(self.addr, &options).await {
             eprintln!("respect record: {e}");
             return EXIT_USAGE;

@@ -66,9 +66,15 @@ impl Args {
 
     async fn execute(self) -> u8 {
         let selection = self.scenarios.selection();
-        let options = RunOptions {
-            jobs: self.jobs,
-            ..self.scenarios.options()
+        let options = match self.scenarios.options_at(self.addr).await {
+            Ok(options) => RunOptions {
+                jobs: self.jobs,
+                ..options
+            },
+            Err(e) => {
+                eprintln!("respect run: {e}");
+                return EXIT_USAGE;
+            }
         };
         // Progress goes to stderr, and only when it is a terminal: piped output stays clean.
         // The bar appears once the run has taken a second, so quick runs never flash one.

@@ -1,13 +1,16 @@
 //! What several subcommands take, spelled once: `--flavor`, `--dialect`, durations, the
 //! scenario selection, the async runtime, and the exit codes.
 
+use std::net::SocketAddr;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::ValueEnum;
 use respect::client::{ReplyBudget, DEFAULT_MAX_REPLY_BYTES, DEFAULT_MAX_REPLY_ELEMENTS};
+use respect::conformance::cluster::Cluster;
 use respect::conformance::target::{Target, Version};
 use respect::conformance::{runner::DEFAULT_TIMEOUT, RunOptions, Selection};
 use respect::resp::{Dialect, Flavor};
@@ -156,6 +159,11 @@ pub struct Scenarios {
     /// (HELLO / INFO): replies the scenarios explain by an older or newer version are VERSION.
     #[arg(long)]
     pub target_version: Option<Version>,
+    /// `--addr` is a node of a Redis Cluster (`run` and `record`): the slot map is read from
+    /// it, each scenario runs on the master serving its keys' slot, the harness follows
+    /// -MOVED/-ASK for its own commands, and scenarios a cluster cannot run are SKIPPED.
+    #[arg(long)]
+    pub cluster: bool,
 }
 
 impl Scenarios {
@@ -178,6 +186,28 @@ impl Scenarios {
             allow_global: self.allow_global,
             target: self.target_version.map(Target::given),
             ..RunOptions::default()
+        }
+    }
+
+    /// [`Scenarios::options`] for a run against `addr`; with `--cluster`, the cluster behind it
+    /// discovered (`Err`, one line, when it cannot be).
+    pub async fn options_at(&self, addr: Option<SocketAddr>) -> Result<RunOptions, String> {
+        let mut options = self.options();
+        if self.cluster {
+            let seed = addr.ok_or("--cluster needs --addr, a node of the cluster")?;
+            let cluster = Cluster::discover(seed, options.client_options()).await?;
+            options.cluster = Some(Arc::new(cluster));
+        }
+        Ok(options)
+    }
+
+    /// `Err` when `--cluster` is given to a subcommand that cannot use it.
+    pub fn refuse_cluster(&self, command: &str) -> Result<(), String> {
+        match self.cluster {
+            true => Err(format!(
+                "--cluster is for `run` and `record`; `{command}` takes plain servers"
+            )),
+            false => Ok(()),
         }
     }
 }

@@ -255,6 +255,7 @@ fn scenario_text(
         destructive: false,
         global: false,
         since: None,
+        cluster: Default::default(),
         steps: vec![
             Step::Send {
                 line: 0,

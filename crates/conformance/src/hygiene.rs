@@ -1,17 +1,55 @@
 //! Key hygiene: a run leaves the server as it found it. Before and after each scenario the
-//! runner deletes exactly that scenario's own keys (those under its `{{k}}` prefix, found with
-//! `SCAN MATCH` and removed with `UNLINK`), and the keys it names outside its prefix, which it
-//! may only use when the server does not already hold them (else the scenario is SKIPPED, so a
-//! user's key is never overwritten). Nothing else is read or written: no FLUSH, no KEYS.
+//! runner deletes exactly that scenario's own keys, and the keys it names outside its prefix,
+//! which it may only use when the server does not already hold them (else the scenario is
+//! SKIPPED, so a user's key is never overwritten). Nothing else is read or written: no FLUSH,
+//! no KEYS.
 //!
-//! Only the Redis flavor is cleaned this way; the seed dialect has no SCAN.
+//! Two ways find the keys, chosen once per run by [`detect`]:
+//!
+//! - the exact list, always: every key the scenario's requests name, found through the
+//!   command registry's key positions ([`super::keys::scenario_keys`]), deleted with `DEL`
+//!   (one per hash slot, so that a cluster accepts it) or, in the seed dialect, one `DELETE`
+//!   per key;
+//! - `SCAN MATCH <prefix>*` as a safety net, for keys a scenario creates without naming them,
+//!   where the server has SCAN ([`Cleanup::ScanAndExact`]). Proxies (twemproxy) and the seed
+//!   dialect have none: there the exact list is all ([`Cleanup::ExactOnly`]).
+//!
+//! On a cluster the commands go through a [`Link`], which follows `-MOVED` and `-ASK`; a
+//! scenario's own keys share one slot (its hash tag), so SCAN on that slot's master sees them
+//! all.
+
+use std::net::SocketAddr;
 
 use bytes::Bytes;
-use respect_client::Client;
-use respect_resp::{Flavor, Frame};
+use respect_resp::{Dialect, Flavor, Frame};
 
-use super::keys::foreign_keys;
+use super::cluster::{key_slot, Link};
+use super::keys::{foreign_keys, scenario_keys};
+use super::runner::{connect, RunOptions};
+use super::scenario::template::run_token;
 use super::scenario::Scenario;
+
+/// How a run finds the keys it deletes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Cleanup {
+    /// The keys the scenario names, then SCAN for any others under its prefix.
+    #[default]
+    ScanAndExact,
+    /// Only the keys the scenario names: the server has no SCAN.
+    ExactOnly,
+}
+
+impl std::fmt::Display for Cleanup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Cleanup::ScanAndExact => "keys cleaned by name and SCAN",
+            Cleanup::ExactOnly => "keys cleaned by name only (no SCAN)",
+        })
+    }
+}
+
+/// Most keys in one `DEL`.
+pub const MAX_KEYS_PER_DEL: usize = 500;
 
 /// Most SCAN round trips one cleanup makes: a bound on the loop a server's cursor drives, far
 /// above what a scenario's few keys need (SCAN visits every key at most once per full cycle).
@@ -32,8 +70,27 @@ fn glob_literal(text: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Which cleanup the server at `addr` allows: SCAN with a pattern no key matches, on a
+/// connection of its own (a proxy may close the connection on a command it does not know).
+pub async fn detect(addr: SocketAddr, flavor: Flavor, options: &RunOptions) -> Cleanup {
+    if flavor != Flavor::Redis {
+        return Cleanup::ExactOnly;
+    }
+    let Ok(mut client) = connect(addr, Dialect::Resp2, options).await else {
+        return Cleanup::ExactOnly;
+    };
+    let pattern = format!("respect:{{{}:}}:probe", run_token());
+    match client
+        .call(&["SCAN", "0", "MATCH", pattern.as_str(), "COUNT", "1"])
+        .await
+    {
+        Ok(Frame::Array(_)) => Cleanup::ScanAndExact,
+        _ => Cleanup::ExactOnly,
+    }
+}
+
 /// The keys under `prefix` that the server holds, by SCAN MATCH.
-async fn keys_under(client: &mut Client, prefix: &[u8]) -> Result<Vec<Bytes>, String> {
+async fn keys_under(link: &mut Link<'_>, prefix: &[u8]) -> Result<Vec<Bytes>, String> {
     let mut pattern = glob_literal(prefix);
     pattern.push(b'*');
     let mut cursor = Bytes::from_static(b"0");
@@ -47,7 +104,7 @@ async fn keys_under(client: &mut Client, prefix: &[u8]) -> Result<Vec<Bytes>, St
             b"COUNT",
             SCAN_COUNT.as_bytes(),
         ];
-        let reply = client.call(&args).await.map_err(|e| e.to_string())?;
+        let reply = link.call(&args).await?;
         let Frame::Array(parts) = &reply else {
             return Err(format!("SCAN answered {reply}"));
         };
@@ -65,15 +122,25 @@ async fn keys_under(client: &mut Client, prefix: &[u8]) -> Result<Vec<Bytes>, St
     Err(format!("SCAN did not finish in {MAX_SCAN_ROUNDS} rounds"))
 }
 
-/// Deletes `keys` (UNLINK, or DEL where UNLINK is unknown).
-async fn delete(client: &mut Client, keys: &[Bytes]) -> Result<(), String> {
-    for batch in keys.chunks(500) {
-        let mut args: Vec<&[u8]> = vec![b"UNLINK"];
-        args.extend(batch.iter().map(|k| k.as_ref()));
-        let reply = client.call(&args).await.map_err(|e| e.to_string())?;
-        if reply.is_error() {
-            args[0] = b"DEL";
-            let reply = client.call(&args).await.map_err(|e| e.to_string())?;
+/// Deletes `keys`: in the Redis flavor one `DEL` per hash slot (at most [`MAX_KEYS_PER_DEL`]
+/// keys each), in the seed dialect one `DELETE` per key.
+async fn delete(link: &mut Link<'_>, flavor: Flavor, keys: &[Bytes]) -> Result<(), String> {
+    if flavor != Flavor::Redis {
+        for key in keys {
+            let reply = link.call(&[b"DELETE", key]).await?;
+            if reply.is_error() {
+                return Err(format!("cannot delete the scenario's keys: {reply}"));
+            }
+        }
+        return Ok(());
+    }
+    let mut by_slot: Vec<(u16, &Bytes)> = keys.iter().map(|k| (key_slot(k), k)).collect();
+    by_slot.sort();
+    for slot in by_slot.chunk_by(|a, b| a.0 == b.0) {
+        for batch in slot.chunks(MAX_KEYS_PER_DEL) {
+            let mut args: Vec<&[u8]> = vec![b"DEL"];
+            args.extend(batch.iter().map(|(_, k)| k.as_ref()));
+            let reply = link.call(&args).await?;
             if reply.is_error() {
                 return Err(format!("cannot delete the scenario's keys: {reply}"));
             }
@@ -85,36 +152,39 @@ async fn delete(client: &mut Client, keys: &[Bytes]) -> Result<(), String> {
 /// Which of `scenario`'s keys outside its prefix the server already holds: the scenario would
 /// overwrite a key that is not its own, so it must not run.
 pub async fn occupied_foreign_keys(
-    client: &mut Client,
+    link: &mut Link<'_>,
     scenario: &Scenario,
 ) -> Result<Vec<Bytes>, String> {
     let mut held = Vec::new();
-    if scenario.flavor != Flavor::Redis {
-        return Ok(held);
-    }
     for key in foreign_keys(scenario) {
         let args: [&[u8]; 2] = [b"EXISTS", &key];
-        if client.call(&args).await.map_err(|e| e.to_string())? == Frame::Integer(1) {
+        if link.call(&args).await? == Frame::Integer(1) {
             held.push(key);
         }
     }
     Ok(held)
 }
 
-/// Deletes every key of `scenario`'s: under its prefix, and those it names outside it (which
-/// the runner checked were absent before it ran). A no-op for the seed flavor.
-pub async fn clean(client: &mut Client, scenario: &Scenario) -> Result<(), String> {
-    if scenario.flavor != Flavor::Redis {
-        return Ok(());
-    }
-    let mut keys = keys_under(client, scenario.key_prefix().as_bytes()).await?;
-    keys.extend(foreign_keys(scenario));
+/// Deletes every key of `scenario`'s: those it names (under its prefix, and outside it, which
+/// the runner checked were absent before it ran), then, with [`Cleanup::ScanAndExact`], any
+/// other under its prefix.
+pub async fn clean(
+    link: &mut Link<'_>,
+    scenario: &Scenario,
+    cleanup: Cleanup,
+) -> Result<(), String> {
+    let mut keys = scenario_keys(scenario);
     keys.sort();
     keys.dedup();
-    if keys.is_empty() {
+    delete(link, scenario.flavor, &keys).await?;
+    if cleanup == Cleanup::ExactOnly || scenario.flavor != Flavor::Redis {
         return Ok(());
     }
-    delete(client, &keys).await
+    let left = keys_under(link, scenario.key_prefix().as_bytes()).await?;
+    if left.is_empty() {
+        return Ok(());
+    }
+    delete(link, scenario.flavor, &left).await
 }
 
 #[cfg(test)]

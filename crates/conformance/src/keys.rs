@@ -70,8 +70,8 @@ pub fn request_keys(flavor: Flavor, request: &Frame) -> Vec<Bytes> {
     keys
 }
 
-/// Every key `scenario` names, in order of first use, on every connection.
-pub fn scenario_keys(scenario: &Scenario) -> Vec<Bytes> {
+/// Every request `scenario` sends, decoded, connection by connection (each in order).
+pub fn scenario_requests(scenario: &Scenario) -> Vec<Frame> {
     // The bytes each connection is sent, in order: a request may be split across sends.
     let mut streams: Vec<(String, Vec<u8>)> = vec![(FIRST_CONNECTION.into(), Vec::new())];
     let mut current = 0;
@@ -94,7 +94,7 @@ pub fn scenario_keys(scenario: &Scenario) -> Vec<Bytes> {
             _ => {}
         }
     }
-    let mut keys = Vec::new();
+    let mut requests = Vec::new();
     for (_, stream) in streams {
         let mut decoder = Decoder::with_options(
             scenario.flavor.request_dialect(),
@@ -103,10 +103,29 @@ pub fn scenario_keys(scenario: &Scenario) -> Vec<Bytes> {
         );
         let mut buf = BytesMut::from(stream.as_slice());
         while let Ok(Some(frame)) = decoder.decode(&mut buf) {
-            for key in request_keys(scenario.flavor, &frame) {
-                if !keys.contains(&key) {
-                    keys.push(key);
-                }
+            requests.push(frame);
+        }
+    }
+    requests
+}
+
+/// The name of a request, upper case (`None` when it has none).
+pub fn request_name(request: &Frame) -> Option<String> {
+    let name = match request {
+        Frame::Inline(args) => args.first(),
+        Frame::Array(items) => items.first().and_then(Frame::as_bytes),
+        _ => None,
+    }?;
+    Some(String::from_utf8_lossy(name).to_ascii_uppercase())
+}
+
+/// Every key `scenario` names, in order of first use, on every connection.
+pub fn scenario_keys(scenario: &Scenario) -> Vec<Bytes> {
+    let mut keys = Vec::new();
+    for frame in scenario_requests(scenario) {
+        for key in request_keys(scenario.flavor, &frame) {
+            if !keys.contains(&key) {
+                keys.push(key);
             }
         }
     }

@@ -8,6 +8,7 @@
 //! with no address it starts one through the same public `respect_server::spawn` a user calls.
 
 pub mod attribution;
+pub mod cluster;
 pub mod diff;
 pub mod hygiene;
 pub mod keys;
@@ -67,7 +68,8 @@ pub async fn start_embedded(flavor: Flavor) -> std::io::Result<respect_server::S
     .await
 }
 
-/// Runs the selected scenarios of `dir`: of `flavor` against `addr`, or, with no address, every
+/// Runs the selected scenarios of `dir`: of `flavor` against `addr` (a node of
+/// `options.cluster`, when set: see [`cluster::Cluster::discover`]), or, with no address, every
 /// flavor's against its own embedded server. `Err` when the run cannot happen at all: an
 /// unreadable folder, an unreachable target (one line, not an ERROR per scenario).
 pub async fn run_suite(
@@ -88,28 +90,23 @@ pub async fn run_suite(
     let target = match addr {
         Some(addr) => {
             runner::check_reachable(addr, options).await?;
-            let detected;
-            let options = match options.target {
-                Some(_) => options,
-                // Scenario versions are Redis versions: the seed world has none to detect.
-                None if flavor != Flavor::Redis => options,
-                None => {
-                    detected = RunOptions {
-                        target: Some(target::detect(addr, options.client_options()).await?),
-                        ..options.clone()
-                    };
-                    &detected
-                }
-            };
+            let mut options = options.clone();
+            // Scenario versions are Redis versions: the seed world has none to detect.
+            if options.target.is_none() && flavor == Flavor::Redis {
+                options.target = Some(target::detect(addr, options.client_options()).await?);
+            }
+            options.cleanup = hygiene::detect(addr, flavor, &options).await;
             let chosen = scenarios
                 .into_iter()
                 .filter(|s| s.flavor == flavor)
                 .collect();
-            results.extend(run_scenarios(addr, chosen, options, progress).await);
-            match &options.target {
-                Some(target) => format!("{addr} ({target})"),
-                None => addr.to_string(),
+            results.extend(run_scenarios(addr, chosen, &options, progress).await);
+            let mut about: Vec<String> = options.target.iter().map(|t| t.to_string()).collect();
+            if let Some(cluster) = &options.cluster {
+                about.push(format!("a cluster of {} masters", cluster.masters().len()));
             }
+            about.push(options.cleanup.to_string());
+            format!("{addr} ({})", about.join("; "))
         }
         None => {
             for flavor in Flavor::ALL {

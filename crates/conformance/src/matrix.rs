@@ -34,22 +34,29 @@ pub struct MatrixTarget {
     pub addr: SocketAddr,
     /// Which suite it is run with.
     pub flavor: Flavor,
+    /// Whether it is a node of a Redis Cluster (`cluster@HOST:PORT`).
+    pub cluster: bool,
 }
 
 impl std::str::FromStr for MatrixTarget {
     type Err = String;
 
     fn from_str(text: &str) -> Result<MatrixTarget, String> {
-        let usage = || format!("bad target `{text}` (NAME=HOST:PORT or NAME=seed@HOST:PORT)");
+        let usage = || {
+            format!(
+                "bad target `{text}` (NAME=HOST:PORT, NAME=seed@HOST:PORT or NAME=cluster@HOST:PORT)"
+            )
+        };
         let (name, rest) = text.split_once('=').ok_or_else(usage)?;
         if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c == '"') {
             return Err(usage());
         }
-        let (flavor, address) = match rest.split_once('@') {
-            Some(("seed" | "simpledb", a)) => (Flavor::Seed, a),
-            Some(("redis", a)) => (Flavor::Redis, a),
+        let (flavor, cluster, address) = match rest.split_once('@') {
+            Some(("seed" | "simpledb", a)) => (Flavor::Seed, false, a),
+            Some(("redis", a)) => (Flavor::Redis, false, a),
+            Some(("cluster", a)) => (Flavor::Redis, true, a),
             Some(_) => return Err(usage()),
-            None => (Flavor::Redis, rest),
+            None => (Flavor::Redis, false, rest),
         };
         let addr = address
             .to_socket_addrs()
@@ -60,8 +67,19 @@ impl std::str::FromStr for MatrixTarget {
             name: name.to_string(),
             addr,
             flavor,
+            cluster,
         })
     }
+}
+
+/// The run options of one target: a cluster target's cluster discovered.
+async fn target_options(target: &MatrixTarget, run: &RunOptions) -> Result<RunOptions, String> {
+    let mut run = run.clone();
+    if target.cluster {
+        let cluster = crate::cluster::Cluster::discover(target.addr, run.client_options()).await?;
+        run.cluster = Some(std::sync::Arc::new(cluster));
+    }
+    Ok(run)
 }
 
 /// How to build a matrix: the run options every target shares, and the wire logs' size.
@@ -274,15 +292,20 @@ pub async fn build_matrix(
     let mut columns = Vec::with_capacity(targets.len());
     for target in targets {
         let started = Instant::now();
-        let report = run_suite(
-            dir,
-            Some(target.addr),
-            target.flavor,
-            selection,
-            &options.run,
-            &|r| progress(&target.name, r),
-        )
-        .await;
+        let report = match target_options(target, &options.run).await {
+            Ok(run) => {
+                run_suite(
+                    dir,
+                    Some(target.addr),
+                    target.flavor,
+                    selection,
+                    &run,
+                    &|r| progress(&target.name, r),
+                )
+                .await
+            }
+            Err(e) => Err(e),
+        };
         let (server, counts, error, mut results) = match report {
             Ok(report) => (report.target.clone(), report.counts(), None, report.results),
             Err(e) => (target.addr.to_string(), Counts::default(), Some(e), vec![]),
@@ -435,6 +458,11 @@ mod tests {
         );
         let t: MatrixTarget = "simpledb=seed@127.0.0.1:31337".parse().unwrap();
         assert_eq!((t.addr.port(), t.flavor), (31337, Flavor::Seed));
+        let t: MatrixTarget = "cluster7=cluster@127.0.0.1:7000".parse().unwrap();
+        assert_eq!(
+            (t.addr.port(), t.flavor, t.cluster),
+            (7000, Flavor::Redis, true)
+        );
         let t: MatrixTarget = "x=redis@127.0.0.1:1".parse().unwrap();
         assert_eq!(t.flavor, Flavor::Redis);
         for bad in [

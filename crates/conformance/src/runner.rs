@@ -9,12 +9,14 @@ use std::time::{Duration, Instant};
 use tokio::sync::{RwLock, Semaphore};
 
 use super::attribution::{Request, RequestLog};
+use super::cluster::{key_slot, Cluster, Link};
+use super::hygiene::Cleanup;
 use super::matcher::{clip, describe, first_difference, matches};
 use super::rng::Rng;
-use super::scenario::{Delivery, Expectation, Step, FIRST_CONNECTION};
+use super::scenario::{ClusterRule, Delivery, Expectation, Step, FIRST_CONNECTION};
 use super::scenario::{Scenario, Verdict};
 use respect_client::{Client, ClientError, ClientOptions, Reply, ReplyBudget};
-use respect_resp::{Dialect, Flavor, Frame};
+use respect_resp::{Dialect, Frame};
 
 /// Default time a step waits for the server.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -100,6 +102,11 @@ pub struct RunOptions {
     /// The server and version under test, when known (detected, or `--target-version`):
     /// what decides whether a mismatch is VERSION or FAIL.
     pub target: Option<super::target::Target>,
+    /// The Redis Cluster under test (`--cluster`): each scenario runs on the master serving its
+    /// slot, and scenarios a cluster cannot run are SKIPPED.
+    pub cluster: Option<Arc<Cluster>>,
+    /// How key hygiene finds keys (detected per run: SCAN where the server has it).
+    pub cleanup: Cleanup,
 }
 
 impl RunOptions {
@@ -123,6 +130,8 @@ impl Default for RunOptions {
             password: None,
             budget: ReplyBudget::default(),
             target: None,
+            cluster: None,
+            cleanup: Cleanup::default(),
         }
     }
 }
@@ -193,14 +202,89 @@ pub fn skip_reason(scenario: &Scenario, options: &RunOptions) -> Option<String> 
     if scenario.global && !options.allow_global {
         return Some("changes the server's global state; pass --allow-global to run it".into());
     }
+    match &options.cluster {
+        Some(cluster)
+            if scenario.cluster == ClusterRule::Elsewhere && cluster.masters().len() < 2 =>
+        {
+            Some(
+                "needs a cluster of two masters or more (it runs on a node not serving its keys)"
+                    .into(),
+            )
+        }
+        Some(_) => cluster_skip_reason(scenario),
+        None if scenario.cluster.needs_cluster() => {
+            Some("tests the cluster protocol: needs a Redis Cluster target (--cluster)".into())
+        }
+        None => None,
+    }
+}
+
+/// Commands a Redis Cluster refuses (it has database 0 only).
+const CLUSTER_REFUSED: &[&str] = &["SELECT", "MOVE", "SWAPDB"];
+
+/// Why a scenario cannot run on a cluster, if it cannot: its `# cluster: no` header, a flush or
+/// a global change (a cluster is several servers the run does not own), a database other than
+/// 0, or keys outside its own hash slot (a cluster answers those `-CROSSSLOT` or `-MOVED`).
+pub fn cluster_skip_reason(scenario: &Scenario) -> Option<String> {
+    if let ClusterRule::Not(why) = &scenario.cluster {
+        return Some(format!("not run on a cluster: {why}"));
+    }
+    if scenario.cluster.needs_cluster() {
+        return None;
+    }
+    if scenario.destructive {
+        return Some("flushes every key: not run on a cluster".into());
+    }
+    if scenario.global {
+        return Some("changes global state: not run on a cluster".into());
+    }
+    let requests = super::keys::scenario_requests(scenario);
+    if let Some(name) = requests
+        .iter()
+        .filter_map(super::keys::request_name)
+        .find(|n| CLUSTER_REFUSED.contains(&n.as_str()))
+    {
+        return Some(format!(
+            "sends {name}: a cluster has database 0 only and refuses it"
+        ));
+    }
+    let own = key_slot(scenario.key_prefix().as_bytes());
+    if let Some(key) = super::keys::scenario_keys(scenario)
+        .into_iter()
+        .find(|k| key_slot(k) != own)
+    {
+        return Some(format!(
+            "names key \"{}\" outside its hash slot: a cluster would answer -CROSSSLOT or -MOVED",
+            respect_resp::escape_bytes(&key)
+        ));
+    }
     None
+}
+
+/// Whether `reply` is a cluster refusing what a scenario not written for clusters sent: a
+/// redirect, a cross-slot or cluster-mode error. Such a scenario is SKIPPED, not FAILED.
+fn cluster_refusal(reply: &Frame) -> bool {
+    let Some(text) = reply.as_bytes().filter(|_| reply.is_error()) else {
+        return false;
+    };
+    const PREFIXES: &[&[u8]] = &[
+        b"MOVED ",
+        b"ASK ",
+        b"CROSSSLOT ",
+        b"TRYAGAIN ",
+        b"CLUSTERDOWN ",
+    ];
+    PREFIXES.iter().any(|p| text.starts_with(p))
+        || text
+            .windows(b"in cluster mode".len())
+            .any(|w| w == b"in cluster mode")
 }
 
 fn skipped(scenario: &Scenario, why: String) -> CaseResult {
     result_of(scenario, Outcome::Skipped, Some(why), Duration::ZERO)
 }
 
-async fn connect(
+pub(crate) async fn connect(
     addr: SocketAddr,
     dialect: Dialect,
     options: &RunOptions,
@@ -289,6 +373,21 @@ struct Replay<'a> {
     captured: Option<Vec<Captured>>,
 }
 
+/// Where a scenario's connections go: `addr`, or on a cluster the master serving the
+/// scenario's slot (for `# cluster: elsewhere`, another master).
+fn scenario_node(addr: SocketAddr, scenario: &Scenario, options: &RunOptions) -> SocketAddr {
+    let Some(cluster) = &options.cluster else {
+        return addr;
+    };
+    let owner = cluster.master_of(key_slot(scenario.key_prefix().as_bytes()));
+    if scenario.cluster == ClusterRule::Elsewhere {
+        if let Some(other) = cluster.masters().into_iter().find(|m| *m != owner) {
+            return other;
+        }
+    }
+    owner
+}
+
 /// Runs one scenario on fresh connections.
 pub async fn run_scenario(
     addr: SocketAddr,
@@ -371,7 +470,7 @@ impl<'a> Replay<'a> {
         captured: Option<Vec<Captured>>,
     ) -> Replay<'a> {
         Replay {
-            addr,
+            addr: scenario_node(addr, scenario, options),
             options,
             scenario,
             connections: HashMap::new(),
@@ -393,6 +492,8 @@ impl<'a> Replay<'a> {
         let hygiene = !self.scenario.destructive;
         if hygiene {
             self.clean(true).await?;
+            // Cleaning may have followed a -MOVED and refreshed the cluster's map.
+            self.addr = scenario_node(self.addr, self.scenario, self.options);
         }
         let outcome = self.steps().await;
         // Close the scenario's connections first: a blocked or subscribed one must not hold
@@ -414,17 +515,16 @@ impl<'a> Replay<'a> {
         Ok(())
     }
 
-    /// Deletes the scenario's keys on a connection of its own; `before`, it first refuses to
-    /// run a scenario that would overwrite a key it does not own.
+    /// Deletes the scenario's keys on a connection of its own (following the cluster's
+    /// redirects); `before`, it first refuses to run a scenario that would overwrite a key it
+    /// does not own.
     async fn clean(&mut self, before: bool) -> Result<(), Stop> {
-        if self.scenario.flavor != Flavor::Redis {
-            return Ok(());
-        }
-        let mut client = connect(self.addr, Dialect::Resp2, self.options)
+        let cluster = self.options.cluster.as_deref();
+        let mut link = Link::open(self.addr, cluster, self.options)
             .await
             .map_err(Stop::Error)?;
         if before {
-            let held = super::hygiene::occupied_foreign_keys(&mut client, self.scenario)
+            let held = super::hygiene::occupied_foreign_keys(&mut link, self.scenario)
                 .await
                 .map_err(|e| Stop::Error(format!("before the scenario: {e}")))?;
             if let Some(key) = held.first() {
@@ -434,7 +534,7 @@ impl<'a> Replay<'a> {
                 )));
             }
         }
-        super::hygiene::clean(&mut client, self.scenario)
+        super::hygiene::clean(&mut link, self.scenario, self.options.cleanup)
             .await
             .map_err(|e| {
                 Stop::Error(format!(
@@ -692,6 +792,15 @@ impl<'a> Replay<'a> {
                     None => Ok(()),
                 }
             }
+            None if self.options.cluster.is_some()
+                && !self.scenario.cluster.needs_cluster()
+                && cluster_refusal(&reply.frame) =>
+            {
+                Err(Stop::Skipped(format!(
+                    "line {line}{to}: the cluster refused it (\"{}\"): not a scenario for clusters",
+                    clip(&reply.raw, 0)
+                )))
+            }
             None if self.is_unknown_command(&reply.frame, answering.as_ref()) => {
                 Err(Stop::Unsupported(format!(
                     "line {line}: the server does not know {} (\"{}\")",
@@ -754,5 +863,51 @@ impl<'a> Replay<'a> {
         let unknown =
             text.starts_with(b"ERR unknown command") || text.starts_with(b"Unrecognized command");
         unknown && answering.is_some_and(|r| self.scenario.needs.contains(&r.name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn scenario(text: &str) -> Scenario {
+        Scenario::parse(Path::new("conformance/redis/x/y_t.scenario"), text).expect("parses")
+    }
+
+    #[test]
+    fn a_cluster_skips_what_it_cannot_run_and_says_why() {
+        let plain = scenario("> SET {{k}}a 1\n< +OK\n");
+        assert_eq!(cluster_skip_reason(&plain), None);
+        let select = scenario("> SELECT 1\n< +OK\n");
+        assert!(cluster_skip_reason(&select).is_some_and(|w| w.contains("SELECT")));
+        let foreign = scenario("> MGET {{k}}a other\n? any\n");
+        assert!(cluster_skip_reason(&foreign).is_some_and(|w| w.contains("\"other\"")));
+        let header = scenario("# cluster: no it counts every key\n> DBSIZE\n? any\n");
+        assert_eq!(
+            cluster_skip_reason(&header).as_deref(),
+            Some("not run on a cluster: it counts every key")
+        );
+        let only = scenario("# cluster: only\n> MGET a b\n? any\n");
+        assert_eq!(cluster_skip_reason(&only), None);
+        let standalone = RunOptions::default();
+        assert!(skip_reason(&only, &standalone).is_some_and(|w| w.contains("--cluster")));
+        assert_eq!(skip_reason(&plain, &standalone), None);
+    }
+
+    #[test]
+    fn cluster_refusals_are_recognised_by_their_error() {
+        for text in [
+            "MOVED 1 127.0.0.1:7000",
+            "ASK 1 127.0.0.1:7000",
+            "CROSSSLOT Keys in request don't hash to the same slot",
+            "CLUSTERDOWN The cluster is down",
+            "ERR SELECT is not allowed in cluster mode",
+        ] {
+            assert!(cluster_refusal(&Frame::error(text)), "{text}");
+        }
+        assert!(!cluster_refusal(&Frame::error("ERR syntax error")));
+        assert!(!cluster_refusal(&Frame::Bulk("MOVED 1 x:1".into())));
     }
 }

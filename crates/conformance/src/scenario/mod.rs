@@ -15,4 +15,6 @@ pub use identity::id_from_path;
 pub use load::{load_dir, MAX_SCENARIO_FILE};
 pub use parse::ParseError;
 pub use template::{key_prefix, MAX_GENERATED_LEN, MAX_REPEAT};
-pub use types::{Delivery, Expectation, Matcher, Scenario, Step, Verdict, FIRST_CONNECTION};
+pub use types::{
+    ClusterRule, Delivery, Expectation, Matcher, Scenario, Step, Verdict, FIRST_CONNECTION,
+};

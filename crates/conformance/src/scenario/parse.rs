@@ -12,7 +12,7 @@
 //!
 //! | line | meaning |
 //! |---|---|
-//! | `# key: value` | header: `id` (optional: the id comes from the path, see [`super::identity`]; a header may only repeat it), `title`, `tags`, `needs` (commands), `flavor` (redis or seed), `destructive` (yes), `global` (yes), `since` (a Redis version: on an older target a failure is VERSION) |
+//! | `# key: value` | header: `id` (optional: the id comes from the path, see [`super::identity`]; a header may only repeat it), `title`, `tags`, `needs` (commands), `flavor` (redis or seed), `destructive` (yes), `global` (yes), `since` (a Redis version: on an older target a failure is VERSION), `cluster` (`only`, `elsewhere`, `no <reason>`: see [`super::types::ClusterRule`]) |
 //! | `#` anything else, blank | comment |
 //! | `> ARGS` | send a command: arguments split by redis-cli's quoting (`"a b"`, `"\x00"`), sent as an array of bulk strings |
 //! | `>> BYTES` | send raw bytes, with escapes `\r \n \t \a \b \0 \xHH \\ \"` |
@@ -43,7 +43,7 @@ use super::identity::{flavor_of, id_from_path, verdict_of};
 use super::template::{
     expand_generators, replace_index, substitute_index, with_key_prefix, INDEX, MAX_REPEAT,
 };
-use super::types::{Delivery, Expectation, Matcher, Scenario, Step, VersionRange};
+use super::types::{ClusterRule, Delivery, Expectation, Matcher, Scenario, Step, VersionRange};
 use respect_resp::{
     encode_into, split_inline, unescape_bytes, Decoder, Dialect, Flavor, Frame, Limits, Role,
 };
@@ -123,6 +123,7 @@ impl Parser {
                 destructive: false,
                 global: false,
                 since: None,
+                cluster: ClusterRule::Anywhere,
                 steps: Vec::new(),
             },
             decode: flavor.reply_dialect(),
@@ -208,6 +209,19 @@ impl Parser {
             "global" => self.scenario.global = value == "yes",
             "since" => {
                 self.scenario.since = Some(value.parse().map_err(|e: String| self.error(line, e))?)
+            }
+            "cluster" => {
+                self.scenario.cluster = match value.split_once(' ').unwrap_or((value, "")) {
+                    ("only", "") => ClusterRule::Only,
+                    ("elsewhere", "") => ClusterRule::Elsewhere,
+                    ("no", why) if !why.trim().is_empty() => ClusterRule::Not(why.trim().into()),
+                    _ => {
+                        return Err(self.error(
+                            line,
+                            format!("bad `# cluster: {value}` (only, elsewhere, or no <reason>)"),
+                        ))
+                    }
+                }
             }
             _ => {}
         }
@@ -453,7 +467,8 @@ impl Parser {
     fn matcher(&mut self, line: usize, rest: &str) -> Result<(), ParseError> {
         let (kind, arg) = rest.split_once(' ').unwrap_or((rest, ""));
         let matcher = match kind {
-            "error" => Matcher::Error(arg.trim().to_string()),
+            // `{{k}}` and `{{slot}}` may stand in a glob (`? error MOVED {{slot}} *`).
+            "error" => Matcher::Error(with_key_prefix(arg.trim(), &self.scenario.id)),
             "type" => Matcher::Type(arg.trim().to_string()),
             "any" => Matcher::Any,
             _ => {
@@ -542,6 +557,42 @@ mod tests {
 
     fn parse(text: &str) -> Result<Scenario, ParseError> {
         Scenario::parse(Path::new("conformance/redis/x/y_t.scenario"), text)
+    }
+
+    #[test]
+    fn the_cluster_header_is_read_and_written_back() {
+        for (value, rule) in [
+            ("only", ClusterRule::Only),
+            ("elsewhere", ClusterRule::Elsewhere),
+            (
+                "no it counts every key",
+                ClusterRule::Not("it counts every key".into()),
+            ),
+        ] {
+            let s = parse(&format!("# cluster: {value}\n> PING\n< +PONG\n")).unwrap();
+            assert_eq!(s.cluster, rule);
+            let written = super::super::write::scenario_text(&s).unwrap();
+            assert!(
+                written.contains(&format!("# cluster: {value}\n")),
+                "{written}"
+            );
+            assert_eq!(Scenario::parse(&s.path, &written).unwrap().cluster, rule);
+        }
+        assert!(
+            parse("# cluster: no\n> PING\n< +PONG\n").is_err(),
+            "a reason is needed"
+        );
+        assert!(parse("# cluster: maybe\n> PING\n< +PONG\n").is_err());
+        // `{{slot}}` is the slot of the scenario's own keys, in `<` lines and error globs.
+        let s = parse("> GET {{k}}a\n? error MOVED {{slot}} *\n").unwrap();
+        let slot = crate::cluster::key_slot(s.key_prefix().as_bytes());
+        let Step::Expect(e) = &s.steps[1] else {
+            panic!("{:?}", s.steps)
+        };
+        assert_eq!(
+            e.alternatives,
+            vec![Matcher::Error(format!("MOVED {slot} *"))]
+        );
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! - `{{k}}`: the scenario's own key prefix in this run, `respect:{<run>:<id>}:`
 //!   ([`run_key_prefix`]); scenarios run side by side on one keyspace, so each names keys only
 //!   under its prefix, and each run under its own.
+//! - `{{slot}}`: the Redis Cluster hash slot of the scenario's own keys in this run (for the
+//!   `-MOVED <slot> host:port` a cluster answers).
 //! - `{{C*N}}`: the byte `C` repeated `N` times (large values without large files).
 //! - `{{$:TEXT}}`: TEXT as a RESP bulk string with its length counted, for raw `>>` lines.
 //! - `{{#:TEXT}}`: the byte length of TEXT, for the `$<len>` line of an expected bulk string
@@ -55,10 +57,21 @@ pub fn run_token() -> &'static str {
     })
 }
 
-/// `text` with every `{{k}}` replaced by the run's key prefix of `id` ([`run_key_prefix`]).
+/// `text` with every `{{k}}` replaced by the run's key prefix of `id` ([`run_key_prefix`]),
+/// and every `{{slot}}` by the Redis Cluster hash slot of that prefix's keys (what a `-MOVED`
+/// for them names).
 pub fn with_key_prefix(text: &str, id: &str) -> String {
-    text.replace("{{k}}", &run_key_prefix(id))
+    let prefix = run_key_prefix(id);
+    let text = text.replace("{{k}}", &prefix);
+    if text.contains(SLOT) {
+        let slot = crate::cluster::key_slot(prefix.as_bytes());
+        return text.replace(SLOT, &slot.to_string());
+    }
+    text
 }
+
+/// The template of the scenario's hash slot.
+pub const SLOT: &str = "{{slot}}";
 
 /// Expands the generators `{{C*N}}` (the byte C, N times) and `{{$:TEXT}}` (TEXT as a bulk
 /// string), and keeps `{{i}}` for later; the text between them is read by `piece` (unescaped

@@ -49,6 +49,8 @@ pub struct Scenario {
     /// `# since: 7.0`: the Redis version that introduced what the scenario checks; on an older
     /// target a FAIL or UNSUPPORTED is graded VERSION.
     pub since: Option<Version>,
+    /// `# cluster:`: how the scenario stands towards a Redis Cluster target.
+    pub cluster: ClusterRule,
     /// The steps, with templates expanded and `! repeat` unrolled.
     pub steps: Vec<Step>,
 }
@@ -57,6 +59,29 @@ impl Scenario {
     /// The scenario's own key prefix (`{{k}}`).
     pub fn key_prefix(&self) -> String {
         super::template::run_key_prefix(&self.id)
+    }
+}
+
+/// How a scenario stands towards a Redis Cluster target (`# cluster:` header).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ClusterRule {
+    /// No header: runs anywhere; on a cluster, on the master serving its slot, unless the
+    /// runner detects that it cannot (see [`crate::runner::skip_reason`]).
+    #[default]
+    Anywhere,
+    /// `# cluster: no <reason>`: SKIPPED on a cluster, with the reason.
+    Not(String),
+    /// `# cluster: only`: tests the cluster protocol; SKIPPED on anything but a cluster.
+    Only,
+    /// `# cluster: elsewhere`: like `only`, with its connections opened on a master that does
+    /// not serve its slot, so that its own keys answer `-MOVED` (needs two masters).
+    Elsewhere,
+}
+
+impl ClusterRule {
+    /// Whether the scenario needs a cluster target.
+    pub fn needs_cluster(&self) -> bool {
+        matches!(self, ClusterRule::Only | ClusterRule::Elsewhere)
     }
 }
 

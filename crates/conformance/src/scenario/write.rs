@@ -15,7 +15,7 @@ use std::path::Path;
 use bytes::BytesMut;
 
 use super::identity::{flavor_of, id_from_path, verdict_of};
-use super::types::{Delivery, Expectation, Matcher, Scenario, Step};
+use super::types::{ClusterRule, Delivery, Expectation, Matcher, Scenario, Step};
 use respect_resp::{escape_bytes, Decoder, Dialect, Frame, Limits, Role};
 
 /// The shortest run of one letter or digit written as a `{{C*N}}` generator.
@@ -364,6 +364,14 @@ pub fn scenario_text(s: &Scenario) -> Result<String, WriteError> {
     if s.global {
         out.push_str("# global: yes\n");
     }
+    match &s.cluster {
+        ClusterRule::Anywhere => {}
+        ClusterRule::Not(why) => {
+            let _ = writeln!(out, "# cluster: no {why}");
+        }
+        ClusterRule::Only => out.push_str("# cluster: only\n"),
+        ClusterRule::Elsewhere => out.push_str("# cluster: elsewhere\n"),
+    }
     if let Some(since) = s.since {
         let _ = writeln!(out, "# since: {since}");
     }
@@ -626,6 +634,7 @@ mod tests {
             destructive: false,
             global: false,
             since: None,
+            cluster: ClusterRule::Anywhere,
             steps,
         }
     }

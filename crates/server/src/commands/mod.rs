@@ -12,6 +12,7 @@
 //! conformance harness) or what it is. Handlers stay inside the crate.
 
 pub(crate) mod args;
+pub(crate) mod cluster;
 pub(crate) mod collection;
 pub(crate) mod command_info;
 pub(crate) mod connection;
