@@ -16,6 +16,7 @@ pub use skiplist::SkipList;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 
 use bytes::Bytes;
 
@@ -25,8 +26,16 @@ pub const MAX_LISTPACK_ENTRIES: usize = 128;
 /// Redis's `zset-max-listpack-value` default: a longer member makes the set a skip list.
 pub const MAX_LISTPACK_VALUE: usize = 64;
 
-/// Seeds each set's level generator differently.
-static SEEDS: AtomicU64 = AtomicU64::new(0x9e37_79b9_7f4a_7c15);
+/// Counts sets created, so each gets its own level-generator seed.
+static CREATED: AtomicU64 = AtomicU64::new(0);
+
+/// A seed for a new set's level generator: the creation count hashed under a per-process
+/// random key, so a peer cannot predict the levels and build a degenerate list.
+fn level_seed() -> u64 {
+    static KEY: OnceLock<ahash::RandomState> = OnceLock::new();
+    KEY.get_or_init(ahash::RandomState::new)
+        .hash_one(CREATED.fetch_add(1, Ordering::Relaxed))
+}
 
 /// A sorted set.
 #[derive(Debug, Clone)]
@@ -64,20 +73,19 @@ pub enum End {
 impl ZSet {
     /// An empty set, listpack-encoded as Redis creates a small one.
     pub fn new() -> ZSet {
-        let seed = SEEDS.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
         ZSet {
             scores: HashMap::default(),
-            list: SkipList::new(seed ^ crate::db::now_ms()),
+            list: SkipList::new(level_seed()),
             listpack: true,
         }
     }
 
-    /// An empty set with Redis's encoding for one whose first member is `first` (ZADD on a new
-    /// key looks at the first member only).
-    pub fn for_first_member(first: &[u8]) -> ZSet {
-        let mut set = ZSet::new();
-        set.listpack = first.len() <= MAX_LISTPACK_VALUE;
-        set
+    /// Picks Redis's encoding for a new set whose first member is `first` (ZADD on a new key
+    /// looks at the first member only).
+    pub fn encode_for_first_member(&mut self, first: &[u8]) {
+        if self.is_empty() {
+            self.listpack = first.len() <= MAX_LISTPACK_VALUE;
+        }
     }
 
     /// Number of members.
@@ -265,6 +273,69 @@ mod tests {
         let min = z.pop(End::Min, usize::MAX);
         assert_eq!(min, vec![(Bytes::from_static(b"a"), 1.0)]);
         assert!(z.is_empty());
+    }
+
+    /// Ranges by score and by member against a sorted vector, over random sets with many
+    /// ties and every kind of bound.
+    #[test]
+    fn ranges_agree_with_a_sorted_vector() {
+        let mut rng = 99u64;
+        let mut next = move |n: u64| {
+            rng = rng
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (rng >> 33) % n
+        };
+        for _ in 0..200 {
+            let mut z = ZSet::new();
+            for _ in 0..next(60) {
+                let member = Bytes::from(format!("{}", next(40)));
+                z.insert(member, next(8) as f64);
+            }
+            let mut model: Vec<(f64, Bytes)> =
+                z.iter_unordered().map(|(m, s)| (s, m.clone())).collect();
+            model.sort_by(|a, b| skiplist::compare(a.0, &a.1, b.0, &b.1));
+            let bound = |v: u64, exclusive: bool| ScoreBound {
+                value: v as f64 - 0.5 * (v % 2) as f64,
+                exclusive,
+            };
+            let range = ScoreRange {
+                min: bound(next(10), next(2) == 0),
+                max: bound(next(10), next(2) == 0),
+            };
+            let (start, end) = z.ranks_by_score(&range);
+            let expected: Vec<_> = model
+                .iter()
+                .enumerate()
+                .filter(|(_, (s, _))| !range.below(*s) && !range.above(*s))
+                .map(|(i, _)| i)
+                .collect();
+            assert_eq!((start..end).collect::<Vec<_>>(), expected);
+            let lex = |v: u64| match v % 4 {
+                0 => LexBound::Min,
+                1 => LexBound::Max,
+                2 => LexBound::Inclusive(Bytes::from(format!("{}", v / 4))),
+                _ => LexBound::Exclusive(Bytes::from(format!("{}", v / 4))),
+            };
+            let range = LexRange {
+                min: lex(next(80)),
+                max: lex(next(80)),
+            };
+            let mut by_member: Vec<Bytes> = model.iter().map(|(_, m)| m.clone()).collect();
+            by_member.sort();
+            let mut flat = ZSet::new();
+            for m in &by_member {
+                flat.insert(m.clone(), 0.0);
+            }
+            let (start, end) = flat.ranks_by_lex(&range);
+            let expected: Vec<_> = by_member
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| !range.below(m) && !range.above(m))
+                .map(|(i, _)| i)
+                .collect();
+            assert_eq!((start..end).collect::<Vec<_>>(), expected);
+        }
     }
 
     #[test]

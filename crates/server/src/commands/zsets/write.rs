@@ -132,10 +132,7 @@ fn add(ctx: &mut Ctx<'_>, argv: &[Bytes], incr: bool) -> Frame {
     let key = arg(argv, 1);
     let first = pairs.first().map(|(_, m)| m.clone()).unwrap_or_default();
     let result = update::<ZSet, _>(ctx, &key, |set| {
-        if set.is_empty() {
-            // A new key: Redis picks the encoding from the first member alone.
-            *set = ZSet::for_first_member(&first);
-        }
+        set.encode_for_first_member(&first);
         let (mut added, mut updated) = (0, 0);
         let mut last = None;
         for (new, member) in &pairs {
