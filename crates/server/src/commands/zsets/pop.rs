@@ -228,7 +228,11 @@ fn pick(set: &ZSet, count: i64) -> Vec<(Bytes, f64)> {
     }
     let wanted = usize::try_from(count).unwrap_or(usize::MAX);
     if wanted >= len {
-        return set.iter_unordered().map(|(m, s)| (m.clone(), s)).collect();
+        // The whole set, highest score first: Redis's set-operation iterator walks from the tail.
+        return set
+            .iter_down_from(len - 1)
+            .map(|(m, s)| (m.clone(), s))
+            .collect();
     }
     // Distinct ranks: a partial Fisher-Yates shuffle over the ranks, `wanted` < `len` steps.
     let mut ranks: Vec<usize> = (0..len).collect();
