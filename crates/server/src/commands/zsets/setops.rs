@@ -149,7 +149,10 @@ fn snapshot(ctx: &mut Ctx<'_>, key: &Bytes) -> Result<Input, Frame> {
 impl SetOp {
     /// The result, as a sorted set; for ZINTERCARD only counted (`count_only`).
     fn compute(mut self, op: Op, count_only: bool) -> (ZSet, usize) {
+        // Redis builds the result as a skip list (so a score of -0 survives), and converts a
+        // stored one afterwards ([`ZSet::settle_encoding`]).
         let mut result = ZSet::new();
+        result.set_listpack(false);
         let mut order: Vec<usize> = (0..self.inputs.len()).collect();
         if op != Op::Diff {
             // Smallest first, as Redis iterates: it decides the order scores are combined in.
