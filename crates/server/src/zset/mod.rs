@@ -208,12 +208,58 @@ impl ZSet {
         (start, end.max(start))
     }
 
-    /// The ascending ranks `[start, end)` of the members in the lexical `range` (meaningful
-    /// when all scores are equal, as Redis documents).
-    pub fn ranks_by_lex(&self, range: &LexRange) -> (usize, usize) {
+    /// The ascending ranks `[start, end)` of the members in the lexical `range`, for a walk
+    /// upwards or (`rev`) downwards. Redis documents lexical ranges for sets whose scores are
+    /// all equal; when they are not, a listpack-sized set answers as Redis's listpack does
+    /// (a linear walk from the end the walk starts at: the first member inside, then members
+    /// while they stay inside), and a larger one as a skip list descent, which in Redis too
+    /// depends on its random levels.
+    pub fn ranks_by_lex(&self, range: &LexRange, rev: bool) -> (usize, usize) {
+        if range.is_empty() {
+            return (0, 0);
+        }
+        if self.listpack {
+            return self.lex_walk(range, rev);
+        }
         let start = self.list.count_prefix(|_, m| range.below(m));
         let end = self.list.count_prefix(|_, m| !range.above(m));
         (start, end.max(start))
+    }
+
+    /// [`ZSet::ranks_by_lex`] for a listpack-sized set (at most [`MAX_LISTPACK_ENTRIES`]
+    /// members, so the walk is short).
+    fn lex_walk(&self, range: &LexRange, rev: bool) -> (usize, usize) {
+        let members: Vec<&Bytes> = self.iter_from(0).map(|(m, _)| m).collect();
+        let (Some(first), Some(last)) = (members.first(), members.last()) else {
+            return (0, 0);
+        };
+        if range.below(last) || range.above(first) {
+            return (0, 0);
+        }
+        if rev {
+            let Some(top) = members.iter().rposition(|m| !range.above(m)) else {
+                return (0, 0);
+            };
+            let run = members
+                .get(..=top)
+                .unwrap_or_default()
+                .iter()
+                .rev()
+                .take_while(|m| !range.below(m))
+                .count();
+            (top + 1 - run, top + 1)
+        } else {
+            let Some(bottom) = members.iter().position(|m| !range.below(m)) else {
+                return (0, 0);
+            };
+            let run = members
+                .get(bottom..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|m| !range.above(m))
+                .count();
+            (bottom, bottom + run)
+        }
     }
 
     /// Removes and returns up to `count` members from `end`, in pop order. The one pop used
@@ -327,7 +373,7 @@ mod tests {
             for m in &by_member {
                 flat.insert(m.clone(), 0.0);
             }
-            let (start, end) = flat.ranks_by_lex(&range);
+            let (start, end) = flat.ranks_by_lex(&range, false);
             let expected: Vec<_> = by_member
                 .iter()
                 .enumerate()

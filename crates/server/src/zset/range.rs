@@ -166,6 +166,27 @@ impl LexBound {
     }
 }
 
+impl LexBound {
+    /// The bound as an ordered key (`-` before every member, `+` after) and whether it is
+    /// exclusive.
+    fn key(&self) -> (LexKey<'_>, bool) {
+        match self {
+            LexBound::Min => (LexKey::Min, true),
+            LexBound::Max => (LexKey::Max, true),
+            LexBound::Inclusive(m) => (LexKey::Member(m), false),
+            LexBound::Exclusive(m) => (LexKey::Member(m), true),
+        }
+    }
+}
+
+/// A lexical bound's position: the derived order puts `Min` first and `Max` last.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum LexKey<'a> {
+    Min,
+    Member(&'a [u8]),
+    Max,
+}
+
 /// Members from `min` to `max`, by bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LexRange {
@@ -176,6 +197,19 @@ pub struct LexRange {
 }
 
 impl LexRange {
+    /// Whether no member can be inside: min after max, or equal with either end exclusive
+    /// (`-` and `+` count as exclusive, as Redis parses them).
+    pub fn is_empty(&self) -> bool {
+        use std::cmp::Ordering::*;
+        let (min, min_ex) = self.min.key();
+        let (max, max_ex) = self.max.key();
+        match min.cmp(&max) {
+            Greater => true,
+            Equal => min_ex || max_ex,
+            Less => false,
+        }
+    }
+
     /// Whether `member` sorts under the range.
     pub fn below(&self, member: &[u8]) -> bool {
         match &self.min {

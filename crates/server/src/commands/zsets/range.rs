@@ -123,7 +123,7 @@ impl Query {
                 (s, e, self.offset, self.limit)
             }
             Select::Lex(range) => {
-                let (s, e) = set.ranks_by_lex(range);
+                let (s, e) = set.ranks_by_lex(range, self.rev);
                 (s, e, self.offset, self.limit)
             }
         };

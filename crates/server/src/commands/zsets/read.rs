@@ -97,7 +97,7 @@ pub fn zlexcount(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     };
     reply(read::<ZSet, _>(ctx, &arg(argv, 1), |set| {
         Frame::Integer(set.map_or(0, |s| {
-            let (start, end) = s.ranks_by_lex(&range);
+            let (start, end) = s.ranks_by_lex(&range, false);
             end - start
         }) as i64)
     }))
