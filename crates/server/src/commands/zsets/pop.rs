@@ -20,7 +20,7 @@ use crate::zset::{End, ZSet};
 /// The most members one ZRANDMEMBER with a negative count may return: Redis streams such a
 /// reply of any length; we build replies whole, so a peer asking for billions is refused
 /// with Redis's out-of-range error instead of making us allocate them.
-pub const MAX_RANDOM_REPLY_MEMBERS: u64 = 10_000_000;
+pub const MAX_RANDOM_REPLY_MEMBERS: u64 = 1_000_000;
 
 /// The key a pop took from, and the members with their scores, in pop order.
 pub type Popped = (Bytes, Vec<(Bytes, f64)>);
@@ -193,18 +193,16 @@ pub fn zrandmember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     if withscores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
         return Frame::error("ERR value is out of range");
     }
-    if count < 0 && count.unsigned_abs() > MAX_RANDOM_REPLY_MEMBERS {
-        return Frame::error("ERR value is out of range");
-    }
-    let picked = read::<ZSet, _>(ctx, &key, |set| {
-        let Some(set) = set else {
-            return Vec::new();
-        };
-        pick(set, count)
+    let picked = read::<ZSet, _>(ctx, &key, |set| match set {
+        None => Ok(Vec::new()),
+        Some(_) if count < 0 && count.unsigned_abs() > MAX_RANDOM_REPLY_MEMBERS => {
+            Err(Frame::error("ERR value is out of range"))
+        }
+        Some(set) => Ok(pick(set, count)),
     });
     match picked {
-        Ok(items) => members_reply(ctx, items, withscores),
-        Err(error) => error,
+        Ok(Ok(items)) => members_reply(ctx, items, withscores),
+        Ok(Err(error)) | Err(error) => error,
     }
 }
 
