@@ -11,7 +11,10 @@
 //! Nodes live in one `Vec` and link by `u32` index (no `Rc`, no `unsafe`); a removed node's
 //! slot is reused through a free list, so memory follows the live element count. Node 0 is the
 //! header. Each node holds its member (a cheap `Bytes` clone shared with the member -> score
-//! map), its score, a backward link and 1..=[`MAX_LEVEL`] forward links (1.33 on average).
+//! map), its score, a backward link and 1..=[`MAX_LEVEL`] forward links (1.33 on average). The
+//! first [`INLINE_LEVELS`] links live inside the node, next to the score, so a search step
+//! touches one place in memory rather than two: a ZADD into a 100k-member set spent two thirds
+//! of its time in the search, waiting on memory.
 
 use bytes::Bytes;
 use std::cmp::Ordering;
@@ -25,6 +28,9 @@ const LEVEL_UP_IN_FOUR: u64 = 1;
 /// "No node".
 const NIL: u32 = u32::MAX;
 
+/// Forward links held inside a node (98% of nodes have at most this many).
+const INLINE_LEVELS: usize = 4;
+
 /// The header's index.
 const HEAD: u32 = 0;
 
@@ -32,16 +38,69 @@ const HEAD: u32 = 0;
 struct Link {
     next: u32,
     /// Elements between this node and `next` (1 for the neighbour; for a link to NIL, the
-    /// elements left after this node).
-    span: usize,
+    /// elements left after this node). Fits: nodes are counted in `u32` too.
+    span: u32,
 }
 
+impl Link {
+    const NONE: Link = Link { next: NIL, span: 0 };
+}
+
+/// A node's forward links: the first [`INLINE_LEVELS`] inline, the rest on the heap.
 #[derive(Debug, Clone)]
+struct Links {
+    inline: [Link; INLINE_LEVELS],
+    len: u8,
+    more: Vec<Link>,
+}
+
+impl Links {
+    fn new(levels: usize) -> Links {
+        Links {
+            inline: [Link::NONE; INLINE_LEVELS],
+            len: u8::try_from(levels).unwrap_or(u8::MAX),
+            more: vec![Link::NONE; levels.saturating_sub(INLINE_LEVELS)],
+        }
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    fn get(&self, level: usize) -> Option<&Link> {
+        if level >= self.len() {
+            None
+        } else if level < INLINE_LEVELS {
+            self.inline.get(level)
+        } else {
+            self.more.get(level - INLINE_LEVELS)
+        }
+    }
+
+    fn get_mut(&mut self, level: usize) -> Option<&mut Link> {
+        if level >= self.len() {
+            None
+        } else if level < INLINE_LEVELS {
+            self.inline.get_mut(level)
+        } else {
+            self.more.get_mut(level - INLINE_LEVELS)
+        }
+    }
+}
+
+/// Laid out with the score and the inline links first, the fields a search reads.
+#[derive(Debug, Clone)]
+#[repr(C)]
 struct Node {
-    member: Bytes,
     score: f64,
     back: u32,
-    links: Vec<Link>,
+    links: Links,
+    member: Bytes,
+}
+
+/// A rank distance as a span (the list never holds more than `u32::MAX` nodes).
+fn span(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// How (score, member) pairs compare: by score (no NaN is ever stored, and -0 equals 0, as C's
@@ -71,7 +130,7 @@ impl SkipList {
             member: Bytes::new(),
             score: 0.0,
             back: NIL,
-            links: vec![Link { next: NIL, span: 0 }; MAX_LEVEL],
+            links: Links::new(MAX_LEVEL),
         };
         SkipList {
             nodes: vec![head],
@@ -96,11 +155,7 @@ impl SkipList {
     }
 
     fn link(&self, i: u32, level: usize) -> Link {
-        self.node(i)
-            .links
-            .get(level)
-            .copied()
-            .unwrap_or(Link { next: NIL, span: 0 })
+        self.node(i).links.get(level).copied().unwrap_or(Link::NONE)
     }
 
     fn link_mut(&mut self, i: u32, level: usize) -> Option<&mut Link> {
@@ -138,7 +193,7 @@ impl SkipList {
                 if compare(n.score, &n.member, score, member) != Ordering::Less {
                     break;
                 }
-                traversed += link.span;
+                traversed += link.span as usize;
                 x = link.next;
             }
             update[i] = x;
@@ -157,7 +212,7 @@ impl SkipList {
                 update[i] = HEAD;
                 rank[i] = 0;
                 if let Some(l) = self.link_mut(HEAD, i) {
-                    l.span = len;
+                    l.span = span(len);
                 }
             }
             self.level = level;
@@ -166,14 +221,16 @@ impl SkipList {
             Some(i) => i,
             None => u32::try_from(self.nodes.len()).unwrap_or(NIL),
         };
-        let mut links = Vec::with_capacity(level);
+        let mut links = Links::new(level);
         for i in 0..level {
             let before = self.link(update[i], i);
-            let gap = rank[0] - rank[i];
-            links.push(Link {
-                next: before.next,
-                span: before.span - gap,
-            });
+            let gap = span(rank[0] - rank[i]);
+            if let Some(l) = links.get_mut(i) {
+                *l = Link {
+                    next: before.next,
+                    span: before.span - gap,
+                };
+            }
             if let Some(l) = self.link_mut(update[i], i) {
                 l.next = index;
                 l.span = gap + 1;
@@ -184,7 +241,7 @@ impl SkipList {
                 l.span += 1;
             }
         }
-        let next = links.first().map_or(NIL, |l| l.next);
+        let next = links.get(0).map_or(NIL, |l| l.next);
         let node = Node {
             member,
             score,
@@ -234,7 +291,7 @@ impl SkipList {
         }
         if let Some(n) = self.nodes.get_mut(x as usize) {
             n.member = Bytes::new();
-            n.links = Vec::new();
+            n.links = Links::new(0);
         }
         self.free.push(x);
         self.len -= 1;
@@ -268,7 +325,7 @@ impl SkipList {
                 if !below(n.score, &n.member) {
                     break;
                 }
-                traversed += link.span;
+                traversed += link.span as usize;
                 x = link.next;
             }
         }
@@ -286,10 +343,10 @@ impl SkipList {
         for i in (0..self.level).rev() {
             loop {
                 let link = self.link(x, i);
-                if link.next == NIL || traversed + link.span > target {
+                if link.next == NIL || traversed + link.span as usize > target {
                     break;
                 }
-                traversed += link.span;
+                traversed += link.span as usize;
                 x = link.next;
             }
             if traversed == target {
@@ -342,7 +399,7 @@ impl<'a> Iterator for Iter<'a> {
         }
         let n = self.list.node(self.at);
         self.at = if self.forward {
-            n.links.first().map_or(NIL, |l| l.next)
+            n.links.get(0).map_or(NIL, |l| l.next)
         } else {
             n.back
         };
