@@ -111,11 +111,13 @@ fn render(frame: &Frame, indent: usize, out: &mut String) {
         }
         Frame::NullBulk | Frame::NullArray | Frame::Null => out.push_str("(nil)\n"),
         Frame::Double(d) => {
-            let _ = writeln!(
-                out,
-                "(double) {}",
+            // The shortest text that reads back, not the 17 digits Redis 7.0 sends.
+            let text = if d.is_finite() {
+                super::format_shortest(*d)
+            } else {
                 super::format_double(*d, super::Dialect::Resp3)
-            );
+            };
+            let _ = writeln!(out, "(double) {text}");
         }
         Frame::Boolean(b) => {
             let _ = writeln!(out, "({b})");

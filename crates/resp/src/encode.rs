@@ -247,9 +247,12 @@ pub fn write_set_header(n: usize, dialect: Dialect, out: &mut BytesMut) {
     write_length(marker, n, out);
 }
 
-/// The text of a double: `inf`, `-inf`, `nan`, else the shortest form that reads back to the
-/// same value, positional for exponents from -5 to 16 and `1.5e+21` style beyond (as C's `%g`).
-/// In the seed dialect an integral value keeps a `.0` so that a `:` reader sees a float.
+/// The text of a double: `inf`, `-inf`, `nan`, else, in RESP2 and RESP3, what redis-server
+/// 7.0 writes (its `addReplyDouble`: C's `%.17g`, so `1.1` is `1.1000000000000001` and `1e21`
+/// is `1e+21`): seventeen significant digits read back to the same value, and they are the
+/// bytes a client of Redis 7.0 sees. In the seed dialect the shortest form that reads back,
+/// positional for exponents from -5 to 16 (as Python prints it), where an integral value keeps
+/// a `.0` so that a `:` reader sees a float.
 pub fn format_double(d: f64, dialect: Dialect) -> String {
     if d.is_nan() {
         return "nan".into();
@@ -257,19 +260,61 @@ pub fn format_double(d: f64, dialect: Dialect) -> String {
     if d.is_infinite() {
         return if d > 0.0 { "inf" } else { "-inf" }.into();
     }
+    if dialect != Dialect::Seed {
+        return format_g17(d);
+    }
+    let mut text = format_shortest(d);
+    if !text.contains(['.', 'e']) {
+        text.push_str(".0");
+    }
+    text
+}
+
+/// The shortest text that reads back to `d` (finite), positional for exponents from -5 to 16
+/// and `1.5e+21` style beyond (as C's `%g`): how a decoded double is shown to a person.
+pub fn format_shortest(d: f64) -> String {
     let sci = format!("{d:e}");
     let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    let mut text = if (-5..17).contains(&exp) {
+    if (-5..17).contains(&exp) {
         format!("{d}")
     } else {
         let sign = if exp < 0 { '-' } else { '+' };
         format!("{mantissa}e{sign}{:02}", exp.unsigned_abs())
-    };
-    if dialect == Dialect::Seed && !text.contains(['.', 'e']) {
-        text.push_str(".0");
     }
-    text
+}
+
+/// C's `printf("%.17g", d)` for a finite `d`: rounded to 17 significant digits; positional
+/// when the rounded exponent X is in -4..17 (with 16 - X decimals), else `d.ddde+XX`; trailing
+/// zeros and a bare `.` removed. Rust's fixed-precision formatting rounds the exact binary value
+/// correctly, as glibc does, so both agree digit for digit (a property test checks it against
+/// the C library).
+pub fn format_g17(d: f64) -> String {
+    const PRECISION: i32 = 17;
+    let sci = format!("{:.*e}", (PRECISION - 1) as usize, d);
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if (-4..PRECISION).contains(&exp) {
+        let decimals = usize::try_from(PRECISION - 1 - exp).unwrap_or(0);
+        let fixed = format!("{d:.decimals$}");
+        strip_fraction_zeros(&fixed).to_string()
+    } else {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!(
+            "{}e{sign}{:02}",
+            strip_fraction_zeros(mantissa),
+            exp.unsigned_abs()
+        )
+    }
+}
+
+/// `1.500` -> `1.5`, `2.000` -> `2`; text without a `.` is returned as is.
+fn strip_fraction_zeros(text: &str) -> &str {
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        text
+    }
 }
 
 #[cfg(test)]
@@ -302,6 +347,21 @@ mod tests {
         assert_eq!(format_double(1.0, Dialect::Resp3), "1");
         assert_eq!(format_double(1.0, Dialect::Seed), "1.0");
         assert_eq!(format_double(1e21, Dialect::Resp3), "1e+21");
-        assert_eq!(format_double(1.5e-7, Dialect::Resp3), "1.5e-07");
+        assert_eq!(format_double(1.5e-7, Dialect::Seed), "1.5e-07");
+        // Redis 7.0's `%.17g`, as redis-server 7.0.15 replies to ZSCORE.
+        assert_eq!(format_double(1.1, Dialect::Resp3), "1.1000000000000001");
+        assert_eq!(
+            format_double(1e300, Dialect::Resp2),
+            "1.0000000000000001e+300"
+        );
+        assert_eq!(
+            format_double(1e-7, Dialect::Resp3),
+            "9.9999999999999995e-08"
+        );
+        assert_eq!(format_double(-0.0, Dialect::Resp3), "-0");
+        assert_eq!(
+            format_double(123_456_789_012_345_678.0, Dialect::Resp3),
+            "1.2345678901234568e+17"
+        );
     }
 }

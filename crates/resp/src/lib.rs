@@ -47,8 +47,9 @@ pub use decode::{decode_all, Decoder, Role};
 pub use dialect::{Dialect, Flavor};
 pub use display::{escape_bytes, unescape_bytes, Escaped};
 pub use encode::{
-    encode, encode_into, format_double, write_array_header, write_bulk, write_error, write_integer,
-    write_map_header, write_null, write_set_header, write_simple,
+    encode, encode_into, format_double, format_g17, format_shortest, write_array_header,
+    write_bulk, write_error, write_integer, write_map_header, write_null, write_set_header,
+    write_simple,
 };
 pub use error::{DecodeError, ErrorKind};
 pub use frame::Frame;

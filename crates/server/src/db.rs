@@ -28,6 +28,8 @@ pub enum Value {
     List(VecDeque<Bytes>),
     /// A set; members keep insertion order.
     Set(IndexSet<Bytes>),
+    /// A sorted set.
+    ZSet(crate::zset::ZSet),
     /// A typed value of the seed dialect (a nested dict, a set, text, JSON, a number, a null,
     /// an array), stored as it arrived and returned as is.
     Seed(Frame),
@@ -41,6 +43,7 @@ impl Value {
             Value::Hash(_) | Value::Seed(Frame::Map(_)) => "hash",
             Value::List(_) | Value::Seed(Frame::Array(_)) => "list",
             Value::Set(_) | Value::Seed(Frame::Set(_)) => "set",
+            Value::ZSet(_) => "zset",
             Value::Str(_) | Value::Seed(_) => "string",
         }
     }

@@ -31,6 +31,7 @@ pub(crate) mod db;
 mod glob;
 mod listener;
 pub(crate) mod session;
+pub(crate) mod zset;
 
 pub use glob::glob_match;
 pub use respect_resp::Flavor;

@@ -127,6 +127,24 @@ impl Collection for indexmap::IndexSet<Bytes> {
     }
 }
 
+impl Collection for crate::zset::ZSet {
+    fn empty() -> Self {
+        Self::new()
+    }
+    fn of(value: &mut Value) -> Option<&mut Self> {
+        match value {
+            Value::ZSet(z) => Some(z),
+            _ => None,
+        }
+    }
+    fn into_value(self) -> Value {
+        Value::ZSet(self)
+    }
+    fn is_empty(&self) -> bool {
+        self.is_empty()
+    }
+}
+
 /// The reply of a command, or the error that replaced it.
 pub fn reply(result: Result<Frame, Frame>) -> Frame {
     result.unwrap_or_else(|e| e)

@@ -10,7 +10,7 @@ use respect_resp::Frame;
 use super::context::{Ctx, SessionState};
 use super::registry::{find, index, Command, Flag, NameIndex, Spec};
 use super::reply::{no_auth, unknown_command, unknown_subcommand, wrong_args};
-use super::{cluster, connection, hashes, keys, lists, server, sets, strings};
+use super::{cluster, connection, hashes, keys, lists, server, sets, strings, zsets};
 use crate::db::Db;
 
 /// Every family's table, in the order `COMMAND` lists them.
@@ -22,6 +22,7 @@ const FAMILIES: &[&[Command]] = &[
     hashes::COMMANDS,
     lists::COMMANDS,
     sets::COMMANDS,
+    zsets::COMMANDS,
     cluster::COMMANDS,
 ];
 

@@ -27,6 +27,7 @@ pub(crate) mod seed;
 pub(crate) mod server;
 pub(crate) mod sets;
 pub(crate) mod strings;
+pub(crate) mod zsets;
 
 pub use registry::{
     BeginSearch, Categories, Category, Deprecation, Docs, FindKeys, Flag, Flags, KeyFlag, KeyFlags,
