@@ -14,6 +14,7 @@
 
 use std::io;
 use std::mem::MaybeUninit;
+use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
@@ -23,6 +24,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+use super::blocking::BlockRequest;
+use super::clients::{lock, Client, Hub, Unblock};
 use super::{Db, Flavor, ServerConfig, Session, Stats};
 use respect_resp::{encode_into, write_error, Decoder, Dialect, Frame, Request, Role, INLINE_ARGS};
 
@@ -42,12 +45,26 @@ pub(super) async fn serve(
     mut stream: TcpStream,
     db: Db,
     stats: Arc<Stats>,
+    hub: Arc<Hub>,
     config: Arc<ServerConfig>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
+    let client = Arc::new(Client::new(
+        Session::next_client_id(),
+        stream.peer_addr().ok(),
+        stream.local_addr().ok(),
+        i64::from(stream.as_raw_fd()),
+    ));
+    hub.register(client.clone());
+    // Leaves the registry, its channels and its waits however the connection ends.
+    let _registered = Registered {
+        hub: hub.clone(),
+        client: client.clone(),
+    };
     let password = config.requirepass.as_ref().map(|p| Arc::from(p.as_bytes()));
-    let mut session = Session::with_stats(db, config.flavor, password, stats);
+    let mut session =
+        Session::connected(db, config.flavor, password, stats, hub.clone(), client.clone());
     let request_dialect = match config.flavor {
         Flavor::Redis => Dialect::Resp2,
         Flavor::Seed => Dialect::Seed,
@@ -57,6 +74,8 @@ pub(super) async fn serve(
     // socket, not 32 KiB of buffers (10,000 idle clients would hold 320 MB).
     let mut input = BytesMut::new();
     let mut output = BytesMut::new();
+    // The wait of a blocking command (BLPOP...), while it lasts: no further request is read.
+    let mut blocked: Option<BlockRequest> = None;
     // One wait for shutdown for the connection's whole life, not a new one per read.
     let shutdown = shutdown.changed();
     tokio::pin!(shutdown);
@@ -64,7 +83,7 @@ pub(super) async fn serve(
         // Commands see the clock as of the batch's start, as Redis caches its time per
         // event-loop turn. Refreshed after every await, so a wait never makes it stale.
         session.set_batch_time(Some(super::db::now_ms()));
-        loop {
+        while blocked.is_none() {
             let decoded = decoder.decode_request(&mut input);
             let request = match decoded {
                 Ok(Some(request)) => request,
@@ -76,19 +95,36 @@ pub(super) async fn serve(
                         Flavor::Seed => e.redis_reply(),
                     };
                     write_error(text.as_bytes(), &mut output);
-                    let _ = stream.write_all(&output).await;
+                    let _ = write_out(&mut stream, &output, &client).await;
                     return;
                 }
             };
             let reply = run(&mut session, request);
-            encode_into(&reply, session.dialect(), &mut output);
-            if session.should_close() {
-                let _ = stream.write_all(&output).await;
+            // What the command pushed to this very client (its own SUBSCRIBE confirmations,
+            // a message it published to itself) goes out before its reply, as in Redis.
+            while client.has_pending() {
+                drain_pushes(&client, session.dialect(), config.output_batch_limit, &mut output);
+                if output.len() >= config.output_batch_limit {
+                    if write_out(&mut stream, &output, &client).await.is_err() {
+                        return;
+                    }
+                    release_or_clear(&mut output);
+                }
+            }
+            match session.take_block() {
+                None => encode_into(&reply, session.dialect(), &mut output),
+                Some(wait) => match start_wait(&mut session, wait) {
+                    Ok(reply) => encode_into(&reply, session.dialect(), &mut output),
+                    Err(wait) => blocked = Some(wait),
+                },
+            }
+            if session.should_close() || client.is_killed() {
+                let _ = write_out(&mut stream, &output, &client).await;
                 let _ = stream.shutdown().await;
                 return;
             }
             if output.len() >= config.output_batch_limit {
-                if stream.write_all(&output).await.is_err() {
+                if write_out(&mut stream, &output, &client).await.is_err() {
                     return;
                 }
                 release_or_clear(&mut output);
@@ -96,8 +132,10 @@ pub(super) async fn serve(
                 session.set_batch_time(Some(super::db::now_ms()));
             }
         }
+        // Pushes from other clients (messages, invalidations), in the order they came.
+        drain_pushes(&client, session.dialect(), config.output_batch_limit, &mut output);
         if !output.is_empty() {
-            if stream.write_all(&output).await.is_err() {
+            if write_out(&mut stream, &output, &client).await.is_err() {
                 return;
             }
             release_or_clear(&mut output);
@@ -114,17 +152,117 @@ pub(super) async fn serve(
             );
             return;
         }
+        let deadline = blocked
+            .as_ref()
+            .and_then(|b| b.deadline)
+            .map(tokio::time::Instant::from_std);
+        let mut timed_out = false;
         // `biased`: a wake for bytes reads them without polling the shutdown wait, whose
         // every poll locks the one waiter list all connections share (under thousands of
-        // slow-loris clients that lock was taken per byte).
+        // slow-loris clients that lock was taken per byte). A wake-up (a push for this
+        // client, a key it waits on, CLIENT UNBLOCK or KILL) is a `Notify`: no polling.
         tokio::select! {
             biased;
             read = read_available(&mut stream, &mut input) => match read {
                 Ok(0) | Err(_) => return,
                 Ok(_) => {}
             },
+            () = std::future::ready(()), if client.has_pending() => {}
+            () = client.woken() => {}
+            () = sleep_until_deadline(deadline), if deadline.is_some() => timed_out = true,
             _ = &mut shutdown => return,
         }
+        if client.is_killed() {
+            return;
+        }
+        if let Some(wait) = blocked.take() {
+            session.set_batch_time(Some(super::db::now_ms()));
+            match finish_wait(&mut session, wait, timed_out) {
+                Ok(reply) => encode_into(&reply, session.dialect(), &mut output),
+                Err(wait) => blocked = Some(wait),
+            }
+        }
+    }
+}
+
+/// Takes a client that has gone out of the hub (its registration, channels and waits).
+struct Registered {
+    hub: Arc<Hub>,
+    client: Arc<Client>,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.hub.unregister(&self.client);
+    }
+}
+
+async fn sleep_until_deadline(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Moves up to about `budget` bytes of pushed frames into `output`, in `dialect`.
+fn drain_pushes(client: &Client, dialect: Dialect, budget: usize, output: &mut BytesMut) {
+    client.drain(budget, |frame| encode_into(&frame, dialect, output));
+}
+
+/// Writes `output` whole, unless the client is killed meanwhile (a subscriber past its
+/// output limit that does not read would otherwise hold the write forever).
+async fn write_out(stream: &mut TcpStream, output: &[u8], client: &Client) -> io::Result<()> {
+    tokio::select! {
+        written = stream.write_all(output) => written,
+        () = client.until_killed() => Err(io::ErrorKind::ConnectionAborted.into()),
+    }
+}
+
+/// A blocking command asked to wait: queue the client on its keys, then retry once at
+/// once (a push between the command's look and the queueing must not be missed). `Ok` is
+/// the reply when it could be served; `Err` gives the wait back while it lasts.
+fn start_wait(session: &mut Session, wait: BlockRequest) -> Result<Frame, BlockRequest> {
+    let (hub, client) = (session.hub().clone(), session.client().clone());
+    client.take_ready();
+    lock(&client.unblock).take();
+    hub.blocking.wait(&client, &wait.keys, &hub);
+    match session.retry(&wait.argv) {
+        Some(reply) => {
+            hub.blocking.remove(&client, &hub);
+            Ok(reply)
+        }
+        None => Err(wait),
+    }
+}
+
+/// After a wake-up: CLIENT UNBLOCK, the deadline, or a key that may be ready. `Ok` is the
+/// reply that ends the wait; `Err` gives the wait back while it lasts.
+fn finish_wait(
+    session: &mut Session,
+    wait: BlockRequest,
+    timed_out: bool,
+) -> Result<Frame, BlockRequest> {
+    let (hub, client) = (session.hub().clone(), session.client().clone());
+    let reply = match lock(&client.unblock).take() {
+        Some(Unblock::Error) => Some(Frame::error(
+            "UNBLOCKED client unblocked via CLIENT UNBLOCK",
+        )),
+        Some(Unblock::Timeout) => Some(wait.timeout_reply.clone()),
+        None => {
+            let served = if client.take_ready() {
+                session.retry(&wait.argv)
+            } else {
+                None
+            };
+            served.or_else(|| timed_out.then(|| wait.timeout_reply.clone()))
+        }
+    };
+    match reply {
+        Some(reply) => {
+            hub.blocking.remove(&client, &hub);
+            Ok(reply)
+        }
+        None => Err(wait),
     }
 }
 

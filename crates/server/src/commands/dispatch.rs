@@ -10,6 +10,7 @@ use respect_resp::Frame;
 use super::context::{Ctx, SessionState};
 use super::registry::{find, index, Command, Flag, NameIndex, Spec};
 use super::reply::{no_auth, unknown_command, unknown_subcommand, wrong_args};
+use super::{blocking, pubsub};
 use super::{connection, hashes, keys, lists, server, sets, strings};
 use crate::db::Db;
 
@@ -22,6 +23,8 @@ const FAMILIES: &[&[Command]] = &[
     hashes::COMMANDS,
     lists::COMMANDS,
     sets::COMMANDS,
+    pubsub::COMMANDS,
+    blocking::COMMANDS,
 ];
 
 /// Every command of the Redis flavor.
@@ -77,9 +80,17 @@ pub fn execute(db: &Db, state: &mut SessionState, argv: &[Bytes]) -> Frame {
     if !state.authenticated && !spec.flags.contains(Flag::NoAuth) {
         return no_auth();
     }
+    // --- connections that talk to each other: CLIENT LIST's cmd=, RESP2 subscribed mode ---
+    state.client.record_command(spec.name);
+    if let Some(refused) = pubsub::refuse_in_subscribed_mode(state, spec.name) {
+        return refused;
+    }
     let now = state.now();
     let mut ctx = Ctx { db, state, now };
     let reply = (command.run)(&mut ctx, argv);
+    if let Some(wait) = ctx.state.block.as_mut() {
+        wait.argv = argv.to_vec();
+    }
     ctx.state.stats.count_command(reply.is_error());
     reply
 }
