@@ -120,19 +120,6 @@ pub struct Client {
     /// Wakes a connection stuck writing to a peer that does not read, to drop it.
     kill_wake: Notify,
     killed: AtomicBool,
-    /// Set when a key this client is blocked on may be ready, or when CLIENT UNBLOCK asks.
-    pub(crate) unblock: Mutex<Option<Unblock>>,
-    /// Set by [`Client::signal_ready`]; read and cleared by the blocked connection.
-    ready: AtomicBool,
-}
-
-/// Why a blocked client must stop waiting (CLIENT UNBLOCK).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unblock {
-    /// Answer as if the timeout had passed.
-    Timeout,
-    /// Answer `-UNBLOCKED client unblocked via CLIENT UNBLOCK`.
-    Error,
 }
 
 #[derive(Debug, Default)]
@@ -189,8 +176,6 @@ impl Client {
             wake: Notify::new(),
             kill_wake: Notify::new(),
             killed: AtomicBool::new(false),
-            unblock: Mutex::new(None),
-            ready: AtomicBool::new(false),
         }
     }
 
@@ -278,23 +263,6 @@ impl Client {
     /// Whether the client must be disconnected.
     pub fn is_killed(&self) -> bool {
         self.killed.load(Ordering::Acquire)
-    }
-
-    /// Tells a blocked client that a key it waits on may be ready.
-    pub fn signal_ready(&self) {
-        self.ready.store(true, Ordering::Release);
-        self.wake.notify_one();
-    }
-
-    /// Whether a ready signal came since the last call.
-    pub fn take_ready(&self) -> bool {
-        self.ready.swap(false, Ordering::AcqRel)
-    }
-
-    /// Asks a blocked client to stop waiting (CLIENT UNBLOCK).
-    pub fn request_unblock(&self, how: Unblock) {
-        *lock(&self.unblock) = Some(how);
-        self.wake.notify_one();
     }
 
     /// The wait a connection task parks on between events.

@@ -25,7 +25,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use super::blocking::BlockRequest;
-use super::clients::{lock, Client, Hub, Unblock};
+use super::clients::{Client, Hub};
 use super::{Db, Flavor, ServerConfig, Session, Stats};
 use respect_resp::{encode_into, write_error, Decoder, Dialect, Frame, Request, Role, INLINE_ARGS};
 
@@ -63,8 +63,14 @@ pub(super) async fn serve(
         client: client.clone(),
     };
     let password = config.requirepass.as_ref().map(|p| Arc::from(p.as_bytes()));
-    let mut session =
-        Session::connected(db, config.flavor, password, stats, hub.clone(), client.clone());
+    let mut session = Session::connected(
+        db,
+        config.flavor,
+        password,
+        stats,
+        hub.clone(),
+        client.clone(),
+    );
     let request_dialect = match config.flavor {
         Flavor::Redis => Dialect::Resp2,
         Flavor::Seed => Dialect::Seed,
@@ -103,7 +109,12 @@ pub(super) async fn serve(
             // What the command pushed to this very client (its own SUBSCRIBE confirmations,
             // a message it published to itself) goes out before its reply, as in Redis.
             while client.has_pending() {
-                drain_pushes(&client, session.dialect(), config.output_batch_limit, &mut output);
+                drain_pushes(
+                    &client,
+                    session.dialect(),
+                    config.output_batch_limit,
+                    &mut output,
+                );
                 if output.len() >= config.output_batch_limit {
                     if write_out(&mut stream, &output, &client).await.is_err() {
                         return;
@@ -133,7 +144,12 @@ pub(super) async fn serve(
             }
         }
         // Pushes from other clients (messages, invalidations), in the order they came.
-        drain_pushes(&client, session.dialect(), config.output_batch_limit, &mut output);
+        drain_pushes(
+            &client,
+            session.dialect(),
+            config.output_batch_limit,
+            &mut output,
+        );
         if !output.is_empty() {
             if write_out(&mut stream, &output, &client).await.is_err() {
                 return;
@@ -178,7 +194,8 @@ pub(super) async fn serve(
         if let Some(wait) = blocked.take() {
             session.set_batch_time(Some(super::db::now_ms()));
             match finish_wait(&mut session, wait, timed_out) {
-                Ok(reply) => encode_into(&reply, session.dialect(), &mut output),
+                Ok(Some(reply)) => encode_into(&reply, session.dialect(), &mut output),
+                Ok(None) => {}
                 Err(wait) => blocked = Some(wait),
             }
         }
@@ -218,52 +235,36 @@ async fn write_out(stream: &mut TcpStream, output: &[u8], client: &Client) -> io
     }
 }
 
-/// A blocking command asked to wait: queue the client on its keys, then retry once at
-/// once (a push between the command's look and the queueing must not be missed). `Ok` is
-/// the reply when it could be served; `Err` gives the wait back while it lasts.
+/// A blocking command asked to wait: queue the client on its keys, retrying once under the
+/// queues' lock (a push between the command's look and the queueing must not be missed).
+/// `Ok` is the reply when it could be served; `Err` gives the wait back while it lasts.
 fn start_wait(session: &mut Session, wait: BlockRequest) -> Result<Frame, BlockRequest> {
     let (hub, client) = (session.hub().clone(), session.client().clone());
-    client.take_ready();
-    lock(&client.unblock).take();
-    hub.blocking.wait(&client, &wait.keys, &hub);
-    match session.retry(&wait.argv) {
-        Some(reply) => {
-            hub.blocking.remove(&client, &hub);
-            Ok(reply)
-        }
-        None => Err(wait),
-    }
+    let state = session.state().clone();
+    let served = hub
+        .blocking
+        .wait(&client, &state, &wait, &hub, || session.retry(&wait.argv));
+    // The retry may itself have readied a key (BLMOVE's destination).
+    session.serve_blocked();
+    served.ok_or(wait)
 }
 
-/// After a wake-up: CLIENT UNBLOCK, the deadline, or a key that may be ready. `Ok` is the
-/// reply that ends the wait; `Err` gives the wait back while it lasts.
+/// After a wake-up while blocked: `Ok(None)` when another client's command served the wait
+/// (or CLIENT UNBLOCK ended it): the reply is in the outbox; `Ok(Some)` the timeout reply;
+/// `Err` gives the wait back while it lasts.
 fn finish_wait(
     session: &mut Session,
     wait: BlockRequest,
     timed_out: bool,
-) -> Result<Frame, BlockRequest> {
-    let (hub, client) = (session.hub().clone(), session.client().clone());
-    let reply = match lock(&client.unblock).take() {
-        Some(Unblock::Error) => Some(Frame::error(
-            "UNBLOCKED client unblocked via CLIENT UNBLOCK",
-        )),
-        Some(Unblock::Timeout) => Some(wait.timeout_reply.clone()),
-        None => {
-            let served = if client.take_ready() {
-                session.retry(&wait.argv)
-            } else {
-                None
-            };
-            served.or_else(|| timed_out.then(|| wait.timeout_reply.clone()))
-        }
-    };
-    match reply {
-        Some(reply) => {
-            hub.blocking.remove(&client, &hub);
-            Ok(reply)
-        }
-        None => Err(wait),
+) -> Result<Option<Frame>, BlockRequest> {
+    let (hub, client) = (session.hub(), session.client());
+    if !hub.blocking.is_blocked(client) {
+        return Ok(None);
     }
+    if timed_out && hub.blocking.remove(client, hub) {
+        return Ok(Some(wait.timeout_reply));
+    }
+    Err(wait)
 }
 
 /// Reads at most [`READ_CHUNK`] bytes and appends them to `input`, so the buffer grows by

@@ -110,9 +110,8 @@ impl Notifications {
     /// Sets `notify-keyspace-events` from its text; an unknown class character is an error
     /// and leaves the setting as it was. (CONFIG SET calls this.)
     pub fn set_notify_keyspace_events(&self, classes: &str) -> Result<(), String> {
-        let flags = parse_flags(classes.as_bytes()).ok_or_else(|| {
-            "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_owned()
-        })?;
+        let flags = parse_flags(classes.as_bytes())
+            .ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_owned())?;
         self.flags.store(flags, Ordering::Relaxed);
         Ok(())
     }
@@ -146,7 +145,8 @@ pub fn notify_keyspace_event(hub: &Hub, class: u32, event: &str, key: &[u8], db:
     }
     if flags & KEYEVENT != 0 {
         let channel = channel("__keyevent@", db, event.as_bytes());
-        hub.pubsub.publish(Kind::Channel, &channel, &key, hub.pubsub_limit);
+        hub.pubsub
+            .publish(Kind::Channel, &channel, &key, hub.pubsub_limit);
     }
 }
 
@@ -166,9 +166,18 @@ mod tests {
 
     #[test]
     fn classes_parse_and_print_as_redis_does() {
-        assert_eq!(parse_flags(b"KEA").map(flags_to_string).as_deref(), Some("AKE"));
-        assert_eq!(parse_flags(b"Elg").map(flags_to_string).as_deref(), Some("glE"));
-        assert_eq!(parse_flags(b"Amn").map(flags_to_string).as_deref(), Some("Am"));
+        assert_eq!(
+            parse_flags(b"KEA").map(flags_to_string).as_deref(),
+            Some("AKE")
+        );
+        assert_eq!(
+            parse_flags(b"Elg").map(flags_to_string).as_deref(),
+            Some("glE")
+        );
+        assert_eq!(
+            parse_flags(b"Amn").map(flags_to_string).as_deref(),
+            Some("Am")
+        );
         assert_eq!(parse_flags(b"").map(flags_to_string).as_deref(), Some(""));
         assert_eq!(parse_flags(b"Kq"), None);
     }

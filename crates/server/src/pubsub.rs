@@ -130,13 +130,16 @@ impl PubSub {
     /// Delivers `message` on `channel` (PUBLISH, or SPUBLISH when `kind` is
     /// [`Kind::Shard`]); returns how many deliveries were made, as PUBLISH replies (a client
     /// subscribed to the channel and to a matching pattern counts twice).
-    pub fn publish(&self, kind: Kind, channel: &Bytes, message: &Bytes, limit: OutputLimit) -> usize {
+    pub fn publish(
+        &self,
+        kind: Kind,
+        channel: &Bytes,
+        message: &Bytes,
+        limit: OutputLimit,
+    ) -> usize {
         let mut receivers = 0;
         let direct = if kind == Kind::Shard {
-            (
-                &self.shard_channels,
-                "smessage",
-            )
+            (&self.shard_channels, "smessage")
         } else {
             (&self.channels, "message")
         };

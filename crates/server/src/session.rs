@@ -141,6 +141,16 @@ impl Session {
         }
     }
 
+    /// The session's state (a blocked client's copy is taken from it).
+    pub(crate) fn state(&self) -> &SessionState {
+        &self.state
+    }
+
+    /// Serves the clients blocked on keys that became ready (see [`crate::blocking`]).
+    pub(crate) fn serve_blocked(&self) {
+        dispatch::serve_blocked(&self.db, &self.state.hub);
+    }
+
     /// This connection as other clients see it.
     pub(crate) fn client(&self) -> &Arc<Client> {
         &self.state.client

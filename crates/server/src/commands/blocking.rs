@@ -16,8 +16,8 @@ use super::args::{is_keyword, parse_f64, parse_i64};
 use super::context::Ctx;
 use super::events::{notify, signal_created};
 use super::registry::{
-    BeginSearch, Categories, Category, Command, Deprecation, Docs, FindKeys, Flag, Flags, KeyFlag, KeyFlags,
-    KeyRange, KeySpec, Spec,
+    BeginSearch, Categories, Category, Command, Deprecation, Docs, FindKeys, Flag, Flags, KeyFlag,
+    KeyFlags, KeyRange, KeySpec, Spec,
 };
 use super::reply::{syntax_error, wrong_type};
 use crate::blocking::BlockRequest;
@@ -207,7 +207,8 @@ pub fn parse_timeout(arg: &[u8]) -> Result<Option<Duration>, Frame> {
     };
     let ms = (seconds * 1000.0).ceil();
     // 2^63 milliseconds: past it, Redis's conversion to `long long` is negative.
-    if !ms.is_finite() || ms < 0.0 || ms >= 9.223_372_036_854_775_807e18 {
+    const LONG_LONG_END: f64 = 9_223_372_036_854_775_808.0;
+    if !(0.0..LONG_LONG_END).contains(&ms) {
         return Err(Frame::error("ERR timeout is negative"));
     }
     let ms = ms as u64;

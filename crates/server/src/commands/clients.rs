@@ -8,7 +8,7 @@ use bytes::Bytes;
 use super::args::{is_keyword, parse_i64};
 use super::context::Ctx;
 use super::reply::syntax_error;
-use crate::clients::{lock, Client, ClientType, Unblock};
+use crate::clients::{Client, ClientType};
 use respect_resp::Frame;
 
 /// Text replies (CLIENT LIST, CLIENT INFO) are verbatim strings, `txt` (a bulk in RESP2).
@@ -157,14 +157,15 @@ fn kill(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 /// stop waiting, else 0.
 fn unblock(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     if argv.len() > 4 {
-        return Frame::error(
-            "ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.",
-        );
+        let sub = String::from_utf8_lossy(argv.get(1).map_or(&[][..], |s| &s[..]));
+        return Frame::Error(Bytes::from(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try CLIENT HELP."
+        )));
     }
-    let how = match argv.get(3) {
-        None => Unblock::Timeout,
-        Some(r) if is_keyword(r, "TIMEOUT") => Unblock::Timeout,
-        Some(r) if is_keyword(r, "ERROR") => Unblock::Error,
+    let error = match argv.get(3) {
+        None => false,
+        Some(r) if is_keyword(r, "TIMEOUT") => false,
+        Some(r) if is_keyword(r, "ERROR") => true,
         Some(_) => return Frame::error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"),
     };
     let Some(id) = argv.get(2).and_then(|i| parse_i64(i)) else {
@@ -172,11 +173,16 @@ fn unblock(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     };
     let hub = &ctx.state.hub;
     let target = u64::try_from(id).ok().and_then(|id| hub.get(id));
-    match target {
-        Some(t) if hub.blocking.is_blocked(&t) && lock(&t.unblock).is_none() => {
-            t.request_unblock(how);
-            Frame::Integer(1)
-        }
-        _ => Frame::Integer(0),
-    }
+    let unblocked = target.is_some_and(|t| {
+        hub.blocking.unblock_with(&t, hub, |state| {
+            if error {
+                Frame::error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+            } else if state.dialect == respect_resp::Dialect::Resp3 {
+                Frame::Null
+            } else {
+                Frame::NullArray
+            }
+        })
+    });
+    Frame::Integer(i64::from(unblocked))
 }

@@ -315,7 +315,10 @@ fn ping(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     // RESP2 subscribed mode answers `*2 pong <message>`.
     if super::pubsub::subscribed_ping(ctx.state) && argv.len() <= 2 {
         let message = argv.get(1).cloned().unwrap_or_default();
-        return Frame::Array(vec![Frame::Bulk(Bytes::from_static(b"pong")), Frame::Bulk(message)]);
+        return Frame::Array(vec![
+            Frame::Bulk(Bytes::from_static(b"pong")),
+            Frame::Bulk(message),
+        ]);
     }
     match argv {
         [_] => Frame::simple("PONG"),
@@ -351,7 +354,10 @@ fn reset(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
     ctx.state.name = None;
     ctx.state.authenticated = ctx.state.requirepass.is_none();
     // Leaves every channel, pattern and shard channel, without confirmations.
-    ctx.state.hub.pubsub.unsubscribe_everything(&ctx.state.client);
+    ctx.state
+        .hub
+        .pubsub
+        .unsubscribe_everything(&ctx.state.client);
     Frame::simple("RESET")
 }
 

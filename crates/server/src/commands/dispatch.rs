@@ -91,6 +91,24 @@ pub fn execute(db: &Db, state: &mut SessionState, argv: &[Bytes]) -> Frame {
     if let Some(wait) = ctx.state.block.as_mut() {
         wait.argv = argv.to_vec();
     }
+    // Clients blocked on keys this command made ready are served now, before its reply.
+    if !ctx.state.retrying && ctx.state.hub.blocking.has_ready() {
+        serve_blocked(db, &ctx.state.hub);
+    }
     ctx.state.stats.count_command(reply.is_error());
     reply
+}
+
+/// Runs the commands of the clients blocked on ready keys on their behalf, Redis's
+/// `handleClientsBlockedOnKeys` (see [`crate::blocking`]).
+pub fn serve_blocked(db: &Db, hub: &crate::clients::Hub) {
+    hub.blocking.serve_ready(hub, |state, argv| {
+        state.retrying = true;
+        let reply = execute(db, state, argv);
+        state.retrying = false;
+        match state.block.take() {
+            Some(_) => None,
+            None => Some(reply),
+        }
+    });
 }

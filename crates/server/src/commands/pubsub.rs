@@ -313,11 +313,14 @@ fn count(n: usize) -> Frame {
 fn confirm(ctx: &mut Ctx<'_>, mut frames: Vec<Frame>) -> Frame {
     let last = frames.pop().unwrap_or(Frame::Null);
     for frame in frames {
-        ctx.state.client.push(frame, crate::clients::OutputLimit {
-            hard_bytes: 0,
-            soft_bytes: 0,
-            soft_seconds: 0,
-        });
+        ctx.state.client.push(
+            frame,
+            crate::clients::OutputLimit {
+                hard_bytes: 0,
+                soft_bytes: 0,
+                soft_seconds: 0,
+            },
+        );
     }
     last
 }
@@ -328,7 +331,11 @@ fn subscribe_kind(ctx: &mut Ctx<'_>, argv: &[Bytes], kind: Kind, word: &'static 
         .unwrap_or_default()
         .iter()
         .map(|name| {
-            let n = ctx.state.hub.pubsub.subscribe(&ctx.state.client, kind, name);
+            let n = ctx
+                .state
+                .hub
+                .pubsub
+                .subscribe(&ctx.state.client, kind, name);
             Frame::Push(vec![bulk(word), Frame::Bulk(name.clone()), count(n)])
         })
         .collect();
@@ -350,7 +357,11 @@ fn unsubscribe_kind(ctx: &mut Ctx<'_>, argv: &[Bytes], kind: Kind, word: &'stati
     let frames = names
         .into_iter()
         .map(|name| {
-            let n = ctx.state.hub.pubsub.unsubscribe(&ctx.state.client, kind, &name);
+            let n = ctx
+                .state
+                .hub
+                .pubsub
+                .unsubscribe(&ctx.state.client, kind, &name);
             Frame::Push(vec![bulk(word), Frame::Bulk(name), count(n)])
         })
         .collect();
@@ -400,7 +411,10 @@ fn spublish(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 /// `PUBSUB CHANNELS|SHARDCHANNELS [pattern] | NUMSUB|SHARDNUMSUB [channel ...] | NUMPAT`.
 fn pubsub(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let hub = &ctx.state.hub;
-    let sub = argv.get(1).map(|s| s.to_ascii_lowercase()).unwrap_or_default();
+    let sub = argv
+        .get(1)
+        .map(|s| s.to_ascii_lowercase())
+        .unwrap_or_default();
     let names = |v: Vec<Bytes>| Frame::Array(v.into_iter().map(Frame::Bulk).collect());
     let numsub = |kind| {
         Frame::Array(
@@ -412,8 +426,14 @@ fn pubsub(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         )
     };
     match sub.as_slice() {
-        b"channels" => names(hub.pubsub.channels(Kind::Channel, argv.get(2).map(|p| &p[..]))),
-        b"shardchannels" => names(hub.pubsub.channels(Kind::Shard, argv.get(2).map(|p| &p[..]))),
+        b"channels" => names(
+            hub.pubsub
+                .channels(Kind::Channel, argv.get(2).map(|p| &p[..])),
+        ),
+        b"shardchannels" => names(
+            hub.pubsub
+                .channels(Kind::Shard, argv.get(2).map(|p| &p[..])),
+        ),
         b"numsub" => numsub(Kind::Channel),
         b"shardnumsub" => numsub(Kind::Shard),
         b"numpat" => count(hub.pubsub.numpat()),
@@ -453,5 +473,6 @@ pub fn refuse_in_subscribed_mode(
 
 /// Whether PING must answer in subscribed mode's form (`*2 pong <msg>`, RESP2 only).
 pub fn subscribed_ping(state: &super::context::SessionState) -> bool {
-    state.dialect == respect_resp::Dialect::Resp2 && crate::clients::lock(&state.client.subs).active()
+    state.dialect == respect_resp::Dialect::Resp2
+        && crate::clients::lock(&state.client.subs).active()
 }
