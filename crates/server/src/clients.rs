@@ -24,6 +24,7 @@ use tokio::sync::Notify;
 use crate::blocking::Blocking;
 use crate::notify::Notifications;
 use crate::pubsub::PubSub;
+use crate::tracking::Tracking;
 
 /// Redis's `client-output-buffer-limit pubsub 32mb 8mb 60`: the default bound on what may
 /// wait in a subscriber's outbox.
@@ -117,6 +118,8 @@ pub struct Client {
     pending: AtomicUsize,
     /// Wakes the connection task: a push, a ready key, an unblock, a kill.
     wake: Notify,
+    /// This client's own invalidations (CLIENT TRACKING), sent after its reply.
+    deferred: Mutex<Vec<Frame>>,
     /// Wakes a connection stuck writing to a peer that does not read, to drop it.
     kill_wake: Notify,
     killed: AtomicBool,
@@ -175,6 +178,7 @@ impl Client {
             pending: AtomicUsize::new(0),
             wake: Notify::new(),
             kill_wake: Notify::new(),
+            deferred: Mutex::new(Vec::new()),
             killed: AtomicBool::new(false),
         }
     }
@@ -246,6 +250,16 @@ impl Client {
         (outbox.bytes, outbox.frames.len())
     }
 
+    /// Holds an invalidation of this client's own change until its reply is out.
+    pub fn defer(&self, keys: Frame) {
+        lock(&self.deferred).push(keys);
+    }
+
+    /// Takes the invalidations held by [`Client::defer`].
+    pub fn take_deferred(&self) -> Vec<Frame> {
+        std::mem::take(&mut *lock(&self.deferred))
+    }
+
     /// Marks the client for disconnection (CLIENT KILL, output limit) and wakes it.
     pub fn kill(&self) {
         self.killed.store(true, Ordering::Release);
@@ -273,6 +287,17 @@ impl Client {
     /// Seconds since the connection was accepted.
     pub fn age(&self) -> u64 {
         self.created.elapsed().as_secs()
+    }
+
+    /// Copies what CLIENT SETNAME, HELLO or RESET changed into what CLIENT LIST shows.
+    pub fn sync_identity(&self, name: Option<Bytes>, dialect: respect_resp::Dialect) {
+        let mut info = lock(&self.info);
+        info.name = name;
+        info.resp = if dialect == respect_resp::Dialect::Resp3 {
+            3
+        } else {
+            2
+        };
     }
 
     /// Records the command about to run (`cmd=`, `idle=`).
@@ -387,6 +412,8 @@ pub struct Hub {
     pub blocking: Blocking,
     /// `notify-keyspace-events`.
     pub notifications: Notifications,
+    /// CLIENT TRACKING.
+    pub tracking: Tracking,
     /// The bound on a subscriber's outbox.
     pub pubsub_limit: OutputLimit,
     /// Clients blocked now (`blocked_clients` in INFO).
@@ -407,6 +434,7 @@ impl Hub {
             pubsub: PubSub::default(),
             blocking: Blocking::default(),
             notifications: Notifications::default(),
+            tracking: Tracking::default(),
             pubsub_limit,
             blocked_clients: AtomicU64::new(0),
         }
@@ -422,6 +450,7 @@ impl Hub {
         lock(&self.clients).remove(&client.id);
         self.pubsub.unsubscribe_everything(client);
         self.blocking.remove(client, self);
+        self.tracking.disable(client.id);
     }
 
     /// The live client with this id.

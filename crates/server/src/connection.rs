@@ -123,7 +123,13 @@ pub(super) async fn serve(
                 }
             }
             match session.take_block() {
-                None => encode_into(&reply, session.dialect(), &mut output),
+                None => {
+                    encode_into(&reply, session.dialect(), &mut output);
+                    // The client's invalidations of its own changes follow its reply.
+                    for keys in client.take_deferred() {
+                        crate::tracking::send_invalidation(&hub, client.id, keys);
+                    }
+                }
                 Some(wait) => match start_wait(&mut session, wait) {
                     Ok(reply) => encode_into(&reply, session.dialect(), &mut output),
                     Err(wait) => blocked = Some(wait),

@@ -35,6 +35,7 @@ mod listener;
 pub mod notify;
 pub(crate) mod pubsub;
 pub(crate) mod session;
+pub mod tracking;
 
 pub use glob::glob_match;
 pub use respect_resp::Flavor;

@@ -284,6 +284,78 @@ pub const COMMANDS: &[Command] = &[
             },
             subcommands: &[],
         },
+        Spec {
+            name: "client|tracking",
+            arity: -3,
+            flags: Flags::of(&[Flag::Noscript, Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Slow, Category::Connection]),
+            tips: &[],
+            docs: Docs {
+                summary: "Enable or disable server assisted client side caching support",
+                since: "6.0.0",
+                group: "connection",
+                complexity: "O(1). Some options may introduce additional complexity.",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        Spec {
+            name: "client|caching",
+            arity: 3,
+            flags: Flags::of(&[Flag::Noscript, Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Slow, Category::Connection]),
+            tips: &[],
+            docs: Docs {
+                summary: "Instruct the server about tracking or not keys in the next request",
+                since: "6.0.0",
+                group: "connection",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        Spec {
+            name: "client|getredir",
+            arity: 2,
+            flags: Flags::of(&[Flag::Noscript, Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Slow, Category::Connection]),
+            tips: &[],
+            docs: Docs {
+                summary: "Get tracking notifications redirection client ID if any",
+                since: "6.0.0",
+                group: "connection",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        Spec {
+            name: "client|trackinginfo",
+            arity: 2,
+            flags: Flags::of(&[Flag::Noscript, Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Slow, Category::Connection]),
+            tips: &[],
+            docs: Docs {
+                summary: "Return information about server assisted client side caching for the current connection",
+                since: "6.2.0",
+                group: "connection",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
     ],
         },
         run: client,
@@ -358,6 +430,8 @@ fn reset(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
         .hub
         .pubsub
         .unsubscribe_everything(&ctx.state.client);
+    ctx.state.hub.tracking.disable(ctx.state.client.id);
+    super::clients::clear_tracking_info(ctx);
     Frame::simple("RESET")
 }
 

@@ -91,6 +91,15 @@ pub fn execute(db: &Db, state: &mut SessionState, argv: &[Bytes]) -> Frame {
     if let Some(wait) = ctx.state.block.as_mut() {
         wait.argv = argv.to_vec();
     }
+    // --- CLIENT TRACKING ---
+    if ctx.state.hub.tracking.active() {
+        track(ctx.state, spec, argv, &reply);
+    }
+    if matches!(spec.name, "client|setname" | "hello" | "reset") {
+        ctx.state
+            .client
+            .sync_identity(ctx.state.name.clone(), ctx.state.dialect);
+    }
     // Clients blocked on keys this command made ready are served now, before its reply.
     if !ctx.state.retrying && ctx.state.hub.blocking.has_ready() {
         serve_blocked(db, &ctx.state.hub);
@@ -111,4 +120,37 @@ pub fn serve_blocked(db: &Db, hub: &crate::clients::Hub) {
             None => Some(reply),
         }
     });
+}
+
+/// Client-side caching after a command: the keys a write command names are invalidated, the
+/// keys a read-only command names are remembered for the caller.
+fn track(state: &SessionState, spec: &Spec, argv: &[Bytes], reply: &Frame) {
+    let hub = &state.hub;
+    let me = state.client.id;
+    let args: Vec<&[u8]> = argv.iter().map(|a| &a[..]).collect();
+    let keys = || {
+        spec.key_positions(&args)
+            .into_iter()
+            .filter_map(|i| argv.get(i))
+    };
+    if spec.flags.contains(Flag::Write) && !reply.is_error() {
+        if matches!(spec.name, "flushdb" | "flushall") {
+            for (_, keys) in crate::tracking::invalidate_all(hub, me) {
+                state.client.defer(keys);
+            }
+        }
+        for key in keys() {
+            // HOOK: modified key. Every write command's keys pass here; the key-modified
+            // signal of WATCH (wt-core's `signal_modified`) is the same event.
+            for (_, keys) in crate::tracking::invalidate_key(hub, 0, key, me) {
+                state.client.defer(keys);
+            }
+        }
+    } else if spec.flags.contains(Flag::Readonly) {
+        let read: Vec<&Bytes> = keys().collect();
+        hub.tracking.remember(me, &read);
+    }
+    if !spec.name.starts_with("client|") {
+        hub.tracking.command_done(me);
+    }
 }

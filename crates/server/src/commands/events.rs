@@ -3,6 +3,7 @@
 //! [`crate::blocking`]).
 
 use super::context::Ctx;
+use respect_resp::Frame;
 
 /// Publishes `event` on `key` if its `class` is enabled (`notify-keyspace-events`): Redis's
 /// `notifyKeyspaceEvent`. One atomic load when notifications are off.
@@ -15,4 +16,24 @@ pub fn notify(ctx: &Ctx<'_>, class: u32, event: &str, key: &[u8]) {
 /// first of them. Redis's `signalKeyAsReady`.
 pub fn signal_created(ctx: &Ctx<'_>, key: &[u8]) {
     ctx.state.hub.blocking.signal(key);
+}
+
+/// After a command removed elements from the collection at `key`: the `del` event when the
+/// last one went and the key with it, as Redis sends after `hdel`, `srem`, `lpop`...
+pub fn notify_if_deleted(ctx: &Ctx<'_>, key: &[u8]) {
+    if !ctx.state.hub.notifications.enabled(crate::notify::GENERIC) {
+        return;
+    }
+    let gone = ctx.db.shard(key).get(key, ctx.now).is_none();
+    if gone {
+        notify(ctx, crate::notify::GENERIC, "del", key);
+    }
+}
+
+/// The integer a successful reply carries (how many fields, members... changed).
+pub fn changed(reply: &Frame) -> i64 {
+    match reply {
+        Frame::Integer(n) => *n,
+        _ => 0,
+    }
 }
