@@ -84,7 +84,7 @@ pub struct ClientInfo {
     /// The selected database.
     pub db: i64,
     /// The last command, as `cmd=` shows it (`client|list`).
-    pub last_command: String,
+    pub last_command: &'static str,
     /// When the last command ran.
     pub last_interaction: Instant,
     /// 2 or 3.
@@ -103,16 +103,19 @@ pub struct Client {
     /// CLIENT ID.
     pub id: u64,
     /// The peer's address (`addr=`).
-    pub addr: String,
+    pub addr: Option<SocketAddr>,
     /// Our side of the socket (`laddr=`).
-    pub laddr: String,
+    pub laddr: Option<SocketAddr>,
     /// The socket's file descriptor (`fd=`), -1 without one.
     pub fd: i64,
     created: Instant,
     /// Name, db, last command...: see [`ClientInfo`].
     pub info: Mutex<ClientInfo>,
-    /// Channels and patterns.
-    pub subs: Mutex<Subscriptions>,
+    /// Channels and patterns; `None` (no allocation) while the client subscribes to nothing.
+    pub subs: Mutex<Option<Box<Subscriptions>>>,
+    /// Whether `subs` holds anything: read for every command (RESP2 subscribed mode)
+    /// without taking the lock.
+    subscribed: AtomicBool,
     outbox: Mutex<Outbox>,
     /// How many frames wait in the outbox: lets the connection skip the lock when none do.
     pending: AtomicUsize,
@@ -120,8 +123,6 @@ pub struct Client {
     wake: Notify,
     /// This client's own invalidations (CLIENT TRACKING), sent after its reply.
     deferred: Mutex<Vec<Frame>>,
-    /// Wakes a connection stuck writing to a peer that does not read, to drop it.
-    kill_wake: Notify,
     killed: AtomicBool,
 }
 
@@ -156,28 +157,27 @@ impl Client {
     /// A client connected from `addr` to `laddr` on descriptor `fd`.
     pub fn new(id: u64, addr: Option<SocketAddr>, laddr: Option<SocketAddr>, fd: i64) -> Client {
         let now = Instant::now();
-        let show = |a: Option<SocketAddr>| a.map_or_else(String::new, |a| a.to_string());
         Client {
             id,
-            addr: show(addr),
-            laddr: show(laddr),
+            addr,
+            laddr,
             fd,
             created: now,
             info: Mutex::new(ClientInfo {
                 name: None,
                 db: 0,
-                last_command: "NULL".to_owned(),
+                last_command: "NULL",
                 last_interaction: now,
                 resp: 2,
                 blocked: false,
                 redirect: -1,
                 tracking: false,
             }),
-            subs: Mutex::new(Subscriptions::default()),
+            subs: Mutex::new(None),
+            subscribed: AtomicBool::new(false),
             outbox: Mutex::new(Outbox::default()),
             pending: AtomicUsize::new(0),
             wake: Notify::new(),
-            kill_wake: Notify::new(),
             deferred: Mutex::new(Vec::new()),
             killed: AtomicBool::new(false),
         }
@@ -250,6 +250,16 @@ impl Client {
         (outbox.bytes, outbox.frames.len())
     }
 
+    /// Whether the client is subscribed to anything (lock-free; see `subscribed`).
+    pub fn is_subscribed(&self) -> bool {
+        self.subscribed.load(Ordering::Acquire)
+    }
+
+    /// Records whether the client is subscribed to anything, after a change to `subs`.
+    pub(crate) fn set_subscribed(&self, subs: &Subscriptions) {
+        self.subscribed.store(subs.active(), Ordering::Release);
+    }
+
     /// Holds an invalidation of this client's own change until its reply is out.
     pub fn defer(&self, keys: Frame) {
         lock(&self.deferred).push(keys);
@@ -264,14 +274,11 @@ impl Client {
     pub fn kill(&self) {
         self.killed.store(true, Ordering::Release);
         self.wake.notify_one();
-        self.kill_wake.notify_one();
     }
 
-    /// Completes once the client is killed (for a write that may never finish).
-    pub async fn until_killed(&self) {
-        while !self.is_killed() {
-            self.kill_wake.notified().await;
-        }
+    /// Wakes the connection again (a wake it consumed while writing, for its main loop).
+    pub fn rewake(&self) {
+        self.wake.notify_one();
     }
 
     /// Whether the client must be disconnected.
@@ -301,11 +308,9 @@ impl Client {
     }
 
     /// Records the command about to run (`cmd=`, `idle=`).
-    pub fn record_command(&self, name: &str) {
+    pub fn record_command(&self, name: &'static str) {
         let mut info = lock(&self.info);
-        if info.last_command != name {
-            name.clone_into(&mut info.last_command);
-        }
+        info.last_command = name;
         info.last_interaction = Instant::now();
     }
 }
@@ -340,7 +345,7 @@ impl ClientType {
 impl Client {
     /// Which class the client is in now.
     pub fn client_type(&self) -> ClientType {
-        if lock(&self.subs).active() {
+        if self.is_subscribed() {
             ClientType::Pubsub
         } else {
             ClientType::Normal
@@ -354,7 +359,9 @@ impl Client {
         let info = lock(&self.info).clone();
         let (sub, psub, ssub) = {
             let s = lock(&self.subs);
-            (s.channels.len(), s.patterns.len(), s.shard_channels.len())
+            s.as_ref().map_or((0, 0, 0), |s| {
+                (s.channels.len(), s.patterns.len(), s.shard_channels.len())
+            })
         };
         let mut flags = String::new();
         if info.blocked {
@@ -379,8 +386,8 @@ impl Client {
              ssub={} multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 \
              oll={} omem={} tot-mem={} events=r cmd={} user=default redir={} resp={}",
             self.id,
-            self.addr,
-            self.laddr,
+            show(self.addr),
+            show(self.laddr),
             self.fd,
             name,
             self.age(),
@@ -398,6 +405,11 @@ impl Client {
             info.resp,
         )
     }
+}
+
+/// An address as CLIENT LIST shows it (empty when unknown).
+pub fn show(addr: Option<SocketAddr>) -> String {
+    addr.map_or_else(String::new, |a| a.to_string())
 }
 
 /// Everything connections share to reach each other: the live clients, the pub/sub

@@ -81,7 +81,9 @@ pub(super) async fn serve(
     let mut input = BytesMut::new();
     let mut output = BytesMut::new();
     // The wait of a blocking command (BLPOP...), while it lasts: no further request is read.
-    let mut blocked: Option<BlockRequest> = None;
+    let mut blocked: Option<Box<BlockRequest>> = None;
+    // Its deadline's timer, boxed: an idle connection does not carry a timer's room.
+    let mut timer: Option<Pin<Box<tokio::time::Sleep>>> = None;
     // One wait for shutdown for the connection's whole life, not a new one per read.
     let shutdown = shutdown.changed();
     tokio::pin!(shutdown);
@@ -126,7 +128,12 @@ pub(super) async fn serve(
                 None => {
                     encode_into(&reply, session.dialect(), &mut output);
                     // The client's invalidations of its own changes follow its reply.
-                    for keys in client.take_deferred() {
+                    let deferred = if hub.tracking.active() {
+                        client.take_deferred()
+                    } else {
+                        Vec::new()
+                    };
+                    for keys in deferred {
                         crate::tracking::send_invalidation(&hub, client.id, keys);
                     }
                 }
@@ -178,6 +185,13 @@ pub(super) async fn serve(
             .as_ref()
             .and_then(|b| b.deadline)
             .map(tokio::time::Instant::from_std);
+        match deadline {
+            Some(at) if timer.as_ref().is_none_or(|t| t.deadline() != at) => {
+                timer = Some(Box::pin(tokio::time::sleep_until(at)));
+            }
+            Some(_) => {}
+            None => timer = None,
+        }
         let mut timed_out = false;
         // `biased`: a wake for bytes reads them without polling the shutdown wait, whose
         // every poll locks the one waiter list all connections share (under thousands of
@@ -191,7 +205,7 @@ pub(super) async fn serve(
             },
             () = std::future::ready(()), if client.has_pending() => {}
             () = client.woken() => {}
-            () = sleep_until_deadline(deadline), if deadline.is_some() => timed_out = true,
+            () = wait_timer(&mut timer), if timer.is_some() => timed_out = true,
             _ = &mut shutdown => return,
         }
         if client.is_killed() {
@@ -220,9 +234,9 @@ impl Drop for Registered {
     }
 }
 
-async fn sleep_until_deadline(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at).await,
+async fn wait_timer(timer: &mut Option<Pin<Box<tokio::time::Sleep>>>) {
+    match timer {
+        Some(sleep) => sleep.as_mut().await,
         None => std::future::pending().await,
     }
 }
@@ -234,17 +248,38 @@ fn drain_pushes(client: &Client, dialect: Dialect, budget: usize, output: &mut B
 
 /// Writes `output` whole, unless the client is killed meanwhile (a subscriber past its
 /// output limit that does not read would otherwise hold the write forever).
+///
+/// Written piece by piece (`write` is cancel-safe: it writes all it reports or nothing), so a
+/// wake-up between pieces costs nothing; one that was not a kill is handed on to the main
+/// loop once the write is done.
 async fn write_out(stream: &mut TcpStream, output: &[u8], client: &Client) -> io::Result<()> {
-    tokio::select! {
-        written = stream.write_all(output) => written,
-        () = client.until_killed() => Err(io::ErrorKind::ConnectionAborted.into()),
+    let mut written = 0;
+    let mut woken = false;
+    while let Some(rest) = output.get(written..).filter(|r| !r.is_empty()) {
+        tokio::select! {
+            biased;
+            n = stream.write(rest) => match n? {
+                0 => return Err(io::ErrorKind::WriteZero.into()),
+                n => written += n,
+            },
+            () = client.woken() => {
+                if client.is_killed() {
+                    return Err(io::ErrorKind::ConnectionAborted.into());
+                }
+                woken = true;
+            }
+        }
     }
+    if woken {
+        client.rewake();
+    }
+    Ok(())
 }
 
 /// A blocking command asked to wait: queue the client on its keys, retrying once under the
 /// queues' lock (a push between the command's look and the queueing must not be missed).
 /// `Ok` is the reply when it could be served; `Err` gives the wait back while it lasts.
-fn start_wait(session: &mut Session, wait: BlockRequest) -> Result<Frame, BlockRequest> {
+fn start_wait(session: &mut Session, wait: Box<BlockRequest>) -> Result<Frame, Box<BlockRequest>> {
     let (hub, client) = (session.hub().clone(), session.client().clone());
     let state = session.state().clone();
     let served = hub
@@ -260,9 +295,9 @@ fn start_wait(session: &mut Session, wait: BlockRequest) -> Result<Frame, BlockR
 /// `Err` gives the wait back while it lasts.
 fn finish_wait(
     session: &mut Session,
-    wait: BlockRequest,
+    wait: Box<BlockRequest>,
     timed_out: bool,
-) -> Result<Option<Frame>, BlockRequest> {
+) -> Result<Option<Frame>, Box<BlockRequest>> {
     let (hub, client) = (session.hub(), session.client());
     if !hub.blocking.is_blocked(client) {
         return Ok(None);

@@ -51,8 +51,10 @@ impl PubSub {
                 map.entry(name.clone())
                     .or_default()
                     .insert(client.id, client.clone());
-                let mut subs = lock(&client.subs);
+                let mut guard = lock(&client.subs);
+                let subs = guard.get_or_insert_with(Box::default);
                 subs.channels.insert(name.clone());
+                client.set_subscribed(subs);
                 subs.count()
             }
             Kind::Pattern => {
@@ -60,8 +62,10 @@ impl PubSub {
                 map.entry(name.clone())
                     .or_default()
                     .insert(client.id, client.clone());
-                let mut subs = lock(&client.subs);
+                let mut guard = lock(&client.subs);
+                let subs = guard.get_or_insert_with(Box::default);
                 subs.patterns.insert(name.clone());
+                client.set_subscribed(subs);
                 subs.count()
             }
             Kind::Shard => {
@@ -69,8 +73,10 @@ impl PubSub {
                 map.entry(name.clone())
                     .or_default()
                     .insert(client.id, client.clone());
-                let mut subs = lock(&client.subs);
+                let mut guard = lock(&client.subs);
+                let subs = guard.get_or_insert_with(Box::default);
                 subs.shard_channels.insert(name.clone());
+                client.set_subscribed(subs);
                 subs.shard_channels.len()
             }
         }
@@ -88,28 +94,58 @@ impl PubSub {
         match kind {
             Kind::Channel => {
                 leave(&mut *lock(&self.channels), name, client.id);
-                let mut subs = lock(&client.subs);
+                let mut guard = lock(&client.subs);
+                let Some(subs) = guard.as_mut() else {
+                    return 0;
+                };
                 subs.channels.shift_remove(name);
-                subs.count()
+                client.set_subscribed(subs);
+                let count = subs.count();
+                if !subs.active() {
+                    // Nothing left: free the sets, an idle client keeps none.
+                    *guard = None;
+                }
+                count
             }
             Kind::Pattern => {
                 leave(&mut *lock(&self.patterns), name, client.id);
-                let mut subs = lock(&client.subs);
+                let mut guard = lock(&client.subs);
+                let Some(subs) = guard.as_mut() else {
+                    return 0;
+                };
                 subs.patterns.shift_remove(name);
-                subs.count()
+                client.set_subscribed(subs);
+                let count = subs.count();
+                if !subs.active() {
+                    // Nothing left: free the sets, an idle client keeps none.
+                    *guard = None;
+                }
+                count
             }
             Kind::Shard => {
                 leave(&mut *lock(&self.shard_channels), name, client.id);
-                let mut subs = lock(&client.subs);
+                let mut guard = lock(&client.subs);
+                let Some(subs) = guard.as_mut() else {
+                    return 0;
+                };
                 subs.shard_channels.shift_remove(name);
-                subs.shard_channels.len()
+                client.set_subscribed(subs);
+                let count = subs.shard_channels.len();
+                if !subs.active() {
+                    // Nothing left: free the sets, an idle client keeps none.
+                    *guard = None;
+                }
+                count
             }
         }
     }
 
     /// What `client` is subscribed to of `kind`, in subscription order.
     pub fn subscribed(&self, client: &Client, kind: Kind) -> Vec<Bytes> {
-        let subs = lock(&client.subs);
+        let guard = lock(&client.subs);
+        let Some(subs) = guard.as_ref() else {
+            return Vec::new();
+        };
         let set = match kind {
             Kind::Channel => &subs.channels,
             Kind::Pattern => &subs.patterns,

@@ -125,7 +125,7 @@ impl Session {
     }
 
     /// The wait a blocking command asked for, if the last command asked for one.
-    pub(crate) fn take_block(&mut self) -> Option<BlockRequest> {
+    pub(crate) fn take_block(&mut self) -> Option<Box<BlockRequest>> {
         self.state.block.take()
     }
 

@@ -235,7 +235,7 @@ pub fn send_invalidation(hub: &Hub, id: u64, keys: Frame) {
     let resp3 = lock(&target.info).resp == 3;
     let frame = if resp3 {
         Frame::Push(vec![Frame::Bulk(Bytes::from_static(b"invalidate")), keys])
-    } else if redirected && lock(&target.subs).active() {
+    } else if redirected && target.is_subscribed() {
         // RESP2's null key list is the null bulk string, as Redis writes it.
         let keys = if keys == Frame::Null {
             Frame::NullBulk

@@ -221,12 +221,12 @@ pub fn parse_timeout(arg: &[u8]) -> Result<Option<Duration>, Frame> {
 /// EXEC, in the in-process session.
 pub fn block_on(ctx: &mut Ctx<'_>, keys: Vec<Bytes>, timeout: Option<Duration>) -> Frame {
     let reply = ctx.null_array();
-    ctx.state.block = Some(BlockRequest {
+    ctx.state.block = Some(Box::new(BlockRequest {
         keys,
         deadline: timeout.and_then(|t| Instant::now().checked_add(t)),
         timeout_reply: reply.clone(),
         argv: Vec::new(),
-    });
+    }));
     reply
 }
 

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use super::args::{is_keyword, parse_i64};
 use super::context::Ctx;
 use super::reply::syntax_error;
-use crate::clients::{lock, Client, ClientType};
+use crate::clients::{lock, show, Client, ClientType};
 use crate::tracking::Settings;
 use respect_resp::Frame;
 
@@ -144,8 +144,8 @@ fn kill(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let me = ctx.state.client.id;
     let mut killed = 0i64;
     for client in ctx.state.hub.all() {
-        if addr.is_some_and(|a| a != client.addr.as_bytes())
-            || laddr.is_some_and(|a| a != client.laddr.as_bytes())
+        if addr.is_some_and(|a| a != show(client.addr).as_bytes())
+            || laddr.is_some_and(|a| a != show(client.laddr).as_bytes())
             || kind.is_some_and(|k| k != client.client_type())
             || id.is_some_and(|id| id != client.id)
             || (skipme && client.id == me)

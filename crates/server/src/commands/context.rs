@@ -43,7 +43,7 @@ pub struct SessionState {
     /// Set by a blocking command that must wait (see [`crate::blocking`]); the connection
     /// takes it. Anyone else running commands (EXEC) must take and drop it: the command has
     /// already answered as if it timed out.
-    pub block: Option<BlockRequest>,
+    pub block: Option<Box<BlockRequest>>,
     /// Whether the command runs again after a wake-up rather than as a new request (a
     /// blocking command then waits on rather than failing on a key of the wrong type).
     pub retrying: bool,

@@ -82,6 +82,8 @@ pub fn execute(db: &Db, state: &mut SessionState, argv: &[Bytes]) -> Frame {
     }
     // --- connections that talk to each other: CLIENT LIST's cmd=, RESP2 subscribed mode ---
     state.client.record_command(spec.name);
+    // A wait asked for by an earlier command that nobody took (the in-process session).
+    state.block = None;
     if let Some(refused) = pubsub::refuse_in_subscribed_mode(state, spec.name) {
         return refused;
     }

@@ -350,7 +350,9 @@ fn unsubscribe_kind(ctx: &mut Ctx<'_>, argv: &[Bytes], kind: Kind, word: &'stati
     if names.is_empty() {
         let n = match kind {
             Kind::Shard => 0,
-            _ => crate::clients::lock(&ctx.state.client.subs).count(),
+            _ => crate::clients::lock(&ctx.state.client.subs)
+                .as_ref()
+                .map_or(0, |s| s.count()),
         };
         return Frame::Push(vec![bulk(word), Frame::Null, count(n)]);
     }
@@ -462,7 +464,7 @@ pub fn refuse_in_subscribed_mode(
 ) -> Option<Frame> {
     if state.dialect != respect_resp::Dialect::Resp2
         || ALLOWED_WHILE_SUBSCRIBED.contains(&name)
-        || !crate::clients::lock(&state.client.subs).active()
+        || !state.client.is_subscribed()
     {
         return None;
     }
@@ -473,6 +475,5 @@ pub fn refuse_in_subscribed_mode(
 
 /// Whether PING must answer in subscribed mode's form (`*2 pong <msg>`, RESP2 only).
 pub fn subscribed_ping(state: &super::context::SessionState) -> bool {
-    state.dialect == respect_resp::Dialect::Resp2
-        && crate::clients::lock(&state.client.subs).active()
+    state.dialect == respect_resp::Dialect::Resp2 && state.client.is_subscribed()
 }
