@@ -12,8 +12,10 @@ use hostile::{both, mb, scaled, table_row, Target};
 
 /// What one idle connection may cost us, in bytes of resident memory. Redis 7.0 spends
 /// about 1.3 KB; before issue 16 we spent 9.7 KB (a 16 KiB read buffer and a 16 KiB write
-/// buffer allocated at accept, partly touched).
-const IDLE_CONNECTION_BUDGET: u64 = 2 * 1024;
+/// buffer allocated at accept, partly touched). Since connections can reach each other
+/// (issue 11) each one also has its entry in the client registry (what CLIENT LIST shows,
+/// its outbox and wake-up, about 400 bytes) and a larger task: about 2.4 KB in all.
+const IDLE_CONNECTION_BUDGET: u64 = 2560;
 
 /// Opens `n` connections that send nothing, waits until the server holds them all, and
 /// returns the server's resident memory per connection (settled, minus the figure before)
@@ -39,7 +41,7 @@ fn idle_cost(target: &Target, n: usize) -> (u64, Duration) {
 }
 
 #[test]
-fn an_idle_connection_costs_at_most_2_kib() {
+fn an_idle_connection_costs_at_most_2_5_kib() {
     let n = scaled(1_000, 10_000);
     let mut results = Vec::new();
     for target in both(&["--maxclients", "20000"]) {

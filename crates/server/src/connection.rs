@@ -14,6 +14,7 @@
 
 use std::io;
 use std::mem::MaybeUninit;
+use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
@@ -23,6 +24,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+use super::blocking::BlockRequest;
+use super::clients::{Client, Hub};
 use super::{Db, Flavor, ServerConfig, Session, Stats};
 use respect_resp::{encode_into, write_error, Decoder, Dialect, Frame, Request, Role, INLINE_ARGS};
 
@@ -42,12 +45,32 @@ pub(super) async fn serve(
     mut stream: TcpStream,
     db: Db,
     stats: Arc<Stats>,
+    hub: Arc<Hub>,
     config: Arc<ServerConfig>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
+    let client = Arc::new(Client::new(
+        Session::next_client_id(),
+        stream.peer_addr().ok(),
+        stream.local_addr().ok(),
+        i64::from(stream.as_raw_fd()),
+    ));
+    hub.register(client.clone());
+    // Leaves the registry, its channels and its waits however the connection ends.
+    let _registered = Registered {
+        hub: hub.clone(),
+        client: client.clone(),
+    };
     let password = config.requirepass.as_ref().map(|p| Arc::from(p.as_bytes()));
-    let mut session = Session::with_stats(db, config.flavor, password, stats);
+    let mut session = Session::connected(
+        db,
+        config.flavor,
+        password,
+        stats,
+        hub.clone(),
+        client.clone(),
+    );
     let request_dialect = match config.flavor {
         Flavor::Redis => Dialect::Resp2,
         Flavor::Seed => Dialect::Seed,
@@ -57,6 +80,10 @@ pub(super) async fn serve(
     // socket, not 32 KiB of buffers (10,000 idle clients would hold 320 MB).
     let mut input = BytesMut::new();
     let mut output = BytesMut::new();
+    // The wait of a blocking command (BLPOP...), while it lasts: no further request is read.
+    let mut blocked: Option<Box<BlockRequest>> = None;
+    // Its deadline's timer, boxed: an idle connection does not carry a timer's room.
+    let mut timer: Option<Pin<Box<tokio::time::Sleep>>> = None;
     // One wait for shutdown for the connection's whole life, not a new one per read.
     let shutdown = shutdown.changed();
     tokio::pin!(shutdown);
@@ -64,7 +91,7 @@ pub(super) async fn serve(
         // Commands see the clock as of the batch's start, as Redis caches its time per
         // event-loop turn. Refreshed after every await, so a wait never makes it stale.
         session.set_batch_time(Some(super::db::now_ms()));
-        loop {
+        while blocked.is_none() {
             let decoded = decoder.decode_request(&mut input);
             let request = match decoded {
                 Ok(Some(request)) => request,
@@ -76,19 +103,52 @@ pub(super) async fn serve(
                         Flavor::Seed => e.redis_reply(),
                     };
                     write_error(text.as_bytes(), &mut output);
-                    let _ = stream.write_all(&output).await;
+                    let _ = write_out(&mut stream, &output, &client).await;
                     return;
                 }
             };
             let reply = run(&mut session, request);
-            encode_into(&reply, session.dialect(), &mut output);
-            if session.should_close() {
-                let _ = stream.write_all(&output).await;
+            // What the command pushed to this very client (its own SUBSCRIBE confirmations,
+            // a message it published to itself) goes out before its reply, as in Redis.
+            while client.has_pending() {
+                drain_pushes(
+                    &client,
+                    session.dialect(),
+                    config.output_batch_limit,
+                    &mut output,
+                );
+                if output.len() >= config.output_batch_limit {
+                    if write_out(&mut stream, &output, &client).await.is_err() {
+                        return;
+                    }
+                    release_or_clear(&mut output);
+                }
+            }
+            match session.take_block() {
+                None => {
+                    encode_into(&reply, session.dialect(), &mut output);
+                    // The client's invalidations of its own changes follow its reply.
+                    let deferred = if hub.tracking.active() {
+                        client.take_deferred()
+                    } else {
+                        Vec::new()
+                    };
+                    for keys in deferred {
+                        crate::tracking::send_invalidation(&hub, client.id, keys);
+                    }
+                }
+                Some(wait) => match start_wait(&mut session, wait) {
+                    Ok(reply) => encode_into(&reply, session.dialect(), &mut output),
+                    Err(wait) => blocked = Some(wait),
+                },
+            }
+            if session.should_close() || client.is_killed() {
+                let _ = write_out(&mut stream, &output, &client).await;
                 let _ = stream.shutdown().await;
                 return;
             }
             if output.len() >= config.output_batch_limit {
-                if stream.write_all(&output).await.is_err() {
+                if write_out(&mut stream, &output, &client).await.is_err() {
                     return;
                 }
                 release_or_clear(&mut output);
@@ -96,8 +156,15 @@ pub(super) async fn serve(
                 session.set_batch_time(Some(super::db::now_ms()));
             }
         }
+        // Pushes from other clients (messages, invalidations), in the order they came.
+        drain_pushes(
+            &client,
+            session.dialect(),
+            config.output_batch_limit,
+            &mut output,
+        );
         if !output.is_empty() {
-            if stream.write_all(&output).await.is_err() {
+            if write_out(&mut stream, &output, &client).await.is_err() {
                 return;
             }
             release_or_clear(&mut output);
@@ -114,18 +181,131 @@ pub(super) async fn serve(
             );
             return;
         }
+        let deadline = blocked
+            .as_ref()
+            .and_then(|b| b.deadline)
+            .map(tokio::time::Instant::from_std);
+        match deadline {
+            Some(at) if timer.as_ref().is_none_or(|t| t.deadline() != at) => {
+                timer = Some(Box::pin(tokio::time::sleep_until(at)));
+            }
+            Some(_) => {}
+            None => timer = None,
+        }
+        let mut timed_out = false;
         // `biased`: a wake for bytes reads them without polling the shutdown wait, whose
         // every poll locks the one waiter list all connections share (under thousands of
-        // slow-loris clients that lock was taken per byte).
+        // slow-loris clients that lock was taken per byte). A wake-up (a push for this
+        // client, a key it waits on, CLIENT UNBLOCK or KILL) is a `Notify`: no polling.
         tokio::select! {
             biased;
             read = read_available(&mut stream, &mut input) => match read {
                 Ok(0) | Err(_) => return,
                 Ok(_) => {}
             },
+            () = std::future::ready(()), if client.has_pending() => {}
+            () = client.woken() => {}
+            () = wait_timer(&mut timer), if timer.is_some() => timed_out = true,
             _ = &mut shutdown => return,
         }
+        if client.is_killed() {
+            return;
+        }
+        if let Some(wait) = blocked.take() {
+            session.set_batch_time(Some(super::db::now_ms()));
+            match finish_wait(&mut session, wait, timed_out) {
+                Ok(Some(reply)) => encode_into(&reply, session.dialect(), &mut output),
+                Ok(None) => {}
+                Err(wait) => blocked = Some(wait),
+            }
+        }
     }
+}
+
+/// Takes a client that has gone out of the hub (its registration, channels and waits).
+struct Registered {
+    hub: Arc<Hub>,
+    client: Arc<Client>,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.hub.unregister(&self.client);
+    }
+}
+
+async fn wait_timer(timer: &mut Option<Pin<Box<tokio::time::Sleep>>>) {
+    match timer {
+        Some(sleep) => sleep.as_mut().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Moves up to about `budget` bytes of pushed frames into `output`, in `dialect`.
+fn drain_pushes(client: &Client, dialect: Dialect, budget: usize, output: &mut BytesMut) {
+    client.drain(budget, |frame| encode_into(&frame, dialect, output));
+}
+
+/// Writes `output` whole, unless the client is killed meanwhile (a subscriber past its
+/// output limit that does not read would otherwise hold the write forever).
+///
+/// Written piece by piece (`write` is cancel-safe: it writes all it reports or nothing), so a
+/// wake-up between pieces costs nothing; one that was not a kill is handed on to the main
+/// loop once the write is done.
+async fn write_out(stream: &mut TcpStream, output: &[u8], client: &Client) -> io::Result<()> {
+    let mut written = 0;
+    let mut woken = false;
+    while let Some(rest) = output.get(written..).filter(|r| !r.is_empty()) {
+        tokio::select! {
+            biased;
+            n = stream.write(rest) => match n? {
+                0 => return Err(io::ErrorKind::WriteZero.into()),
+                n => written += n,
+            },
+            () = client.woken() => {
+                if client.is_killed() {
+                    return Err(io::ErrorKind::ConnectionAborted.into());
+                }
+                woken = true;
+            }
+        }
+    }
+    if woken {
+        client.rewake();
+    }
+    Ok(())
+}
+
+/// A blocking command asked to wait: queue the client on its keys, retrying once under the
+/// queues' lock (a push between the command's look and the queueing must not be missed).
+/// `Ok` is the reply when it could be served; `Err` gives the wait back while it lasts.
+fn start_wait(session: &mut Session, wait: Box<BlockRequest>) -> Result<Frame, Box<BlockRequest>> {
+    let (hub, client) = (session.hub().clone(), session.client().clone());
+    let state = session.state().clone();
+    let served = hub
+        .blocking
+        .wait(&client, &state, &wait, &hub, || session.retry(&wait.argv));
+    // The retry may itself have readied a key (BLMOVE's destination).
+    session.serve_blocked();
+    served.ok_or(wait)
+}
+
+/// After a wake-up while blocked: `Ok(None)` when another client's command served the wait
+/// (or CLIENT UNBLOCK ended it): the reply is in the outbox; `Ok(Some)` the timeout reply;
+/// `Err` gives the wait back while it lasts.
+fn finish_wait(
+    session: &mut Session,
+    wait: Box<BlockRequest>,
+    timed_out: bool,
+) -> Result<Option<Frame>, Box<BlockRequest>> {
+    let (hub, client) = (session.hub(), session.client());
+    if !hub.blocking.is_blocked(client) {
+        return Ok(None);
+    }
+    if timed_out && hub.blocking.remove(client, hub) {
+        return Ok(Some(wait.timeout_reply));
+    }
+    Err(wait)
 }
 
 /// Reads at most [`READ_CHUNK`] bytes and appends them to `input`, so the buffer grows by

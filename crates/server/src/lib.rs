@@ -25,13 +25,18 @@
 //! `server` fuzz target drives it without sockets).
 #![deny(missing_docs)]
 
+pub(crate) mod blocking;
+pub mod clients;
 pub mod commands;
 mod connection;
 pub(crate) mod db;
 mod glob;
 mod listener;
+pub mod notify;
+pub(crate) mod pubsub;
 pub(crate) mod session;
 pub(crate) mod zset;
+pub mod tracking;
 
 pub use glob::glob_match;
 pub use respect_resp::Flavor;
@@ -87,6 +92,10 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// See [`DEFAULT_TCP_BACKLOG`].
     pub tcp_backlog: u32,
+    /// How far a subscriber may fall behind; see [`clients::DEFAULT_PUBSUB_OUTPUT_LIMIT`].
+    pub pubsub_output_limit: clients::OutputLimit,
+    /// `notify-keyspace-events` at start (Redis's default: empty, off).
+    pub notify_keyspace_events: String,
 }
 
 impl ServerConfig {
@@ -110,6 +119,8 @@ impl Default for ServerConfig {
             output_batch_limit: DEFAULT_OUTPUT_BATCH_LIMIT,
             limits: Limits::default(),
             tcp_backlog: DEFAULT_TCP_BACKLOG,
+            pubsub_output_limit: clients::DEFAULT_PUBSUB_OUTPUT_LIMIT,
+            notify_keyspace_events: String::new(),
         }
     }
 }
@@ -151,10 +162,15 @@ pub async fn spawn(config: ServerConfig) -> io::Result<ServerHandle> {
     let (flavor, password_set) = (config.flavor, config.requirepass.is_some());
     let db = Db::new();
     let stats = Arc::new(Stats::default());
+    let hub = Arc::new(clients::Hub::new(config.pubsub_output_limit));
+    hub.notifications
+        .set_notify_keyspace_events(&config.notify_keyspace_events)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let task = tokio::spawn(listener::run(
         listener,
         db.clone(),
         stats,
+        hub,
         Arc::new(config),
         signal,
     ));

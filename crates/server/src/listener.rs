@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use super::clients::Hub;
 use super::{connection, Db, ServerConfig, Stats};
 
 /// How long shutdown waits for connections to finish their current batch.
@@ -18,6 +19,7 @@ pub(super) async fn run(
     listener: TcpListener,
     db: Db,
     stats: Arc<Stats>,
+    hub: Arc<Hub>,
     config: Arc<ServerConfig>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -51,9 +53,10 @@ pub(super) async fn run(
         stats.connected.fetch_add(1, Ordering::Relaxed);
         let (db, stats, config, shutdown) =
             (db.clone(), stats.clone(), config.clone(), shutdown.clone());
+        let hub = hub.clone();
         connections.spawn(async move {
             tracing::debug!(%peer, "client connected");
-            connection::serve(stream, db, stats.clone(), config, shutdown).await;
+            connection::serve(stream, db, stats.clone(), hub, config, shutdown).await;
             stats.connected.fetch_sub(1, Ordering::Relaxed);
             tracing::debug!(%peer, "client gone");
         });

@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use super::blocking::BlockRequest;
+use super::clients::{Client, Hub};
 use super::commands::context::SessionState;
 use super::commands::{dispatch, seed};
 use super::db::Db;
@@ -35,12 +37,37 @@ impl Session {
         Session::with_stats(db, flavor, requirepass, Arc::new(Stats::default()))
     }
 
-    /// A session counting into a server's `stats`.
+    /// A session counting into a server's `stats`, on a hub of its own (no other client
+    /// can reach it).
     pub fn with_stats(
         db: Db,
         flavor: Flavor,
         requirepass: Option<Arc<[u8]>>,
         stats: Arc<Stats>,
+    ) -> Session {
+        let hub = Arc::new(Hub::default());
+        let client = Arc::new(Client::new(
+            NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed),
+            None,
+            None,
+            -1,
+        ));
+        Session::connected(db, flavor, requirepass, stats, hub, client)
+    }
+
+    /// A new client id, for a connection's [`Client`] before its session exists.
+    pub(crate) fn next_client_id() -> u64 {
+        NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The session of a connection registered in `hub` as `client`.
+    pub(crate) fn connected(
+        db: Db,
+        flavor: Flavor,
+        requirepass: Option<Arc<[u8]>>,
+        stats: Arc<Stats>,
+        hub: Arc<Hub>,
+        client: Arc<Client>,
     ) -> Session {
         let dialect = match flavor {
             Flavor::Redis => Dialect::Resp2,
@@ -51,13 +78,17 @@ impl Session {
             state: SessionState {
                 dialect,
                 flavor,
-                id: NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed),
+                id: client.id,
                 name: None,
                 authenticated: requirepass.is_none(),
                 requirepass,
                 quit: false,
                 stats,
                 batch_time: None,
+                hub,
+                client,
+                block: None,
+                retrying: false,
             },
         }
     }
@@ -91,6 +122,43 @@ impl Session {
                 Frame::Array(argv.iter().cloned().map(Frame::Bulk).collect()),
             ),
         }
+    }
+
+    /// The wait a blocking command asked for, if the last command asked for one.
+    pub(crate) fn take_block(&mut self) -> Option<Box<BlockRequest>> {
+        self.state.block.take()
+    }
+
+    /// Runs a blocked command again after a wake-up: its reply, or `None` while it must
+    /// still wait.
+    pub(crate) fn retry(&mut self, argv: &[Bytes]) -> Option<Frame> {
+        self.state.retrying = true;
+        let reply = self.execute_args(argv);
+        self.state.retrying = false;
+        match self.state.block.take() {
+            Some(_) => None,
+            None => Some(reply),
+        }
+    }
+
+    /// The session's state (a blocked client's copy is taken from it).
+    pub(crate) fn state(&self) -> &SessionState {
+        &self.state
+    }
+
+    /// Serves the clients blocked on keys that became ready (see [`crate::blocking`]).
+    pub(crate) fn serve_blocked(&self) {
+        dispatch::serve_blocked(&self.db, &self.state.hub);
+    }
+
+    /// This connection as other clients see it.
+    pub(crate) fn client(&self) -> &Arc<Client> {
+        &self.state.client
+    }
+
+    /// The hub this session shares with the server's other connections.
+    pub(crate) fn hub(&self) -> &Arc<Hub> {
+        &self.state.hub
     }
 
     /// The dialect to write this session's replies in.

@@ -55,7 +55,14 @@ pub fn update<C: Collection, T>(
         let mut fresh = C::empty();
         let out = f(&mut fresh);
         if !fresh.is_empty() {
-            shard.insert(key.clone(), Entry::new(fresh.into_value()), now);
+            let value = fresh.into_value();
+            let waited_on = matches!(value, Value::List(_));
+            shard.insert(key.clone(), Entry::new(value), now);
+            drop(shard);
+            if waited_on {
+                // A list created: clients blocked on it may be served (BLPOP...).
+                super::events::signal_created(ctx, key);
+            }
         }
         return Ok(out);
     };

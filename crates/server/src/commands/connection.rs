@@ -211,6 +211,151 @@ pub const COMMANDS: &[Command] = &[
             },
             subcommands: &[],
         },
+        // --- connections that talk to each other: handled in `super::clients` ---
+        Spec {
+            name: "client|list",
+            arity: -2,
+            flags: Flags::of(&[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Admin, Category::Slow, Category::Dangerous, Category::Connection]),
+            tips: &["nondeterministic_output"],
+            docs: Docs {
+                summary: "Get the list of client connections",
+                since: "2.4.0",
+                group: "connection",
+                complexity: "O(N) where N is the number of client connections",
+                deprecated: None,
+                history: &[("2.8.12", "Added unique client `id` field."), ("5.0.0", "Added optional `TYPE` filter."), ("6.0.0", "Added `user` field."), ("6.2.0", "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter."), ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."), ("7.0.3", "Added `ssub` field.")],
+            },
+            subcommands: &[],
+        },
+        Spec {
+            name: "client|info",
+            arity: 2,
+            flags: Flags::of(&[Flag::Noscript, Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Slow, Category::Connection]),
+            tips: &["nondeterministic_output"],
+            docs: Docs {
+                summary: "Returns information about the current client connection.",
+                since: "6.2.0",
+                group: "connection",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        Spec {
+            name: "client|kill",
+            arity: -3,
+            flags: Flags::of(&[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Admin, Category::Slow, Category::Dangerous, Category::Connection]),
+            tips: &[],
+            docs: Docs {
+                summary: "Kill the connection of a client",
+                since: "2.4.0",
+                group: "connection",
+                complexity: "O(N) where N is the number of client connections",
+                deprecated: None,
+                history: &[("2.8.12", "Added new filter format."), ("2.8.12", "`ID` option."), ("3.2.0", "Added `master` type in for `TYPE` option."), ("5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility."), ("6.2.0", "`LADDR` option.")],
+            },
+            subcommands: &[],
+        },
+        Spec {
+            name: "client|unblock",
+            arity: -3,
+            flags: Flags::of(&[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Admin, Category::Slow, Category::Dangerous, Category::Connection]),
+            tips: &[],
+            docs: Docs {
+                summary: "Unblock a client blocked in a blocking command from a different connection",
+                since: "5.0.0",
+                group: "connection",
+                complexity: "O(log N) where N is the number of client connections",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        Spec {
+            name: "client|tracking",
+            arity: -3,
+            flags: Flags::of(&[Flag::Noscript, Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Slow, Category::Connection]),
+            tips: &[],
+            docs: Docs {
+                summary: "Enable or disable server assisted client side caching support",
+                since: "6.0.0",
+                group: "connection",
+                complexity: "O(1). Some options may introduce additional complexity.",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        Spec {
+            name: "client|caching",
+            arity: 3,
+            flags: Flags::of(&[Flag::Noscript, Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Slow, Category::Connection]),
+            tips: &[],
+            docs: Docs {
+                summary: "Instruct the server about tracking or not keys in the next request",
+                since: "6.0.0",
+                group: "connection",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        Spec {
+            name: "client|getredir",
+            arity: 2,
+            flags: Flags::of(&[Flag::Noscript, Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Slow, Category::Connection]),
+            tips: &[],
+            docs: Docs {
+                summary: "Get tracking notifications redirection client ID if any",
+                since: "6.0.0",
+                group: "connection",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        Spec {
+            name: "client|trackinginfo",
+            arity: 2,
+            flags: Flags::of(&[Flag::Noscript, Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Slow, Category::Connection]),
+            tips: &[],
+            docs: Docs {
+                summary: "Return information about server assisted client side caching for the current connection",
+                since: "6.2.0",
+                group: "connection",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
     ],
         },
         run: client,
@@ -239,6 +384,14 @@ pub const COMMANDS: &[Command] = &[
 ];
 
 fn ping(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    // RESP2 subscribed mode answers `*2 pong <message>`.
+    if super::pubsub::subscribed_ping(ctx.state) && argv.len() <= 2 {
+        let message = argv.get(1).cloned().unwrap_or_default();
+        return Frame::Array(vec![
+            Frame::Bulk(Bytes::from_static(b"pong")),
+            Frame::Bulk(message),
+        ]);
+    }
     match argv {
         [_] => Frame::simple("PONG"),
         [_, message] => Frame::Bulk(message.clone()),
@@ -272,6 +425,13 @@ fn reset(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
     ctx.state.dialect = Dialect::Resp2;
     ctx.state.name = None;
     ctx.state.authenticated = ctx.state.requirepass.is_none();
+    // Leaves every channel, pattern and shard channel, without confirmations.
+    ctx.state
+        .hub
+        .pubsub
+        .unsubscribe_everything(&ctx.state.client);
+    ctx.state.hub.tracking.disable(ctx.state.client.id);
+    super::clients::clear_tracking_info(ctx);
     Frame::simple("RESET")
 }
 
@@ -409,6 +569,8 @@ fn client(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             ctx.state.name = (!name.is_empty()).then(|| name.clone());
             ok()
         }
-        _ => unknown_subcommand(argv.get(1).map_or(&[][..], |s| s.as_ref()), "client"),
+        _ => super::clients::client_admin(ctx, argv).unwrap_or_else(|| {
+            unknown_subcommand(argv.get(1).map_or(&[][..], |s| s.as_ref()), "client")
+        }),
     }
 }

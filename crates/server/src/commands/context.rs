@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use crate::blocking::BlockRequest;
+use crate::clients::{Client, Hub};
 use crate::db::Db;
 use crate::{Flavor, Stats};
 use respect_resp::{Dialect, Frame};
@@ -33,6 +35,18 @@ pub struct SessionState {
     pub stats: Arc<Stats>,
     /// The time every command of the current batch sees; `None` reads the clock per command.
     pub batch_time: Option<u64>,
+    // --- connections that talk to each other (clients, pub/sub, blocking) ---
+    /// The live clients, channels and waits this connection shares with the others.
+    pub hub: Arc<Hub>,
+    /// This connection as the others see it (outbox, CLIENT LIST fields).
+    pub client: Arc<Client>,
+    /// Set by a blocking command that must wait (see [`crate::blocking`]); the connection
+    /// takes it. Anyone else running commands (EXEC) must take and drop it: the command has
+    /// already answered as if it timed out.
+    pub block: Option<Box<BlockRequest>>,
+    /// Whether the command runs again after a wake-up rather than as a new request (a
+    /// blocking command then waits on rather than failing on a key of the wrong type).
+    pub retrying: bool,
 }
 
 impl SessionState {

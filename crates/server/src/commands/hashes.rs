@@ -289,11 +289,19 @@ fn set_fields(ctx: &mut Ctx<'_>, argv: &[Bytes], name: &str) -> Result<usize, Fr
 }
 
 fn hset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    reply(set_fields(ctx, argv, "hset").map(|n| Frame::Integer(n as i64)))
+    let out = set_fields(ctx, argv, "hset").map(|n| Frame::Integer(n as i64));
+    if out.is_ok() {
+        super::events::notify(ctx, crate::notify::HASH, "hset", &key(argv));
+    }
+    reply(out)
 }
 
 fn hmset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    reply(set_fields(ctx, argv, "hmset").map(|_| ok()))
+    let out = set_fields(ctx, argv, "hmset").map(|_| ok());
+    if out.is_ok() {
+        super::events::notify(ctx, crate::notify::HASH, "hset", &key(argv));
+    }
+    reply(out)
 }
 
 fn hsetnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
@@ -301,14 +309,18 @@ fn hsetnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         argv.get(2).cloned().unwrap_or_default(),
         argv.get(3).cloned().unwrap_or_default(),
     );
-    reply(update::<Hash, _>(ctx, &key(argv), |h| {
+    let out = reply(update::<Hash, _>(ctx, &key(argv), |h| {
         if h.contains_key(&field) {
             Frame::Integer(0)
         } else {
             h.insert(field, value);
             Frame::Integer(1)
         }
-    }))
+    }));
+    if super::events::changed(&out) > 0 {
+        super::events::notify(ctx, crate::notify::HASH, "hset", &key(argv));
+    }
+    out
 }
 
 fn hget(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
@@ -334,14 +346,19 @@ fn hgetall(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 
 fn hdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let fields = argv.get(2..).unwrap_or_default();
-    reply(read::<Hash, _>(ctx, &key(argv), |h| {
+    let out = reply(read::<Hash, _>(ctx, &key(argv), |h| {
         Frame::Integer(h.map_or(0, |h| {
             fields
                 .iter()
                 .filter(|f| h.shift_remove(*f).is_some())
                 .count()
         }) as i64)
-    }))
+    }));
+    if super::events::changed(&out) > 0 {
+        super::events::notify(ctx, crate::notify::HASH, "hdel", &key(argv));
+        super::events::notify_if_deleted(ctx, &key(argv));
+    }
+    out
 }
 
 fn hlen(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
@@ -396,7 +413,7 @@ fn hincrby(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let Some(delta) = argv.get(3).and_then(|d| parse_i64(d)) else {
         return not_integer();
     };
-    reply(update::<Hash, _>(ctx, &key(argv), |h| {
+    let out = reply(update::<Hash, _>(ctx, &key(argv), |h| {
         let current = match h.get(&field) {
             None => 0,
             Some(v) => match parse_i64(v) {
@@ -411,5 +428,9 @@ fn hincrby(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             }
             None => Frame::error("ERR increment or decrement would overflow"),
         }
-    }))
+    }));
+    if !out.is_error() {
+        super::events::notify(ctx, crate::notify::HASH, "hincrby", &key(argv));
+    }
+    out
 }

@@ -354,13 +354,15 @@ pub const COMMANDS: &[Command] = &[
 ];
 
 fn del(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    let removed = argv
-        .get(1..)
-        .unwrap_or_default()
-        .iter()
-        .filter(|k| ctx.db.shard(k).remove(k, ctx.now).is_some())
-        .count();
-    Frame::Integer(removed as i64)
+    let mut removed = 0;
+    for k in argv.get(1..).unwrap_or_default() {
+        let gone = ctx.db.shard(k).remove(k, ctx.now).is_some();
+        if gone {
+            removed += 1;
+            super::events::notify(ctx, crate::notify::GENERIC, "del", k);
+        }
+    }
+    Frame::Integer(removed)
 }
 
 fn exists(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
@@ -564,11 +566,15 @@ fn expire_generic(
     if !options.allows(entry.expires_at.map(|t| t as i64), at) {
         return Frame::Integer(0);
     }
-    if at <= now as i64 {
+    let event = if at <= now as i64 {
         shard.remove(&key, now);
+        "del"
     } else {
         entry.expires_at = Some(at as u64);
-    }
+        "expire"
+    };
+    drop(shard);
+    super::events::notify(ctx, crate::notify::GENERIC, event, &key);
     Frame::Integer(1)
 }
 
@@ -631,6 +637,8 @@ fn persist(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     match shard.get_mut(&key, ctx.now) {
         Some(e) if e.expires_at.is_some() => {
             e.expires_at = None;
+            drop(shard);
+            super::events::notify(ctx, crate::notify::GENERIC, "persist", &key);
             Frame::Integer(1)
         }
         _ => Frame::Integer(0),

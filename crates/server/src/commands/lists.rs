@@ -152,7 +152,8 @@ fn key(argv: &[Bytes]) -> Bytes {
 
 fn push(ctx: &mut Ctx<'_>, argv: &[Bytes], front: bool) -> Frame {
     let values = argv.get(2..).unwrap_or_default();
-    reply(update::<List, _>(ctx, &key(argv), |l| {
+    let key = key(argv);
+    let result = update::<List, _>(ctx, &key, |l| {
         for v in values {
             if front {
                 l.push_front(v.clone());
@@ -161,7 +162,12 @@ fn push(ctx: &mut Ctx<'_>, argv: &[Bytes], front: bool) -> Frame {
             }
         }
         Frame::Integer(l.len() as i64)
-    }))
+    });
+    if result.is_ok() {
+        let event = if front { "lpush" } else { "rpush" };
+        super::events::notify(ctx, crate::notify::LIST, event, &key);
+    }
+    reply(result)
 }
 
 fn lpush(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
@@ -182,7 +188,7 @@ fn pop(ctx: &mut Ctx<'_>, argv: &[Bytes], front: bool) -> Frame {
         Some(_) => return syntax_error(),
     };
     let null_array = ctx.null_array();
-    reply(read::<List, _>(ctx, &key(argv), |l| {
+    let out = reply(read::<List, _>(ctx, &key(argv), |l| {
         let Some(l) = l else {
             return if count.is_some() {
                 null_array
@@ -195,7 +201,18 @@ fn pop(ctx: &mut Ctx<'_>, argv: &[Bytes], front: bool) -> Frame {
             None => take().map_or(Frame::Null, Frame::Bulk),
             Some(n) => Frame::Array(std::iter::from_fn(take).take(n).map(Frame::Bulk).collect()),
         }
-    }))
+    }));
+    let popped = match &out {
+        Frame::Bulk(_) => true,
+        Frame::Array(items) => !items.is_empty(),
+        _ => false,
+    };
+    if popped {
+        let event = if front { "lpop" } else { "rpop" };
+        super::events::notify(ctx, crate::notify::LIST, event, &key(argv));
+        super::events::notify_if_deleted(ctx, &key(argv));
+    }
+    out
 }
 
 fn lpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {

@@ -13,14 +13,18 @@
 
 pub(crate) mod args;
 pub(crate) mod cluster;
+pub(crate) mod blocking;
+pub(crate) mod clients;
 pub(crate) mod collection;
 pub(crate) mod command_info;
 pub(crate) mod connection;
 pub(crate) mod context;
 pub(crate) mod dispatch;
+pub(crate) mod events;
 pub(crate) mod hashes;
 pub(crate) mod keys;
 pub(crate) mod lists;
+pub(crate) mod pubsub;
 mod registry;
 pub(crate) mod reply;
 pub(crate) mod seed;

@@ -128,18 +128,27 @@ fn key(argv: &[Bytes]) -> Bytes {
 
 fn sadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let members = argv.get(2..).unwrap_or_default();
-    reply(update::<Set, _>(ctx, &key(argv), |s| {
+    let out = reply(update::<Set, _>(ctx, &key(argv), |s| {
         Frame::Integer(members.iter().filter(|m| s.insert((*m).clone())).count() as i64)
-    }))
+    }));
+    if super::events::changed(&out) > 0 {
+        super::events::notify(ctx, crate::notify::SET, "sadd", &key(argv));
+    }
+    out
 }
 
 fn srem(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let members = argv.get(2..).unwrap_or_default();
-    reply(read::<Set, _>(ctx, &key(argv), |s| {
+    let out = reply(read::<Set, _>(ctx, &key(argv), |s| {
         Frame::Integer(
             s.map_or(0, |s| members.iter().filter(|m| s.shift_remove(*m)).count()) as i64,
         )
-    }))
+    }));
+    if super::events::changed(&out) > 0 {
+        super::events::notify(ctx, crate::notify::SET, "srem", &key(argv));
+        super::events::notify_if_deleted(ctx, &key(argv));
+    }
+    out
 }
 
 fn smembers(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {

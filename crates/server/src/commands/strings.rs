@@ -514,13 +514,18 @@ fn set(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         shard.remove(&key, ctx.now);
     } else {
         shard.insert(
-            key,
+            key.clone(),
             Entry {
                 value: Value::Str(value),
                 expires_at,
             },
             ctx.now,
         );
+    }
+    drop(shard);
+    super::events::notify(ctx, crate::notify::STRING, "set", &key);
+    if matches!(options.expiry, Expiry::At(_)) {
+        super::events::notify(ctx, crate::notify::GENERIC, "expire", &key);
     }
     reply
 }
@@ -532,7 +537,9 @@ fn getset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         Ok(old) => old.cloned(),
         Err(e) => return e,
     };
-    shard.insert(key, Entry::new(Value::Str(value)), ctx.now);
+    shard.insert(key.clone(), Entry::new(Value::Str(value)), ctx.now);
+    drop(shard);
+    super::events::notify(ctx, crate::notify::STRING, "set", &key);
     old.map_or(Frame::Null, Frame::Bulk)
 }
 
@@ -543,6 +550,8 @@ fn getdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         Ok(Some(v)) => {
             let v = v.clone();
             shard.remove(&key, ctx.now);
+            drop(shard);
+            super::events::notify(ctx, crate::notify::GENERIC, "del", &key);
             Frame::Bulk(v)
         }
         Ok(None) => Frame::Null,
@@ -556,7 +565,9 @@ fn setnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     if shard.get(&key, ctx.now).is_some() {
         return Frame::Integer(0);
     }
-    shard.insert(key, Entry::new(Value::Str(value)), ctx.now);
+    shard.insert(key.clone(), Entry::new(Value::Str(value)), ctx.now);
+    drop(shard);
+    super::events::notify(ctx, crate::notify::STRING, "set", &key);
     Frame::Integer(1)
 }
 
@@ -575,13 +586,15 @@ fn setex_with(ctx: &mut Ctx<'_>, argv: &[Bytes], unit: i64, name: &str) -> Frame
         )));
     };
     ctx.db.shard(&key).insert(
-        key,
+        key.clone(),
         Entry {
             value: Value::Str(value),
             expires_at: Some(at as u64),
         },
         ctx.now,
     );
+    super::events::notify(ctx, crate::notify::STRING, "set", &key);
+    super::events::notify(ctx, crate::notify::GENERIC, "expire", &key);
     ok()
 }
 
@@ -594,6 +607,15 @@ fn psetex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 }
 
 fn append(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let key = arg(argv, 1);
+    let reply = append_to(ctx, argv);
+    if !reply.is_error() {
+        super::events::notify(ctx, crate::notify::STRING, "append", &key);
+    }
+    reply
+}
+
+fn append_to(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let (key, tail) = (arg(argv, 1), arg(argv, 2));
     let mut shard = ctx.db.shard(&key);
     match shard.get_mut(&key, ctx.now) {
@@ -645,13 +667,15 @@ pub fn incr_by(ctx: &mut Ctx<'_>, key: Bytes, delta: i64) -> Frame {
     let mut digits = itoa::Buffer::new();
     let text = Bytes::copy_from_slice(digits.format(next).as_bytes());
     shard.insert(
-        key,
+        key.clone(),
         Entry {
             value: Value::Str(text),
             expires_at,
         },
         ctx.now,
     );
+    drop(shard);
+    super::events::notify(ctx, crate::notify::STRING, "incrby", &key);
     Frame::Integer(next)
 }
 
@@ -700,13 +724,15 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     }
     let text = Bytes::from(format_float(next));
     shard.insert(
-        key,
+        key.clone(),
         Entry {
             value: Value::Str(text.clone()),
             expires_at,
         },
         ctx.now,
     );
+    drop(shard);
+    super::events::notify(ctx, crate::notify::STRING, "incrbyfloat", &key);
     Frame::Bulk(text)
 }
 
@@ -734,6 +760,10 @@ fn mset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             shard.insert(k.clone(), Entry::new(Value::Str(v.clone())), now);
         }
     }
+    drop(locked);
+    for (k, _) in &pairs {
+        super::events::notify(ctx, crate::notify::STRING, "set", k);
+    }
     ok()
 }
 
@@ -755,6 +785,10 @@ fn msetnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         if let Some(shard) = locked.shard(k) {
             shard.insert(k.clone(), Entry::new(Value::Str(v.clone())), now);
         }
+    }
+    drop(locked);
+    for (k, _) in &pairs {
+        super::events::notify(ctx, crate::notify::STRING, "set", k);
     }
     Frame::Integer(1)
 }

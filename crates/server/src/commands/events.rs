@@ -1,0 +1,39 @@
+//! What a command tells the rest of the server about a key it changed: keyspace
+//! notifications (see [`crate::notify`]) and blocked clients that a new key may serve (see
+//! [`crate::blocking`]).
+
+use super::context::Ctx;
+use respect_resp::Frame;
+
+/// Publishes `event` on `key` if its `class` is enabled (`notify-keyspace-events`): Redis's
+/// `notifyKeyspaceEvent`. One atomic load when notifications are off.
+pub fn notify(ctx: &Ctx<'_>, class: u32, event: &str, key: &[u8]) {
+    // HOOK: db index. Database 0 until the server has several (wt-core).
+    crate::notify::notify_keyspace_event(&ctx.state.hub, class, event, key, 0);
+}
+
+/// A key that blocked clients may wait on was created (a list by LPUSH, LMOVE...): wakes the
+/// first of them. Redis's `signalKeyAsReady`.
+pub fn signal_created(ctx: &Ctx<'_>, key: &[u8]) {
+    ctx.state.hub.blocking.signal(key);
+}
+
+/// After a command removed elements from the collection at `key`: the `del` event when the
+/// last one went and the key with it, as Redis sends after `hdel`, `srem`, `lpop`...
+pub fn notify_if_deleted(ctx: &Ctx<'_>, key: &[u8]) {
+    if !ctx.state.hub.notifications.enabled(crate::notify::GENERIC) {
+        return;
+    }
+    let gone = ctx.db.shard(key).get(key, ctx.now).is_none();
+    if gone {
+        notify(ctx, crate::notify::GENERIC, "del", key);
+    }
+}
+
+/// The integer a successful reply carries (how many fields, members... changed).
+pub fn changed(reply: &Frame) -> i64 {
+    match reply {
+        Frame::Integer(n) => *n,
+        _ => 0,
+    }
+}

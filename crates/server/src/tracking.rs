@@ -1,0 +1,254 @@
+//! Client-side caching (CLIENT TRACKING): which clients may hold which keys, and the
+//! `invalidate` messages sent when a key changes.
+//!
+//! Default mode: the keys a tracking client reads (read-only commands) are remembered; the
+//! first change to one sends it one invalidation and forgets it. BCAST mode: every change to
+//! a key under one of its prefixes (all keys without a prefix) is sent. OPTIN / OPTOUT with
+//! CLIENT CACHING choose which reads are remembered, NOLOOP skips the client's own changes,
+//! REDIRECT sends to another client: as a RESP3 push (`>2 invalidate [keys]`), or to a RESP2
+//! client subscribed to `__redis__:invalidate` as a message on that channel.
+//!
+//! [`invalidate_key`] is the one entry for a changed key; the dispatcher calls it for every
+//! key of every write command (`// HOOK: modified key`). A client's own invalidations go out
+//! after its reply, as Redis 7.0 sends them.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use bytes::Bytes;
+use indexmap::IndexSet;
+use respect_resp::Frame;
+
+use crate::clients::{lock, Hub, OutputLimit};
+
+/// The channel RESP2 clients receive invalidations on when another client redirects to them.
+pub const INVALIDATE_CHANNEL: &str = "__redis__:invalidate";
+
+/// One client's CLIENT TRACKING settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// BCAST.
+    pub bcast: bool,
+    /// OPTIN.
+    pub optin: bool,
+    /// OPTOUT.
+    pub optout: bool,
+    /// NOLOOP.
+    pub noloop: bool,
+    /// REDIRECT (0: none).
+    pub redirect: u64,
+    /// PREFIX, in the order given (BCAST).
+    pub prefixes: Vec<Bytes>,
+    /// CLIENT CACHING YES (OPTIN) or NO (OPTOUT) given for the next command.
+    pub caching: bool,
+    /// The redirect target has gone.
+    pub broken_redirect: bool,
+}
+
+#[derive(Debug, Default)]
+struct Table {
+    /// Key -> ids of the clients that may cache it (default mode).
+    keys: HashMap<Bytes, IndexSet<u64>, ahash::RandomState>,
+    /// Id -> settings, for every client with tracking on.
+    clients: HashMap<u64, Settings, ahash::RandomState>,
+}
+
+/// The server's tracking table.
+#[derive(Debug, Default)]
+pub struct Tracking {
+    table: Mutex<Table>,
+    /// Clients with tracking on: writes cost one atomic load when none is.
+    tracking: AtomicUsize,
+}
+
+impl Tracking {
+    /// Turns tracking on for `id` (or updates its settings).
+    pub fn enable(&self, id: u64, settings: Settings) {
+        let mut t = lock(&self.table);
+        if t.clients.insert(id, settings).is_none() {
+            self.tracking.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Turns tracking off for `id` (also when the client goes).
+    pub fn disable(&self, id: u64) {
+        let mut t = lock(&self.table);
+        if t.clients.remove(&id).is_some() {
+            self.tracking.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether any client has tracking on.
+    pub fn active(&self) -> bool {
+        self.tracking.load(Ordering::Relaxed) > 0
+    }
+
+    /// `id`'s settings, when tracking is on.
+    pub fn settings(&self, id: u64) -> Option<Settings> {
+        if self.tracking.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        lock(&self.table).clients.get(&id).cloned()
+    }
+
+    /// Changes `id`'s settings in place (CLIENT CACHING); false when tracking is off.
+    pub fn update(&self, id: u64, f: impl FnOnce(&mut Settings)) -> bool {
+        match lock(&self.table).clients.get_mut(&id) {
+            Some(s) => {
+                f(s);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// After a read-only command of client `id`: remembers `keys` for it, unless OPTIN /
+    /// OPTOUT and CLIENT CACHING say otherwise, or it is in BCAST mode.
+    pub fn remember(&self, id: u64, keys: &[&Bytes]) {
+        if self.tracking.load(Ordering::Relaxed) == 0 || keys.is_empty() {
+            return;
+        }
+        let mut t = lock(&self.table);
+        let Some(s) = t.clients.get(&id) else {
+            return;
+        };
+        if s.bcast || (s.optin && !s.caching) || (s.optout && s.caching) {
+            return;
+        }
+        for key in keys {
+            t.keys.entry((*key).clone()).or_default().insert(id);
+        }
+    }
+
+    /// Clears a pending CLIENT CACHING after any command but CLIENT's own.
+    pub fn command_done(&self, id: u64) {
+        if self.tracking.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        if let Some(s) = lock(&self.table).clients.get_mut(&id) {
+            s.caching = false;
+        }
+    }
+}
+
+/// `key` was changed by client `by`: sends the invalidations it causes. Those for `by`
+/// itself are returned instead, to be sent after its reply ([`send_invalidation`]).
+pub fn invalidate_key(hub: &Hub, _db: i64, key: &Bytes, by: u64) -> Vec<(u64, Frame)> {
+    let tracking = &hub.tracking;
+    if tracking.tracking.load(Ordering::Relaxed) == 0 {
+        return Vec::new();
+    }
+    let mut targets: Vec<u64> = Vec::new();
+    {
+        let mut t = lock(&tracking.table);
+        let ids = t.keys.remove(key).unwrap_or_default();
+        for id in ids {
+            let Some(s) = t.clients.get(&id) else {
+                continue;
+            };
+            if s.bcast || (s.noloop && id == by) {
+                continue;
+            }
+            targets.push(id);
+        }
+        for (id, s) in &t.clients {
+            if !s.bcast || (s.noloop && *id == by) {
+                continue;
+            }
+            let matches = s.prefixes.is_empty() || s.prefixes.iter().any(|p| key.starts_with(p));
+            if matches && !targets.contains(id) {
+                targets.push(*id);
+            }
+        }
+    }
+    let keys = Frame::Array(vec![Frame::Bulk(key.clone())]);
+    let mut mine = Vec::new();
+    for id in targets {
+        if id == by {
+            mine.push((id, keys.clone()));
+        } else {
+            send_invalidation(hub, id, keys.clone());
+        }
+    }
+    mine
+}
+
+/// FLUSHDB / FLUSHALL: every tracking client is told to drop everything (a null key list),
+/// and the table forgets every key.
+pub fn invalidate_all(hub: &Hub, by: u64) -> Vec<(u64, Frame)> {
+    let tracking = &hub.tracking;
+    if tracking.tracking.load(Ordering::Relaxed) == 0 {
+        return Vec::new();
+    }
+    let ids: Vec<u64> = {
+        let mut t = lock(&tracking.table);
+        t.keys.clear();
+        t.clients.keys().copied().collect()
+    };
+    let mut mine = Vec::new();
+    for id in ids {
+        if id == by {
+            mine.push((id, Frame::Null));
+        } else {
+            send_invalidation(hub, id, Frame::Null);
+        }
+    }
+    mine
+}
+
+/// Sends one invalidation for tracking client `id`: to its redirect target if it has one
+/// (a RESP2 target only when subscribed, on [`INVALIDATE_CHANNEL`]), else to itself when it
+/// speaks RESP3; a RESP2 client without redirect gets nothing, as in Redis.
+pub fn send_invalidation(hub: &Hub, id: u64, keys: Frame) {
+    let Some(settings) = hub.tracking.settings(id) else {
+        return;
+    };
+    let unlimited = OutputLimit {
+        hard_bytes: 0,
+        soft_bytes: 0,
+        soft_seconds: 0,
+    };
+    let (target, redirected) = if settings.redirect != 0 {
+        match hub.get(settings.redirect) {
+            Some(t) => (t, true),
+            None => {
+                hub.tracking.update(id, |s| s.broken_redirect = true);
+                if let Some(me) = hub.get(id).filter(|c| lock(&c.info).resp == 3) {
+                    me.push(
+                        Frame::Push(vec![
+                            Frame::Bulk(Bytes::from_static(b"tracking-redir-broken")),
+                            Frame::Integer(i64::try_from(settings.redirect).unwrap_or(i64::MAX)),
+                        ]),
+                        unlimited,
+                    );
+                }
+                return;
+            }
+        }
+    } else {
+        match hub.get(id) {
+            Some(t) => (t, false),
+            None => return,
+        }
+    };
+    let resp3 = lock(&target.info).resp == 3;
+    let frame = if resp3 {
+        Frame::Push(vec![Frame::Bulk(Bytes::from_static(b"invalidate")), keys])
+    } else if redirected && target.is_subscribed() {
+        // RESP2's null key list is the null bulk string, as Redis writes it.
+        let keys = if keys == Frame::Null {
+            Frame::NullBulk
+        } else {
+            keys
+        };
+        Frame::Push(vec![
+            Frame::Bulk(Bytes::from_static(b"message")),
+            Frame::Bulk(Bytes::from_static(INVALIDATE_CHANNEL.as_bytes())),
+            keys,
+        ])
+    } else {
+        return;
+    };
+    target.push(frame, unlimited);
+}

@@ -1,0 +1,145 @@
+//! Blocking pops and pub/sub under concurrency, on our server: what the scenarios cannot
+//! say because it takes many clients at once.
+
+mod support;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use respect::client::Client;
+use respect::resp::{Dialect, Frame};
+use respect::server::ServerConfig;
+use support::our_server as server;
+
+/// Many poppers blocked in BLPOP on two keys while many pushers push: every pushed element is
+/// popped exactly once (no wake-up lost, none served twice), and nobody waits forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_pushed_element_is_popped_exactly_once() {
+    const PUSHERS: usize = 6;
+    const PER_PUSHER: usize = 300;
+    const POPPERS: usize = 12;
+    let server = server(ServerConfig::default()).await;
+    let addr = server.addr();
+    let total = PUSHERS * PER_PUSHER;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+    let poppers: Vec<_> = (0..POPPERS)
+        .map(|_| {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let mut client = Client::connect(addr, Dialect::Resp2)
+                    .await
+                    .expect("connect");
+                loop {
+                    // A short timeout lets a popper notice the end; a lost wake-up would show
+                    // as elements left in the lists.
+                    match client
+                        .call(&["BLPOP", "respect:bq1", "respect:bq2", "0.5"])
+                        .await
+                        .expect("BLPOP")
+                    {
+                        Frame::Array(pair) => match pair.get(1) {
+                            Some(Frame::Bulk(v)) => {
+                                if tx.send(v.to_vec()).is_err() {
+                                    return;
+                                }
+                            }
+                            other => panic!("BLPOP element {other:?}"),
+                        },
+                        Frame::NullArray => {
+                            if tx.is_closed() {
+                                return;
+                            }
+                        }
+                        other => panic!("BLPOP replied {other:?}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    let pushers: Vec<_> = (0..PUSHERS)
+        .map(|p| {
+            tokio::spawn(async move {
+                let mut client = Client::connect(addr, Dialect::Resp2)
+                    .await
+                    .expect("connect");
+                for i in 0..PER_PUSHER {
+                    let key = if i % 2 == 0 {
+                        "respect:bq1"
+                    } else {
+                        "respect:bq2"
+                    };
+                    let push = if i % 3 == 0 { "LPUSH" } else { "RPUSH" };
+                    let value = format!("{p}-{i}");
+                    client.call(&[push, key, &value]).await.expect("push");
+                }
+            })
+        })
+        .collect();
+    for p in pushers {
+        p.await.expect("pusher");
+    }
+    let mut seen = HashSet::new();
+    while seen.len() < total {
+        let value = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {} of {total} elements popped", seen.len()))
+            .expect("poppers alive");
+        assert!(seen.insert(value.clone()), "popped twice: {value:?}");
+    }
+    rx.close();
+    for p in poppers {
+        p.await.expect("popper");
+    }
+    let mut check = Client::connect(addr, Dialect::Resp2)
+        .await
+        .expect("connect");
+    assert_eq!(
+        check.call(&["LLEN", "respect:bq1"]).await.expect("LLEN"),
+        Frame::Integer(0)
+    );
+    server.shutdown().await;
+}
+
+/// One publisher, many subscribers: each subscriber receives every message, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_subscriber_gets_every_message_in_order() {
+    const SUBSCRIBERS: usize = 20;
+    const MESSAGES: usize = 200;
+    let server = server(ServerConfig::default()).await;
+    let addr = server.addr();
+    let mut subscribers = Vec::new();
+    for _ in 0..SUBSCRIBERS {
+        let mut client = Client::connect(addr, Dialect::Resp2)
+            .await
+            .expect("connect");
+        client
+            .call(&["SUBSCRIBE", "respect:fan"])
+            .await
+            .expect("SUBSCRIBE");
+        subscribers.push(client);
+    }
+    let mut publisher = Client::connect(addr, Dialect::Resp2)
+        .await
+        .expect("connect");
+    for i in 0..MESSAGES {
+        let receivers = publisher
+            .call(&["PUBLISH", "respect:fan", &i.to_string()])
+            .await
+            .expect("PUBLISH");
+        assert_eq!(receivers, Frame::Integer(SUBSCRIBERS as i64));
+    }
+    for mut client in subscribers {
+        for i in 0..MESSAGES {
+            let reply = client
+                .read_reply_timeout(Duration::from_secs(5))
+                .await
+                .expect("message");
+            let Frame::Array(items) = reply.frame else {
+                panic!("message frame {:?}", reply.frame);
+            };
+            assert_eq!(items.get(2), Some(&Frame::Bulk(i.to_string().into())));
+        }
+    }
+    server.shutdown().await;
+}

@@ -1,0 +1,102 @@
+//! Keyspace notifications against a real redis-server 7.0.15 started with the same
+//! `notify-keyspace-events`: a subscriber to every keyspace and keyevent channel receives the
+//! same bytes from both servers for the same commands. Skipped without redis-server (a
+//! failure under CI).
+
+mod support;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use respect::client::Client;
+use respect::resp::Dialect;
+use respect::server::ServerConfig;
+
+/// Runs `commands` on one connection while another, subscribed to `__key*__:*`, collects
+/// the raw bytes of every message until nothing arrives for a moment.
+async fn events(addr: SocketAddr, commands: &[&[&str]]) -> Vec<u8> {
+    let mut subscriber = Client::connect(addr, Dialect::Resp2)
+        .await
+        .expect("connect");
+    subscriber
+        .call(&["PSUBSCRIBE", "__key*__:*"])
+        .await
+        .expect("PSUBSCRIBE");
+    let mut client = Client::connect(addr, Dialect::Resp2)
+        .await
+        .expect("connect");
+    for command in commands {
+        client.call(command).await.expect("command");
+    }
+    let mut raw = Vec::new();
+    while let Ok(reply) = subscriber
+        .read_reply_timeout(Duration::from_millis(300))
+        .await
+    {
+        raw.extend_from_slice(&reply.raw);
+    }
+    raw
+}
+
+/// The same events from redis-server and ours for `commands`.
+async fn compare(commands: &[&[&str]]) {
+    let Some(redis) = support::RedisServer::start_with(&["--notify-keyspace-events", "KEA"]) else {
+        return;
+    };
+    let ours = support::our_server(ServerConfig {
+        notify_keyspace_events: "KEA".to_owned(),
+        ..ServerConfig::default()
+    })
+    .await;
+    let theirs = events(redis.addr, commands).await;
+    let got = events(ours.addr(), commands).await;
+    assert!(!theirs.is_empty(), "redis-server sent no event");
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(&theirs)
+    );
+    ours.shutdown().await;
+}
+
+#[tokio::test]
+async fn string_key_hash_and_set_events_match_redis() {
+    compare(&[
+        &["SET", "respect:s", "1"],
+        &["SET", "respect:s", "2", "EX", "100"],
+        &["SET", "respect:s", "3", "NX"],
+        &["SETNX", "respect:s2", "x"],
+        &["SETEX", "respect:s3", "100", "x"],
+        &["APPEND", "respect:s", "z"],
+        &["INCR", "respect:n"],
+        &["INCRBYFLOAT", "respect:n", "1.5"],
+        &["MSET", "respect:m1", "a", "respect:m2", "b"],
+        &["GETSET", "respect:m1", "c"],
+        &["GETDEL", "respect:m2"],
+        &["EXPIRE", "respect:m1", "100"],
+        &["PERSIST", "respect:m1"],
+        &["EXPIRE", "respect:m1", "-1"],
+        &["DEL", "respect:s", "respect:nothing", "respect:s2"],
+        &["HSET", "respect:h", "f", "v", "g", "w"],
+        &["HSETNX", "respect:h", "f", "v"],
+        &["HINCRBY", "respect:h", "n", "2"],
+        &["HDEL", "respect:h", "f", "g", "n"],
+        &["SADD", "respect:set", "a", "b"],
+        &["SADD", "respect:set", "a"],
+        &["SREM", "respect:set", "a", "b"],
+        &["RPUSH", "respect:l", "a"],
+        &["LPOP", "respect:l"],
+    ])
+    .await;
+}
+
+#[tokio::test]
+async fn list_events_match_redis() {
+    compare(&[
+        &["RPUSH", "respect:ev", "a", "b"],
+        &["LPUSH", "respect:ev", "c"],
+        &["LMOVE", "respect:ev", "respect:ev2", "LEFT", "RIGHT"],
+        &["BLPOP", "respect:ev2", "0"],
+        &["LMPOP", "1", "respect:ev", "RIGHT", "COUNT", "5"],
+    ])
+    .await;
+}
