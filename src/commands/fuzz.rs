@@ -43,6 +43,10 @@ pub struct Args {
     /// sequences).
     #[arg(long, requires = "addr")]
     against: Option<SocketAddr>,
+    /// Differential mode: never send these commands (comma-separated), e.g. known
+    /// differences that would end every sequence they appear in.
+    #[arg(long, value_delimiter = ',')]
+    skip: Vec<String>,
     /// Commands per sequence in differential mode.
     #[arg(long, default_value_t = DEFAULT_SEQUENCE_LEN)]
     length: usize,
@@ -131,6 +135,7 @@ impl Args {
             out: Some(self.out.clone()),
             timeout: self.timeout.0,
             budget: self.budget.reply_budget(),
+            skip: self.skip.iter().map(|s| s.to_lowercase()).collect(),
         };
         let report = match against(&options).await {
             Ok(report) => report,
