@@ -235,6 +235,17 @@ enum Op {
     FlushAll,
     Hello(bool),
     Raw(Frame),
+    /// A command from the registry's grammar ([`crate::netfuzz::grammar`]), drawn by a PRNG
+    /// seeded with this number: every command the server implements, with its arity, key
+    /// positions and typed arguments.
+    Registry(u64),
+}
+
+/// The Redis flavor's grammar, built once per process.
+fn registry_grammar() -> &'static crate::netfuzz::grammar::Grammar {
+    static GRAMMAR: std::sync::OnceLock<crate::netfuzz::grammar::Grammar> =
+        std::sync::OnceLock::new();
+    GRAMMAR.get_or_init(|| crate::netfuzz::grammar::Grammar::from_registry(Flavor::Redis))
 }
 
 fn key(k: u8) -> Vec<u8> {
@@ -288,6 +299,13 @@ pub fn check_server(data: &[u8]) {
             Op::FlushAll => args(&mut session, &[b"FLUSHALL"]),
             Op::Hello(three) => args(&mut session, &[b"HELLO", if *three { b"3" } else { b"2" }]),
             Op::Raw(frame) => session.execute(frame.clone()),
+            Op::Registry(seed) => {
+                let mut rng = crate::netfuzz::Rng::new(*seed);
+                match registry_grammar().command(&mut rng, "k") {
+                    Some((_, argv)) => session.execute(Frame::command(&argv)),
+                    None => Frame::Null,
+                }
+            }
         };
         if flavor == Flavor::Redis && !session.should_close() {
             check_invariants(&mut session);
