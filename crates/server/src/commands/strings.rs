@@ -440,7 +440,7 @@ impl SetOptions {
                     options.get = true;
                     continue;
                 } else if is_keyword(option, "KEEPTTL")
-                    && options.expiry == Expiry::None
+                    && matches!(options.expiry, Expiry::None | Expiry::Keep)
                     && timed.is_none()
                 {
                     options.expiry = Expiry::Keep;
@@ -456,7 +456,12 @@ impl SetOptions {
                 } else {
                     return Err(syntax_error());
                 };
-            if options.expiry != Expiry::None || timed.is_some() {
+            // The same unit again is allowed (the last one wins), as in Redis; another unit
+            // or KEEPTTL is a syntax error.
+            let same_unit = timed
+                .as_ref()
+                .is_none_or(|(_, u, a)| *u == unit && *a == absolute);
+            if options.expiry != Expiry::None || !same_unit {
                 return Err(syntax_error());
             }
             timed = Some((args.value()?.clone(), unit, absolute));
