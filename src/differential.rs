@@ -83,6 +83,8 @@ pub enum Unmodelled {
     /// A NaN as a map key or set member: NaN is not equal to itself, so a hash map keeps every
     /// one apart and no folding can match it.
     NanKey,
+    /// Aggregates nested deeper than the other parser supports (hiredis: 7).
+    TooDeep,
 }
 
 fn double(f: f64) -> Norm {
@@ -124,8 +126,15 @@ fn fold_set(items: Vec<Norm>) -> Vec<Norm> {
     set.into_iter().collect()
 }
 
-/// Ours, normalised; `Err` when the frame holds something the other parser cannot model.
+/// Ours, normalised for redis-protocol; `Err` when the frame holds something it cannot model.
 pub fn normalise_ours(frame: &Frame) -> Result<Norm, Unmodelled> {
+    normalise_for(frame, true)
+}
+
+/// Ours, normalised; `utf8_errors` when the other parser holds error texts as UTF-8 strings
+/// (a non-UTF-8 error is then [`Unmodelled::NonUtf8Error`]).
+pub fn normalise_for(frame: &Frame, utf8_errors: bool) -> Result<Norm, Unmodelled> {
+    let normalise_ours = |f: &Frame| normalise_for(f, utf8_errors);
     let pairs = |p: &[(Frame, Frame)]| -> Result<Vec<(Norm, Norm)>, Unmodelled> {
         p.iter()
             .map(|(k, v)| Ok((normalise_ours(k)?, normalise_ours(v)?)))
@@ -136,7 +145,9 @@ pub fn normalise_ours(frame: &Frame) -> Result<Norm, Unmodelled> {
     Ok(match frame {
         Frame::Simple(b) => Norm::Simple(b.to_vec()),
         Frame::Error(b) => {
-            std::str::from_utf8(b).map_err(|_| Unmodelled::NonUtf8Error)?;
+            if utf8_errors {
+                std::str::from_utf8(b).map_err(|_| Unmodelled::NonUtf8Error)?;
+            }
             Norm::Error(b.to_vec())
         }
         Frame::Integer(i) => Norm::Integer(*i),
@@ -147,7 +158,9 @@ pub fn normalise_ours(frame: &Frame) -> Result<Norm, Unmodelled> {
         Frame::Double(f) => double(*f),
         Frame::Boolean(b) => Norm::Boolean(*b),
         Frame::BlobError(b) => {
-            std::str::from_utf8(b).map_err(|_| Unmodelled::NonUtf8Error)?;
+            if utf8_errors {
+                std::str::from_utf8(b).map_err(|_| Unmodelled::NonUtf8Error)?;
+            }
             Norm::BlobError(b.to_vec())
         }
         Frame::Verbatim { format, text } => {
@@ -289,27 +302,75 @@ pub struct Disagreement {
     pub offset: usize,
     /// Our answer.
     pub ours: Step,
-    /// redis-protocol's answer.
+    /// The other parser's answer.
     pub theirs: Step,
     /// Who it points at.
     pub blame: Blame,
+}
+
+/// The other parser of a differential comparison.
+pub trait Peer {
+    /// Whether it holds error texts as UTF-8 strings (see [`normalise_for`]).
+    const UTF8_ERRORS: bool;
+    /// Its answer for the next frame; `rest` is the input from the current offset (a peer
+    /// that keeps its own reader may ignore it). `Err` ends the comparison quietly: the step
+    /// holds what the peer cannot model.
+    fn step(&mut self, rest: &[u8]) -> Result<Step, Unmodelled>;
+    /// Whether it reads `bytes`, by themselves, as exactly one frame.
+    fn takes_whole(&self, bytes: &[u8]) -> bool;
+}
+
+/// The `redis-protocol` crate as a [`Peer`].
+struct RedisProtocol {
+    resp3: bool,
+}
+
+impl Peer for RedisProtocol {
+    const UTF8_ERRORS: bool = true;
+
+    fn step(&mut self, rest: &[u8]) -> Result<Step, Unmodelled> {
+        if self.resp3 {
+            if rest.first() == Some(&b'H') {
+                return Err(Unmodelled::Hello);
+            }
+            Ok(
+                match redis_protocol::resp3::decode::complete::decode(rest) {
+                    Ok(Some((frame, n))) => Step::Frame(normalise_rp3(frame)?, n),
+                    _ => Step::NoFrame,
+                },
+            )
+        } else {
+            Ok(match redis_protocol::resp2::decode::decode(rest) {
+                Ok(Some((frame, n))) => Step::Frame(normalise_rp2(frame), n),
+                _ => Step::NoFrame,
+            })
+        }
+    }
+
+    fn takes_whole(&self, bytes: &[u8]) -> bool {
+        theirs_takes_whole(bytes, self.resp3)
+    }
 }
 
 /// Runs both decoders over `input` in `dialect` (RESP2 or RESP3) and returns the first
 /// disagreement, if any. Steps redis-protocol cannot model end the comparison quietly.
 pub fn compare_with_redis_protocol(input: &[u8], dialect: Dialect) -> Option<Disagreement> {
     let resp3 = dialect == Dialect::Resp3;
+    compare_with(input, dialect, &mut RedisProtocol { resp3 })
+}
+
+/// Runs our decoder and `peer` over `input` in `dialect`, frame by frame, and returns the
+/// first disagreement with its blame, if any. Steps the peer cannot model end the comparison
+/// quietly.
+pub fn compare_with<P: Peer>(input: &[u8], dialect: Dialect, peer: &mut P) -> Option<Disagreement> {
     let mut decoder = Decoder::with_options(dialect, Role::Reply, Limits::default());
     let mut buf = BytesMut::from(input);
     let mut offset = 0;
     while offset < input.len() {
         let rest = input.get(offset..).unwrap_or_default();
-        if resp3 && rest.first() == Some(&b'H') {
-            return None;
-        }
         let mut our_frame = None;
         let ours = match decoder.decode_with_raw(&mut buf) {
-            Ok(Some((frame, raw))) => match normalise_ours(&frame) {
+            Ok(Some((frame, raw))) => match normalise_for(&frame, P::UTF8_ERRORS) {
                 Ok(norm) => {
                     our_frame = Some(frame);
                     Step::Frame(norm, consumed(&raw, &decoder, offset))
@@ -318,20 +379,7 @@ pub fn compare_with_redis_protocol(input: &[u8], dialect: Dialect) -> Option<Dis
             },
             Ok(None) | Err(_) => Step::NoFrame,
         };
-        let theirs = if resp3 {
-            match redis_protocol::resp3::decode::complete::decode(rest) {
-                Ok(Some((frame, n))) => match normalise_rp3(frame) {
-                    Ok(norm) => Step::Frame(norm, n),
-                    Err(_) => return None,
-                },
-                _ => Step::NoFrame,
-            }
-        } else {
-            match redis_protocol::resp2::decode::decode(rest) {
-                Ok(Some((frame, n))) => Step::Frame(normalise_rp2(frame), n),
-                _ => Step::NoFrame,
-            }
-        };
+        let theirs = peer.step(rest).ok()?;
         let verdict = match (&ours, &theirs) {
             (Step::Frame(a, n), Step::Frame(b, m)) if a == b && n == m => {
                 offset += n;
@@ -360,7 +408,7 @@ pub fn compare_with_redis_protocol(input: &[u8], dialect: Dialect) -> Option<Dis
                 let took = rest.get(..*n).unwrap_or_default();
                 let ours_canonical = our_frame.map(|f| crate::resp::encode(&f, dialect));
                 let canonical = ours_canonical.as_deref().unwrap_or_default();
-                if canonical == took || !theirs_takes_whole(canonical, resp3) {
+                if canonical == took || !peer.takes_whole(canonical) {
                     Blame::TheirsStrict
                 } else {
                     Blame::OursLenient
@@ -479,7 +527,7 @@ fn theirs_takes_whole(bytes: &[u8], resp3: bool) -> bool {
 }
 
 /// Bytes our decoder consumed for a frame whose raw bytes are `raw`: up to its offset.
-fn consumed(raw: &Bytes, decoder: &Decoder, offset: usize) -> usize {
+pub(crate) fn consumed(raw: &Bytes, decoder: &Decoder, offset: usize) -> usize {
     let end = usize::try_from(decoder.offset()).unwrap_or(usize::MAX);
     end.saturating_sub(offset).max(raw.len())
 }

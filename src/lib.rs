@@ -15,7 +15,11 @@ pub use respect_server as server;
 
 pub mod cli;
 #[cfg(feature = "fuzzing")]
+pub mod diff_hiredis;
+#[cfg(feature = "fuzzing")]
 pub mod differential;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+#[cfg(feature = "fuzzing")]
+pub mod hiredis;
 pub mod netfuzz;

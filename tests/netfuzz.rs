@@ -21,6 +21,7 @@ fn options(addr: SocketAddr, flavor: Flavor, runs: usize) -> FuzzOptions {
         out: None,
         timeout: Duration::from_millis(500),
         budget: respect::client::ReplyBudget::default(),
+        grammar: false,
     }
 }
 

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use respect::netfuzz::against::{against, AgainstOptions, DEFAULT_SEQUENCE_LEN};
 use respect::netfuzz::{fuzz, FuzzOptions, DEFAULT_DURATION, DEFAULT_RUNS, DEFAULT_TIMEOUT};
 
 use super::shared::{block_on, Budget, FlavorArg, Span, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
@@ -33,6 +34,22 @@ pub struct Args {
     /// How long the server may take to answer a probe.
     #[arg(long, default_value_t = Span(DEFAULT_TIMEOUT))]
     timeout: Span,
+    /// Draw valid commands from the server's command registry (names, arities, key
+    /// positions, typed arguments) instead of the fixed list.
+    #[arg(long)]
+    grammar: bool,
+    /// Differential mode: send the same grammar-driven sequences to `--addr` (the reference)
+    /// and this server, and report every sequence whose replies differ (`--runs` counts
+    /// sequences).
+    #[arg(long, requires = "addr")]
+    against: Option<SocketAddr>,
+    /// Differential mode: never send these commands (comma-separated), e.g. known
+    /// differences that would end every sequence they appear in.
+    #[arg(long, value_delimiter = ',')]
+    skip: Vec<String>,
+    /// Commands per sequence in differential mode.
+    #[arg(long, default_value_t = DEFAULT_SEQUENCE_LEN)]
+    length: usize,
     #[command(flatten)]
     budget: Budget,
 }
@@ -44,6 +61,9 @@ impl Args {
     }
 
     async fn execute(self) -> u8 {
+        if let (Some(a), Some(b)) = (self.addr, self.against) {
+            return self.differential(a, b).await;
+        }
         let flavor = self.flavor.into();
         let embedded = match self.addr {
             Some(_) => None,
@@ -67,6 +87,7 @@ impl Args {
             out: Some(self.out),
             timeout: self.timeout.0,
             budget: self.budget.reply_budget(),
+            grammar: self.grammar,
         };
         let result = fuzz(&options, &|_, _| {}).await;
         if let Some(server) = embedded {
@@ -96,6 +117,52 @@ impl Args {
             report.findings.len()
         );
         if report.findings.is_empty() {
+            EXIT_OK
+        } else {
+            EXIT_FAILED
+        }
+    }
+
+    /// `--against`: the same sequences on two servers; exit 1 on any difference.
+    async fn differential(&self, a: SocketAddr, b: SocketAddr) -> u8 {
+        let options = AgainstOptions {
+            a,
+            b,
+            sequences: self.runs,
+            duration: self.duration.0,
+            length: self.length,
+            rng_seed: self.rng_seed,
+            out: Some(self.out.clone()),
+            timeout: self.timeout.0,
+            budget: self.budget.reply_budget(),
+            skip: self.skip.iter().map(|s| s.to_lowercase()).collect(),
+        };
+        let report = match against(&options).await {
+            Ok(report) => report,
+            Err(e) => {
+                eprintln!("respect fuzz: {e}");
+                return EXIT_USAGE;
+            }
+        };
+        for d in &report.differences {
+            println!(
+                "DIFFERENCE sequence {} step {}: {}\n    {a}: \"{}\"\n    {b}: \"{}\"",
+                d.sequence, d.step, d.command, d.a, d.b
+            );
+            if let Some(file) = &d.file {
+                println!("    wrote {file}");
+            }
+        }
+        println!(
+            "{} sequences, {} commands each to {a} and {b} (rng seed {}) in {:.1}s: {} differences, {} replies equal only after normalisation",
+            report.sequences,
+            report.commands,
+            self.rng_seed,
+            report.millis as f64 / 1000.0,
+            report.differences.len(),
+            report.normalised
+        );
+        if report.differences.is_empty() {
             EXIT_OK
         } else {
             EXIT_FAILED

@@ -4,6 +4,7 @@
 
 use bytes::BytesMut;
 
+use super::grammar::Grammar;
 pub use crate::conformance::rng::Rng;
 use crate::conformance::scenario::key_prefix;
 use crate::resp::{encode_into, Dialect, Frame};
@@ -167,14 +168,33 @@ fn malformed(rng: &mut Rng) -> (String, Vec<u8>) {
 
 /// The `n`th case of a run.
 pub fn case(rng: &mut Rng, dialect: Dialect) -> Case {
+    case_with(rng, dialect, None)
+}
+
+/// A command from `grammar` (keys under the fuzzer's key space), or from the fixed list.
+fn valid(rng: &mut Rng, dialect: Dialect, grammar: Option<&Grammar>) -> Vec<u8> {
+    let prefix = key_prefix(super::KEY_SPACE);
+    match grammar.and_then(|g| g.command(rng, &prefix)) {
+        Some((_, args)) => {
+            let mut out = BytesMut::new();
+            encode_into(&Frame::command(&args), dialect, &mut out);
+            out.to_vec()
+        }
+        None => command(rng, dialect),
+    }
+}
+
+/// The `n`th case of a run; valid and near-valid commands come from `grammar` when given
+/// (`respect fuzz --grammar`).
+pub fn case_with(rng: &mut Rng, dialect: Dialect, grammar: Option<&Grammar>) -> Case {
     let (name, kind, bytes) = match rng.below(3) {
         0 => (
             "valid command".to_string(),
             Kind::Valid,
-            command(rng, dialect),
+            valid(rng, dialect, grammar),
         ),
         1 => {
-            let valid = command(rng, dialect);
+            let valid = valid(rng, dialect, grammar);
             let (how, bytes) = mutate(rng, valid);
             (format!("near-valid: {how}"), Kind::NearValid, bytes)
         }

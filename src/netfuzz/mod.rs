@@ -3,7 +3,9 @@
 //! that the case's own connection either answers a probe or was closed: never silence. A
 //! finding is written as a replayable scenario file plus the raw bytes.
 
+pub mod against;
 mod generate;
+pub mod grammar;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -12,7 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-pub use generate::{case, Case, Kind, Rng};
+pub use generate::{case, case_with, Case, Kind, Rng};
 
 use crate::client::{Client, ClientOptions, ReplyBudget};
 use crate::conformance::scenario::identity::{id_from_path, verdict_of};
@@ -51,6 +53,9 @@ pub struct FuzzOptions {
     /// What a reply may cost; a case's connection reads at most `budget.max_bytes` before
     /// it is judged out of sync.
     pub budget: ReplyBudget,
+    /// Draw valid commands from the server's command registry ([`grammar`]) rather than the
+    /// fixed list.
+    pub grammar: bool,
 }
 
 /// What went wrong after a case.
@@ -295,8 +300,11 @@ pub async fn fuzz(
     let mut rng = Rng::new(options.rng_seed);
     let mut findings = Vec::new();
     let mut cases = 0;
+    let grammar = options
+        .grammar
+        .then(|| grammar::Grammar::from_registry(options.flavor));
     while cases < options.runs && started.elapsed() < options.duration {
-        let case = case(&mut rng, options.flavor.request_dialect());
+        let case = case_with(&mut rng, options.flavor.request_dialect(), grammar.as_ref());
         progress(cases, &case);
         let mut problem = run_case(options, &case).await;
         let mut down = false;

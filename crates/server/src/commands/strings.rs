@@ -427,6 +427,7 @@ impl SetOptions {
             expiry: Expiry::None,
         };
         let mut args = Options::new(args);
+        let mut timed: Option<(Bytes, i64, bool)> = None;
         while let Some(option) = args.next_keyword() {
             let (unit, absolute) =
                 if is_keyword(option, "NX") && options.condition != Condition::IfPresent {
@@ -438,7 +439,10 @@ impl SetOptions {
                 } else if is_keyword(option, "GET") {
                     options.get = true;
                     continue;
-                } else if is_keyword(option, "KEEPTTL") && options.expiry == Expiry::None {
+                } else if is_keyword(option, "KEEPTTL")
+                    && matches!(options.expiry, Expiry::None | Expiry::Keep)
+                    && timed.is_none()
+                {
                     options.expiry = Expiry::Keep;
                     continue;
                 } else if is_keyword(option, "EX") {
@@ -452,10 +456,20 @@ impl SetOptions {
                 } else {
                     return Err(syntax_error());
                 };
-            if options.expiry != Expiry::None {
+            // The same unit again is allowed (the last one wins), as in Redis; another unit
+            // or KEEPTTL is a syntax error.
+            let same_unit = timed
+                .as_ref()
+                .is_none_or(|(_, u, a)| *u == unit && *a == absolute);
+            if options.expiry != Expiry::None || !same_unit {
                 return Err(syntax_error());
             }
-            let n = integer(args.value()?)?;
+            timed = Some((args.value()?.clone(), unit, absolute));
+        }
+        // As Redis: the time's value is checked only once every option parsed (a syntax error
+        // later on the line wins over an invalid time).
+        if let Some((value, unit, absolute)) = timed {
+            let n = integer(&value)?;
             let at = if absolute {
                 n.checked_mul(unit)
             } else {
@@ -695,18 +709,18 @@ fn incrby(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 }
 
 fn decrby(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    match parse_i64(&arg(argv, 2)).and_then(i64::checked_neg) {
-        Some(delta) => incr_by(ctx, arg(argv, 1), delta),
+    // Redis words a decrement of i64::MIN (whose negation overflows) apart.
+    match parse_i64(&arg(argv, 2)).map(i64::checked_neg) {
+        Some(Some(delta)) => incr_by(ctx, arg(argv, 1), delta),
+        Some(None) => Frame::error("ERR decrement would overflow"),
         None => not_integer(),
     }
 }
 
 fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let key = arg(argv, 1);
-    let Some(delta) = parse_f64(&arg(argv, 2)) else {
-        return Frame::error("ERR value is not a valid float");
-    };
     let mut shard = ctx.db.shard(&key);
+    // Redis's order: the key's type, then its value, then the increment.
     let (current, expires_at) = match shard.get(&key, ctx.now) {
         None => (0.0, None),
         Some(Entry {
@@ -717,6 +731,9 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             None => return Frame::error("ERR value is not a valid float"),
         },
         Some(_) => return wrong_type(),
+    };
+    let Some(delta) = parse_f64(&arg(argv, 2)) else {
+        return Frame::error("ERR value is not a valid float");
     };
     let next = current + delta;
     if !next.is_finite() {
