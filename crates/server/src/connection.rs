@@ -15,6 +15,7 @@
 use std::io;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::Poll;
 
@@ -23,8 +24,11 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
-use super::{Db, Flavor, ServerConfig, Session, Stats};
-use respect_resp::{encode_into, write_error, Decoder, Dialect, Frame, Request, Role, INLINE_ARGS};
+use super::state::ServerState;
+use super::{Flavor, ServerConfig, Session};
+use respect_resp::{
+    encode_into, write_error, Decoder, Dialect, Frame, Limits, Request, Role, INLINE_ARGS,
+};
 
 /// Most bytes taken from the socket per read, then processed before the next read: Redis's
 /// `PROTO_IOBUF_LEN`. Matching it matters for the bytes on the wire, not only for speed:
@@ -40,14 +44,14 @@ pub(crate) const RETAINED_BUFFER_CAPACITY: usize = 4 * 1024;
 
 pub(super) async fn serve(
     mut stream: TcpStream,
-    db: Db,
-    stats: Arc<Stats>,
+    server: Arc<ServerState>,
     config: Arc<ServerConfig>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
     let password = config.requirepass.as_ref().map(|p| Arc::from(p.as_bytes()));
-    let mut session = Session::with_stats(db, config.flavor, password, stats);
+    let settings = Arc::clone(&server);
+    let mut session = Session::attach(server, config.flavor, password);
     let request_dialect = match config.flavor {
         Flavor::Redis => Dialect::Resp2,
         Flavor::Seed => Dialect::Seed,
@@ -107,7 +111,8 @@ pub(super) async fn serve(
             // can still pin the whole allocation they came in (a megabyte value's, say).
             input = BytesMut::new();
         }
-        if input.len() > config.query_buffer_limit {
+        let query_buffer_limit = settings.settings.query_buffer_limit.load(Ordering::Relaxed);
+        if input.len() as u64 > query_buffer_limit {
             tracing::warn!(
                 "closing client that reached the query buffer limit ({} bytes)",
                 input.len()
@@ -117,6 +122,22 @@ pub(super) async fn serve(
         // `biased`: a wake for bytes reads them without polling the shutdown wait, whose
         // every poll locks the one waiter list all connections share (under thousands of
         // slow-loris clients that lock was taken per byte).
+        // `proto-max-bulk-len` as CONFIG SET left it, applied between frames.
+        let max_bulk = settings.settings.proto_max_bulk_len.load(Ordering::Relaxed);
+        let max_bulk = usize::try_from(max_bulk).unwrap_or(usize::MAX);
+        if max_bulk != decoder.limits().max_bulk_len && !decoder.is_mid_frame() {
+            let limits = Limits {
+                max_bulk_len: max_bulk,
+                ..*decoder.limits()
+            };
+            decoder = Decoder::with_options(request_dialect, Role::Request, limits);
+        }
+        // `timeout`: an idle client (nothing arrives for that many seconds) is closed, as
+        // Redis's `clientsCronHandleTimeout` does.
+        let idle = match session.idle_timeout_secs() {
+            0 => None,
+            secs => Some(std::time::Duration::from_secs(secs)),
+        };
         tokio::select! {
             biased;
             read = read_available(&mut stream, &mut input) => match read {
@@ -124,6 +145,7 @@ pub(super) async fn serve(
                 Ok(_) => {}
             },
             _ = &mut shutdown => return,
+            _ = idle_timer(idle) => return,
         }
     }
 }
@@ -156,6 +178,14 @@ async fn read_available(stream: &mut TcpStream, input: &mut BytesMut) -> io::Res
         }
     })
     .await
+}
+
+/// Completes after `idle`, never when `None`.
+async fn idle_timer(idle: Option<std::time::Duration>) {
+    match idle {
+        Some(after) => tokio::time::sleep(after).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Empties the output buffer once written; frees it instead if it grew past

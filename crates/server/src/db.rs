@@ -34,6 +34,17 @@ pub enum Value {
 }
 
 impl Value {
+    /// The bytes of the value's payload, plus `per_element` for each element of a collection.
+    pub fn payload_estimate(&self, per_element: usize) -> usize {
+        match self {
+            Value::Str(b) => b.len(),
+            Value::Hash(h) => h.iter().map(|(f, v)| per_element + f.len() + v.len()).sum(),
+            Value::List(l) => l.iter().map(|v| per_element + v.len()).sum(),
+            Value::Set(s) => s.iter().map(|v| per_element + v.len()).sum(),
+            Value::Seed(_) => per_element,
+        }
+    }
+
     /// The name `TYPE` replies with.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -202,6 +213,55 @@ impl Db {
     /// Whether no key is live.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Exchanges the whole contents of two keyspaces (SWAPDB): shard by shard, so each side
+    /// keeps its identity (clients holding either see the other's keys from now on). The
+    /// caller must hold the server's gate exclusively, so no command holds a shard of either.
+    pub fn swap_contents(&self, other: &Db) {
+        if Arc::ptr_eq(&self.shards, &other.shards) {
+            return;
+        }
+        for i in 0..SHARDS {
+            let mut mine = self.lock(i);
+            let mut theirs = other.lock(i);
+            std::mem::swap(&mut mine.map, &mut theirs.map);
+        }
+    }
+
+    /// Live keys, and how many of them have an expiry (INFO keyspace).
+    pub fn counts(&self) -> (usize, usize) {
+        let now = now_ms();
+        self.for_each_shard(|s| {
+            s.map.retain(|_, e| e.is_live(now));
+            (
+                s.map.len(),
+                s.map.values().filter(|e| e.expires_at.is_some()).count(),
+            )
+        })
+        .into_iter()
+        .fold((0, 0), |(k, e), (k2, e2)| (k + k2, e + e2))
+    }
+
+    /// An estimate of the bytes the keyspace holds: keys and values' payloads plus a fixed
+    /// overhead per key and per element (INFO used_memory).
+    pub fn memory_estimate(&self) -> usize {
+        /// Bytes of bookkeeping counted per key and per collection element.
+        const OVERHEAD: usize = 48;
+        self.for_each_shard(|s| {
+            s.map
+                .iter()
+                .map(|(k, e)| OVERHEAD + k.len() + e.value.payload_estimate(OVERHEAD))
+                .sum::<usize>()
+        })
+        .into_iter()
+        .sum()
+    }
+
+    /// Drops every key (FLUSHDB); returns how many live keys there were.
+    pub fn clear(&self) -> usize {
+        let now = now_ms();
+        self.for_each_shard(|s| s.clear(now)).into_iter().sum()
     }
 }
 

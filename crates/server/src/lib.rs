@@ -31,6 +31,7 @@ pub(crate) mod db;
 mod glob;
 mod listener;
 pub(crate) mod session;
+mod state;
 
 pub use glob::glob_match;
 pub use respect_resp::Flavor;
@@ -45,6 +46,7 @@ use tokio::task::JoinHandle;
 
 pub use db::Db;
 pub use session::Session;
+pub use state::{DEFAULT_DATABASES, MAX_DATABASES};
 
 use respect_resp::Limits;
 
@@ -86,6 +88,11 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// See [`DEFAULT_TCP_BACKLOG`].
     pub tcp_backlog: u32,
+    /// How many numbered databases (`databases`); see [`DEFAULT_DATABASES`].
+    pub databases: usize,
+    /// Whether the DEBUG command is allowed (Redis's `enable-debug-command`); off by
+    /// default, as in Redis, since it lets a client stall or reshape the server.
+    pub enable_debug_command: bool,
 }
 
 impl ServerConfig {
@@ -109,6 +116,8 @@ impl Default for ServerConfig {
             output_batch_limit: DEFAULT_OUTPUT_BATCH_LIMIT,
             limits: Limits::default(),
             tcp_backlog: DEFAULT_TCP_BACKLOG,
+            databases: DEFAULT_DATABASES,
+            enable_debug_command: false,
         }
     }
 }
@@ -119,7 +128,7 @@ pub struct ServerHandle {
     addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
-    db: Db,
+    server: Arc<state::ServerState>,
 }
 
 impl ServerHandle {
@@ -130,7 +139,7 @@ impl ServerHandle {
 
     /// How many keys it holds now (all databases).
     pub fn key_count(&self) -> usize {
-        self.db.len()
+        self.server.key_count()
     }
 
     /// Stops accepting, closes every connection after its current batch, and waits.
@@ -148,12 +157,11 @@ pub async fn spawn(config: ServerConfig) -> io::Result<ServerHandle> {
     let addr = listener.local_addr()?;
     let (shutdown, signal) = watch::channel(false);
     let (flavor, password_set) = (config.flavor, config.requirepass.is_some());
-    let db = Db::new();
     let stats = Arc::new(Stats::default());
+    let server = Arc::new(state::ServerState::start(&config, addr.port(), stats));
     let task = tokio::spawn(listener::run(
         listener,
-        db.clone(),
-        stats,
+        Arc::clone(&server),
         Arc::new(config),
         signal,
     ));
@@ -168,7 +176,7 @@ pub async fn spawn(config: ServerConfig) -> io::Result<ServerHandle> {
         addr,
         shutdown,
         task,
-        db,
+        server,
     })
 }
 
@@ -215,6 +223,14 @@ impl Stats {
             commands: self.commands.load(Ordering::Relaxed),
             errors: self.errors.load(Ordering::Relaxed),
         }
+    }
+
+    /// CONFIG RESETSTAT: the counters of events start again from zero (the number of
+    /// clients connected now is a state, not an event, and stays).
+    pub(crate) fn reset(&self) {
+        self.accepted.store(0, Ordering::Relaxed);
+        self.commands.store(0, Ordering::Relaxed);
+        self.errors.store(0, Ordering::Relaxed);
     }
 
     pub(crate) fn count_command(&self, error: bool) {

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use super::commands::context::SessionState;
 use super::commands::{dispatch, seed};
 use super::db::Db;
+use super::state::ServerState;
 use super::{Flavor, Stats};
 use respect_resp::{Dialect, Frame};
 
@@ -20,12 +21,12 @@ static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(1);
 /// library: feed it request frames, get reply frames; no sockets involved.
 #[derive(Debug, Clone)]
 pub struct Session {
-    db: Db,
+    server: Arc<ServerState>,
     state: SessionState,
 }
 
 impl Session {
-    /// A session with no password.
+    /// A session with no password, on a server of its own whose database 0 is `db`.
     pub fn new(db: Db, flavor: Flavor) -> Session {
         Session::with_password(db, flavor, None)
     }
@@ -35,19 +36,31 @@ impl Session {
         Session::with_stats(db, flavor, requirepass, Arc::new(Stats::default()))
     }
 
-    /// A session counting into a server's `stats`.
+    /// A session counting into a server's `stats`, on a server of its own whose database 0
+    /// is `db`.
     pub fn with_stats(
         db: Db,
         flavor: Flavor,
         requirepass: Option<Arc<[u8]>>,
         stats: Arc<Stats>,
     ) -> Session {
+        let server = Arc::new(ServerState::with_db0(db, Arc::clone(&stats)));
+        Session::attach(server, flavor, requirepass)
+    }
+
+    /// A session of a running server: its databases, settings and counters.
+    pub(crate) fn attach(
+        server: Arc<ServerState>,
+        flavor: Flavor,
+        requirepass: Option<Arc<[u8]>>,
+    ) -> Session {
+        let stats = Arc::clone(&server.stats);
         let dialect = match flavor {
             Flavor::Redis => Dialect::Resp2,
             Flavor::Seed => Dialect::Seed,
         };
         Session {
-            db,
+            server,
             state: SessionState {
                 dialect,
                 flavor,
@@ -58,6 +71,9 @@ impl Session {
                 quit: false,
                 stats,
                 batch_time: None,
+                db_index: 0,
+                multi: None,
+                watch: Default::default(),
             },
         }
     }
@@ -77,16 +93,16 @@ impl Session {
                 Some(argv) => self.execute_args(&argv),
                 None => Frame::error("ERR Protocol error: a request is an array of bulk strings"),
             },
-            Flavor::Seed => seed::execute(&self.db, &mut self.state, request),
+            Flavor::Seed => seed::execute(self.server.db0(), &mut self.state, request),
         }
     }
 
     /// Runs one Redis-flavor command given as its arguments.
     pub fn execute_args(&mut self, argv: &[Bytes]) -> Frame {
         match self.state.flavor {
-            Flavor::Redis => dispatch::execute(&self.db, &mut self.state, argv),
+            Flavor::Redis => dispatch::execute(&self.server, &mut self.state, argv),
             Flavor::Seed => seed::execute(
-                &self.db,
+                self.server.db0(),
                 &mut self.state,
                 Frame::Array(argv.iter().cloned().map(Frame::Bulk).collect()),
             ),
@@ -108,9 +124,19 @@ impl Session {
         self.state.id
     }
 
-    /// The keyspace this session works on.
+    /// The keyspace this session works on: its selected database.
     pub fn db(&self) -> &Db {
-        &self.db
+        self.server
+            .db(self.state.db_index)
+            .unwrap_or_else(|| self.server.db0())
+    }
+
+    /// The idle timeout (CONFIG SET timeout), in seconds; 0 is none.
+    pub(crate) fn idle_timeout_secs(&self) -> u64 {
+        self.server
+            .settings
+            .timeout_secs
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

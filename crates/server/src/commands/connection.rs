@@ -5,7 +5,7 @@ use bytes::Bytes;
 use super::args::{is_keyword, parse_i64};
 use super::context::Ctx;
 use super::registry::{Categories, Category, Command, Docs, Flag, Flags, KeyRange, Spec};
-use super::reply::{not_integer, ok, syntax_error, unknown_subcommand, wrong_args};
+use super::reply::{ok, syntax_error, unknown_subcommand, wrong_args};
 use respect_resp::{Dialect, Frame};
 
 /// The version HELLO and INFO report.
@@ -137,7 +137,7 @@ pub const COMMANDS: &[Command] = &[
             },
             subcommands: &[],
         },
-        run: select,
+        run: super::databases::select,
     },
     Command {
         spec: Spec {
@@ -258,14 +258,6 @@ fn echo(_: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 fn quit(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
     ctx.state.quit = true;
     ok()
-}
-
-fn select(_: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    match argv.get(1).map(|b| parse_i64(b)) {
-        Some(Some(0)) => ok(),
-        Some(Some(_)) => Frame::error("ERR DB index is out of range"),
-        _ => not_integer(),
-    }
 }
 
 fn reset(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {

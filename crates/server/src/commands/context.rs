@@ -8,7 +8,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use super::transaction::Multi;
+use super::watch::WatchState;
 use crate::db::Db;
+use crate::state::ServerState;
 use crate::{Flavor, Stats};
 use respect_resp::{Dialect, Frame};
 
@@ -33,6 +36,12 @@ pub struct SessionState {
     pub stats: Arc<Stats>,
     /// The time every command of the current batch sees; `None` reads the clock per command.
     pub batch_time: Option<u64>,
+    /// The selected database (`SELECT`), an index into the server's databases.
+    pub db_index: usize,
+    /// The transaction being queued (after MULTI), if any.
+    pub multi: Option<Multi>,
+    /// The keys this session WATCHes.
+    pub watch: WatchState,
 }
 
 impl SessionState {
@@ -44,8 +53,10 @@ impl SessionState {
 
 /// A running command's view: the keyspace, its connection, and now.
 pub struct Ctx<'a> {
-    /// The keyspace.
+    /// The selected database's keyspace.
     pub db: &'a Db,
+    /// The server's shared state (every database, settings, counters, watches).
+    pub server: &'a Arc<ServerState>,
     /// This connection's state (protocol, name, id, auth, quit).
     pub state: &'a mut SessionState,
     /// Now, in Unix milliseconds, read once per command.

@@ -2,7 +2,7 @@
 //! checks every command passes before it runs, in redis-server 7.0's order (its
 //! `processCommand`): known command, known subcommand, arity, then authentication.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use respect_resp::Frame;
@@ -10,18 +10,24 @@ use respect_resp::Frame;
 use super::context::{Ctx, SessionState};
 use super::registry::{find, index, Command, Flag, NameIndex, Spec};
 use super::reply::{no_auth, unknown_command, unknown_subcommand, wrong_args};
-use super::{connection, hashes, keys, lists, server, sets, strings};
-use crate::db::Db;
+use super::{
+    config, connection, databases, hashes, keys, lists, modified, server, sets, strings,
+    transaction,
+};
+use crate::state::ServerState;
 
 /// Every family's table, in the order `COMMAND` lists them.
 const FAMILIES: &[&[Command]] = &[
     connection::COMMANDS,
     server::COMMANDS,
+    config::COMMANDS,
     keys::COMMANDS,
+    databases::COMMANDS,
     strings::COMMANDS,
     hashes::COMMANDS,
     lists::COMMANDS,
     sets::COMMANDS,
+    transaction::COMMANDS,
 ];
 
 /// Every command of the Redis flavor.
@@ -48,38 +54,119 @@ pub fn lookup_subcommand(parent: &'static Spec, sub: &[u8]) -> Option<&'static S
     })
 }
 
-/// Runs one Redis-flavor command: lookup, subcommand, arity, authentication, then the code.
+/// Runs one Redis-flavor command: lookup, subcommand, arity, authentication, then the
+/// transaction rules (queue after MULTI; `no-multi` commands refused there), then the code
+/// under the server's gate.
 ///
 /// A subcommand the registry does not hold goes to the handler (after authentication), which
 /// answers `unknown subcommand`; redis-server answers that before authentication when the
 /// subcommand does not exist at all, and NOAUTH for one it has but we do not implement. Ours
 /// follows the second rule for both.
-pub fn execute(db: &Db, state: &mut SessionState, argv: &[Bytes]) -> Frame {
+///
+/// Every refusal before the command runs marks a transaction being queued as failed, as
+/// Redis's `rejectCommand` does, so its EXEC answers EXECABORT.
+pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Bytes]) -> Frame {
+    let checked = check(state, argv);
+    let (command, spec) = match checked {
+        Ok(found) => found,
+        Err(refusal) => {
+            if let Some(multi) = state.multi.as_mut() {
+                multi.failed = true;
+            }
+            state.stats.count_command(true);
+            return refusal;
+        }
+    };
+    if state.multi.is_some() && !runs_inside_multi(spec.name) {
+        let queued = state.multi.as_mut().map(|m| m.queued.push(argv.to_vec()));
+        return match queued {
+            Some(()) => Frame::simple("QUEUED"),
+            None => Frame::error("ERR EXEC without MULTI"),
+        };
+    }
+    if exclusive(spec.name) {
+        let _gate = server.exclusive();
+        run(server, state, command, spec, argv)
+    } else {
+        let _gate = server.shared();
+        run(server, state, command, spec, argv)
+    }
+}
+
+/// The checks before a command may run or be queued, in Redis's order; `Err` is the reply.
+fn check(state: &SessionState, argv: &[Bytes]) -> Result<(&'static Command, &'static Spec), Frame> {
     let Some(name) = argv.first() else {
-        return Frame::error("ERR empty command");
+        return Err(Frame::error("ERR empty command"));
     };
     let Some(command) = lookup(name) else {
-        return unknown_command(name, argv.get(1..).unwrap_or_default());
+        return Err(unknown_command(name, argv.get(1..).unwrap_or_default()));
     };
     let mut spec = &command.spec;
     if let Some(sub) = argv.get(1).filter(|_| !spec.subcommands.is_empty()) {
         match lookup_subcommand(spec, sub) {
             Some(found) => spec = found,
             None if state.authenticated => {
-                return unknown_subcommand(sub, command.spec.name);
+                return Err(unknown_subcommand(sub, command.spec.name));
             }
             None => {}
         }
     }
     if !spec.arity_accepts(argv.len()) {
-        return wrong_args(spec.name);
+        return Err(wrong_args(spec.name));
     }
     if !state.authenticated && !spec.flags.contains(Flag::NoAuth) {
-        return no_auth();
+        return Err(no_auth());
     }
+    if state.multi.is_some() && spec.flags.contains(Flag::NoMulti) {
+        return Err(Frame::error("ERR Command not allowed inside a transaction"));
+    }
+    Ok((command, spec))
+}
+
+/// Commands that act on the transaction itself rather than being queued (Redis's list in
+/// `processCommand`).
+fn runs_inside_multi(name: &str) -> bool {
+    matches!(
+        name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
+}
+
+/// Commands that hold the server's gate exclusively: EXEC (atomicity), and the commands
+/// that touch two databases at once (their shard locks would otherwise need an order
+/// across databases).
+fn exclusive(name: &str) -> bool {
+    matches!(name, "exec" | "swapdb" | "move" | "flushall")
+}
+
+/// Runs a command EXEC took from its queue (the gate is already held; the command passed
+/// its checks when queued).
+pub fn run_queued(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Bytes]) -> Frame {
+    match check(state, argv) {
+        Ok((command, spec)) => run(server, state, command, spec, argv),
+        Err(refusal) => refusal,
+    }
+}
+
+/// Runs a checked command on the session's database, signals the keys it modified, counts it.
+fn run(
+    server: &Arc<ServerState>,
+    state: &mut SessionState,
+    command: &'static Command,
+    spec: &'static Spec,
+    argv: &[Bytes],
+) -> Frame {
     let now = state.now();
-    let mut ctx = Ctx { db, state, now };
+    let db = server.db(state.db_index).unwrap_or_else(|| server.db0());
+    let mut ctx = Ctx {
+        db,
+        server,
+        state,
+        now,
+    };
+    let before = modified::before(&ctx, spec, argv);
     let reply = (command.run)(&mut ctx, argv);
+    modified::after(&ctx, spec, before, &reply);
     ctx.state.stats.count_command(reply.is_error());
     reply
 }

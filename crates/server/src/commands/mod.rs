@@ -14,18 +14,25 @@
 pub(crate) mod args;
 pub(crate) mod collection;
 pub(crate) mod command_info;
+pub(crate) mod config;
 pub(crate) mod connection;
 pub(crate) mod context;
+pub(crate) mod databases;
 pub(crate) mod dispatch;
 pub(crate) mod hashes;
+pub(crate) mod info;
 pub(crate) mod keys;
 pub(crate) mod lists;
+pub(crate) mod modified;
 mod registry;
 pub(crate) mod reply;
 pub(crate) mod seed;
 pub(crate) mod server;
 pub(crate) mod sets;
+pub(crate) mod settings;
 pub(crate) mod strings;
+pub(crate) mod transaction;
+pub(crate) mod watch;
 
 pub use registry::{
     BeginSearch, Categories, Category, Deprecation, Docs, FindKeys, Flag, Flags, KeyFlag, KeyFlags,
