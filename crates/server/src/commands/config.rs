@@ -6,7 +6,7 @@ use respect_resp::Frame;
 use super::args::is_keyword;
 use super::context::Ctx;
 use super::registry::{Categories, Category, Command, Docs, Flag, Flags, KeyRange, Spec};
-use super::reply::{ok, unknown_subcommand, wrong_args};
+use super::reply::{ok, syntax_error, unknown_subcommand};
 
 /// This family's commands.
 pub const COMMANDS: &[Command] = &[Command {
@@ -182,7 +182,8 @@ fn config(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         )
     } else if is_keyword(sub, "SET") {
         if !rest.len().is_multiple_of(2) {
-            return wrong_args("config|set");
+            // An odd count past the arity check (`SET a 1 b`) is a syntax error in 7.0.
+            return syntax_error();
         }
         match ctx.server.settings.set(rest) {
             Ok(()) => ok(),

@@ -241,6 +241,8 @@ pub struct Settings {
     pub timeout_secs: AtomicU64,
     /// The `notify-keyspace-events` classes as Redis's flag bits (for the notifications).
     pub notify_flags: AtomicU64,
+    /// Told when `timeout` is set, so idle connections re-arm their timers.
+    timeout_changed: tokio::sync::watch::Sender<()>,
 }
 
 impl Settings {
@@ -258,7 +260,13 @@ impl Settings {
             query_buffer_limit: AtomicU64::new(1024 * MIB as u64),
             timeout_secs: AtomicU64::new(0),
             notify_flags: AtomicU64::new(0),
+            timeout_changed: tokio::sync::watch::Sender::new(()),
         }
+    }
+
+    /// A receiver told of every CONFIG SET of `timeout` from now on.
+    pub fn timeout_changes(&self) -> tokio::sync::watch::Receiver<()> {
+        self.timeout_changed.subscribe()
     }
 
     /// Sets a parameter at start (a `ServerConfig` field), bypassing the mutability check
@@ -365,7 +373,10 @@ impl Settings {
             "client-query-buffer-limit" => self
                 .query_buffer_limit
                 .store(as_u64(number), Ordering::Relaxed),
-            "timeout" => self.timeout_secs.store(as_u64(number), Ordering::Relaxed),
+            "timeout" => {
+                self.timeout_secs.store(as_u64(number), Ordering::Relaxed);
+                self.timeout_changed.send_replace(());
+            }
             "notify-keyspace-events" => self.notify_flags.store(
                 u64::from(notify_flags(value.as_bytes()).unwrap_or(0)),
                 Ordering::Relaxed,
