@@ -87,7 +87,12 @@ pub(super) async fn serve(
                 }
             };
             let reply = run(&mut session, request);
-            encode_into(&reply, session.dialect(), &mut output);
+            for frame in session.take_before_reply() {
+                encode_into(&frame, session.dialect(), &mut output);
+            }
+            if !session.reply_suppressed() {
+                encode_into(&reply, session.dialect(), &mut output);
+            }
             if session.should_close() {
                 let _ = stream.write_all(&output).await;
                 let _ = stream.shutdown().await;

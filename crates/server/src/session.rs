@@ -74,6 +74,8 @@ impl Session {
                 db_index: 0,
                 multi: None,
                 watch: Default::default(),
+                reply: Default::default(),
+                before_reply: Vec::new(),
             },
         }
     }
@@ -99,6 +101,22 @@ impl Session {
 
     /// Runs one Redis-flavor command given as its arguments.
     pub fn execute_args(&mut self, argv: &[Bytes]) -> Frame {
+        self.state.reply.begin_command();
+        self.dispatch_args(argv)
+    }
+
+    /// Whether the reply of the command just run must not be sent (CLIENT REPLY OFF or
+    /// SKIP); the connection asks after each command.
+    pub fn reply_suppressed(&self) -> bool {
+        self.state.reply.suppressed()
+    }
+
+    /// Frames the command just run wants written before its reply (taken: each goes once).
+    pub fn take_before_reply(&mut self) -> Vec<Frame> {
+        std::mem::take(&mut self.state.before_reply)
+    }
+
+    fn dispatch_args(&mut self, argv: &[Bytes]) -> Frame {
         match self.state.flavor {
             Flavor::Redis => dispatch::execute(&self.server, &mut self.state, argv),
             Flavor::Seed => seed::execute(

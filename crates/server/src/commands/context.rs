@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use super::reply_mode::ReplyState;
 use super::transaction::Multi;
 use super::watch::WatchState;
 use crate::db::Db;
@@ -42,6 +43,10 @@ pub struct SessionState {
     pub multi: Option<Multi>,
     /// The keys this session WATCHes.
     pub watch: WatchState,
+    /// CLIENT REPLY's state: whether the replies of this and the next command go out.
+    pub reply: ReplyState,
+    /// Frames to write before the current command's reply (DEBUG PROTOCOL push's push).
+    pub before_reply: Vec<Frame>,
 }
 
 impl SessionState {

@@ -11,7 +11,7 @@ use super::context::{Ctx, SessionState};
 use super::registry::{find, index, Command, Flag, NameIndex, Spec};
 use super::reply::{no_auth, unknown_command, unknown_subcommand, wrong_args};
 use super::{
-    config, connection, databases, hashes, keys, lists, modified, server, sets, strings,
+    config, connection, databases, debug, hashes, keys, lists, modified, server, sets, strings,
     transaction,
 };
 use crate::state::ServerState;
@@ -21,6 +21,7 @@ const FAMILIES: &[&[Command]] = &[
     connection::COMMANDS,
     server::COMMANDS,
     config::COMMANDS,
+    debug::COMMANDS,
     keys::COMMANDS,
     databases::COMMANDS,
     strings::COMMANDS,
@@ -66,7 +67,7 @@ pub fn lookup_subcommand(parent: &'static Spec, sub: &[u8]) -> Option<&'static S
 /// Every refusal before the command runs marks a transaction being queued as failed, as
 /// Redis's `rejectCommand` does, so its EXEC answers EXECABORT.
 pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Bytes]) -> Frame {
-    let checked = check(state, argv);
+    let checked = check(state, argv, server.debug_command);
     let (command, spec) = match checked {
         Ok(found) => found,
         Err(refusal) => {
@@ -94,7 +95,11 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
 }
 
 /// The checks before a command may run or be queued, in Redis's order; `Err` is the reply.
-fn check(state: &SessionState, argv: &[Bytes]) -> Result<(&'static Command, &'static Spec), Frame> {
+fn check(
+    state: &SessionState,
+    argv: &[Bytes],
+    debug_allowed: bool,
+) -> Result<(&'static Command, &'static Spec), Frame> {
     let Some(name) = argv.first() else {
         return Err(Frame::error("ERR empty command"));
     };
@@ -117,6 +122,9 @@ fn check(state: &SessionState, argv: &[Bytes]) -> Result<(&'static Command, &'st
     if !state.authenticated && !spec.flags.contains(Flag::NoAuth) {
         return Err(no_auth());
     }
+    if command.spec.name == "debug" && !debug_allowed {
+        return Err(Frame::error(debug::NOT_ALLOWED));
+    }
     if state.multi.is_some() && spec.flags.contains(Flag::NoMulti) {
         return Err(Frame::error("ERR Command not allowed inside a transaction"));
     }
@@ -132,17 +140,17 @@ fn runs_inside_multi(name: &str) -> bool {
     )
 }
 
-/// Commands that hold the server's gate exclusively: EXEC (atomicity), and the commands
-/// that touch two databases at once (their shard locks would otherwise need an order
-/// across databases).
+/// Commands that hold the server's gate exclusively: EXEC (atomicity), the commands that
+/// touch two databases at once (their shard locks would otherwise need an order across
+/// databases), and DEBUG (DEBUG SLEEP stops the server, as in Redis).
 fn exclusive(name: &str) -> bool {
-    matches!(name, "exec" | "swapdb" | "move" | "flushall")
+    matches!(name, "exec" | "swapdb" | "move" | "flushall" | "debug")
 }
 
 /// Runs a command EXEC took from its queue (the gate is already held; the command passed
 /// its checks when queued).
 pub fn run_queued(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Bytes]) -> Frame {
-    match check(state, argv) {
+    match check(state, argv, server.debug_command) {
         Ok((command, spec)) => run(server, state, command, spec, argv),
         Err(refusal) => refusal,
     }
