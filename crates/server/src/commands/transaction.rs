@@ -250,3 +250,139 @@ fn unwatch(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
     ctx.state.watch.unwatch();
     ok()
 }
+
+#[cfg(test)]
+mod tests {
+    //! Transactions under real concurrency: sessions of one server on several threads.
+
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use respect_resp::Frame;
+
+    use crate::state::ServerState;
+    use crate::{Flavor, Session, Stats};
+
+    fn server() -> Arc<ServerState> {
+        Arc::new(ServerState::new(16, Arc::new(Stats::default())))
+    }
+
+    fn run(session: &mut Session, line: &str) -> Frame {
+        let argv: Vec<Bytes> = line
+            .split(' ')
+            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+            .collect();
+        session.execute_args(&argv)
+    }
+
+    fn integer(frame: &Frame) -> i64 {
+        match frame {
+            Frame::Integer(n) => *n,
+            Frame::Bulk(b) => std::str::from_utf8(b)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(i64::MIN),
+            other => panic!("not a number: {other:?}"),
+        }
+    }
+
+    /// While other threads INCR the same key as fast as they can, no INCR lands between two
+    /// commands of one EXEC: inside each transaction the counter moves by exactly its own
+    /// increments.
+    #[test]
+    fn no_command_interleaves_with_exec() {
+        const ROUNDS: usize = 300;
+        let server = server();
+        std::thread::scope(|scope| {
+            for _ in 0..3 {
+                let mut other = Session::attach(Arc::clone(&server), Flavor::Redis, None);
+                scope.spawn(move || {
+                    for _ in 0..ROUNDS * 10 {
+                        run(&mut other, "INCR counter");
+                    }
+                });
+            }
+            let mut session = Session::attach(Arc::clone(&server), Flavor::Redis, None);
+            for _ in 0..ROUNDS {
+                run(&mut session, "MULTI");
+                for _ in 0..4 {
+                    assert_eq!(run(&mut session, "INCR counter"), Frame::simple("QUEUED"));
+                }
+                let Frame::Array(replies) = run(&mut session, "EXEC") else {
+                    panic!("EXEC did not answer an array");
+                };
+                let values: Vec<i64> = replies.iter().map(integer).collect();
+                let first = values.first().copied().unwrap_or_default();
+                assert_eq!(values, (first..first + 4).collect::<Vec<_>>());
+            }
+        });
+    }
+
+    /// Optimistic locking as clients do it (WATCH, read, MULTI, write, EXEC, retry on a null
+    /// EXEC) loses no update when several threads race on one counter: every modification by
+    /// another session between WATCH and EXEC must abort the EXEC.
+    #[test]
+    fn watch_makes_check_and_set_lose_no_update() {
+        const THREADS: usize = 4;
+        const UPDATES: i64 = 200;
+        let server = server();
+        std::thread::scope(|scope| {
+            for _ in 0..THREADS {
+                let mut session = Session::attach(Arc::clone(&server), Flavor::Redis, None);
+                scope.spawn(move || {
+                    let mut done = 0;
+                    while done < UPDATES {
+                        run(&mut session, "WATCH cas");
+                        let current = match run(&mut session, "GET cas") {
+                            Frame::NullBulk | Frame::Null => 0,
+                            other => integer(&other),
+                        };
+                        run(&mut session, "MULTI");
+                        run(&mut session, &format!("SET cas {}", current + 1));
+                        if matches!(run(&mut session, "EXEC"), Frame::Array(_)) {
+                            done += 1;
+                        }
+                    }
+                });
+            }
+        });
+        let mut session = Session::attach(server, Flavor::Redis, None);
+        assert_eq!(
+            integer(&run(&mut session, "GET cas")),
+            THREADS as i64 * UPDATES
+        );
+    }
+
+    /// A write that changed nothing (SET NX on an existing key) leaves a WATCH intact; a
+    /// real write, a FLUSHDB and a SWAPDB break it.
+    #[test]
+    fn watch_follows_redis_rules_for_what_counts_as_modified() {
+        let server = server();
+        let mut watcher = Session::attach(Arc::clone(&server), Flavor::Redis, None);
+        let mut other = Session::attach(Arc::clone(&server), Flavor::Redis, None);
+        let exec_after = |watcher: &mut Session, other: &mut Session, write: &str| {
+            run(watcher, "SET k v");
+            run(watcher, "WATCH k");
+            run(other, write);
+            run(watcher, "MULTI");
+            run(watcher, "PING");
+            run(watcher, "EXEC")
+        };
+        let ran = Frame::Array(vec![Frame::simple("PONG")]);
+        assert_eq!(exec_after(&mut watcher, &mut other, "SET k x NX"), ran);
+        assert_eq!(exec_after(&mut watcher, &mut other, "DEL missing"), ran);
+        assert_eq!(
+            exec_after(&mut watcher, &mut other, "SET k v"),
+            Frame::NullArray
+        );
+        assert_eq!(
+            exec_after(&mut watcher, &mut other, "FLUSHDB"),
+            Frame::NullArray
+        );
+        assert_eq!(
+            exec_after(&mut watcher, &mut other, "SWAPDB 0 1"),
+            Frame::NullArray
+        );
+        assert_eq!(exec_after(&mut watcher, &mut other, "SET other 1"), ran);
+    }
+}
