@@ -94,6 +94,8 @@ pub fn now_ms() -> u64 {
 #[derive(Debug, Default)]
 pub struct Shard {
     map: HashMap<Bytes, Entry, ahash::RandomState>,
+    /// Keys removed because their time had passed (INFO expired_keys).
+    expired: u64,
 }
 
 impl Shard {
@@ -105,6 +107,7 @@ impl Shard {
             .is_some_and(|e| e.expires_at.is_some_and(|t| t <= now))
         {
             self.map.remove(key);
+            self.expired += 1;
         }
         self.map.get_mut(key)
     }
@@ -126,7 +129,9 @@ impl Shard {
 
     /// Live keys, expired ones dropped on the way.
     pub fn live_keys(&mut self, now: u64) -> Vec<Bytes> {
+        let before = self.map.len();
         self.map.retain(|_, e| e.is_live(now));
+        self.expired += (before - self.map.len()) as u64;
         self.map.keys().cloned().collect()
     }
 
@@ -210,6 +215,12 @@ impl Db {
             .sum()
     }
 
+    /// Number of stored keys, expired ones not yet removed included (DBSIZE with active
+    /// expiry off).
+    pub fn stored_len(&self) -> usize {
+        self.for_each_shard(|s| s.map.len()).into_iter().sum()
+    }
+
     /// Whether no key is live.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -227,6 +238,11 @@ impl Db {
             let mut theirs = other.lock(i);
             std::mem::swap(&mut mine.map, &mut theirs.map);
         }
+    }
+
+    /// Keys removed on expiry since the start (INFO expired_keys).
+    pub fn expired_count(&self) -> u64 {
+        self.for_each_shard(|s| s.expired).into_iter().sum()
     }
 
     /// Live keys, and how many of them have an expiry (INFO keyspace).

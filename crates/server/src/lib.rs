@@ -199,6 +199,8 @@ pub struct Stats {
     accepted: AtomicU64,
     commands: AtomicU64,
     errors: AtomicU64,
+    /// Per command and per error word (INFO commandstats, errorstats).
+    pub(crate) per_command: commands::command_stats::CommandStats,
 }
 
 /// A copy of the counters at one moment.
@@ -231,6 +233,7 @@ impl Stats {
         self.accepted.store(0, Ordering::Relaxed);
         self.commands.store(0, Ordering::Relaxed);
         self.errors.store(0, Ordering::Relaxed);
+        self.per_command.reset();
     }
 
     pub(crate) fn count_command(&self, error: bool) {

@@ -5,6 +5,7 @@
 //! through `Ctx::server`. Sessions built in-process with [`crate::Session::new`] get a
 //! state of their own whose database 0 is the `Db` they were given.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
@@ -17,6 +18,12 @@ use crate::{ServerConfig, Stats};
 /// `databases`. Fixed while the server runs (CONFIG SET refuses it, as Redis does); set
 /// another number at start with `ServerConfig::databases`.
 pub const DEFAULT_DATABASES: usize = 16;
+
+/// Bytes the server process is counted as using before any key (INFO used_memory).
+pub const BASE_MEMORY: usize = 1024 * 1024;
+
+/// How long a memory estimate is reused for the `maxmemory` check.
+pub const MEMORY_ESTIMATE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Most databases a server may be started with, so a configuration cannot make the server
 /// allocate an absurd table (Redis itself accepts up to `INT_MAX`, and allocates them all).
@@ -42,6 +49,12 @@ pub struct ServerState {
     pub(crate) port: u16,
     /// Whether DEBUG is allowed (`--enable-debug-command`).
     pub(crate) debug_command: bool,
+    /// DEBUG SET-ACTIVE-EXPIRE: on (the default), expired keys count as gone everywhere; off,
+    /// DBSIZE counts them until something touches them, as Redis without its expiry cycle.
+    pub(crate) active_expire: std::sync::atomic::AtomicBool,
+    /// The last memory estimate, and when it was made (Unix ms); see `out_of_memory`.
+    memory_estimate: AtomicU64,
+    memory_checked_at: AtomicU64,
 }
 
 impl ServerState {
@@ -106,6 +119,9 @@ impl ServerState {
             started: Instant::now(),
             port: 0,
             debug_command: false,
+            active_expire: std::sync::atomic::AtomicBool::new(true),
+            memory_estimate: AtomicU64::new(0),
+            memory_checked_at: AtomicU64::new(0),
         }
     }
 
@@ -137,6 +153,29 @@ impl ServerState {
     /// Enters the gate alone: no other command runs until the guard drops.
     pub(crate) fn exclusive(&self) -> RwLockWriteGuard<'_, ()> {
         self.gate.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether `maxmemory` is set and the memory estimate (INFO used_memory) is above it.
+    /// The estimate walks the keyspace, so it is refreshed at most every
+    /// [`MEMORY_ESTIMATE_INTERVAL`] and only while a limit is set.
+    pub(crate) fn out_of_memory(&self) -> bool {
+        let limit = self.settings.maxmemory.load(Ordering::Relaxed);
+        if limit == 0 {
+            return false;
+        }
+        let now = crate::db::now_ms();
+        let checked = self.memory_checked_at.load(Ordering::Relaxed);
+        if now.saturating_sub(checked) >= MEMORY_ESTIMATE_INTERVAL.as_millis() as u64 {
+            self.memory_checked_at.store(now, Ordering::Relaxed);
+            let used = self.used_memory() as u64;
+            self.memory_estimate.store(used, Ordering::Relaxed);
+        }
+        self.memory_estimate.load(Ordering::Relaxed) > limit
+    }
+
+    /// INFO used_memory: a fixed base plus every database's estimate.
+    pub(crate) fn used_memory(&self) -> usize {
+        BASE_MEMORY + self.dbs.iter().map(Db::memory_estimate).sum::<usize>()
     }
 
     /// Live keys in all databases.

@@ -64,7 +64,14 @@ fn debug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             std::thread::sleep(wait);
             ok()
         }
-        [_] if is_keyword(sub, "SET-ACTIVE-EXPIRE") => ok(),
+        [flag] if is_keyword(sub, "SET-ACTIVE-EXPIRE") => {
+            // Redis reads it with atoi: anything but a non-zero number is off.
+            let on = parse_f64(flag).is_some_and(|n| n != 0.0);
+            ctx.server
+                .active_expire
+                .store(on, std::sync::atomic::Ordering::Relaxed);
+            ok()
+        }
         _ if is_keyword(sub, "LOG") => {
             tracing::info!(
                 "DEBUG LOG {}",

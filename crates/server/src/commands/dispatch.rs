@@ -11,8 +11,8 @@ use super::context::{Ctx, SessionState};
 use super::registry::{find, index, Command, Flag, NameIndex, Spec};
 use super::reply::{no_auth, unknown_command, unknown_subcommand, wrong_args};
 use super::{
-    config, connection, databases, debug, hashes, keys, lists, modified, server, sets, strings,
-    transaction,
+    config, connection, databases, debug, hashes, keys, lists, modified, scripting, server, sets,
+    strings, transaction,
 };
 use crate::state::ServerState;
 
@@ -29,6 +29,7 @@ const FAMILIES: &[&[Command]] = &[
     lists::COMMANDS,
     sets::COMMANDS,
     transaction::COMMANDS,
+    scripting::COMMANDS,
 ];
 
 /// Every command of the Redis flavor.
@@ -74,12 +75,23 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
             if let Some(multi) = state.multi.as_mut() {
                 multi.failed = true;
             }
+            let known = argv.first().and_then(|name| lookup(name)).map(|c| &c.spec);
+            state.stats.per_command.rejected(known, &refusal);
             state.stats.count_command(true);
             return refusal;
         }
     };
+    if let Some(refusal) = over_maxmemory(server, state, spec) {
+        state.stats.per_command.rejected(Some(spec), &refusal);
+        state.stats.count_command(true);
+        return refusal;
+    }
     if state.multi.is_some() && !runs_inside_multi(spec.name) {
-        let queued = state.multi.as_mut().map(|m| m.queued.push(argv.to_vec()));
+        let denyoom = spec.flags.contains(Flag::Denyoom);
+        let queued = state.multi.as_mut().map(|m| {
+            m.denyoom |= denyoom;
+            m.queued.push(argv.to_vec())
+        });
         return match queued {
             Some(()) => Frame::simple("QUEUED"),
             None => Frame::error("ERR EXEC without MULTI"),
@@ -131,6 +143,36 @@ fn check(
     Ok((command, spec))
 }
 
+/// Redis's `maxmemory` rule (its `processCommand`): over the limit, a command that may grow
+/// memory is refused, and so is anything queued after MULTI (a queue grows memory too) and an
+/// EXEC whose queue holds such a command, which also discards the transaction.
+fn over_maxmemory(
+    server: &ServerState,
+    state: &mut SessionState,
+    spec: &'static Spec,
+) -> Option<Frame> {
+    const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+    let in_multi = state.multi.is_some();
+    let exec_denyoom = spec.name == "exec" && state.multi.as_ref().is_some_and(|m| m.denyoom);
+    let reject = spec.flags.contains(Flag::Denyoom)
+        || exec_denyoom
+        || (in_multi && !matches!(spec.name, "exec" | "discard" | "quit" | "reset"));
+    if !reject || !server.out_of_memory() {
+        return None;
+    }
+    if spec.name == "exec" {
+        state.multi = None;
+        state.watch.unwatch();
+        return Some(Frame::Error(Bytes::from(format!(
+            "EXECABORT Transaction discarded because of: {OOM}"
+        ))));
+    }
+    if let Some(multi) = state.multi.as_mut() {
+        multi.failed = true;
+    }
+    Some(Frame::Error(Bytes::from_static(OOM.as_bytes())))
+}
+
 /// Commands that act on the transaction itself rather than being queued (Redis's list in
 /// `processCommand`).
 fn runs_inside_multi(name: &str) -> bool {
@@ -175,6 +217,7 @@ fn run(
     let before = modified::before(&ctx, spec, argv);
     let reply = (command.run)(&mut ctx, argv);
     modified::after(&ctx, spec, before, &reply);
+    ctx.state.stats.per_command.ran(spec, &reply);
     ctx.state.stats.count_command(reply.is_error());
     reply
 }

@@ -11,6 +11,7 @@ use respect_resp::Frame;
 use super::connection::SERVER_VERSION;
 use super::context::Ctx;
 use super::settings::shown_hz;
+use crate::state::BASE_MEMORY;
 
 /// Every section, in the order INFO prints them, and whether it is in `INFO` / `default`.
 const SECTIONS: &[(&str, bool)] = &[
@@ -28,9 +29,6 @@ const SECTIONS: &[(&str, bool)] = &[
     ("cluster", true),
     ("keyspace", true),
 ];
-
-/// Bytes the server process is counted as using before any key (INFO used_memory).
-const BASE_MEMORY: usize = 1024 * 1024;
 
 /// `INFO [section ...]`: `all` is every section but `modules`, `everything` all of them,
 /// `default` (and no argument) the default ones; names are case-insensitive, unknown ones
@@ -124,12 +122,7 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
             line(format_args!("clients_in_timeout_table:0"));
         }
         "memory" => {
-            let used = BASE_MEMORY
-                + server
-                    .dbs()
-                    .iter()
-                    .map(|db| db.memory_estimate())
-                    .sum::<usize>();
+            let used = server.used_memory();
             let maxmemory: u64 = setting("maxmemory").parse().unwrap_or(0);
             line(format_args!("# Memory"));
             line(format_args!("used_memory:{used}"));
@@ -170,7 +163,8 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
             line(format_args!("total_commands_processed:{}", stats.commands));
             line(format_args!("instantaneous_ops_per_sec:0"));
             line(format_args!("rejected_connections:0"));
-            line(format_args!("expired_keys:0"));
+            let expired: u64 = server.dbs().iter().map(|db| db.expired_count()).sum();
+            line(format_args!("expired_keys:{expired}"));
             line(format_args!("evicted_keys:0"));
             line(format_args!("keyspace_hits:0"));
             line(format_args!("keyspace_misses:0"));
@@ -201,8 +195,18 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
             line(format_args!("used_cpu_user_children:0.000000"));
         }
         "modules" => line(format_args!("# Modules")),
-        "commandstats" => line(format_args!("# Commandstats")),
-        "errorstats" => line(format_args!("# Errorstats")),
+        "commandstats" => {
+            line(format_args!("# Commandstats"));
+            for entry in server.stats.per_command.command_lines() {
+                line(format_args!("{entry}"));
+            }
+        }
+        "errorstats" => {
+            line(format_args!("# Errorstats"));
+            for entry in server.stats.per_command.error_lines() {
+                line(format_args!("{entry}"));
+            }
+        }
         "latencystats" => line(format_args!("# Latencystats")),
         "cluster" => {
             line(format_args!("# Cluster"));

@@ -589,6 +589,13 @@ fn pexpireat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 }
 
 fn dbsize(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
+    if !ctx
+        .server
+        .active_expire
+        .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        return Frame::Integer(ctx.db.stored_len() as i64);
+    }
     Frame::Integer(ctx.db.len() as i64)
 }
 

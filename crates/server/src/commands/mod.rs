@@ -14,6 +14,7 @@
 pub(crate) mod args;
 pub(crate) mod collection;
 pub(crate) mod command_info;
+pub(crate) mod command_stats;
 pub(crate) mod config;
 pub(crate) mod connection;
 pub(crate) mod context;
@@ -28,6 +29,7 @@ pub(crate) mod modified;
 mod registry;
 pub(crate) mod reply;
 pub(crate) mod reply_mode;
+pub(crate) mod scripting;
 pub(crate) mod seed;
 pub(crate) mod server;
 pub(crate) mod sets;

@@ -237,6 +237,8 @@ pub struct Settings {
     pub proto_max_bulk_len: AtomicU64,
     /// `client-query-buffer-limit`, read by each connection.
     pub query_buffer_limit: AtomicU64,
+    /// `maxmemory` in bytes (0: no limit), read before each command that may grow memory.
+    pub maxmemory: AtomicU64,
     /// `timeout` in seconds (0: never), read by each connection while it waits for input.
     pub timeout_secs: AtomicU64,
     /// The `notify-keyspace-events` classes as Redis's flag bits (for the notifications).
@@ -258,6 +260,7 @@ impl Settings {
             maxclients: AtomicU64::new(10_000),
             proto_max_bulk_len: AtomicU64::new(512 * MIB as u64),
             query_buffer_limit: AtomicU64::new(1024 * MIB as u64),
+            maxmemory: AtomicU64::new(0),
             timeout_secs: AtomicU64::new(0),
             notify_flags: AtomicU64::new(0),
             timeout_changed: tokio::sync::watch::Sender::new(()),
@@ -373,6 +376,7 @@ impl Settings {
             "client-query-buffer-limit" => self
                 .query_buffer_limit
                 .store(as_u64(number), Ordering::Relaxed),
+            "maxmemory" => self.maxmemory.store(as_u64(number), Ordering::Relaxed),
             "timeout" => {
                 self.timeout_secs.store(as_u64(number), Ordering::Relaxed);
                 self.timeout_changed.send_replace(());

@@ -26,6 +26,9 @@ pub struct Multi {
     pub queued: Vec<Vec<Bytes>>,
     /// Set when a command was refused while queueing: EXEC will answer EXECABORT.
     pub failed: bool,
+    /// Whether a queued command may grow memory (`denyoom`): EXEC is then refused when the
+    /// server is over `maxmemory`.
+    pub denyoom: bool,
 }
 
 /// This family's commands.
