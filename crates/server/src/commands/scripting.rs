@@ -127,9 +127,13 @@ fn function(_: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     }
     match flush_mode_ok(argv.get(2..).unwrap_or_default()) {
         Some(true) => ok(),
-        Some(false) => Frame::error(
-            "ERR unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP.",
-        ),
+        // Redis names the subcommand as the client spelled it.
+        Some(false) => {
+            let mut text = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
+            text.extend(sub.iter().take(128).filter(|&&c| c != b'\r' && c != b'\n'));
+            text.extend_from_slice(b"'. Try FUNCTION HELP.");
+            Frame::Error(Bytes::from(text))
+        }
         None => Frame::error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option"),
     }
 }
