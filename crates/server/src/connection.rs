@@ -50,7 +50,7 @@ pub(super) async fn serve(
 ) {
     let _ = stream.set_nodelay(true);
     let password = config.requirepass.as_ref().map(|p| Arc::from(p.as_bytes()));
-    let settings = Arc::clone(&server);
+    let shared = Arc::clone(&server);
     let mut session = Session::attach(server, config.flavor, password);
     let request_dialect = match config.flavor {
         Flavor::Redis => Dialect::Resp2,
@@ -65,7 +65,7 @@ pub(super) async fn serve(
     let shutdown = shutdown.changed();
     tokio::pin!(shutdown);
     // Likewise one wait for a CONFIG SET of `timeout`, renewed only when one happens.
-    let mut timeout_changed = Box::pin(next_change(settings.settings.timeout_changes()));
+    let mut timeout_changed = Box::pin(next_change(shared.settings.timeout_changes()));
     loop {
         // Commands see the clock as of the batch's start, as Redis caches its time per
         // event-loop turn. Refreshed after every await, so a wait never makes it stale.
@@ -118,7 +118,7 @@ pub(super) async fn serve(
             // can still pin the whole allocation they came in (a megabyte value's, say).
             input = BytesMut::new();
         }
-        let query_buffer_limit = settings.settings.query_buffer_limit.load(Ordering::Relaxed);
+        let query_buffer_limit = shared.settings.query_buffer_limit.load(Ordering::Relaxed);
         if input.len() as u64 > query_buffer_limit {
             tracing::warn!(
                 "closing client that reached the query buffer limit ({} bytes)",
@@ -130,7 +130,7 @@ pub(super) async fn serve(
         // every poll locks the one waiter list all connections share (under thousands of
         // slow-loris clients that lock was taken per byte).
         // `proto-max-bulk-len` as CONFIG SET left it, applied between frames.
-        let max_bulk = settings.settings.proto_max_bulk_len.load(Ordering::Relaxed);
+        let max_bulk = shared.settings.proto_max_bulk_len.load(Ordering::Relaxed);
         let max_bulk = usize::try_from(max_bulk).unwrap_or(usize::MAX);
         if max_bulk != decoder.limits().max_bulk_len && !decoder.is_mid_frame() {
             let limits = Limits {
