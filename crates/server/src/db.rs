@@ -96,6 +96,10 @@ pub struct Shard {
     map: HashMap<Bytes, Entry, ahash::RandomState>,
     /// Keys removed because their time had passed (INFO expired_keys).
     expired: u64,
+    /// Lookups through [`Shard::get`] (the read path) that found a live key, or not (INFO
+    /// keyspace_hits / keyspace_misses). Counted under the shard's lock: no atomics.
+    hits: u64,
+    misses: u64,
 }
 
 impl Shard {
@@ -112,9 +116,26 @@ impl Shard {
         self.map.get_mut(key)
     }
 
-    /// The live entry at `key`.
+    /// The live entry at `key`, counted as a keyspace hit or miss.
     pub fn get(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
-        self.get_mut(key, now).map(|e| &*e)
+        // The same two lookups as `get_mut`, with the counters borrowed beside the map.
+        let Shard {
+            map,
+            expired,
+            hits,
+            misses,
+        } = self;
+        if map.get(key).is_some_and(|e| !e.is_live(now)) {
+            map.remove(key);
+            *expired += 1;
+        }
+        let found = map.get(key);
+        if found.is_some() {
+            *hits += 1;
+        } else {
+            *misses += 1;
+        }
+        found
     }
 
     /// Stores `entry` at `key`, returning the live entry it replaced.
@@ -243,6 +264,13 @@ impl Db {
     /// Keys removed on expiry since the start (INFO expired_keys).
     pub fn expired_count(&self) -> u64 {
         self.for_each_shard(|s| s.expired).into_iter().sum()
+    }
+
+    /// Read lookups that found a key, and that did not (INFO keyspace_hits / misses).
+    pub fn hits_and_misses(&self) -> (u64, u64) {
+        self.for_each_shard(|s| (s.hits, s.misses))
+            .into_iter()
+            .fold((0, 0), |(h, m), (h2, m2)| (h + h2, m + m2))
     }
 
     /// Live keys, and how many of them have an expiry (INFO keyspace).

@@ -166,8 +166,13 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
             let expired: u64 = server.dbs().iter().map(|db| db.expired_count()).sum();
             line(format_args!("expired_keys:{expired}"));
             line(format_args!("evicted_keys:0"));
-            line(format_args!("keyspace_hits:0"));
-            line(format_args!("keyspace_misses:0"));
+            let (hits, misses) = server
+                .dbs()
+                .iter()
+                .map(|db| db.hits_and_misses())
+                .fold((0, 0), |(h, m), (h2, m2)| (h + h2, m + m2));
+            line(format_args!("keyspace_hits:{hits}"));
+            line(format_args!("keyspace_misses:{misses}"));
             line(format_args!("pubsub_channels:0"));
             line(format_args!("pubsub_patterns:0"));
             line(format_args!("unexpected_error_replies:0"));
