@@ -8,8 +8,8 @@ use std::time::Duration;
 use respect::client::Client;
 use respect::resp::{Dialect, Frame};
 use respect::server::ServerConfig;
-use tokio::io::AsyncReadExt;
 use support::our_server as server;
+use tokio::io::AsyncReadExt;
 
 #[tokio::test]
 async fn config_set_maxclients_refuses_the_next_client_at_once() {
@@ -18,7 +18,10 @@ async fn config_set_maxclients_refuses_the_next_client_at_once() {
         .await
         .expect("connect");
     assert_eq!(
-        admin.call(&["CONFIG", "SET", "maxclients", "1"]).await.expect("CONFIG SET"),
+        admin
+            .call(&["CONFIG", "SET", "maxclients", "1"])
+            .await
+            .expect("CONFIG SET"),
         Frame::simple("OK")
     );
     let mut refused = tokio::net::TcpStream::connect(server.addr())
@@ -31,30 +34,44 @@ async fn config_set_maxclients_refuses_the_next_client_at_once() {
         .expect("read");
     assert_eq!(reply, b"-ERR max number of clients reached\r\n");
     assert_eq!(
-        admin.call(&["CONFIG", "SET", "maxclients", "10000"]).await.expect("CONFIG SET"),
+        admin
+            .call(&["CONFIG", "SET", "maxclients", "10000"])
+            .await
+            .expect("CONFIG SET"),
         Frame::simple("OK")
     );
     let mut welcome = Client::connect(server.addr(), Dialect::Resp2)
         .await
         .expect("connect");
-    assert_eq!(welcome.call(&["PING"]).await.expect("PING"), Frame::simple("PONG"));
+    assert_eq!(
+        welcome.call(&["PING"]).await.expect("PING"),
+        Frame::simple("PONG")
+    );
     server.shutdown().await;
 }
 
 #[tokio::test]
 async fn config_set_timeout_closes_a_client_that_was_already_idle() {
     let server = server(ServerConfig::default()).await;
-    let mut idle = tokio::net::TcpStream::connect(server.addr()).await.expect("connect");
+    let mut idle = tokio::net::TcpStream::connect(server.addr())
+        .await
+        .expect("connect");
     let mut admin = Client::connect(server.addr(), Dialect::Resp2)
         .await
         .expect("connect");
     assert_eq!(
-        admin.call(&["CONFIG", "SET", "timeout", "1"]).await.expect("CONFIG SET"),
+        admin
+            .call(&["CONFIG", "SET", "timeout", "1"])
+            .await
+            .expect("CONFIG SET"),
         Frame::simple("OK")
     );
     let mut rest = Vec::new();
     let closed = tokio::time::timeout(Duration::from_secs(10), idle.read_to_end(&mut rest)).await;
     assert!(closed.is_ok(), "the idle client was not closed within 10 s");
-    assert!(rest.is_empty(), "an idle client is closed without a word, as Redis does");
+    assert!(
+        rest.is_empty(),
+        "an idle client is closed without a word, as Redis does"
+    );
     server.shutdown().await;
 }

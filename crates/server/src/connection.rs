@@ -64,8 +64,9 @@ pub(super) async fn serve(
     // One wait for shutdown for the connection's whole life, not a new one per read.
     let shutdown = shutdown.changed();
     tokio::pin!(shutdown);
-    // Likewise one wait for a CONFIG SET of `timeout`, renewed only when one happens.
-    let mut timeout_changed = Box::pin(next_change(shared.settings.timeout_changes()));
+    // Told of a CONFIG SET of `timeout`, so an idle client re-arms its timer (no box: an
+    // idle connection's memory is budgeted).
+    let mut timeout_changes = shared.settings.timeout_changes();
     loop {
         // Commands see the clock as of the batch's start, as Redis caches its time per
         // event-loop turn. Refreshed after every await, so a wait never makes it stale.
@@ -153,9 +154,13 @@ pub(super) async fn serve(
             },
             _ = &mut shutdown => return,
             _ = idle_timer(idle) => return,
-            receiver = &mut timeout_changed => {
+            changed = timeout_changes.changed() => {
                 // The timeout changed while this client waited: wait again under the new one.
-                timeout_changed = Box::pin(next_change(receiver));
+                // (An error means the server is gone; its shutdown ends this connection.)
+                if changed.is_err() {
+                    let _ = (&mut shutdown).await;
+                    return;
+                }
             }
         }
     }
@@ -189,15 +194,6 @@ async fn read_available(stream: &mut TcpStream, input: &mut BytesMut) -> io::Res
         }
     })
     .await
-}
-
-/// Completes (handing the receiver back) when `timeout` is set again.
-async fn next_change(mut changes: watch::Receiver<()>) -> watch::Receiver<()> {
-    if changes.changed().await.is_err() {
-        // The server is gone; its shutdown ends this connection.
-        std::future::pending::<()>().await;
-    }
-    changes
 }
 
 /// Completes after `idle`, never when `None`.
