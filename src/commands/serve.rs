@@ -40,6 +40,12 @@ pub struct Args {
     /// event loop, as Redis does, and leaves the other cores to a load generator.
     #[arg(long)]
     threads: Option<NonZeroUsize>,
+    /// Number of databases (SELECT 0 to N-1; Redis's `databases`).
+    #[arg(long, default_value_t = respect::server::DEFAULT_DATABASES)]
+    databases: usize,
+    /// Allow the DEBUG command (Redis's `enable-debug-command`); off by default.
+    #[arg(long)]
+    enable_debug_command: bool,
 }
 
 impl Args {
@@ -57,6 +63,8 @@ impl Args {
                 ..Limits::default()
             },
             tcp_backlog: self.tcp_backlog,
+            databases: self.databases,
+            enable_debug_command: self.enable_debug_command,
             ..ServerConfig::default()
         };
         let rt = match runtime_with(self.threads) {

@@ -428,6 +428,7 @@ fn scenario_text(
         verdict: verdict_of(path),
         destructive: false,
         global: false,
+        cluster: Default::default(),
         since: None,
         steps,
     };

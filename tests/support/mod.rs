@@ -119,6 +119,9 @@ impl RedisServer {
                 "",
                 "--appendonly",
                 "no",
+                // The DEBUG PROTOCOL scenarios need it, as the embedded server has it.
+                "--enable-debug-command",
+                "yes",
             ]
             .map(String::from)
             .to_vec();

@@ -63,6 +63,8 @@ impl Selection {
 pub async fn start_embedded(flavor: Flavor) -> std::io::Result<respect_server::ServerHandle> {
     respect_server::spawn(respect_server::ServerConfig {
         flavor,
+        // The DEBUG PROTOCOL scenarios are what a client library tests its parser against.
+        enable_debug_command: true,
         ..respect_server::ServerConfig::loopback()
     })
     .await

@@ -136,9 +136,10 @@ impl Default for RunOptions {
     }
 }
 
-/// Runs `scenarios` against `addr`: destructive ones first, one at a time and only with
-/// `allow_flush` (else SKIPPED), then the others `jobs` at a time (those changing global state
-/// only with `allow_global`, else SKIPPED), except that one
+/// Runs `scenarios` against `addr`: destructive ones and those changing global state first,
+/// one at a time (a CONFIG SET of maxmemory or timeout would disturb scenarios running beside
+/// it), each only with `allow_flush` / `allow_global` (else SKIPPED), then the others `jobs`
+/// at a time, except that one
 /// naming keys outside its own prefix ([`super::keys::foreign_keys`]) has the server to
 /// itself, so that no other scenario can change those keys under it. `progress` is called
 /// after each scenario.
@@ -148,8 +149,9 @@ pub async fn run_scenarios(
     options: &RunOptions,
     progress: &(dyn Fn(&CaseResult) + Sync),
 ) -> Vec<CaseResult> {
-    let (destructive, others): (Vec<_>, Vec<_>) =
-        scenarios.into_iter().partition(|s| s.destructive);
+    let (destructive, others): (Vec<_>, Vec<_>) = scenarios
+        .into_iter()
+        .partition(|s| s.destructive || s.global);
     let mut results = Vec::new();
     for scenario in destructive {
         let result = match skip_reason(&scenario, options) {

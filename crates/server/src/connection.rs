@@ -16,6 +16,7 @@ use std::io;
 use std::mem::MaybeUninit;
 use std::os::fd::AsRawFd;
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::Poll;
 
@@ -26,8 +27,11 @@ use tokio::sync::watch;
 
 use super::blocking::BlockRequest;
 use super::clients::{Client, Hub};
-use super::{Db, Flavor, ServerConfig, Session, Stats};
-use respect_resp::{encode_into, write_error, Decoder, Dialect, Frame, Request, Role, INLINE_ARGS};
+use super::state::ServerState;
+use super::{Flavor, ServerConfig, Session};
+use respect_resp::{
+    encode_into, write_error, Decoder, Dialect, Frame, Limits, Request, Role, INLINE_ARGS,
+};
 
 /// Most bytes taken from the socket per read, then processed before the next read: Redis's
 /// `PROTO_IOBUF_LEN`. Matching it matters for the bytes on the wire, not only for speed:
@@ -43,13 +47,12 @@ pub(crate) const RETAINED_BUFFER_CAPACITY: usize = 4 * 1024;
 
 pub(super) async fn serve(
     mut stream: TcpStream,
-    db: Db,
-    stats: Arc<Stats>,
-    hub: Arc<Hub>,
+    server: Arc<ServerState>,
     config: Arc<ServerConfig>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
+    let hub = Arc::clone(&server.hub);
     let client = Arc::new(Client::new(
         Session::next_client_id(),
         stream.peer_addr().ok(),
@@ -63,14 +66,8 @@ pub(super) async fn serve(
         client: client.clone(),
     };
     let password = config.requirepass.as_ref().map(|p| Arc::from(p.as_bytes()));
-    let mut session = Session::connected(
-        db,
-        config.flavor,
-        password,
-        stats,
-        hub.clone(),
-        client.clone(),
-    );
+    let shared = Arc::clone(&server);
+    let mut session = Session::attach_as(server, config.flavor, password, client.clone());
     let request_dialect = match config.flavor {
         Flavor::Redis => Dialect::Resp2,
         Flavor::Seed => Dialect::Seed,
@@ -87,6 +84,9 @@ pub(super) async fn serve(
     // One wait for shutdown for the connection's whole life, not a new one per read.
     let shutdown = shutdown.changed();
     tokio::pin!(shutdown);
+    // Told of a CONFIG SET of `timeout`, so an idle client re-arms its timer (no box: an
+    // idle connection's memory is budgeted).
+    let mut timeout_changes = shared.settings.timeout_changes();
     loop {
         // Commands see the clock as of the batch's start, as Redis caches its time per
         // event-loop turn. Refreshed after every await, so a wait never makes it stale.
@@ -108,6 +108,9 @@ pub(super) async fn serve(
                 }
             };
             let reply = run(&mut session, request);
+            for frame in session.take_before_reply() {
+                encode_into(&frame, session.dialect(), &mut output);
+            }
             // What the command pushed to this very client (its own SUBSCRIBE confirmations,
             // a message it published to itself) goes out before its reply, as in Redis.
             while client.has_pending() {
@@ -126,7 +129,9 @@ pub(super) async fn serve(
             }
             match session.take_block() {
                 None => {
-                    encode_into(&reply, session.dialect(), &mut output);
+                    if !session.reply_suppressed() {
+                        encode_into(&reply, session.dialect(), &mut output);
+                    }
                     // The client's invalidations of its own changes follow its reply.
                     let deferred = if hub.tracking.active() {
                         client.take_deferred()
@@ -174,7 +179,8 @@ pub(super) async fn serve(
             // can still pin the whole allocation they came in (a megabyte value's, say).
             input = BytesMut::new();
         }
-        if input.len() > config.query_buffer_limit {
+        let query_buffer_limit = shared.settings.query_buffer_limit.load(Ordering::Relaxed);
+        if input.len() as u64 > query_buffer_limit {
             tracing::warn!(
                 "closing client that reached the query buffer limit ({} bytes)",
                 input.len()
@@ -197,6 +203,24 @@ pub(super) async fn serve(
         // every poll locks the one waiter list all connections share (under thousands of
         // slow-loris clients that lock was taken per byte). A wake-up (a push for this
         // client, a key it waits on, CLIENT UNBLOCK or KILL) is a `Notify`: no polling.
+        // `proto-max-bulk-len` as CONFIG SET left it, applied between frames.
+        let max_bulk = shared.settings.proto_max_bulk_len.load(Ordering::Relaxed);
+        let max_bulk = usize::try_from(max_bulk).unwrap_or(usize::MAX);
+        if max_bulk != decoder.limits().max_bulk_len && !decoder.is_mid_frame() {
+            let limits = Limits {
+                max_bulk_len: max_bulk,
+                ..*decoder.limits()
+            };
+            decoder = Decoder::with_options(request_dialect, Role::Request, limits);
+        }
+        // `timeout`: an idle client (nothing arrives for that many seconds) is closed, as
+        // Redis's `clientsCronHandleTimeout` does; not one that is blocked or subscribed,
+        // which Redis exempts too.
+        let idle = match session.idle_timeout_secs() {
+            0 => None,
+            _ if blocked.is_some() || client.is_subscribed() => None,
+            secs => Some(std::time::Duration::from_secs(secs)),
+        };
         tokio::select! {
             biased;
             read = read_available(&mut stream, &mut input) => match read {
@@ -207,6 +231,15 @@ pub(super) async fn serve(
             () = client.woken() => {}
             () = wait_timer(&mut timer), if timer.is_some() => timed_out = true,
             _ = &mut shutdown => return,
+            _ = idle_timer(idle) => return,
+            changed = timeout_changes.changed() => {
+                // The timeout changed while this client waited: wait again under the new one.
+                // (An error means the server is gone; its shutdown ends this connection.)
+                if changed.is_err() {
+                    let _ = (&mut shutdown).await;
+                    return;
+                }
+            }
         }
         if client.is_killed() {
             return;
@@ -336,6 +369,14 @@ async fn read_available(stream: &mut TcpStream, input: &mut BytesMut) -> io::Res
         }
     })
     .await
+}
+
+/// Completes after `idle`, never when `None`.
+async fn idle_timer(idle: Option<std::time::Duration>) {
+    match idle {
+        Some(after) => tokio::time::sleep(after).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Empties the output buffer once written; frees it instead if it grew past

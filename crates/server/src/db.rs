@@ -36,6 +36,22 @@ pub enum Value {
 }
 
 impl Value {
+    /// The bytes of the value's payload, plus `per_element` for each element of a collection.
+    pub fn payload_estimate(&self, per_element: usize) -> usize {
+        match self {
+            Value::Str(b) => b.len(),
+            Value::Hash(h) => h.iter().map(|(f, v)| per_element + f.len() + v.len()).sum(),
+            Value::List(l) => l.iter().map(|v| per_element + v.len()).sum(),
+            Value::Set(s) => s.iter().map(|v| per_element + v.len()).sum(),
+            // A member and its score (8 bytes), twice linked: the map and the skip list.
+            Value::ZSet(z) => z
+                .iter_unordered()
+                .map(|(m, _)| 2 * per_element + m.len() + 8)
+                .sum(),
+            Value::Seed(_) => per_element,
+        }
+    }
+
     /// The name `TYPE` replies with.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -86,6 +102,12 @@ pub fn now_ms() -> u64 {
 #[derive(Debug, Default)]
 pub struct Shard {
     map: HashMap<Bytes, Entry, ahash::RandomState>,
+    /// Keys removed because their time had passed (INFO expired_keys).
+    expired: u64,
+    /// Lookups through [`Shard::get`] (the read path) that found a live key, or not (INFO
+    /// keyspace_hits / keyspace_misses). Counted under the shard's lock: no atomics.
+    hits: u64,
+    misses: u64,
 }
 
 impl Shard {
@@ -97,13 +119,31 @@ impl Shard {
             .is_some_and(|e| e.expires_at.is_some_and(|t| t <= now))
         {
             self.map.remove(key);
+            self.expired += 1;
         }
         self.map.get_mut(key)
     }
 
-    /// The live entry at `key`.
+    /// The live entry at `key`, counted as a keyspace hit or miss.
     pub fn get(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
-        self.get_mut(key, now).map(|e| &*e)
+        // The same two lookups as `get_mut`, with the counters borrowed beside the map.
+        let Shard {
+            map,
+            expired,
+            hits,
+            misses,
+        } = self;
+        if map.get(key).is_some_and(|e| !e.is_live(now)) {
+            map.remove(key);
+            *expired += 1;
+        }
+        let found = map.get(key);
+        if found.is_some() {
+            *hits += 1;
+        } else {
+            *misses += 1;
+        }
+        found
     }
 
     /// Stores `entry` at `key`, returning the live entry it replaced.
@@ -118,7 +158,9 @@ impl Shard {
 
     /// Live keys, expired ones dropped on the way.
     pub fn live_keys(&mut self, now: u64) -> Vec<Bytes> {
+        let before = self.map.len();
         self.map.retain(|_, e| e.is_live(now));
+        self.expired += (before - self.map.len()) as u64;
         self.map.keys().cloned().collect()
     }
 
@@ -202,9 +244,76 @@ impl Db {
             .sum()
     }
 
+    /// Number of stored keys, expired ones not yet removed included (DBSIZE with active
+    /// expiry off).
+    pub fn stored_len(&self) -> usize {
+        self.for_each_shard(|s| s.map.len()).into_iter().sum()
+    }
+
     /// Whether no key is live.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Exchanges the whole contents of two keyspaces (SWAPDB): shard by shard, so each side
+    /// keeps its identity (clients holding either see the other's keys from now on). The
+    /// caller must hold the server's gate exclusively, so no command holds a shard of either.
+    pub fn swap_contents(&self, other: &Db) {
+        if Arc::ptr_eq(&self.shards, &other.shards) {
+            return;
+        }
+        for i in 0..SHARDS {
+            let mut mine = self.lock(i);
+            let mut theirs = other.lock(i);
+            std::mem::swap(&mut mine.map, &mut theirs.map);
+        }
+    }
+
+    /// Keys removed on expiry since the start (INFO expired_keys).
+    pub fn expired_count(&self) -> u64 {
+        self.for_each_shard(|s| s.expired).into_iter().sum()
+    }
+
+    /// Read lookups that found a key, and that did not (INFO keyspace_hits / misses).
+    pub fn hits_and_misses(&self) -> (u64, u64) {
+        self.for_each_shard(|s| (s.hits, s.misses))
+            .into_iter()
+            .fold((0, 0), |(h, m), (h2, m2)| (h + h2, m + m2))
+    }
+
+    /// Live keys, and how many of them have an expiry (INFO keyspace).
+    pub fn counts(&self) -> (usize, usize) {
+        let now = now_ms();
+        self.for_each_shard(|s| {
+            s.map.retain(|_, e| e.is_live(now));
+            (
+                s.map.len(),
+                s.map.values().filter(|e| e.expires_at.is_some()).count(),
+            )
+        })
+        .into_iter()
+        .fold((0, 0), |(k, e), (k2, e2)| (k + k2, e + e2))
+    }
+
+    /// An estimate of the bytes the keyspace holds: keys and values' payloads plus a fixed
+    /// overhead per key and per element (INFO used_memory).
+    pub fn memory_estimate(&self) -> usize {
+        /// Bytes of bookkeeping counted per key and per collection element.
+        const OVERHEAD: usize = 48;
+        self.for_each_shard(|s| {
+            s.map
+                .iter()
+                .map(|(k, e)| OVERHEAD + k.len() + e.value.payload_estimate(OVERHEAD))
+                .sum::<usize>()
+        })
+        .into_iter()
+        .sum()
+    }
+
+    /// Drops every key (FLUSHDB); returns how many live keys there were.
+    pub fn clear(&self) -> usize {
+        let now = now_ms();
+        self.for_each_shard(|s| s.clear(now)).into_iter().sum()
     }
 }
 

@@ -35,8 +35,9 @@ mod listener;
 pub mod notify;
 pub(crate) mod pubsub;
 pub(crate) mod session;
-pub(crate) mod zset;
+mod state;
 pub mod tracking;
+pub(crate) mod zset;
 
 pub use glob::glob_match;
 pub use respect_resp::Flavor;
@@ -51,6 +52,7 @@ use tokio::task::JoinHandle;
 
 pub use db::Db;
 pub use session::Session;
+pub use state::{DEFAULT_DATABASES, MAX_DATABASES};
 
 use respect_resp::Limits;
 
@@ -96,6 +98,11 @@ pub struct ServerConfig {
     pub pubsub_output_limit: clients::OutputLimit,
     /// `notify-keyspace-events` at start (Redis's default: empty, off).
     pub notify_keyspace_events: String,
+    /// How many numbered databases (`databases`); see [`DEFAULT_DATABASES`].
+    pub databases: usize,
+    /// Whether the DEBUG command is allowed (Redis's `enable-debug-command`); off by
+    /// default, as in Redis, since it lets a client stall or reshape the server.
+    pub enable_debug_command: bool,
 }
 
 impl ServerConfig {
@@ -121,6 +128,8 @@ impl Default for ServerConfig {
             tcp_backlog: DEFAULT_TCP_BACKLOG,
             pubsub_output_limit: clients::DEFAULT_PUBSUB_OUTPUT_LIMIT,
             notify_keyspace_events: String::new(),
+            databases: DEFAULT_DATABASES,
+            enable_debug_command: false,
         }
     }
 }
@@ -131,7 +140,7 @@ pub struct ServerHandle {
     addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
-    db: Db,
+    server: Arc<state::ServerState>,
 }
 
 impl ServerHandle {
@@ -142,7 +151,7 @@ impl ServerHandle {
 
     /// How many keys it holds now (all databases).
     pub fn key_count(&self) -> usize {
-        self.db.len()
+        self.server.key_count()
     }
 
     /// Stops accepting, closes every connection after its current batch, and waits.
@@ -160,17 +169,16 @@ pub async fn spawn(config: ServerConfig) -> io::Result<ServerHandle> {
     let addr = listener.local_addr()?;
     let (shutdown, signal) = watch::channel(false);
     let (flavor, password_set) = (config.flavor, config.requirepass.is_some());
-    let db = Db::new();
     let stats = Arc::new(Stats::default());
-    let hub = Arc::new(clients::Hub::new(config.pubsub_output_limit));
-    hub.notifications
+    let server = Arc::new(state::ServerState::start(&config, addr.port(), stats));
+    server
+        .hub
+        .notifications
         .set_notify_keyspace_events(&config.notify_keyspace_events)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let task = tokio::spawn(listener::run(
         listener,
-        db.clone(),
-        stats,
-        hub,
+        Arc::clone(&server),
         Arc::new(config),
         signal,
     ));
@@ -185,7 +193,7 @@ pub async fn spawn(config: ServerConfig) -> io::Result<ServerHandle> {
         addr,
         shutdown,
         task,
-        db,
+        server,
     })
 }
 
@@ -208,6 +216,8 @@ pub struct Stats {
     accepted: AtomicU64,
     commands: AtomicU64,
     errors: AtomicU64,
+    /// Per command and per error word (INFO commandstats, errorstats).
+    pub(crate) per_command: commands::command_stats::CommandStats,
 }
 
 /// A copy of the counters at one moment.
@@ -232,6 +242,15 @@ impl Stats {
             commands: self.commands.load(Ordering::Relaxed),
             errors: self.errors.load(Ordering::Relaxed),
         }
+    }
+
+    /// CONFIG RESETSTAT: the counters of events start again from zero (the number of
+    /// clients connected now is a state, not an event, and stays).
+    pub(crate) fn reset(&self) {
+        self.accepted.store(0, Ordering::Relaxed);
+        self.commands.store(0, Ordering::Relaxed);
+        self.errors.store(0, Ordering::Relaxed);
+        self.per_command.reset();
     }
 
     pub(crate) fn count_command(&self, error: bool) {

@@ -9,17 +9,15 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::clients::Hub;
-use super::{connection, Db, ServerConfig, Stats};
+use super::state::ServerState;
+use super::{connection, ServerConfig};
 
 /// How long shutdown waits for connections to finish their current batch.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 pub(super) async fn run(
     listener: TcpListener,
-    db: Db,
-    stats: Arc<Stats>,
-    hub: Arc<Hub>,
+    server: Arc<ServerState>,
     config: Arc<ServerConfig>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -40,8 +38,11 @@ pub(super) async fn run(
                 continue;
             }
         };
+        let stats = &server.stats;
         stats.accepted.fetch_add(1, Ordering::Relaxed);
-        if stats.connected.load(Ordering::Relaxed) >= config.maxclients {
+        // `maxclients` as CONFIG SET left it.
+        let maxclients = server.settings.maxclients.load(Ordering::Relaxed);
+        if stats.connected.load(Ordering::Relaxed) as u64 >= maxclients {
             tracing::warn!(%peer, "max number of clients reached");
             tokio::spawn(async move {
                 let _ = stream
@@ -51,12 +52,11 @@ pub(super) async fn run(
             continue;
         }
         stats.connected.fetch_add(1, Ordering::Relaxed);
-        let (db, stats, config, shutdown) =
-            (db.clone(), stats.clone(), config.clone(), shutdown.clone());
-        let hub = hub.clone();
+        let (server, config, shutdown) = (server.clone(), config.clone(), shutdown.clone());
         connections.spawn(async move {
             tracing::debug!(%peer, "client connected");
-            connection::serve(stream, db, stats.clone(), hub, config, shutdown).await;
+            let stats = Arc::clone(&server.stats);
+            connection::serve(stream, server, config, shutdown).await;
             stats.connected.fetch_sub(1, Ordering::Relaxed);
             tracing::debug!(%peer, "client gone");
         });

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::blocking::BlockRequest;
-use super::clients::{Client, Hub};
+use super::clients::Client;
 use super::commands::context::SessionState;
 use super::commands::{dispatch, seed};
 use super::db::Db;
+use super::state::ServerState;
 use super::{Flavor, Stats};
 use respect_resp::{Dialect, Frame};
 
@@ -22,12 +23,12 @@ static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(1);
 /// library: feed it request frames, get reply frames; no sockets involved.
 #[derive(Debug, Clone)]
 pub struct Session {
-    db: Db,
+    server: Arc<ServerState>,
     state: SessionState,
 }
 
 impl Session {
-    /// A session with no password.
+    /// A session with no password, on a server of its own whose database 0 is `db`.
     pub fn new(db: Db, flavor: Flavor) -> Session {
         Session::with_password(db, flavor, None)
     }
@@ -37,22 +38,16 @@ impl Session {
         Session::with_stats(db, flavor, requirepass, Arc::new(Stats::default()))
     }
 
-    /// A session counting into a server's `stats`, on a hub of its own (no other client
-    /// can reach it).
+    /// A session counting into a server's `stats`, on a server of its own whose database 0
+    /// is `db`.
     pub fn with_stats(
         db: Db,
         flavor: Flavor,
         requirepass: Option<Arc<[u8]>>,
         stats: Arc<Stats>,
     ) -> Session {
-        let hub = Arc::new(Hub::default());
-        let client = Arc::new(Client::new(
-            NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed),
-            None,
-            None,
-            -1,
-        ));
-        Session::connected(db, flavor, requirepass, stats, hub, client)
+        let server = Arc::new(ServerState::with_db0(db, Arc::clone(&stats)));
+        Session::attach(server, flavor, requirepass)
     }
 
     /// A new client id, for a connection's [`Client`] before its session exists.
@@ -60,21 +55,33 @@ impl Session {
         NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// The session of a connection registered in `hub` as `client`.
-    pub(crate) fn connected(
-        db: Db,
+    /// A session of a running server (its databases, settings and counters) that no other
+    /// client can reach (not in the server's client registry).
+    pub(crate) fn attach(
+        server: Arc<ServerState>,
         flavor: Flavor,
         requirepass: Option<Arc<[u8]>>,
-        stats: Arc<Stats>,
-        hub: Arc<Hub>,
+    ) -> Session {
+        let client = Arc::new(Client::new(Session::next_client_id(), None, None, -1));
+        Session::attach_as(server, flavor, requirepass, client)
+    }
+
+    /// A session of a running server (its databases, settings and counters) for the
+    /// connection registered in the server's hub as `client`.
+    pub(crate) fn attach_as(
+        server: Arc<ServerState>,
+        flavor: Flavor,
+        requirepass: Option<Arc<[u8]>>,
         client: Arc<Client>,
     ) -> Session {
+        let hub = Arc::clone(&server.hub);
+        let stats = Arc::clone(&server.stats);
         let dialect = match flavor {
             Flavor::Redis => Dialect::Resp2,
             Flavor::Seed => Dialect::Seed,
         };
         Session {
-            db,
+            server,
             state: SessionState {
                 dialect,
                 flavor,
@@ -85,6 +92,11 @@ impl Session {
                 quit: false,
                 stats,
                 batch_time: None,
+                db_index: 0,
+                multi: None,
+                watch: Default::default(),
+                reply: Default::default(),
+                before_reply: Vec::new(),
                 hub,
                 client,
                 block: None,
@@ -108,20 +120,51 @@ impl Session {
                 Some(argv) => self.execute_args(&argv),
                 None => Frame::error("ERR Protocol error: a request is an array of bulk strings"),
             },
-            Flavor::Seed => seed::execute(&self.db, &mut self.state, request),
+            Flavor::Seed => seed::execute(self.server.db0(), &mut self.state, request),
         }
     }
 
     /// Runs one Redis-flavor command given as its arguments.
     pub fn execute_args(&mut self, argv: &[Bytes]) -> Frame {
+        self.state.reply.begin_command();
+        self.dispatch_args(argv)
+    }
+
+    /// Whether the reply of the command just run must not be sent (CLIENT REPLY OFF or
+    /// SKIP); the connection asks after each command.
+    pub fn reply_suppressed(&self) -> bool {
+        self.state.reply.suppressed()
+    }
+
+    /// Frames the command just run wants written before its reply (taken: each goes once).
+    pub fn take_before_reply(&mut self) -> Vec<Frame> {
+        std::mem::take(&mut self.state.before_reply)
+    }
+
+    fn dispatch_args(&mut self, argv: &[Bytes]) -> Frame {
         match self.state.flavor {
-            Flavor::Redis => dispatch::execute(&self.db, &mut self.state, argv),
+            Flavor::Redis => dispatch::execute(&self.server, &mut self.state, argv),
             Flavor::Seed => seed::execute(
-                &self.db,
+                self.server.db0(),
                 &mut self.state,
                 Frame::Array(argv.iter().cloned().map(Frame::Bulk).collect()),
             ),
         }
+    }
+
+    /// The dialect to write this session's replies in.
+    pub fn dialect(&self) -> Dialect {
+        self.state.dialect
+    }
+
+    /// Whether the connection must close after the last reply (QUIT).
+    pub fn should_close(&self) -> bool {
+        self.state.quit
+    }
+
+    /// This session's client id.
+    pub fn id(&self) -> u64 {
+        self.state.id
     }
 
     /// The wait a blocking command asked for, if the last command asked for one.
@@ -148,7 +191,7 @@ impl Session {
 
     /// Serves the clients blocked on keys that became ready (see [`crate::blocking`]).
     pub(crate) fn serve_blocked(&self) {
-        dispatch::serve_blocked(&self.db, &self.state.hub);
+        dispatch::serve_blocked(&self.server);
     }
 
     /// This connection as other clients see it.
@@ -157,28 +200,23 @@ impl Session {
     }
 
     /// The hub this session shares with the server's other connections.
-    pub(crate) fn hub(&self) -> &Arc<Hub> {
+    pub(crate) fn hub(&self) -> &Arc<crate::clients::Hub> {
         &self.state.hub
     }
 
-    /// The dialect to write this session's replies in.
-    pub fn dialect(&self) -> Dialect {
-        self.state.dialect
-    }
-
-    /// Whether the connection must close after the last reply (QUIT).
-    pub fn should_close(&self) -> bool {
-        self.state.quit
-    }
-
-    /// This session's client id.
-    pub fn id(&self) -> u64 {
-        self.state.id
-    }
-
-    /// The keyspace this session works on.
+    /// The keyspace this session works on: its selected database.
     pub fn db(&self) -> &Db {
-        &self.db
+        self.server
+            .db(self.state.db_index)
+            .unwrap_or_else(|| self.server.db0())
+    }
+
+    /// The idle timeout (CONFIG SET timeout), in seconds; 0 is none.
+    pub(crate) fn idle_timeout_secs(&self) -> u64 {
+        self.server
+            .settings
+            .timeout_secs
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

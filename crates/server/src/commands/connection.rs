@@ -5,7 +5,7 @@ use bytes::Bytes;
 use super::args::{is_keyword, parse_i64};
 use super::context::Ctx;
 use super::registry::{Categories, Category, Command, Docs, Flag, Flags, KeyRange, Spec};
-use super::reply::{not_integer, ok, syntax_error, unknown_subcommand, wrong_args};
+use super::reply::{ok, syntax_error, unknown_subcommand, wrong_args};
 use respect_resp::{Dialect, Frame};
 
 /// The version HELLO and INFO report.
@@ -137,7 +137,7 @@ pub const COMMANDS: &[Command] = &[
             },
             subcommands: &[],
         },
-        run: select,
+        run: super::databases::select,
     },
     Command {
         spec: Spec {
@@ -356,6 +356,42 @@ pub const COMMANDS: &[Command] = &[
             },
             subcommands: &[],
         },
+        Spec {
+            name: "client|reply",
+            arity: 3,
+            flags: Flags::of(&[Flag::Noscript, Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Slow, Category::Connection]),
+            tips: &[],
+            docs: Docs {
+                summary: "Instruct the server whether to reply to commands",
+                since: "3.2.0",
+                group: "connection",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        Spec {
+            name: "client|no-evict",
+            arity: 3,
+            flags: Flags::of(&[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Admin, Category::Slow, Category::Dangerous, Category::Connection]),
+            tips: &[],
+            docs: Docs {
+                summary: "Set client eviction mode for the current connection",
+                since: "7.0.0",
+                group: "connection",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
     ],
         },
         run: client,
@@ -413,15 +449,13 @@ fn quit(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
     ok()
 }
 
-fn select(_: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    match argv.get(1).map(|b| parse_i64(b)) {
-        Some(Some(0)) => ok(),
-        Some(Some(_)) => Frame::error("ERR DB index is out of range"),
-        _ => not_integer(),
-    }
-}
-
 fn reset(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
+    // Redis's `clearClientConnectionState`: no transaction, no watches, database 0,
+    // replies on, then the protocol, name and authentication below.
+    ctx.state.multi = None;
+    ctx.state.watch.unwatch();
+    ctx.state.db_index = 0;
+    ctx.state.reply = Default::default();
     ctx.state.dialect = Dialect::Resp2;
     ctx.state.name = None;
     ctx.state.authenticated = ctx.state.requirepass.is_none();
@@ -569,6 +603,8 @@ fn client(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             ctx.state.name = (!name.is_empty()).then(|| name.clone());
             ok()
         }
+        [_, sub, mode] if is_keyword(sub, "REPLY") => super::reply_mode::client_reply(ctx, mode),
+        [_, sub, mode] if is_keyword(sub, "NO-EVICT") => super::reply_mode::client_no_evict(mode),
         _ => super::clients::client_admin(ctx, argv).unwrap_or_else(|| {
             unknown_subcommand(argv.get(1).map_or(&[][..], |s| s.as_ref()), "client")
         }),

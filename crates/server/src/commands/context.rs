@@ -8,9 +8,13 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use super::reply_mode::ReplyState;
+use super::transaction::Multi;
+use super::watch::WatchState;
 use crate::blocking::BlockRequest;
 use crate::clients::{Client, Hub};
 use crate::db::Db;
+use crate::state::ServerState;
 use crate::{Flavor, Stats};
 use respect_resp::{Dialect, Frame};
 
@@ -47,6 +51,16 @@ pub struct SessionState {
     /// Whether the command runs again after a wake-up rather than as a new request (a
     /// blocking command then waits on rather than failing on a key of the wrong type).
     pub retrying: bool,
+    /// The selected database (`SELECT`), an index into the server's databases.
+    pub db_index: usize,
+    /// The transaction being queued (after MULTI), if any.
+    pub multi: Option<Multi>,
+    /// The keys this session WATCHes.
+    pub watch: WatchState,
+    /// CLIENT REPLY's state: whether the replies of this and the next command go out.
+    pub reply: ReplyState,
+    /// Frames to write before the current command's reply (DEBUG PROTOCOL push's push).
+    pub before_reply: Vec<Frame>,
 }
 
 impl SessionState {
@@ -58,8 +72,10 @@ impl SessionState {
 
 /// A running command's view: the keyspace, its connection, and now.
 pub struct Ctx<'a> {
-    /// The keyspace.
+    /// The selected database's keyspace.
     pub db: &'a Db,
+    /// The server's shared state (every database, settings, counters, watches).
+    pub server: &'a Arc<ServerState>,
     /// This connection's state (protocol, name, id, auth, quit).
     pub state: &'a mut SessionState,
     /// Now, in Unix milliseconds, read once per command.

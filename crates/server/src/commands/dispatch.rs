@@ -2,7 +2,7 @@
 //! checks every command passes before it runs, in redis-server 7.0's order (its
 //! `processCommand`): known command, known subcommand, arity, then authentication.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use respect_resp::Frame;
@@ -10,19 +10,26 @@ use respect_resp::Frame;
 use super::context::{Ctx, SessionState};
 use super::registry::{find, index, Command, Flag, NameIndex, Spec};
 use super::reply::{no_auth, unknown_command, unknown_subcommand, wrong_args};
-use super::{blocking, pubsub};
-use super::{cluster, connection, hashes, keys, lists, server, sets, strings, zsets};
-use crate::db::Db;
+use super::{
+    blocking, cluster, config, connection, databases, debug, hashes, keys, lists, modified, pubsub,
+    scripting, server, sets, strings, transaction, zsets,
+};
+use crate::state::ServerState;
 
 /// Every family's table, in the order `COMMAND` lists them.
 const FAMILIES: &[&[Command]] = &[
     connection::COMMANDS,
     server::COMMANDS,
+    config::COMMANDS,
+    debug::COMMANDS,
     keys::COMMANDS,
+    databases::COMMANDS,
     strings::COMMANDS,
     hashes::COMMANDS,
     lists::COMMANDS,
     sets::COMMANDS,
+    transaction::COMMANDS,
+    scripting::COMMANDS,
     zsets::COMMANDS,
     cluster::COMMANDS,
     pubsub::COMMANDS,
@@ -53,35 +60,31 @@ pub fn lookup_subcommand(parent: &'static Spec, sub: &[u8]) -> Option<&'static S
     })
 }
 
-/// Runs one Redis-flavor command: lookup, subcommand, arity, authentication, then the code.
+/// Runs one Redis-flavor command: lookup, subcommand, arity, authentication, then the
+/// transaction rules (queue after MULTI; `no-multi` commands refused there), then the code
+/// under the server's gate.
 ///
 /// A subcommand the registry does not hold goes to the handler (after authentication), which
 /// answers `unknown subcommand`; redis-server answers that before authentication when the
 /// subcommand does not exist at all, and NOAUTH for one it has but we do not implement. Ours
 /// follows the second rule for both.
-pub fn execute(db: &Db, state: &mut SessionState, argv: &[Bytes]) -> Frame {
-    let Some(name) = argv.first() else {
-        return Frame::error("ERR empty command");
-    };
-    let Some(command) = lookup(name) else {
-        return unknown_command(name, argv.get(1..).unwrap_or_default());
-    };
-    let mut spec = &command.spec;
-    if let Some(sub) = argv.get(1).filter(|_| !spec.subcommands.is_empty()) {
-        match lookup_subcommand(spec, sub) {
-            Some(found) => spec = found,
-            None if state.authenticated => {
-                return unknown_subcommand(sub, command.spec.name);
+///
+/// Every refusal before the command runs marks a transaction being queued as failed, as
+/// Redis's `rejectCommand` does, so its EXEC answers EXECABORT.
+pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Bytes]) -> Frame {
+    let checked = check(state, argv, server.debug_command);
+    let (command, spec) = match checked {
+        Ok(found) => found,
+        Err(refusal) => {
+            if let Some(multi) = state.multi.as_mut() {
+                multi.failed = true;
             }
-            None => {}
+            let known = argv.first().and_then(|name| lookup(name)).map(|c| &c.spec);
+            state.stats.per_command.rejected(known, &refusal);
+            state.stats.count_command(true);
+            return refusal;
         }
-    }
-    if !spec.arity_accepts(argv.len()) {
-        return wrong_args(spec.name);
-    }
-    if !state.authenticated && !spec.flags.contains(Flag::NoAuth) {
-        return no_auth();
-    }
+    };
     // --- connections that talk to each other: CLIENT LIST's cmd=, RESP2 subscribed mode ---
     state.client.record_command(spec.name);
     // A wait asked for by an earlier command that nobody took (the in-process session).
@@ -89,9 +92,151 @@ pub fn execute(db: &Db, state: &mut SessionState, argv: &[Bytes]) -> Frame {
     if let Some(refused) = pubsub::refuse_in_subscribed_mode(state, spec.name) {
         return refused;
     }
+    if let Some(refusal) = over_maxmemory(server, state, spec) {
+        state.stats.per_command.rejected(Some(spec), &refusal);
+        state.stats.count_command(true);
+        return refusal;
+    }
+    if state.multi.is_some() && !runs_inside_multi(spec.name) {
+        let denyoom = spec.flags.contains(Flag::Denyoom);
+        let queued = state.multi.as_mut().map(|m| {
+            m.denyoom |= denyoom;
+            m.queued.push(argv.to_vec())
+        });
+        return match queued {
+            Some(()) => Frame::simple("QUEUED"),
+            None => Frame::error("ERR EXEC without MULTI"),
+        };
+    }
+    let reply = if exclusive(spec.name) {
+        let _gate = server.exclusive();
+        run(server, state, command, spec, argv)
+    } else {
+        let _gate = server.shared();
+        run(server, state, command, spec, argv)
+    };
+    // Clients blocked on keys this command made ready are served now, before its reply,
+    // and outside the gate (their commands enter it themselves).
+    if !state.retrying && state.hub.blocking.has_ready() {
+        serve_blocked(server);
+    }
+    reply
+}
+
+/// The checks before a command may run or be queued, in Redis's order; `Err` is the reply.
+fn check(
+    state: &SessionState,
+    argv: &[Bytes],
+    debug_allowed: bool,
+) -> Result<(&'static Command, &'static Spec), Frame> {
+    let Some(name) = argv.first() else {
+        return Err(Frame::error("ERR empty command"));
+    };
+    let Some(command) = lookup(name) else {
+        return Err(unknown_command(name, argv.get(1..).unwrap_or_default()));
+    };
+    let mut spec = &command.spec;
+    if let Some(sub) = argv.get(1).filter(|_| !spec.subcommands.is_empty()) {
+        match lookup_subcommand(spec, sub) {
+            Some(found) => spec = found,
+            None if state.authenticated => {
+                return Err(unknown_subcommand(sub, command.spec.name));
+            }
+            None => {}
+        }
+    }
+    if !spec.arity_accepts(argv.len()) {
+        return Err(wrong_args(spec.name));
+    }
+    if !state.authenticated && !spec.flags.contains(Flag::NoAuth) {
+        return Err(no_auth());
+    }
+    if command.spec.name == "debug" && !debug_allowed {
+        return Err(Frame::error(debug::NOT_ALLOWED));
+    }
+    if state.multi.is_some() && spec.flags.contains(Flag::NoMulti) {
+        return Err(Frame::error("ERR Command not allowed inside a transaction"));
+    }
+    Ok((command, spec))
+}
+
+/// Redis's `maxmemory` rule (its `processCommand`): over the limit, a command that may grow
+/// memory is refused, and so is anything queued after MULTI (a queue grows memory too) and an
+/// EXEC whose queue holds such a command, which also discards the transaction.
+fn over_maxmemory(
+    server: &ServerState,
+    state: &mut SessionState,
+    spec: &'static Spec,
+) -> Option<Frame> {
+    const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+    let in_multi = state.multi.is_some();
+    let exec_denyoom = spec.name == "exec" && state.multi.as_ref().is_some_and(|m| m.denyoom);
+    let reject = spec.flags.contains(Flag::Denyoom)
+        || exec_denyoom
+        || (in_multi && !matches!(spec.name, "exec" | "discard" | "quit" | "reset"));
+    if !reject || !server.out_of_memory() {
+        return None;
+    }
+    if spec.name == "exec" {
+        state.multi = None;
+        state.watch.unwatch();
+        return Some(Frame::Error(Bytes::from(format!(
+            "EXECABORT Transaction discarded because of: {OOM}"
+        ))));
+    }
+    if let Some(multi) = state.multi.as_mut() {
+        multi.failed = true;
+    }
+    Some(Frame::Error(Bytes::from_static(OOM.as_bytes())))
+}
+
+/// Commands that act on the transaction itself rather than being queued (Redis's list in
+/// `processCommand`).
+fn runs_inside_multi(name: &str) -> bool {
+    matches!(
+        name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
+}
+
+/// Commands that hold the server's gate exclusively: EXEC (atomicity), the commands that
+/// touch two databases at once (their shard locks would otherwise need an order across
+/// databases), and DEBUG (DEBUG SLEEP stops the server, as in Redis).
+fn exclusive(name: &str) -> bool {
+    matches!(name, "exec" | "swapdb" | "move" | "flushall" | "debug")
+}
+
+/// Runs a command EXEC took from its queue (the gate is already held; the command passed
+/// its checks when queued).
+pub fn run_queued(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Bytes]) -> Frame {
+    let reply = match check(state, argv, server.debug_command) {
+        Ok((command, spec)) => run(server, state, command, spec, argv),
+        Err(refusal) => refusal,
+    };
+    // A blocking command inside EXEC has answered as if it timed out; it never waits.
+    state.block = None;
+    reply
+}
+
+/// Runs a checked command on the session's database, signals the keys it modified, counts it.
+fn run(
+    server: &Arc<ServerState>,
+    state: &mut SessionState,
+    command: &'static Command,
+    spec: &'static Spec,
+    argv: &[Bytes],
+) -> Frame {
     let now = state.now();
-    let mut ctx = Ctx { db, state, now };
+    let db = server.db(state.db_index).unwrap_or_else(|| server.db0());
+    let mut ctx = Ctx {
+        db,
+        server,
+        state,
+        now,
+    };
+    let before = modified::before(&ctx, spec, argv);
     let reply = (command.run)(&mut ctx, argv);
+    modified::after(&ctx, spec, before, &reply);
     if let Some(wait) = ctx.state.block.as_mut() {
         wait.argv = argv.to_vec();
     }
@@ -104,20 +249,18 @@ pub fn execute(db: &Db, state: &mut SessionState, argv: &[Bytes]) -> Frame {
             .client
             .sync_identity(ctx.state.name.clone(), ctx.state.dialect);
     }
-    // Clients blocked on keys this command made ready are served now, before its reply.
-    if !ctx.state.retrying && ctx.state.hub.blocking.has_ready() {
-        serve_blocked(db, &ctx.state.hub);
-    }
+    ctx.state.stats.per_command.ran(spec, &reply);
     ctx.state.stats.count_command(reply.is_error());
     reply
 }
 
 /// Runs the commands of the clients blocked on ready keys on their behalf, Redis's
 /// `handleClientsBlockedOnKeys` (see [`crate::blocking`]).
-pub fn serve_blocked(db: &Db, hub: &crate::clients::Hub) {
+pub fn serve_blocked(server: &Arc<ServerState>) {
+    let hub = &server.hub;
     hub.blocking.serve_ready(hub, |state, argv| {
         state.retrying = true;
-        let reply = execute(db, state, argv);
+        let reply = execute(server, state, argv);
         state.retrying = false;
         match state.block.take() {
             Some(_) => None,

@@ -8,8 +8,8 @@ use respect_resp::Frame;
 /// Publishes `event` on `key` if its `class` is enabled (`notify-keyspace-events`): Redis's
 /// `notifyKeyspaceEvent`. One atomic load when notifications are off.
 pub fn notify(ctx: &Ctx<'_>, class: u32, event: &str, key: &[u8]) {
-    // HOOK: db index. Database 0 until the server has several (wt-core).
-    crate::notify::notify_keyspace_event(&ctx.state.hub, class, event, key, 0);
+    let db = i64::try_from(ctx.state.db_index).unwrap_or(i64::MAX);
+    crate::notify::notify_keyspace_event(&ctx.state.hub, class, event, key, db);
 }
 
 /// A key that blocked clients may wait on was created (a list by LPUSH, LMOVE...): wakes the

@@ -8,7 +8,7 @@ use super::registry::{
     BeginSearch, Categories, Category, Command, Docs, FindKeys, Flag, Flags, KeyFlag, KeyFlags,
     KeyRange, KeySpec, Spec,
 };
-use super::reply::{ok, syntax_error};
+use super::reply::syntax_error;
 use crate::db::SHARDS;
 use crate::glob::glob_match;
 use respect_resp::Frame;
@@ -181,7 +181,7 @@ pub const COMMANDS: &[Command] = &[
             },
             subcommands: &[],
         },
-        run: flush,
+        run: super::databases::flushdb,
     },
     Command {
         spec: Spec {
@@ -202,7 +202,7 @@ pub const COMMANDS: &[Command] = &[
             },
             subcommands: &[],
         },
-        run: flush,
+        run: super::databases::flushall,
     },
     Command {
         spec: Spec {
@@ -595,18 +595,14 @@ fn pexpireat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 }
 
 fn dbsize(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
-    Frame::Integer(ctx.db.len() as i64)
-}
-
-fn flush(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    match argv.get(1).map(|a| a.to_ascii_uppercase()) {
-        None => {}
-        Some(mode) if (mode == b"ASYNC" || mode == b"SYNC") && argv.len() == 2 => {}
-        Some(_) => return syntax_error(),
+    if !ctx
+        .server
+        .active_expire
+        .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        return Frame::Integer(ctx.db.stored_len() as i64);
     }
-    let now = ctx.now;
-    ctx.db.for_each_shard(|s| s.clear(now));
-    ok()
+    Frame::Integer(ctx.db.len() as i64)
 }
 
 /// Remaining time to live of `key` in ms: -2 missing, -1 no expiry.

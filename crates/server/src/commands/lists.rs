@@ -11,7 +11,7 @@ use super::registry::{
     BeginSearch, Categories, Category, Command, Docs, FindKeys, Flag, Flags, KeyFlag, KeyFlags,
     KeyRange, KeySpec, Spec,
 };
-use super::reply::{not_integer, syntax_error};
+use super::reply::{not_integer, wrong_args};
 use respect_resp::Frame;
 
 type List = VecDeque<Bytes>;
@@ -185,7 +185,8 @@ fn pop(ctx: &mut Ctx<'_>, argv: &[Bytes], front: bool) -> Frame {
             Some(n) if n >= 0 => Some(n as usize),
             _ => return Frame::error("ERR value is out of range, must be positive"),
         },
-        Some(_) => return syntax_error(),
+        // Redis 7.0 declares LPOP/RPOP `key [count]`: more is an arity error, not syntax.
+        Some(_) => return wrong_args(if front { "lpop" } else { "rpop" }),
     };
     let null_array = ctx.null_array();
     let out = reply(read::<List, _>(ctx, &key(argv), |l| {

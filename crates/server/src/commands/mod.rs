@@ -12,25 +12,36 @@
 //! conformance harness) or what it is. Handlers stay inside the crate.
 
 pub(crate) mod args;
-pub(crate) mod cluster;
 pub(crate) mod blocking;
 pub(crate) mod clients;
+pub(crate) mod cluster;
 pub(crate) mod collection;
 pub(crate) mod command_info;
+pub(crate) mod command_stats;
+pub(crate) mod config;
 pub(crate) mod connection;
 pub(crate) mod context;
+pub(crate) mod databases;
+pub(crate) mod debug;
 pub(crate) mod dispatch;
 pub(crate) mod events;
 pub(crate) mod hashes;
+pub(crate) mod info;
 pub(crate) mod keys;
 pub(crate) mod lists;
+pub(crate) mod modified;
 pub(crate) mod pubsub;
 mod registry;
 pub(crate) mod reply;
+pub(crate) mod reply_mode;
+pub(crate) mod scripting;
 pub(crate) mod seed;
 pub(crate) mod server;
 pub(crate) mod sets;
+pub(crate) mod settings;
 pub(crate) mod strings;
+pub(crate) mod transaction;
+pub(crate) mod watch;
 pub(crate) mod zsets;
 
 pub use registry::{

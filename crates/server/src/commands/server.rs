@@ -2,11 +2,8 @@
 
 use bytes::Bytes;
 
-use super::connection::SERVER_VERSION;
 use super::context::Ctx;
 use super::registry::{Categories, Category, Command, Docs, Flag, Flags, KeyRange, Spec};
-use super::reply::{unknown_subcommand, wrong_args};
-use crate::glob::glob_match;
 use respect_resp::Frame;
 
 /// This family's commands.
@@ -30,7 +27,7 @@ pub const COMMANDS: &[Command] = &[
             },
             subcommands: &[],
         },
-        run: info,
+        run: super::info::info,
     },
     Command {
         spec: Spec {
@@ -146,46 +143,6 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         spec: Spec {
-            name: "config",
-            arity: -2,
-            flags: Flags::of(&[]),
-            keys: KeyRange { first: 0, last: 0, step: 0 },
-            key_specs: &[],
-            acl: Categories::of(&[Category::Slow]),
-            tips: &[],
-            docs: Docs {
-                summary: "A container for server configuration commands",
-                since: "2.0.0",
-                group: "server",
-                complexity: "Depends on subcommand.",
-                deprecated: None,
-                history: &[],
-            },
-            subcommands: &[
-        Spec {
-            name: "config|get",
-            arity: -3,
-            flags: Flags::of(&[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale]),
-            keys: KeyRange { first: 0, last: 0, step: 0 },
-            key_specs: &[],
-            acl: Categories::of(&[Category::Admin, Category::Slow, Category::Dangerous]),
-            tips: &[],
-            docs: Docs {
-                summary: "Get the values of configuration parameters",
-                since: "2.0.0",
-                group: "server",
-                complexity: "O(N) when N is the number of configuration parameters provided",
-                deprecated: None,
-                history: &[("7.0.0", "Added the ability to pass multiple pattern parameters in one call")],
-            },
-            subcommands: &[],
-        },
-    ],
-        },
-        run: config,
-    },
-    Command {
-        spec: Spec {
             name: "time",
             arity: 1,
             flags: Flags::of(&[Flag::Loading, Flag::Stale, Flag::Fast]),
@@ -206,54 +163,6 @@ pub const COMMANDS: &[Command] = &[
         run: time,
     },
 ];
-
-fn info(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
-    let keys = ctx.db.len();
-    let text = format!(
-        "# Server\r\nredis_version:{SERVER_VERSION}\r\nrespect_version:{}\r\nredis_mode:standalone\r\nprocess_id:{}\r\n\r\n# Clients\r\nconnected_clients:{}\r\n\r\n# Keyspace\r\n{}",
-        env!("CARGO_PKG_VERSION"),
-        std::process::id(),
-        ctx.state.stats.snapshot().connected,
-        if keys > 0 { format!("db0:keys={keys},expires=0,avg_ttl=0\r\n") } else { String::new() }
-    );
-    Frame::Verbatim {
-        format: *b"txt",
-        text: Bytes::from(text),
-    }
-}
-
-/// `CONFIG GET pattern...`: the few settings clients and redis-benchmark ask for.
-fn config(_: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    const SETTINGS: &[(&str, &str)] = &[
-        ("save", ""),
-        ("appendonly", "no"),
-        ("databases", "1"),
-        ("maxclients", "10000"),
-    ];
-    match argv.get(1).map(|s| s.to_ascii_uppercase()).as_deref() {
-        Some(b"GET") if argv.len() >= 3 => {
-            let patterns = argv.get(2..).unwrap_or_default();
-            Frame::Map(
-                SETTINGS
-                    .iter()
-                    .filter(|(name, _)| {
-                        patterns
-                            .iter()
-                            .any(|p| glob_match(&p.to_ascii_lowercase(), name.as_bytes()))
-                    })
-                    .map(|(n, v)| {
-                        (
-                            Frame::Bulk(Bytes::from_static(n.as_bytes())),
-                            Frame::Bulk(Bytes::from_static(v.as_bytes())),
-                        )
-                    })
-                    .collect(),
-            )
-        }
-        Some(b"GET") => wrong_args("config|get"),
-        _ => unknown_subcommand(argv.get(1).map_or(&[][..], |s| s.as_ref()), "config"),
-    }
-}
 
 fn time(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
     let micros = std::time::SystemTime::now()

@@ -1,0 +1,142 @@
+//! DEBUG, allowed only when the server was started with `enable_debug_command` (Redis's
+//! `enable-debug-command`): PROTOCOL (one reply of each RESP3 type, for clients' tests),
+//! SLEEP, SET-ACTIVE-EXPIRE, LOG, HELP.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use respect_resp::Frame;
+
+use super::args::{is_keyword, parse_f64};
+use super::context::Ctx;
+use super::registry::{Categories, Category, Command, Docs, Flag, Flags, KeyRange, Spec};
+use super::reply::ok;
+
+/// Longest DEBUG SLEEP honoured, so a typo cannot hang a worker thread for hours.
+pub const MAX_DEBUG_SLEEP: Duration = Duration::from_secs(60);
+
+/// This family's commands.
+pub const COMMANDS: &[Command] = &[Command {
+    spec: Spec {
+        name: "debug",
+        arity: -2,
+        flags: Flags::of(&[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale]),
+        keys: KeyRange {
+            first: 0,
+            last: 0,
+            step: 0,
+        },
+        key_specs: &[],
+        acl: Categories::of(&[Category::Admin, Category::Slow, Category::Dangerous]),
+        tips: &[],
+        docs: Docs {
+            summary: "A container for debugging commands",
+            since: "1.0.0",
+            group: "server",
+            complexity: "Depends on subcommand.",
+            deprecated: None,
+            history: &[],
+        },
+        subcommands: &[],
+    },
+    run: debug,
+}];
+
+/// Redis's refusal when DEBUG is not enabled (a rejection: it also fails a transaction).
+pub const NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
+
+/// The type names DEBUG PROTOCOL knows, as Redis lists them in its error.
+const PROTOCOL_TYPES: &str =
+    "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false";
+
+fn debug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let sub = argv.get(1).map_or(&[][..], |s| s.as_ref());
+    match argv.get(2..).unwrap_or_default() {
+        [kind] if is_keyword(sub, "PROTOCOL") => protocol(ctx, kind),
+        [seconds] if is_keyword(sub, "SLEEP") => {
+            // Redis reads the time with strtod: anything unreadable is 0.
+            let secs = parse_f64(seconds).filter(|s| s.is_finite() && *s > 0.0);
+            let wait = secs.map_or(Duration::ZERO, |s| {
+                Duration::try_from_secs_f64(s).map_or(MAX_DEBUG_SLEEP, |d| d.min(MAX_DEBUG_SLEEP))
+            });
+            // Blocks this worker, as Redis blocks its one thread; the dispatcher holds the
+            // gate exclusively for DEBUG, so no other command runs meanwhile either.
+            std::thread::sleep(wait);
+            ok()
+        }
+        [flag] if is_keyword(sub, "SET-ACTIVE-EXPIRE") => {
+            // Redis reads it with atoi: anything but a non-zero number is off.
+            let on = parse_f64(flag).is_some_and(|n| n != 0.0);
+            ctx.server
+                .active_expire
+                .store(on, std::sync::atomic::Ordering::Relaxed);
+            ok()
+        }
+        _ if is_keyword(sub, "LOG") => {
+            tracing::info!(
+                "DEBUG LOG {}",
+                String::from_utf8_lossy(argv.get(2).map_or(&[][..], |a| a.as_ref()))
+            );
+            ok()
+        }
+        _ => {
+            let mut text = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
+            text.extend(
+                sub.iter()
+                    .take(128)
+                    .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
+            );
+            text.extend_from_slice(b"'. Try DEBUG HELP.");
+            Frame::Error(Bytes::from(text))
+        }
+    }
+}
+
+/// `DEBUG PROTOCOL type`: Redis's sample reply of each type (RESP2 gets the codec's
+/// downgrades, which are Redis's, except push, which Redis refuses in RESP2).
+fn protocol(ctx: &mut Ctx<'_>, kind: &[u8]) -> Frame {
+    let bulk = |s: &'static str| Frame::Bulk(Bytes::from_static(s.as_bytes()));
+    let ints = || (0..3).map(Frame::Integer);
+    let name = kind.to_ascii_lowercase();
+    match name.as_slice() {
+        b"string" => bulk("Hello World"),
+        b"integer" => Frame::Integer(12345),
+        // Redis's sample value, not an approximation of pi.
+        #[allow(clippy::approx_constant)]
+        b"double" => Frame::Double(3.141),
+        b"bignum" => Frame::BigNumber(Bytes::from_static(b"1234567999999999999999999999999999999")),
+        b"null" => Frame::Null,
+        b"array" => Frame::Array(ints().collect()),
+        b"set" => Frame::Set(ints().collect()),
+        b"map" => Frame::Map(
+            ints()
+                .map(|i| (i.clone(), Frame::Boolean(i == Frame::Integer(1))))
+                .collect(),
+        ),
+        b"attrib" => Frame::Attributed {
+            attributes: vec![(
+                bulk("key-popularity"),
+                Frame::Array(vec![bulk("key:123"), Frame::Integer(90)]),
+            )],
+            streamed: false,
+            frame: Box::new(bulk("Some real reply following the attribute")),
+        },
+        b"push" if !ctx.resp3() => Frame::error("ERR RESP2 is not supported by this command"),
+        b"push" => {
+            ctx.state.before_reply.push(Frame::Push(vec![
+                bulk("server-cpu-usage"),
+                Frame::Integer(42),
+            ]));
+            bulk("Some real reply following the push reply")
+        }
+        b"verbatim" => Frame::Verbatim {
+            format: *b"txt",
+            text: Bytes::from_static(b"This is a verbatim\nstring"),
+        },
+        b"true" => Frame::Boolean(true),
+        b"false" => Frame::Boolean(false),
+        _ => Frame::Error(Bytes::from(format!(
+            "ERR Wrong protocol type name. Please use one of the following: {PROTOCOL_TYPES}"
+        ))),
+    }
+}
