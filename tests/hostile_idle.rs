@@ -14,8 +14,10 @@ use hostile::{both, mb, scaled, table_row, Target};
 /// about 1.3 KB; before issue 16 we spent 9.7 KB (a 16 KiB read buffer and a 16 KiB write
 /// buffer allocated at accept, partly touched). Since connections can reach each other
 /// (issue 11) each one also has its entry in the client registry (what CLIENT LIST shows,
-/// its outbox and wake-up, about 400 bytes) and a larger task: about 2.4 KB in all.
-const IDLE_CONNECTION_BUDGET: u64 = 2560;
+/// its outbox and wake-up, about 400 bytes) and a larger task, and its session carries the
+/// transaction, WATCH, reply-mode and database state and a watch on CONFIG SET timeout:
+/// about 2.7 KB in all (measured 2,678 bytes). Trimming it back is open work.
+const IDLE_CONNECTION_BUDGET: u64 = 3072;
 
 /// Opens `n` connections that send nothing, waits until the server holds them all, and
 /// returns the server's resident memory per connection (settled, minus the figure before)
@@ -41,7 +43,7 @@ fn idle_cost(target: &Target, n: usize) -> (u64, Duration) {
 }
 
 #[test]
-fn an_idle_connection_costs_at_most_2_5_kib() {
+fn an_idle_connection_costs_at_most_3_kib() {
     let n = scaled(1_000, 10_000);
     let mut results = Vec::new();
     for target in both(&["--maxclients", "20000"]) {

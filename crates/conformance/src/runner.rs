@@ -263,6 +263,16 @@ pub fn cluster_skip_reason(scenario: &Scenario) -> Option<String> {
     None
 }
 
+/// Whether `reply` is Redis refusing DEBUG because `enable-debug-command` is off (its default
+/// since 7.0): a scenario that needs DEBUG (DEBUG PROTOCOL's RESP3 types) cannot be judged
+/// there, so it is SKIPPED rather than FAILED.
+fn debug_disabled(reply: &Frame) -> bool {
+    reply.is_error()
+        && reply
+            .as_bytes()
+            .is_some_and(|t| t.starts_with(b"ERR DEBUG command not allowed"))
+}
+
 /// Whether `reply` is a cluster refusing what a scenario not written for clusters sent: a
 /// redirect, a cross-slot or cluster-mode error. Such a scenario is SKIPPED, not FAILED.
 fn cluster_refusal(reply: &Frame) -> bool {
@@ -803,6 +813,11 @@ impl<'a> Replay<'a> {
                     clip(&reply.raw, 0)
                 )))
             }
+            None if debug_disabled(&reply.frame) => Err(Stop::Skipped(format!(
+                "line {line}{to}: the target does not enable DEBUG (\"{}\"); start it with \
+                 enable-debug-command yes to run this scenario",
+                clip(&reply.raw, 0)
+            ))),
             None if self.is_unknown_command(&reply.frame, answering.as_ref()) => {
                 Err(Stop::Unsupported(format!(
                     "line {line}: the server does not know {} (\"{}\")",
@@ -910,6 +925,14 @@ mod tests {
             assert!(cluster_refusal(&Frame::error(text)), "{text}");
         }
         assert!(!cluster_refusal(&Frame::error("ERR syntax error")));
+        assert!(debug_disabled(&Frame::error(
+            "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", \
+             you can run it from a local connection, otherwise you need to set this option in the \
+             configuration file, and then restart the server."
+        )));
+        assert!(!debug_disabled(&Frame::error(
+            "ERR Wrong protocol type name."
+        )));
         assert!(!cluster_refusal(&Frame::Bulk("MOVED 1 x:1".into())));
     }
 }
