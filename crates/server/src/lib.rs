@@ -35,8 +35,8 @@ mod listener;
 pub mod notify;
 pub(crate) mod pubsub;
 pub(crate) mod session;
-pub(crate) mod zset;
 pub mod tracking;
+pub(crate) mod zset;
 
 pub use glob::glob_match;
 pub use respect_resp::Flavor;

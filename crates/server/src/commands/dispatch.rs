@@ -24,6 +24,7 @@ const FAMILIES: &[&[Command]] = &[
     lists::COMMANDS,
     sets::COMMANDS,
     zsets::COMMANDS,
+    zsets::BLOCKING_COMMANDS,
     cluster::COMMANDS,
     pubsub::COMMANDS,
     blocking::COMMANDS,

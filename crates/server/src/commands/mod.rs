@@ -12,9 +12,9 @@
 //! conformance harness) or what it is. Handlers stay inside the crate.
 
 pub(crate) mod args;
-pub(crate) mod cluster;
 pub(crate) mod blocking;
 pub(crate) mod clients;
+pub(crate) mod cluster;
 pub(crate) mod collection;
 pub(crate) mod command_info;
 pub(crate) mod connection;
