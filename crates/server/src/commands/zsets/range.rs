@@ -289,9 +289,9 @@ fn remove_range(ctx: &mut Ctx<'_>, argv: &[Bytes], kind: Kind) -> Frame {
     });
     if let Ok(count) = gone {
         let event = match kind {
-            Kind::Score => "zrembyscore",
-            Kind::Lex => "zrembylex",
-            Kind::Auto | Kind::Rank => "zrembyrank",
+            Kind::Score => "zremrangebyscore",
+            Kind::Lex => "zremrangebylex",
+            Kind::Auto | Kind::Rank => "zremrangebyrank",
         };
         removed(ctx, &key, event, count);
     }
