@@ -100,3 +100,42 @@ async fn list_events_match_redis() {
     ])
     .await;
 }
+
+/// Class `z`: the event names of t_zset.c's `notifyKeyspaceEvent` calls, none for a write
+/// that changes nothing, and `del` after the event when a set is emptied.
+#[tokio::test]
+async fn sorted_set_events_match_redis() {
+    compare(&[
+        &["ZADD", "respect:z", "1", "a", "2", "b", "3", "c", "4", "d"],
+        &["ZADD", "respect:z", "1", "a"],
+        &["ZADD", "respect:z", "NX", "9", "a"],
+        &["ZADD", "respect:z", "CH", "5", "a"],
+        &["ZINCRBY", "respect:z", "1", "e"],
+        &["ZINCRBY", "respect:z", "0", "e"],
+        &["ZREM", "respect:z", "nothing"],
+        &["ZREM", "respect:z", "e"],
+        &["ZADD", "respect:z", "6", "f", "7", "g", "8", "h"],
+        &["ZREMRANGEBYSCORE", "respect:z", "100", "200"],
+        &["ZREMRANGEBYSCORE", "respect:z", "6", "6"],
+        &["ZREMRANGEBYRANK", "respect:z", "0", "0"],
+        &["ZREMRANGEBYLEX", "respect:z", "[g", "[g"],
+        &["ZPOPMIN", "respect:z"],
+        &["ZPOPMAX", "respect:z", "0"],
+        &["ZPOPMAX", "respect:z"],
+        &["ZMPOP", "1", "respect:z", "MIN", "COUNT", "1"],
+        &["ZADD", "respect:s1", "1", "x", "2", "y"],
+        &["ZADD", "respect:s2", "1", "y"],
+        &["ZUNIONSTORE", "respect:u", "2", "respect:s1", "respect:s2"],
+        &["ZINTERSTORE", "respect:i", "2", "respect:s1", "respect:s2"],
+        &["ZDIFFSTORE", "respect:d", "2", "respect:s1", "respect:s2"],
+        &["ZRANGESTORE", "respect:r", "respect:s1", "0", "0"],
+        &["ZINTERSTORE", "respect:i", "1", "respect:none"],
+        &["ZDIFFSTORE", "respect:none2", "1", "respect:none"],
+        &["ZRANGESTORE", "respect:r", "respect:s1", "5", "9"],
+        &["BZPOPMIN", "respect:s2", "0"],
+        &["BZMPOP", "0", "1", "respect:s1", "MAX", "COUNT", "5"],
+        &["ZREMRANGEBYRANK", "respect:u", "0", "-1"],
+        &["ZREM", "respect:d", "x"],
+    ])
+    .await;
+}

@@ -31,6 +31,7 @@ const FAMILIES: &[&[Command]] = &[
     transaction::COMMANDS,
     scripting::COMMANDS,
     zsets::COMMANDS,
+    zsets::BLOCKING_COMMANDS,
     cluster::COMMANDS,
     pubsub::COMMANDS,
     blocking::COMMANDS,

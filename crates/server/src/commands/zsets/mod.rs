@@ -1,4 +1,4 @@
-//! Sorted-set commands (every Z* command but the blocking ones), over [`crate::zset::ZSet`].
+//! Sorted-set commands (the blocking pops in [`blocking`]), over [`crate::zset::ZSet`].
 //!
 //! Scores go out as `Frame::Double`, which the codec writes as redis-server 7.0 does
 //! (`%.17g`: a bulk string in RESP2, `,` in RESP3). WITHSCORES replies are flat
@@ -6,6 +6,7 @@
 //! Every command parses all its arguments before it touches the keyspace, in Redis's order,
 //! so errors come out as Redis's do.
 
+mod blocking;
 mod pop;
 mod range;
 mod read;
@@ -17,10 +18,13 @@ use bytes::Bytes;
 use respect_resp::Frame;
 
 use super::context::Ctx;
+use super::events::{notify, notify_if_deleted, signal_created};
 use super::registry::{
     BeginSearch, Categories, Category, Command, Deprecation, Docs, FindKeys, Flag, Flags, KeyFlag,
     KeyFlags, KeyRange, KeySpec, Spec,
 };
+use crate::notify::ZSET as ZSET_EVENTS;
+pub use blocking::BLOCKING_COMMANDS;
 use pop::{zmpop, zpopmax, zpopmin, zrandmember};
 use range::{
     zrange, zrangebylex, zrangebyscore, zrangestore, zremrangebylex, zremrangebyrank,
@@ -768,8 +772,20 @@ fn flat_pairs(items: Vec<(Bytes, f64)>) -> Frame {
 }
 
 /// Called after a command wrote members into the sorted set at `key` (ZADD, ZINCRBY, the
-/// STORE commands, ZRANGESTORE): the one place clients blocked on the key are to be woken.
-fn written(ctx: &mut Ctx<'_>, key: &Bytes) {
+/// STORE commands, ZRANGESTORE): sends its keyspace `event` (class `z`) and wakes clients
+/// blocked on the key (BZPOPMIN...), the one place a sorted set becomes servable.
+fn written(ctx: &mut Ctx<'_>, key: &Bytes, event: &str) {
+    notify(ctx, ZSET_EVENTS, event, key);
     // HOOK: key ready
-    let _ = (ctx, key);
+    signal_created(ctx, key);
+}
+
+/// After a command removed members from the sorted set at `key`: its `event` when it removed
+/// any, then `del` when the set was emptied and the key went with it (Redis's ZREM,
+/// ZREMRANGEBY*, ZPOPMIN... send them in that order).
+fn removed(ctx: &mut Ctx<'_>, key: &Bytes, event: &str, count: usize) {
+    if count > 0 {
+        notify(ctx, ZSET_EVENTS, event, key);
+        notify_if_deleted(ctx, key);
+    }
 }

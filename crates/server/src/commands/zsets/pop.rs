@@ -12,7 +12,7 @@ use respect_resp::Frame;
 
 use super::super::collection::read;
 use super::super::reply::syntax_error;
-use super::{arg, flat_pairs, members_reply, not_positive};
+use super::{arg, flat_pairs, members_reply, not_positive, removed};
 use crate::commands::args::{integer, is_keyword, parse_i64};
 use crate::commands::context::Ctx;
 use crate::zset::{End, ZSet};
@@ -37,6 +37,11 @@ pub fn pop_first(
     for key in keys {
         let popped = read::<ZSet, _>(ctx, key, |set| set.map(|s| s.pop(end, count)))?;
         if let Some(members) = popped {
+            let event = match end {
+                End::Min => "zpopmin",
+                End::Max => "zpopmax",
+            };
+            removed(ctx, key, event, members.len());
             return Ok(Some((key.clone(), members)));
         }
     }
@@ -57,7 +62,6 @@ pub fn reply_zmpop(key: Bytes, members: Vec<(Bytes, f64)>) -> Frame {
 }
 
 /// BZPOPMIN's and BZPOPMAX's reply: `[key, member, score]`, flat in both protocols.
-#[allow(dead_code)] // BZPOPMIN and BZPOPMAX call it once the blocking mechanism is merged.
 pub fn reply_bzpop(key: Bytes, members: Vec<(Bytes, f64)>) -> Frame {
     let mut out = vec![Frame::Bulk(key)];
     if let Frame::Array(pairs) = flat_pairs(members) {

@@ -8,10 +8,12 @@ use respect_resp::Frame;
 use super::super::collection::{read, reply};
 use super::super::reply::syntax_error;
 use super::read::{lex_range, score_range};
-use super::{arg, members_reply, written};
+use super::{arg, members_reply, removed, written};
 use crate::commands::args::{integer, is_keyword};
 use crate::commands::context::Ctx;
+use crate::commands::events::notify;
 use crate::db::{Entry, Value};
+use crate::notify::GENERIC;
 use crate::zset::{LexRange, ScoreRange, ZSet};
 
 /// What a range selects.
@@ -230,24 +232,28 @@ pub fn zrangestore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     for (member, score) in items {
         result.insert(member, score);
     }
-    store(ctx, &arg(argv, 1), result)
+    store(ctx, &arg(argv, 1), result, "zrangestore")
 }
 
 /// Stores `result` at `dst` (replacing whatever was there), or deletes `dst` when it is
-/// empty; replies with its size. The STORE commands and ZRANGESTORE end here.
-pub(super) fn store(ctx: &mut Ctx<'_>, dst: &Bytes, result: ZSet) -> Frame {
+/// empty; replies with its size. The STORE commands and ZRANGESTORE end here, sending
+/// `event`, or `del` when an empty result deleted an existing `dst`.
+pub(super) fn store(ctx: &mut Ctx<'_>, dst: &Bytes, result: ZSet, event: &str) -> Frame {
     let len = result.len();
     let now = ctx.now;
-    {
+    let deleted = {
         let mut shard = ctx.db.shard(dst);
         if len == 0 {
-            shard.remove(dst, now);
+            shard.remove(dst, now).is_some()
         } else {
             shard.insert(dst.clone(), Entry::new(Value::ZSet(result)), now);
+            false
         }
-    }
+    };
     if len > 0 {
-        written(ctx, dst);
+        written(ctx, dst, event);
+    } else if deleted {
+        notify(ctx, GENERIC, "del", dst);
     }
     Frame::Integer(len as i64)
 }
@@ -270,16 +276,26 @@ fn remove_range(ctx: &mut Ctx<'_>, argv: &[Bytes], kind: Kind) -> Frame {
         },
         Err(error) => return error,
     };
-    reply(read::<ZSet, _>(ctx, &arg(argv, 1), |set| {
+    let key = arg(argv, 1);
+    let gone = read::<ZSet, _>(ctx, &key, |set| {
         let Some(set) = set else {
-            return Frame::Integer(0);
+            return 0;
         };
         let doomed = query.run(set);
         for (member, _) in &doomed {
             set.remove(member);
         }
-        Frame::Integer(doomed.len() as i64)
-    }))
+        doomed.len()
+    });
+    if let Ok(count) = gone {
+        let event = match kind {
+            Kind::Score => "zremrangebyscore",
+            Kind::Lex => "zremrangebylex",
+            Kind::Auto | Kind::Rank => "zremrangebyrank",
+        };
+        removed(ctx, &key, event, count);
+    }
+    reply(gone.map(|count| Frame::Integer(count as i64)))
 }
 
 /// `ZREMRANGEBYRANK key start stop`.

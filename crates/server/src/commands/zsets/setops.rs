@@ -241,6 +241,7 @@ fn query(ctx: &mut Ctx<'_>, argv: &[Bytes], op: Op, name: &str) -> Frame {
     members_reply(ctx, items, withscores)
 }
 
+/// ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE; `name` is also the keyspace event.
 fn store_op(ctx: &mut Ctx<'_>, argv: &[Bytes], op: Op, name: &str) -> Frame {
     let parsed = match parse(ctx, argv, 2, op, true, false, name) {
         Ok(parsed) => parsed,
@@ -248,7 +249,7 @@ fn store_op(ctx: &mut Ctx<'_>, argv: &[Bytes], op: Op, name: &str) -> Frame {
     };
     let (mut result, _) = parsed.compute(op, false);
     result.settle_encoding();
-    store(ctx, &arg(argv, 1), result)
+    store(ctx, &arg(argv, 1), result, name)
 }
 
 /// `ZUNION numkeys key [key ...] [WEIGHTS w ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]`.

@@ -5,7 +5,7 @@ use respect_resp::Frame;
 
 use super::super::collection::{read, reply, update};
 use super::super::reply::syntax_error;
-use super::{arg, not_float, score, written};
+use super::{arg, not_float, removed, score, written};
 use crate::commands::args::is_keyword;
 use crate::commands::context::Ctx;
 use crate::zset::parse_score;
@@ -167,7 +167,7 @@ fn add(ctx: &mut Ctx<'_>, argv: &[Bytes], incr: bool) -> Frame {
     match result {
         Ok((changed, frame)) => {
             if changed > 0 {
-                written(ctx, &key);
+                written(ctx, &key, if incr { "zincr" } else { "zadd" });
             }
             frame
         }
@@ -178,9 +178,14 @@ fn add(ctx: &mut Ctx<'_>, argv: &[Bytes], incr: bool) -> Frame {
 /// `ZREM key member [member ...]`.
 pub fn zrem(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let members = argv.get(2..).unwrap_or_default();
-    reply(read::<ZSet, _>(ctx, &arg(argv, 1), |set| {
-        Frame::Integer(set.map_or(0, |set| {
-            members.iter().filter(|m| set.remove(m).is_some()).count() as i64
-        }))
-    }))
+    let key = arg(argv, 1);
+    let gone = read::<ZSet, _>(ctx, &key, |set| {
+        set.map_or(0, |set| {
+            members.iter().filter(|m| set.remove(m).is_some()).count()
+        })
+    });
+    if let Ok(count) = gone {
+        removed(ctx, &key, "zrem", count);
+    }
+    reply(gone.map(|count| Frame::Integer(count as i64)))
 }
