@@ -129,7 +129,10 @@ pub(super) async fn serve(
             }
             match session.take_block() {
                 None => {
-                    if !session.reply_suppressed() {
+                    // CLIENT REPLY OFF/SKIP silences replies, not pushes: a (un)subscribe
+                    // confirmation still goes out, as Redis sends what it writes while
+                    // pushing whatever the reply mode.
+                    if !session.reply_suppressed() || matches!(reply, Frame::Push(_)) {
                         encode_into(&reply, session.dialect(), &mut output);
                     }
                     // The client's invalidations of its own changes follow its reply.
