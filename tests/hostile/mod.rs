@@ -7,12 +7,11 @@
 
 #![allow(dead_code)]
 
-use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use super::support::{tool_missing, ServerProcess};
+use super::support::{RedisServer, ServerProcess};
 
 /// Whether the full-size runs were asked for (`RESPECT_HOSTILE_SCALE=full`).
 pub fn full_scale() -> bool {
@@ -117,34 +116,15 @@ pub fn ours(extra: &[&str]) -> Target {
     }
 }
 
-/// A real redis-server 7.0.15 as a process, without persistence; `None` where it is not
-/// installed (and not under CI).
+/// A real redis-server 7.0.15 as a process, without persistence (the tests' one way of
+/// starting it: [`RedisServer`]); `None` where it is not installed (and not under CI).
 pub fn redis() -> Option<Target> {
-    if tool_missing("redis-server") {
-        return None;
-    }
-    let process = ServerProcess::spawn(OsStr::new("redis-server"), |port| {
-        let port = port.to_string();
-        [
-            "--port",
-            &port,
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            // As ours is run: the full-size idle test holds 10,000 clients and a probe, one
-            // over Redis's default (Redis lowers it to what the fd limit allows).
-            "--maxclients",
-            "20000",
-        ]
-        .map(String::from)
-        .to_vec()
-    });
+    // As ours is run: the full-size idle test holds 10,000 clients and a probe, one over
+    // Redis's default (Redis lowers it to what the fd limit allows).
+    let server = RedisServer::start_with(&["--maxclients", "20000"])?;
     Some(Target {
         name: "redis",
-        process,
+        process: server.process,
     })
 }
 

@@ -4,6 +4,7 @@
 
 use std::ffi::OsStr;
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -35,12 +36,17 @@ pub fn tool_missing(tool: &str) -> bool {
     missing
 }
 
-/// A server process listening on a free loopback port, killed on drop.
+/// A server process listening on a free loopback port, killed on drop. It runs in a
+/// directory of its own (removed on drop), so whatever it writes (a redis-server's
+/// `dump.rdb`, or the `appendonlydir` a CONFIG SET appendonly creates) never lands in the
+/// checkout.
 pub struct ServerProcess {
     /// The process.
     pub child: Child,
     /// Its address.
     pub addr: SocketAddr,
+    /// Its working directory.
+    dir: PathBuf,
 }
 
 impl ServerProcess {
@@ -50,8 +56,12 @@ impl ServerProcess {
     pub fn spawn(program: &OsStr, args: impl Fn(u16) -> Vec<String>) -> ServerProcess {
         for _ in 0..5 {
             let port = free_port();
+            let dir = std::env::temp_dir()
+                .join(format!("respect-test-server-{}-{port}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {dir:?}: {e}"));
             let child = Command::new(program)
                 .args(args(port))
+                .current_dir(&dir)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -59,11 +69,13 @@ impl ServerProcess {
             let mut server = ServerProcess {
                 child,
                 addr: SocketAddr::from(([127, 0, 0, 1], port)),
+                dir,
             };
             if server.wait_ready(Duration::from_secs(10)) {
                 return server;
             }
-            let _ = server.child.kill();
+            // Dropping it kills the process and removes its directory.
+            drop(server);
         }
         panic!("{program:?} did not start on a free port after 5 tries");
     }
@@ -87,12 +99,14 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
 /// A real `redis-server` on a free loopback port, without persistence, stopped on drop.
 pub struct RedisServer {
-    process: ServerProcess,
+    /// The process, stopped on drop.
+    pub process: ServerProcess,
     /// Its address.
     pub addr: SocketAddr,
 }
