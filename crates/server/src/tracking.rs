@@ -20,7 +20,7 @@ use bytes::Bytes;
 use indexmap::IndexSet;
 use respect_resp::Frame;
 
-use crate::clients::{lock, Hub, OutputLimit};
+use crate::clients::{lock, Hub};
 
 /// The channel RESP2 clients receive invalidations on when another client redirects to them.
 pub const INVALIDATE_CHANNEL: &str = "__redis__:invalidate";
@@ -204,11 +204,10 @@ pub fn send_invalidation(hub: &Hub, id: u64, keys: Frame) {
     let Some(settings) = hub.tracking.settings(id) else {
         return;
     };
-    let unlimited = OutputLimit {
-        hard_bytes: 0,
-        soft_bytes: 0,
-        soft_seconds: 0,
-    };
+    // Another client's writes fill this outbox, so it is bounded like a subscriber's: a
+    // tracking client that stops reading while keys keep changing (BCAST: every write) is
+    // disconnected rather than growing without end.
+    let limit = hub.pubsub_limit;
     let (target, redirected) = if settings.redirect != 0 {
         match hub.get(settings.redirect) {
             Some(t) => (t, true),
@@ -220,7 +219,7 @@ pub fn send_invalidation(hub: &Hub, id: u64, keys: Frame) {
                             Frame::Bulk(Bytes::from_static(b"tracking-redir-broken")),
                             Frame::Integer(i64::try_from(settings.redirect).unwrap_or(i64::MAX)),
                         ]),
-                        unlimited,
+                        limit,
                     );
                 }
                 return;
@@ -250,5 +249,5 @@ pub fn send_invalidation(hub: &Hub, id: u64, keys: Frame) {
     } else {
         return;
     };
-    target.push(frame, unlimited);
+    target.push(frame, limit);
 }
