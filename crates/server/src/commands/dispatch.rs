@@ -304,7 +304,18 @@ fn track(state: &SessionState, spec: &Spec, argv: &[Bytes], reply: &Frame) {
         }
     } else if spec.flags.contains(Flag::Readonly) {
         let read: Vec<&Bytes> = keys().collect();
-        hub.tracking.remember(me, &read);
+        for (key, ids) in hub.tracking.remember(me, &read) {
+            // The table was full: these clients must drop `key` (the reader's own after its
+            // reply).
+            let keys = Frame::Array(vec![Frame::Bulk(key)]);
+            for id in ids {
+                if id == me {
+                    state.client.defer(keys.clone());
+                } else {
+                    crate::tracking::send_invalidation(hub, id, keys.clone());
+                }
+            }
+        }
     }
     if !spec.name.starts_with("client|") {
         hub.tracking.command_done(me);
