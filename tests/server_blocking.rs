@@ -143,3 +143,83 @@ async fn every_subscriber_gets_every_message_in_order() {
     }
     server.shutdown().await;
 }
+
+/// CLIENT UNBLOCK inside EXEC (the gate held exclusively, then the blocking queues' lock)
+/// while pushes serve the same blocked client (the queues' lock, then a command under the
+/// gate): the two locks must be taken in one order, or the server hangs. The server runs on
+/// a runtime of its own so a hang shows as this test's deadline, not as a frozen test.
+#[test]
+fn client_unblock_inside_exec_does_not_deadlock_with_a_serving_push() {
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server_thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(3)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let handle = server(ServerConfig::default()).await;
+            addr_tx.send(handle.addr()).expect("send addr");
+            let _ = stop_rx.await;
+            drop(handle);
+        });
+        // A hung server's workers never finish: do not wait for them.
+        runtime.shutdown_background();
+    });
+    let addr = addr_rx.recv().expect("server address");
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            const ROUNDS: usize = 400;
+            let mut popper = Client::connect(addr, Dialect::Resp2)
+                .await
+                .expect("connect");
+            let Frame::Integer(id) = popper.call(&["CLIENT", "ID"]).await.expect("id") else {
+                panic!("CLIENT ID");
+            };
+            let pop = tokio::spawn(async move {
+                for _ in 0..ROUNDS {
+                    popper
+                        .call(&["BLPOP", "respect:dl", "0"])
+                        .await
+                        .expect("BLPOP");
+                }
+            });
+            let unblock = tokio::spawn(async move {
+                let mut c = Client::connect(addr, Dialect::Resp2)
+                    .await
+                    .expect("connect");
+                let id = id.to_string();
+                for _ in 0..ROUNDS {
+                    c.call(&["MULTI"]).await.expect("MULTI");
+                    c.call(&["CLIENT", "UNBLOCK", &id]).await.expect("queue");
+                    c.call(&["EXEC"]).await.expect("EXEC");
+                }
+            });
+            let mut pusher = Client::connect(addr, Dialect::Resp2)
+                .await
+                .expect("connect");
+            while !pop.is_finished() {
+                pusher
+                    .call(&["RPUSH", "respect:dl", "x"])
+                    .await
+                    .expect("RPUSH");
+            }
+            pop.await.expect("popper");
+            unblock.await.expect("unblocker");
+            pusher.call(&["DEL", "respect:dl"]).await.expect("DEL");
+        });
+        let _ = done_tx.send(());
+    });
+    done_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the server hung: CLIENT UNBLOCK in EXEC against a push serving the client");
+    let _ = stop_tx.send(());
+    server_thread.join().expect("server thread");
+}

@@ -233,3 +233,51 @@ async fn a_protocol_error_is_answered_then_the_connection_closes() {
     }
     server.shutdown().await;
 }
+
+/// A tracking client (BCAST: every write concerns it) that never reads is disconnected at
+/// the pubsub output limit, like a subscriber that never reads, instead of its outbox
+/// growing with every key other clients change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tracking_client_that_never_reads_is_bounded() {
+    use tokio::io::AsyncWriteExt;
+    let server = server(ServerConfig {
+        pubsub_output_limit: respect::server::clients::OutputLimit {
+            hard_bytes: 256 * 1024,
+            soft_bytes: 0,
+            soft_seconds: 0,
+        },
+        ..ServerConfig::default()
+    })
+    .await;
+    let addr = server.addr();
+    let mut tracker = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    tracker
+        .write_all(b"*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n*4\r\n$6\r\nCLIENT\r\n$8\r\nTRACKING\r\n$2\r\non\r\n$5\r\nBCAST\r\n")
+        .await
+        .expect("write");
+    let mut writer = Client::connect(addr, Dialect::Resp2)
+        .await
+        .expect("connect");
+    // Wait until the tracker is tracking (CLIENT LIST shows flags=t).
+    for _ in 0..100 {
+        let list = writer.call(&["CLIENT", "LIST"]).await.expect("CLIENT LIST");
+        if matches!(&list, Frame::Bulk(b) if b.windows(7).any(|w| w == b"flags=t")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Far more invalidations than loopback socket buffers hold plus the limit.
+    let pad = "k".repeat(16 * 1024);
+    for i in 0..4000 {
+        let key = format!("respect:track:{i}:{pad}");
+        writer.call(&["SET", &key, "v"]).await.expect("SET");
+        if i % 500 == 499 {
+            let clients = writer.call(&["CLIENT", "LIST"]).await.expect("list");
+            if matches!(&clients, Frame::Bulk(b) if !b.windows(7).any(|w| w == b"flags=t")) {
+                writer.call(&["FLUSHALL"]).await.expect("FLUSHALL");
+                return;
+            }
+        }
+    }
+    panic!("the tracking client that never reads was never disconnected");
+}

@@ -20,6 +20,10 @@
 //!    command already sees the pops, clients are served in the order they blocked (FIFO),
 //!    a push of N elements serves up to N clients, and no wake-up can be lost.
 //!
+//! Lock order: the server's gate (shared) before the queues' lock, everywhere. `wait`'s
+//! retry and `serve_ready`'s commands run under both, their callers having taken the gate
+//! first; CLIENT UNBLOCK inside EXEC holds the gate exclusively and then takes the queues.
+//!
 //! A sorted-set or stream command plugs in with step 1 alone, plus a `signal` where its
 //! keys are created. CLIENT UNBLOCK and timeouts take a client out with [`Blocking::remove`],
 //! which says whether it was still waiting (if not, it was served first and its reply is
@@ -84,7 +88,11 @@ impl Blocking {
         retry: impl FnOnce() -> Option<Frame>,
     ) -> Option<Frame> {
         let mut q = lock(&self.queues);
+        // Counted blocked before the retry looks: a push landing after that look then sees
+        // a waiter and signals its key, which `serve_ready` serves once this lock is free.
+        self.blocked.fetch_add(1, Ordering::Relaxed);
         if let Some(reply) = retry() {
+            self.blocked.fetch_sub(1, Ordering::Relaxed);
             return Some(reply);
         }
         let mut keys: Vec<Bytes> = Vec::new();
@@ -108,7 +116,6 @@ impl Blocking {
                 keys,
             },
         );
-        self.blocked.fetch_add(1, Ordering::Relaxed);
         hub.blocked_clients.fetch_add(1, Ordering::Relaxed);
         lock(&client.info).blocked = true;
         None

@@ -318,9 +318,13 @@ async fn write_out(stream: &mut TcpStream, output: &[u8], client: &Client) -> io
 fn start_wait(session: &mut Session, wait: Box<BlockRequest>) -> Result<Frame, Box<BlockRequest>> {
     let (hub, client) = (session.hub().clone(), session.client().clone());
     let state = session.state().clone();
-    let served = hub
-        .blocking
-        .wait(&client, &state, &wait, &hub, || session.retry(&wait.argv));
+    let server = Arc::clone(session.server());
+    let served = {
+        // The gate before the queues' lock, always: the retry runs under both.
+        let _gate = server.shared();
+        hub.blocking
+            .wait(&client, &state, &wait, &hub, || session.retry(&wait.argv))
+    };
     // The retry may itself have readied a key (BLMOVE's destination).
     session.serve_blocked();
     served.ok_or(wait)

@@ -74,6 +74,17 @@ pub fn parse_flags(classes: &[u8]) -> Option<u32> {
     })
 }
 
+/// Redis's refusal of a `notify-keyspace-events` value with an unknown class character.
+const INVALID_CLASS: &str = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+
+/// A `notify-keyspace-events` value as CONFIG GET shows it (CONFIG SET stores this text),
+/// or Redis's refusal.
+pub fn canonical(classes: &[u8]) -> Result<String, String> {
+    parse_flags(classes)
+        .map(flags_to_string)
+        .ok_or_else(|| INVALID_CLASS.to_owned())
+}
+
 /// The flags as `CONFIG GET notify-keyspace-events` prints them.
 pub fn flags_to_string(flags: u32) -> String {
     let mut out = String::new();
@@ -110,8 +121,7 @@ impl Notifications {
     /// Sets `notify-keyspace-events` from its text; an unknown class character is an error
     /// and leaves the setting as it was. (CONFIG SET calls this.)
     pub fn set_notify_keyspace_events(&self, classes: &str) -> Result<(), String> {
-        let flags = parse_flags(classes.as_bytes())
-            .ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_owned())?;
+        let flags = parse_flags(classes.as_bytes()).ok_or_else(|| INVALID_CLASS.to_owned())?;
         self.flags.store(flags, Ordering::Relaxed);
         Ok(())
     }
@@ -180,5 +190,9 @@ mod tests {
         );
         assert_eq!(parse_flags(b"").map(flags_to_string).as_deref(), Some(""));
         assert_eq!(parse_flags(b"Kq"), None);
+        assert_eq!(canonical(b"KA").as_deref(), Ok("AK"));
+        assert_eq!(canonical(b"Ex$g").as_deref(), Ok("g$xE"));
+        assert_eq!(canonical(b"Q"), Err(INVALID_CLASS.to_owned()));
+        assert_eq!(canonical(b"").as_deref(), Ok(""));
     }
 }

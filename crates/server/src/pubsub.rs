@@ -154,12 +154,57 @@ impl PubSub {
         set.iter().cloned().collect()
     }
 
-    /// Drops every subscription of a client that has gone.
+    /// Unsubscribes `client` from everything of `kind` at once (UNSUBSCRIBE, PUNSUBSCRIBE or
+    /// SUNSUBSCRIBE without arguments). Returns the names it left, in subscription order, and
+    /// the client's count after it (as [`PubSub::unsubscribe`] counts).
+    ///
+    /// One pass over the client's set and one sweep of the map, not one removal per name:
+    /// leaving N names one by one from the front of ordered sets costs O(N²), and a client
+    /// with 100,000 subscriptions would hold the map's lock for minutes.
+    pub fn unsubscribe_all(&self, client: &Client, kind: Kind) -> (Vec<Bytes>, usize) {
+        let mut guard = lock(&client.subs);
+        let Some(subs) = guard.as_mut() else {
+            return (Vec::new(), 0);
+        };
+        let names = std::mem::take(match kind {
+            Kind::Channel => &mut subs.channels,
+            Kind::Pattern => &mut subs.patterns,
+            Kind::Shard => &mut subs.shard_channels,
+        });
+        client.set_subscribed(subs);
+        let count = match kind {
+            Kind::Shard => subs.shard_channels.len(),
+            _ => subs.count(),
+        };
+        if !subs.active() {
+            *guard = None;
+        }
+        drop(guard);
+        match kind {
+            Kind::Channel => leave_all(&mut lock(&self.channels), &names, client.id),
+            Kind::Shard => leave_all(&mut lock(&self.shard_channels), &names, client.id),
+            Kind::Pattern => {
+                let mut map = lock(&self.patterns);
+                let mut emptied = false;
+                for name in &names {
+                    if let Some(listeners) = map.get_mut(name) {
+                        listeners.shift_remove(&client.id);
+                        emptied |= listeners.is_empty();
+                    }
+                }
+                if emptied {
+                    // One sweep keeps the other patterns' order (PUBLISH's pmessage order).
+                    map.retain(|_, listeners| !listeners.is_empty());
+                }
+            }
+        }
+        (names.into_iter().collect(), count)
+    }
+
+    /// Drops every subscription of a client that has gone (or RESET).
     pub fn unsubscribe_everything(&self, client: &Client) {
         for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
-            for name in self.subscribed(client, kind) {
-                self.unsubscribe(client, kind, &name);
-            }
+            self.unsubscribe_all(client, kind);
         }
     }
 
@@ -250,6 +295,18 @@ impl PubSub {
     }
 }
 
+/// Removes client `id` from each of `names` in a hashed channel map, dropping channels left
+/// without listeners.
+fn leave_all(
+    map: &mut HashMap<Bytes, Listeners, ahash::RandomState>,
+    names: &indexmap::IndexSet<Bytes>,
+    id: u64,
+) {
+    for name in names {
+        map.leave(name, id);
+    }
+}
+
 /// The two map types above, for [`PubSub::unsubscribe`]'s one removal rule: a channel
 /// with no listener left is dropped, so PUBSUB CHANNELS never lists it.
 trait MapLike {
@@ -275,5 +332,38 @@ impl MapLike for IndexMap<Bytes, Listeners> {
                 self.shift_remove(name);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_with_many_subscriptions_leaves_them_all_at_once() {
+        const N: usize = 50_000;
+        let pubsub = PubSub::default();
+        let client = Arc::new(Client::new(1, None, None, -1));
+        let other = Arc::new(Client::new(2, None, None, -1));
+        let keep = Bytes::from_static(b"kept");
+        pubsub.subscribe(&other, Kind::Pattern, &keep);
+        for i in 0..N {
+            let name = Bytes::from(format!("ch{i}"));
+            pubsub.subscribe(&client, Kind::Channel, &name);
+            pubsub.subscribe(&client, Kind::Pattern, &name);
+        }
+        pubsub.subscribe(&client, Kind::Shard, &keep);
+        pubsub.subscribe(&client, Kind::Pattern, &keep);
+        let started = std::time::Instant::now();
+        pubsub.unsubscribe_everything(&client);
+        eprintln!("unsubscribe_everything of 2x{N}: {:?}", started.elapsed());
+        assert!(!client.is_subscribed());
+        assert!(pubsub.channels(Kind::Channel, None).is_empty());
+        assert!(pubsub.channels(Kind::Shard, None).is_empty());
+        assert_eq!(
+            lock(&pubsub.patterns).keys().cloned().collect::<Vec<_>>(),
+            vec![keep.clone()]
+        );
+        assert_eq!(pubsub.subscribed(&other, Kind::Pattern), vec![keep]);
     }
 }

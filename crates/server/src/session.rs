@@ -194,6 +194,11 @@ impl Session {
         dispatch::serve_blocked(&self.server);
     }
 
+    /// The server this session runs on.
+    pub(crate) fn server(&self) -> &Arc<ServerState> {
+        &self.server
+    }
+
     /// This connection as other clients see it.
     pub(crate) fn client(&self) -> &Arc<Client> {
         &self.state.client

@@ -17,10 +17,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use bytes::Bytes;
-use indexmap::IndexSet;
+use indexmap::{IndexMap, IndexSet};
 use respect_resp::Frame;
 
-use crate::clients::{lock, Hub, OutputLimit};
+use crate::clients::{lock, Hub};
 
 /// The channel RESP2 clients receive invalidations on when another client redirects to them.
 pub const INVALIDATE_CHANNEL: &str = "__redis__:invalidate";
@@ -48,18 +48,37 @@ pub struct Settings {
 
 #[derive(Debug, Default)]
 struct Table {
-    /// Key -> ids of the clients that may cache it (default mode).
-    keys: HashMap<Bytes, IndexSet<u64>, ahash::RandomState>,
+    /// Key -> ids of the clients that may cache it (default mode). Indexed, so a key can be
+    /// evicted in O(1) when the table is full (see [`MAX_TRACKED_KEYS`]).
+    keys: IndexMap<Bytes, IndexSet<u64>, ahash::RandomState>,
     /// Id -> settings, for every client with tracking on.
     clients: HashMap<u64, Settings, ahash::RandomState>,
 }
 
+/// Most keys the tracking table remembers: Redis's `tracking-table-max-keys` default. The
+/// table grows with every distinct key a tracking client reads (missing keys too), and an
+/// entry outlives the client that read it until the key changes; past this bound a key is
+/// forgotten and its clients are told to drop it, as Redis's `trackingLimitUsedSlots` does.
+pub const MAX_TRACKED_KEYS: usize = 1_000_000;
+
 /// The server's tracking table.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Tracking {
     table: Mutex<Table>,
     /// Clients with tracking on: writes cost one atomic load when none is.
     tracking: AtomicUsize,
+    /// See [`MAX_TRACKED_KEYS`].
+    max_keys: usize,
+}
+
+impl Default for Tracking {
+    fn default() -> Self {
+        Tracking {
+            table: Mutex::default(),
+            tracking: AtomicUsize::new(0),
+            max_keys: MAX_TRACKED_KEYS,
+        }
+    }
 }
 
 impl Tracking {
@@ -104,21 +123,33 @@ impl Tracking {
     }
 
     /// After a read-only command of client `id`: remembers `keys` for it, unless OPTIN /
-    /// OPTOUT and CLIENT CACHING say otherwise, or it is in BCAST mode.
-    pub fn remember(&self, id: u64, keys: &[&Bytes]) {
+    /// OPTOUT and CLIENT CACHING say otherwise, or it is in BCAST mode. Returns the keys
+    /// evicted to stay within [`MAX_TRACKED_KEYS`], with the clients to invalidate them for.
+    #[must_use]
+    pub fn remember(&self, id: u64, keys: &[&Bytes]) -> Vec<(Bytes, IndexSet<u64>)> {
+        let mut evicted = Vec::new();
         if self.tracking.load(Ordering::Relaxed) == 0 || keys.is_empty() {
-            return;
+            return evicted;
         }
         let mut t = lock(&self.table);
         let Some(s) = t.clients.get(&id) else {
-            return;
+            return evicted;
         };
         if s.bcast || (s.optin && !s.caching) || (s.optout && s.caching) {
-            return;
+            return evicted;
         }
         for key in keys {
             t.keys.entry((*key).clone()).or_default().insert(id);
         }
+        while t.keys.len() > self.max_keys {
+            // The first entry: after earlier swap-removals, an arbitrary one, as Redis
+            // picks a random key.
+            match t.keys.swap_remove_index(0) {
+                Some(entry) => evicted.push(entry),
+                None => break,
+            }
+        }
+        evicted
     }
 
     /// Clears a pending CLIENT CACHING after any command but CLIENT's own.
@@ -142,7 +173,7 @@ pub fn invalidate_key(hub: &Hub, _db: i64, key: &Bytes, by: u64) -> Vec<(u64, Fr
     let mut targets: Vec<u64> = Vec::new();
     {
         let mut t = lock(&tracking.table);
-        let ids = t.keys.remove(key).unwrap_or_default();
+        let ids = t.keys.swap_remove(key).unwrap_or_default();
         for id in ids {
             let Some(s) = t.clients.get(&id) else {
                 continue;
@@ -204,11 +235,10 @@ pub fn send_invalidation(hub: &Hub, id: u64, keys: Frame) {
     let Some(settings) = hub.tracking.settings(id) else {
         return;
     };
-    let unlimited = OutputLimit {
-        hard_bytes: 0,
-        soft_bytes: 0,
-        soft_seconds: 0,
-    };
+    // Another client's writes fill this outbox, so it is bounded like a subscriber's: a
+    // tracking client that stops reading while keys keep changing (BCAST: every write) is
+    // disconnected rather than growing without end.
+    let limit = hub.pubsub_limit;
     let (target, redirected) = if settings.redirect != 0 {
         match hub.get(settings.redirect) {
             Some(t) => (t, true),
@@ -220,7 +250,7 @@ pub fn send_invalidation(hub: &Hub, id: u64, keys: Frame) {
                             Frame::Bulk(Bytes::from_static(b"tracking-redir-broken")),
                             Frame::Integer(i64::try_from(settings.redirect).unwrap_or(i64::MAX)),
                         ]),
-                        unlimited,
+                        limit,
                     );
                 }
                 return;
@@ -250,5 +280,28 @@ pub fn send_invalidation(hub: &Hub, id: u64, keys: Frame) {
     } else {
         return;
     };
-    target.push(frame, unlimited);
+    target.push(frame, limit);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_table_evicts_keys_for_invalidation() {
+        let tracking = Tracking {
+            max_keys: 2,
+            ..Tracking::default()
+        };
+        tracking.enable(1, Settings::default());
+        let (a, b, c) = (Bytes::from("a"), Bytes::from("b"), Bytes::from("c"));
+        assert!(tracking.remember(1, &[&a, &b]).is_empty());
+        let evicted = tracking.remember(1, &[&c]);
+        assert_eq!(evicted.len(), 1);
+        let (key, ids) = &evicted[0];
+        assert!(key == &a || key == &b);
+        assert_eq!(ids.iter().copied().collect::<Vec<_>>(), vec![1]);
+        assert_eq!(lock(&tracking.table).keys.len(), 2);
+        assert!(lock(&tracking.table).keys.contains_key(&c));
+    }
 }

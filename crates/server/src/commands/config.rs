@@ -212,7 +212,7 @@ fn config(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 /// deliver them (the settings validate and store the text; the hub publishes the events).
 fn sync_notifications(ctx: &Ctx<'_>) {
     if let Some(classes) = ctx.server.settings.get("notify-keyspace-events") {
-        // The settings accepted this text already; the two parsers agree on the alphabet.
+        // The settings accepted this text already, through the same `crate::notify` parser.
         let _ = ctx
             .state
             .hub

@@ -109,7 +109,13 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
             None => Frame::error("ERR EXEC without MULTI"),
         };
     }
-    let reply = if exclusive(spec.name) {
+    let reply = if state.retrying {
+        // A blocked command run again: its caller ([`serve_blocked`], the connection's
+        // first retry) already holds the gate shared, taken before the blocking queues'
+        // lock. Taking it again here, under that lock, would invert the order EXEC's
+        // CLIENT UNBLOCK takes them in (gate exclusive, then queues): a deadlock.
+        run(server, state, command, spec, argv)
+    } else if exclusive(spec.name) {
         let _gate = server.exclusive();
         run(server, state, command, spec, argv)
     } else {
@@ -259,6 +265,8 @@ fn run(
 /// `handleClientsBlockedOnKeys` (see [`crate::blocking`]).
 pub fn serve_blocked(server: &Arc<ServerState>) {
     let hub = &server.hub;
+    // The gate before the queues' lock, always (see `execute`'s retry branch).
+    let _gate = server.shared();
     hub.blocking.serve_ready(hub, |state, argv| {
         state.retrying = true;
         let reply = execute(server, state, argv);
@@ -296,7 +304,18 @@ fn track(state: &SessionState, spec: &Spec, argv: &[Bytes], reply: &Frame) {
         }
     } else if spec.flags.contains(Flag::Readonly) {
         let read: Vec<&Bytes> = keys().collect();
-        hub.tracking.remember(me, &read);
+        for (key, ids) in hub.tracking.remember(me, &read) {
+            // The table was full: these clients must drop `key` (the reader's own after its
+            // reply).
+            let keys = Frame::Array(vec![Frame::Bulk(key)]);
+            for id in ids {
+                if id == me {
+                    state.client.defer(keys.clone());
+                } else {
+                    crate::tracking::send_invalidation(hub, id, keys.clone());
+                }
+            }
+        }
     }
     if !spec.name.starts_with("client|") {
         hub.tracking.command_done(me);

@@ -343,30 +343,43 @@ fn subscribe_kind(ctx: &mut Ctx<'_>, argv: &[Bytes], kind: Kind, word: &'static 
 }
 
 fn unsubscribe_kind(ctx: &mut Ctx<'_>, argv: &[Bytes], kind: Kind, word: &'static str) -> Frame {
-    let names: Vec<Bytes> = match argv.get(1..) {
-        Some(names) if !names.is_empty() => names.to_vec(),
-        _ => ctx.state.hub.pubsub.subscribed(&ctx.state.client, kind),
+    let named = argv.get(1..).unwrap_or_default();
+    let frames: Vec<Frame> = if named.is_empty() {
+        // Everything of this kind, left in one pass; each confirmation carries the count as
+        // it would stand after leaving the names one at a time.
+        let (names, after) = ctx
+            .state
+            .hub
+            .pubsub
+            .unsubscribe_all(&ctx.state.client, kind);
+        if names.is_empty() {
+            return Frame::Push(vec![bulk(word), Frame::Null, count(after)]);
+        }
+        let total = names.len();
+        names
+            .into_iter()
+            .enumerate()
+            .map(|(i, name)| {
+                Frame::Push(vec![
+                    bulk(word),
+                    Frame::Bulk(name),
+                    count(after + (total - i - 1)),
+                ])
+            })
+            .collect()
+    } else {
+        named
+            .iter()
+            .map(|name| {
+                let n = ctx
+                    .state
+                    .hub
+                    .pubsub
+                    .unsubscribe(&ctx.state.client, kind, name);
+                Frame::Push(vec![bulk(word), Frame::Bulk(name.clone()), count(n)])
+            })
+            .collect()
     };
-    if names.is_empty() {
-        let n = match kind {
-            Kind::Shard => 0,
-            _ => crate::clients::lock(&ctx.state.client.subs)
-                .as_ref()
-                .map_or(0, |s| s.count()),
-        };
-        return Frame::Push(vec![bulk(word), Frame::Null, count(n)]);
-    }
-    let frames = names
-        .into_iter()
-        .map(|name| {
-            let n = ctx
-                .state
-                .hub
-                .pubsub
-                .unsubscribe(&ctx.state.client, kind, &name);
-            Frame::Push(vec![bulk(word), Frame::Bulk(name), count(n)])
-        })
-        .collect();
     confirm(ctx, frames)
 }
 

@@ -241,8 +241,6 @@ pub struct Settings {
     pub maxmemory: AtomicU64,
     /// `timeout` in seconds (0: never), read by each connection while it waits for input.
     pub timeout_secs: AtomicU64,
-    /// The `notify-keyspace-events` classes as Redis's flag bits (for the notifications).
-    pub notify_flags: AtomicU64,
     /// Told when `timeout` is set, so idle connections re-arm their timers.
     timeout_changed: tokio::sync::watch::Sender<()>,
 }
@@ -262,7 +260,6 @@ impl Settings {
             query_buffer_limit: AtomicU64::new(1024 * MIB as u64),
             maxmemory: AtomicU64::new(0),
             timeout_secs: AtomicU64::new(0),
-            notify_flags: AtomicU64::new(0),
             timeout_changed: tokio::sync::watch::Sender::new(()),
         }
     }
@@ -381,10 +378,6 @@ impl Settings {
                 self.timeout_secs.store(as_u64(number), Ordering::Relaxed);
                 self.timeout_changed.send_replace(());
             }
-            "notify-keyspace-events" => self.notify_flags.store(
-                u64::from(notify_flags(value.as_bytes()).unwrap_or(0)),
-                Ordering::Relaxed,
-            ),
             _ => {}
         }
         let mut values = self.values.write().unwrap_or_else(|p| p.into_inner());
@@ -437,9 +430,7 @@ fn normalise(kind: Kind, value: &[u8]) -> Result<String, String> {
                 )
             }),
         Kind::Save => normalise_save(value),
-        Kind::Notify => notify_flags(value)
-            .map(notify_string)
-            .ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".into()),
+        Kind::Notify => crate::notify::canonical(value),
         Kind::Immutable => Err("can't set immutable config".into()),
     }
 }
@@ -493,75 +484,6 @@ fn normalise_save(value: &[u8]) -> Result<String, String> {
     Ok(words.join(" "))
 }
 
-/// notify-keyspace-events classes and their flag bits, as Redis's `notify.c` numbers them.
-const NOTIFY_KEYSPACE: u32 = 1 << 0;
-const NOTIFY_KEYEVENT: u32 = 1 << 1;
-const NOTIFY_KEY_MISS: u32 = 1 << 11;
-/// Each class letter and its bit, in the order Redis writes them back (`A` aside).
-const NOTIFY_CLASSES: &[(u8, u32)] = &[
-    (b'g', 1 << 2),
-    (b'$', 1 << 3),
-    (b'l', 1 << 4),
-    (b's', 1 << 5),
-    (b'h', 1 << 6),
-    (b'z', 1 << 7),
-    (b'x', 1 << 8),
-    (b'e', 1 << 9),
-    (b't', 1 << 10),
-    (b'd', 1 << 13),
-    (b'n', 1 << 14),
-];
-/// `A`: every class but `n` (new keys) and `m` (misses).
-const NOTIFY_ALL: u32 = (1 << 2)
-    | (1 << 3)
-    | (1 << 4)
-    | (1 << 5)
-    | (1 << 6)
-    | (1 << 7)
-    | (1 << 8)
-    | (1 << 9)
-    | (1 << 10)
-    | (1 << 13);
-
-/// The flag bits of a classes string, `None` on a character Redis does not know.
-pub fn notify_flags(classes: &[u8]) -> Option<u32> {
-    classes.iter().try_fold(0u32, |flags, &c| {
-        let bit = match c {
-            b'A' => NOTIFY_ALL,
-            b'K' => NOTIFY_KEYSPACE,
-            b'E' => NOTIFY_KEYEVENT,
-            b'm' => NOTIFY_KEY_MISS,
-            _ => NOTIFY_CLASSES.iter().find(|(l, _)| *l == c)?.1,
-        };
-        Some(flags | bit)
-    })
-}
-
-/// The canonical string of flag bits, as Redis's `keyspaceEventsFlagsToString` writes it.
-fn notify_string(flags: u32) -> String {
-    let mut out = String::new();
-    if flags & NOTIFY_ALL == NOTIFY_ALL {
-        // `n` is not part of A, yet Redis's writer drops it here too; so do we.
-        out.push('A');
-    } else {
-        for (letter, bit) in NOTIFY_CLASSES {
-            if flags & bit != 0 {
-                out.push(char::from(*letter));
-            }
-        }
-    }
-    for (letter, bit) in [
-        (b'K', NOTIFY_KEYSPACE),
-        (b'E', NOTIFY_KEYEVENT),
-        (b'm', NOTIFY_KEY_MISS),
-    ] {
-        if flags & bit != 0 {
-            out.push(char::from(letter));
-        }
-    }
-    out
-}
-
 /// The value `hz` shows: Redis clamps it to 1..=500 when applied.
 pub fn shown_hz(stored: i64) -> i64 {
     stored.clamp(1, MAX_HZ)
@@ -587,15 +509,6 @@ mod tests {
         );
         assert_eq!(settings.maxclients.load(Ordering::Relaxed), 20);
         assert_eq!(settings.timeout_secs.load(Ordering::Relaxed), 5);
-    }
-
-    #[test]
-    fn notify_flags_round_trip_in_redis_order() {
-        let shown = |s: &str| notify_flags(s.as_bytes()).map(notify_string);
-        assert_eq!(shown("KA").as_deref(), Some("AK"));
-        assert_eq!(shown("Ex$g").as_deref(), Some("g$xE"));
-        assert_eq!(shown("Q"), None);
-        assert_eq!(shown("").as_deref(), Some(""));
     }
 
     #[test]
