@@ -158,10 +158,16 @@ impl Shard {
 
     /// Live keys, expired ones dropped on the way.
     pub fn live_keys(&mut self, now: u64) -> Vec<Bytes> {
+        self.purge_expired(now);
+        self.map.keys().cloned().collect()
+    }
+
+    /// Drops the keys expired by `now` (counted in `expired`); returns how many are left.
+    fn purge_expired(&mut self, now: u64) -> usize {
         let before = self.map.len();
         self.map.retain(|_, e| e.is_live(now));
         self.expired += (before - self.map.len()) as u64;
-        self.map.keys().cloned().collect()
+        self.map.len()
     }
 
     /// Drops everything; returns how many live keys there were.
@@ -239,7 +245,7 @@ impl Db {
     /// Number of live keys.
     pub fn len(&self) -> usize {
         let now = now_ms();
-        self.for_each_shard(|s| s.live_keys(now).len())
+        self.for_each_shard(|s| s.purge_expired(now))
             .into_iter()
             .sum()
     }
@@ -285,9 +291,8 @@ impl Db {
     pub fn counts(&self) -> (usize, usize) {
         let now = now_ms();
         self.for_each_shard(|s| {
-            s.map.retain(|_, e| e.is_live(now));
             (
-                s.map.len(),
+                s.purge_expired(now),
                 s.map.values().filter(|e| e.expires_at.is_some()).count(),
             )
         })

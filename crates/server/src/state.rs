@@ -23,7 +23,7 @@ pub const DEFAULT_DATABASES: usize = 16;
 /// Bytes the server process is counted as using before any key (INFO used_memory).
 pub const BASE_MEMORY: usize = 1024 * 1024;
 
-/// How long a memory estimate is reused for the `maxmemory` check.
+/// How long a memory estimate is reused (the `maxmemory` check, INFO used_memory).
 pub const MEMORY_ESTIMATE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Most databases a server may be started with, so a configuration cannot make the server
@@ -129,7 +129,7 @@ impl ServerState {
             port: 0,
             debug_command: false,
             active_expire: std::sync::atomic::AtomicBool::new(true),
-            memory_estimate: AtomicU64::new(0),
+            memory_estimate: AtomicU64::new(BASE_MEMORY as u64),
             memory_checked_at: AtomicU64::new(0),
         }
     }
@@ -165,26 +165,23 @@ impl ServerState {
     }
 
     /// Whether `maxmemory` is set and the memory estimate (INFO used_memory) is above it.
-    /// The estimate walks the keyspace, so it is refreshed at most every
-    /// [`MEMORY_ESTIMATE_INTERVAL`] and only while a limit is set.
     pub(crate) fn out_of_memory(&self) -> bool {
         let limit = self.settings.maxmemory.load(Ordering::Relaxed);
-        if limit == 0 {
-            return false;
-        }
+        limit != 0 && self.used_memory() as u64 > limit
+    }
+
+    /// INFO used_memory: a fixed base plus every database's estimate. The estimate walks the
+    /// keyspace, so it is refreshed at most every [`MEMORY_ESTIMATE_INTERVAL`], whoever asks
+    /// (the `maxmemory` check before each command, INFO in a client's polling loop).
+    pub(crate) fn used_memory(&self) -> usize {
         let now = crate::db::now_ms();
         let checked = self.memory_checked_at.load(Ordering::Relaxed);
         if now.saturating_sub(checked) >= MEMORY_ESTIMATE_INTERVAL.as_millis() as u64 {
             self.memory_checked_at.store(now, Ordering::Relaxed);
-            let used = self.used_memory() as u64;
-            self.memory_estimate.store(used, Ordering::Relaxed);
+            let used = BASE_MEMORY + self.dbs.iter().map(Db::memory_estimate).sum::<usize>();
+            self.memory_estimate.store(used as u64, Ordering::Relaxed);
         }
-        self.memory_estimate.load(Ordering::Relaxed) > limit
-    }
-
-    /// INFO used_memory: a fixed base plus every database's estimate.
-    pub(crate) fn used_memory(&self) -> usize {
-        BASE_MEMORY + self.dbs.iter().map(Db::memory_estimate).sum::<usize>()
+        usize::try_from(self.memory_estimate.load(Ordering::Relaxed)).unwrap_or(usize::MAX)
     }
 
     /// Live keys in all databases.

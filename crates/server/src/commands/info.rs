@@ -128,7 +128,10 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
             line(format_args!("used_memory:{used}"));
             line(format_args!("used_memory_human:{}", human(used as u64)));
             line(format_args!("used_memory_startup:{BASE_MEMORY}"));
-            line(format_args!("used_memory_dataset:{}", used - BASE_MEMORY));
+            line(format_args!(
+                "used_memory_dataset:{}",
+                used.saturating_sub(BASE_MEMORY)
+            ));
             line(format_args!("maxmemory:{maxmemory}"));
             line(format_args!("maxmemory_human:{}", human(maxmemory)));
             line(format_args!(

@@ -40,12 +40,16 @@ impl Watches {
         self.by_key.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn add(&self, db: usize, key: Bytes, flag: &DirtyFlag) {
-        self.lock()
-            .entry((db, key))
-            .or_default()
-            .push(Arc::clone(flag));
+    /// Registers `flag` for `key` in `db`; false (and nothing changes) when it already is.
+    fn add(&self, db: usize, key: Bytes, flag: &DirtyFlag) -> bool {
+        let mut map = self.lock();
+        let flags = map.entry((db, key)).or_default();
+        if flags.iter().any(|f| Arc::ptr_eq(f, flag)) {
+            return false;
+        }
+        flags.push(Arc::clone(flag));
         self.active.fetch_add(1, Ordering::AcqRel);
+        true
     }
 
     fn remove(&self, db: usize, key: &Bytes, flag: &DirtyFlag) {
@@ -146,7 +150,9 @@ impl Clone for WatchState {
 impl WatchState {
     /// WATCH `key` in database `db`: a no-op if already watched there.
     pub fn watch(&mut self, server: &Arc<ServerState>, db: usize, key: &Bytes, now: u64) {
-        if self.keys.iter().any(|w| w.db == db && w.key == key) {
+        // The server's registry answers "already watched" by a hash lookup: a scan of this
+        // client's own list made one WATCH of n keys cost n^2 comparisons.
+        if !server.watches.add(db, key.clone(), &self.dirty) {
             return;
         }
         let expires_at = server.db(db).and_then(|d| {
@@ -154,7 +160,6 @@ impl WatchState {
                 .get(key, now)
                 .and_then(|entry| entry.expires_at)
         });
-        server.watches.add(db, key.clone(), &self.dirty);
         self.registry = Some(Arc::clone(server));
         self.keys.push(Watched {
             db,

@@ -99,19 +99,29 @@ fn scan(set: &ZSet, cursor: u64, pattern: Option<&Bytes>, count: usize) -> (u64,
         .map(|(m, s)| (position(m), m, s))
         .filter(|(p, _, _)| *p >= cursor)
         .collect();
-    ahead.sort_unstable_by_key(|(p, _, _)| *p);
+    // The page is the `count` lowest positions ahead, plus every member sharing the last
+    // one's position (so none is skipped); the next cursor is the lowest position after it.
+    // Only the page is sorted: the rest is partitioned off in linear time, not sorted on
+    // every call of a scan.
     let mut next = 0;
-    let mut previous = None;
-    for (taken, (p, member, score)) in ahead.iter().enumerate() {
-        // Members sharing a position go out together, so none is skipped.
-        if taken >= count && previous != Some(*p) {
-            next = *p;
-            break;
-        }
-        previous = Some(*p);
+    if let Some(last_at) = count.checked_sub(1).filter(|at| at + 1 < ahead.len()) {
+        let last = ahead
+            .select_nth_unstable_by_key(last_at, |(p, _, _)| *p)
+            .1
+             .0;
+        next = ahead
+            .iter()
+            .map(|(p, _, _)| *p)
+            .filter(|p| *p > last)
+            .min()
+            .unwrap_or(0);
+        ahead.retain(|(p, _, _)| *p <= last);
+    }
+    ahead.sort_unstable_by_key(|(p, _, _)| *p);
+    for (_, member, score) in ahead {
         if keep(member) {
-            out.push(Frame::Bulk((*member).clone()));
-            out.push(Frame::Bulk(Bytes::from(skiplist_score(*score))));
+            out.push(Frame::Bulk(member.clone()));
+            out.push(Frame::Bulk(Bytes::from(skiplist_score(score))));
         }
     }
     (next, out)
@@ -166,5 +176,42 @@ mod tests {
             cursor = next;
         }
         assert_eq!(seen, 1000);
+    }
+
+    /// Pages match a full sort of the positions: the `count` lowest ahead of the cursor plus
+    /// the ties of the last, and the cursor after them; an empty tail ends at 0.
+    #[test]
+    fn pages_follow_position_order() {
+        let mut set = ZSet::new();
+        for i in 0..500 {
+            set.insert(Bytes::from(format!("m{i}")), f64::from(i));
+        }
+        let mut sorted: Vec<u64> = set.iter_unordered().map(|(m, _)| position(m)).collect();
+        sorted.sort_unstable();
+        for count in [1, 7, 499, 500, 501] {
+            let mut cursor = 0;
+            let mut at = 0;
+            loop {
+                let (next, items) = scan(&set, cursor, None, count);
+                let page: Vec<u64> = items
+                    .chunks(2)
+                    .map(|pair| match &pair[0] {
+                        Frame::Bulk(m) => position(m),
+                        _ => unreachable!(),
+                    })
+                    .collect();
+                let want = sorted.get(at..).unwrap_or_default();
+                let want = &want[..page.len().min(want.len())];
+                assert_eq!(page, want, "count {count}");
+                at += page.len();
+                assert_eq!(next, sorted.get(at).copied().unwrap_or(0), "count {count}");
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
+            }
+            assert_eq!(at, 500);
+        }
+        assert_eq!(scan(&set, u64::MAX, None, 10), (0, Vec::new()));
     }
 }

@@ -167,23 +167,23 @@ impl SetOp {
                 s
             }
         };
-        let lookups: Vec<HashMap<&Bytes, f64>> = self
-            .inputs
-            .iter()
-            .map(|input| input.iter().map(|(m, s)| (m, *s)).collect())
-            .collect();
         let mut count = 0;
         match op {
             Op::Inter => {
                 let Some((&smallest, others)) = order.split_first() else {
                     return (result, 0);
                 };
-                let base = self.inputs.get(smallest).cloned().unwrap_or_default();
+                // Lookups for the inputs probed, not for the one walked.
+                let lookups: Vec<(usize, HashMap<&Bytes, f64>)> = others
+                    .iter()
+                    .map(|&i| (i, lookup(self.inputs.get(i))))
+                    .collect();
+                let base = self.inputs.get(smallest).map_or(&[][..], Vec::as_slice);
                 'members: for (member, score) in base {
-                    let mut total = weighted(score, weight(smallest));
-                    for &i in others {
-                        match lookups.get(i).and_then(|l| l.get(&member)) {
-                            Some(s) => self.aggregate.combine(&mut total, s * weight(i)),
+                    let mut total = weighted(*score, weight(smallest));
+                    for (i, l) in &lookups {
+                        match l.get(member) {
+                            Some(s) => self.aggregate.combine(&mut total, s * weight(*i)),
                             None => continue 'members,
                         }
                     }
@@ -193,7 +193,7 @@ impl SetOp {
                             break;
                         }
                     } else {
-                        result.insert(member, total);
+                        result.insert(member.clone(), total);
                     }
                 }
             }
@@ -216,9 +216,11 @@ impl SetOp {
                 }
             }
             Op::Diff => {
-                if let Some(first) = self.inputs.first() {
+                if let Some((first, rest)) = self.inputs.split_first() {
+                    let lookups: Vec<HashMap<&Bytes, f64>> =
+                        rest.iter().map(|input| lookup(Some(input))).collect();
                     for (member, score) in first {
-                        if !lookups.iter().skip(1).any(|l| l.contains_key(member)) {
+                        if !lookups.iter().any(|l| l.contains_key(member)) {
                             result.insert(member.clone(), *score);
                         }
                     }
@@ -228,6 +230,14 @@ impl SetOp {
         count = count.max(result.len());
         (result, count)
     }
+}
+
+/// An input's members and scores by member, for probing (built only for the inputs a
+/// command probes: ZUNION probes none, so it builds none).
+fn lookup(input: Option<&Input>) -> HashMap<&Bytes, f64> {
+    input
+        .map(|input| input.iter().map(|(m, s)| (m, *s)).collect())
+        .unwrap_or_default()
 }
 
 fn query(ctx: &mut Ctx<'_>, argv: &[Bytes], op: Op, name: &str) -> Frame {
