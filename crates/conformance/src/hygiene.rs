@@ -158,8 +158,17 @@ pub async fn occupied_foreign_keys(
     let mut held = Vec::new();
     for key in foreign_keys(scenario) {
         let args: [&[u8]; 2] = [b"EXISTS", &key];
-        if link.call(&args).await? == Frame::Integer(1) {
-            held.push(key);
+        // Only a plain 0 means absent: the cleanup deletes these keys, so a reply that does not
+        // say (an error, a proxy's refusal) must not let it delete a key a user holds.
+        match link.call(&args).await? {
+            Frame::Integer(0) => {}
+            Frame::Integer(_) => held.push(key),
+            other => {
+                return Err(format!(
+                    "EXISTS {} answered {other}: cannot tell whether the server holds it",
+                    respect_resp::escape_bytes(&key)
+                ))
+            }
         }
     }
     Ok(held)
