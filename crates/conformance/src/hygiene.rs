@@ -174,6 +174,32 @@ pub async fn occupied_foreign_keys(
     Ok(held)
 }
 
+/// After an interrupted run against `addr` (every master, on a cluster): deletes every key
+/// under this run's prefixes (`respect:{<run>:`), which only this process writes, and returns
+/// how many. `Err` where the server has no SCAN: the caller says what may be left.
+pub async fn clean_run(
+    addr: SocketAddr,
+    flavor: Flavor,
+    options: &RunOptions,
+) -> Result<usize, String> {
+    let prefix = format!("respect:{{{}:", run_token());
+    if flavor != Flavor::Redis || options.cleanup == Cleanup::ExactOnly {
+        return Err(format!(
+            "the server has no SCAN to find keys under {prefix}"
+        ));
+    }
+    let cluster = options.cluster.as_deref();
+    let nodes = cluster.map_or_else(|| vec![addr], |c| c.masters());
+    let mut deleted = 0;
+    for node in nodes {
+        let mut link = Link::open(node, cluster, options).await?;
+        let keys = keys_under(&mut link, prefix.as_bytes()).await?;
+        delete(&mut link, flavor, &keys).await?;
+        deleted += keys.len();
+    }
+    Ok(deleted)
+}
+
 /// Deletes every key of `scenario`'s: those it names (under its prefix, and outside it, which
 /// the runner checked were absent before it ran), then, with [`Cleanup::ScanAndExact`], any
 /// other under its prefix.

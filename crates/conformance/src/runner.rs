@@ -185,6 +185,9 @@ pub async fn run_scenarios(
             run_scenario(addr, &scenario, &options).await
         }));
     }
+    // Dropped with this future (a run interrupted), the scenarios still running are aborted:
+    // none goes on writing keys while the interrupted run cleans up.
+    let _abort = AbortOnDrop(tasks.iter().map(|t| t.abort_handle()).collect());
     for task in tasks {
         if let Ok(result) = task.await {
             progress(&result);
@@ -192,6 +195,17 @@ pub async fn run_scenarios(
         }
     }
     results
+}
+
+/// Aborts its tasks when dropped.
+struct AbortOnDrop(Vec<tokio::task::AbortHandle>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
 }
 
 /// Why a scenario may not run with these options, if it may not.
