@@ -149,6 +149,26 @@ async fn delete(link: &mut Link<'_>, flavor: Flavor, keys: &[Bytes]) -> Result<(
     Ok(())
 }
 
+/// Whether the server holds `key`. The cleanup deletes the key when not, so only a clear
+/// "no" counts as one: Redis's `TYPE` answering `+none` (a status, not an integer: a server
+/// wrong about integers still answers it right), the seed dialect's `EXISTS` answering `:0`.
+/// Any other type or count is "held"; an error is an `Err` (the harness cannot tell).
+async fn holds(link: &mut Link<'_>, flavor: Flavor, key: &[u8]) -> Result<bool, String> {
+    let (command, absent): (&[u8], Frame) = match flavor {
+        Flavor::Redis => (b"TYPE", Frame::Simple("none".into())),
+        _ => (b"EXISTS", Frame::Integer(0)),
+    };
+    match link.call(&[command, key]).await? {
+        reply if reply == absent => Ok(false),
+        Frame::Simple(_) | Frame::Integer(_) => Ok(true),
+        other => Err(format!(
+            "{} {} answered {other}: cannot tell whether the server holds it",
+            String::from_utf8_lossy(command),
+            respect_resp::escape_bytes(key)
+        )),
+    }
+}
+
 /// Which of `scenario`'s keys outside its prefix the server already holds: the scenario would
 /// overwrite a key that is not its own, so it must not run.
 pub async fn occupied_foreign_keys(
@@ -157,18 +177,8 @@ pub async fn occupied_foreign_keys(
 ) -> Result<Vec<Bytes>, String> {
     let mut held = Vec::new();
     for key in foreign_keys(scenario) {
-        let args: [&[u8]; 2] = [b"EXISTS", &key];
-        // Only a plain 0 means absent: the cleanup deletes these keys, so a reply that does not
-        // say (an error, a proxy's refusal) must not let it delete a key a user holds.
-        match link.call(&args).await? {
-            Frame::Integer(0) => {}
-            Frame::Integer(_) => held.push(key),
-            other => {
-                return Err(format!(
-                    "EXISTS {} answered {other}: cannot tell whether the server holds it",
-                    respect_resp::escape_bytes(&key)
-                ))
-            }
+        if holds(link, scenario.flavor, &key).await? {
+            held.push(key);
         }
     }
     Ok(held)
