@@ -234,7 +234,7 @@ async fn a_scenario_routed_to_the_wrong_node_follows_moved() {
     cluster.wait_ready().await;
     let seed = cluster.addrs()[0];
     let options = RunOptions::default();
-    let real = Cluster::discover(seed, options.client_options())
+    let real = Cluster::discover(seed, &options)
         .await
         .expect("the slot map");
     let scenario = load_dir(Path::new("conformance"))
@@ -250,11 +250,7 @@ async fn a_scenario_routed_to_the_wrong_node_follows_moved() {
         .find(|a| *a != owner)
         .expect("another master");
     // A map that puts every slot on a node that does not serve this scenario's.
-    let stale = Arc::new(Cluster::with_map(
-        seed,
-        options.client_options(),
-        SlotMap::all_on(wrong),
-    ));
+    let stale = Arc::new(Cluster::with_map(seed, &options, SlotMap::all_on(wrong)));
     let results = run_scenarios(
         wrong,
         vec![scenario.clone()],
@@ -279,7 +275,7 @@ async fn the_harness_follows_ask_while_a_slot_migrates() {
     let seed = cluster.addrs()[0];
     let options = RunOptions::default();
     let known = Arc::new(
-        Cluster::discover(seed, options.client_options())
+        Cluster::discover(seed, &options)
             .await
             .expect("the slot map"),
     );

@@ -7,8 +7,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::ValueEnum;
+use respect::conformance::hygiene;
 use respect::conformance::report::{write_human, write_json, write_junit, write_markdown};
 use respect::conformance::runner::DEFAULT_JOBS;
+use respect::conformance::scenario::template::run_token;
 use respect::conformance::{load_dir, run_suite, CaseResult, RunOptions};
 
 use super::shared::{block_on, Scenarios, EXIT_USAGE};
@@ -64,6 +66,35 @@ impl Args {
         block_on(self.execute())
     }
 
+    /// After Ctrl-C: deletes what this run's scenarios left under its own prefixes, or says
+    /// what may be left. Exit 130, as a shell reports an interrupted command.
+    async fn interrupted(&self, options: &RunOptions) -> u8 {
+        const EXIT_INTERRUPTED: u8 = 130;
+        let Some(addr) = self.addr else {
+            eprintln!("respect run: interrupted");
+            return EXIT_INTERRUPTED;
+        };
+        let flavor = self.scenarios.flavor.into();
+        let options = RunOptions {
+            cleanup: hygiene::detect(addr, flavor, options).await,
+            ..options.clone()
+        };
+        let prefix = format!("respect:{{{}:", run_token());
+        match hygiene::clean_run(addr, flavor, &options).await {
+            Ok(n) => eprintln!(
+                "respect run: interrupted; deleted {n} keys the scenarios in progress left under {prefix}"
+            ),
+            Err(e) => eprintln!(
+                "respect run: interrupted; keys under {prefix} may be left on {addr}: {e}"
+            ),
+        }
+        eprintln!(
+            "respect run: a scenario in progress that names fixed keys outside its prefix (one \
+             that has the server to itself) may have left those"
+        );
+        EXIT_INTERRUPTED
+    }
+
     async fn execute(self) -> u8 {
         let selection = self.scenarios.selection();
         let options = match self.scenarios.options_at(self.addr).await {
@@ -102,20 +133,46 @@ impl Args {
                 bar.inc(1);
             }
         };
-        let report = match run_suite(
+        // Registered now, not on the select's first poll: the run's first poll loads and parses
+        // every scenario, and a Ctrl-C in that time would kill the process unhandled.
+        let mut interrupt =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) {
+                Ok(signal) => Some(signal),
+                Err(e) => {
+                    eprintln!(
+                    "respect run: cannot handle Ctrl-C ({e}): an interrupted run may leave keys"
+                );
+                    None
+                }
+            };
+        let interrupted = async {
+            match &mut interrupt {
+                Some(signal) => signal.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        let run = run_suite(
             &self.scenarios.dir,
             self.addr,
             self.scenarios.flavor.into(),
             &selection,
             &options,
             &progress,
-        )
-        .await
-        {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("respect run: {e}");
-                return EXIT_USAGE;
+        );
+        let report = tokio::select! {
+            report = run => match report {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("respect run: {e}");
+                    return EXIT_USAGE;
+                }
+            },
+            // Dropping the run aborts the scenarios in flight; then their keys are deleted.
+            Some(()) = interrupted => {
+                if let Some(bar) = &bar {
+                    bar.finish_and_clear();
+                }
+                return self.interrupted(&options).await;
             }
         };
         if let Some(bar) = bar {

@@ -195,7 +195,7 @@ impl Scenarios {
         let mut options = self.options();
         if self.cluster {
             let seed = addr.ok_or("--cluster needs --addr, a node of the cluster")?;
-            let cluster = Cluster::discover(seed, options.client_options()).await?;
+            let cluster = Cluster::discover(seed, &options).await?;
             options.cluster = Some(Arc::new(cluster));
         }
         Ok(options)

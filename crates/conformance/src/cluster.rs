@@ -12,14 +12,14 @@
 //! harness's own commands (key hygiene) go through a [`Link`], which follows `-MOVED slot
 //! host:port` (the slot moved for good: refresh the map, retry on the named node) and `-ASK slot
 //! host:port` (the slot is migrating: `ASKING`, then the command once on the named node), at
-//! most [`MAX_REDIRECTS`] times. Scenario traffic is never redirected: a scenario that tests
+//! most [`MAX_REDIRECTS`] times, and only to a node the map names (or the seed): a reply does
+//! not get to send the harness to an address outside the cluster. Scenario traffic is never redirected: a scenario that tests
 //! redirects sees them byte for byte.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::RwLock;
 
-use respect_client::{Client, ClientOptions};
 use respect_resp::{Dialect, Frame};
 
 use super::runner::{connect, RunOptions};
@@ -226,11 +226,10 @@ pub fn parse_slots(reply: &Frame, answering: SocketAddr) -> Option<SlotMap> {
     Some(SlotMap::new(ranges))
 }
 
-/// Reads the slot map from the node at `addr`: `CLUSTER SHARDS`, else `CLUSTER SLOTS`.
-pub async fn discover(addr: SocketAddr, options: ClientOptions) -> Result<SlotMap, String> {
-    let mut client = Client::connect_with(addr, Dialect::Resp2, options)
-        .await
-        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+/// Reads the slot map from the node at `addr`: `CLUSTER SHARDS`, else `CLUSTER SLOTS`, on a
+/// connection made as the runner makes its own (deadlines, reply budget, `AUTH`).
+pub async fn discover(addr: SocketAddr, options: &RunOptions) -> Result<SlotMap, String> {
+    let mut client = connect(addr, Dialect::Resp2, options).await?;
     let shards = client
         .call(&["CLUSTER", "SHARDS"])
         .await
@@ -282,23 +281,27 @@ pub fn redirect_of(reply: &Frame, answering: SocketAddr) -> Option<Redirect> {
 #[derive(Debug)]
 pub struct Cluster {
     seed: SocketAddr,
-    options: ClientOptions,
+    options: RunOptions,
     map: RwLock<SlotMap>,
     refreshes: AtomicUsize,
 }
 
 impl Cluster {
     /// Discovers the cluster through `seed`.
-    pub async fn discover(seed: SocketAddr, options: ClientOptions) -> Result<Cluster, String> {
+    pub async fn discover(seed: SocketAddr, options: &RunOptions) -> Result<Cluster, String> {
         let map = discover(seed, options).await?;
         Ok(Cluster::with_map(seed, options, map))
     }
 
-    /// A cluster known through `seed` with `map` as its (maybe wrong) current map.
-    pub fn with_map(seed: SocketAddr, options: ClientOptions, map: SlotMap) -> Cluster {
+    /// A cluster known through `seed` with `map` as its (maybe wrong) current map; `options`
+    /// are how the harness connects to its nodes (their `cluster` is not used).
+    pub fn with_map(seed: SocketAddr, options: &RunOptions, map: SlotMap) -> Cluster {
         Cluster {
             seed,
-            options,
+            options: RunOptions {
+                cluster: None,
+                ..options.clone()
+            },
             map: RwLock::new(map),
             refreshes: AtomicUsize::new(0),
         }
@@ -324,14 +327,20 @@ impl Cluster {
         self.refreshes.load(Ordering::Relaxed)
     }
 
-    /// Reads the map again, from `hint` (the node a redirect named) first, then the seed, then
-    /// the masters already known.
-    pub async fn refresh(&self, hint: SocketAddr) -> Result<(), String> {
-        let mut nodes = vec![hint, self.seed];
-        nodes.extend(self.masters());
+    /// Whether `addr` is the seed or a master of the current map: the only nodes a redirect
+    /// may send the harness to.
+    pub fn knows(&self, addr: SocketAddr) -> bool {
+        addr == self.seed || self.masters().contains(&addr)
+    }
+
+    /// Reads the map again, from the seed, then the masters already known (never from a node
+    /// only a redirect named).
+    pub async fn refresh(&self) -> Result<(), String> {
+        let mut nodes = vec![self.seed];
+        nodes.extend(self.masters().into_iter().filter(|&m| m != self.seed));
         let mut last = String::new();
         for node in nodes {
-            match discover(node, self.options).await {
+            match discover(node, &self.options).await {
                 Ok(map) => {
                     if let Ok(mut current) = self.map.write() {
                         *current = map;
@@ -348,10 +357,10 @@ impl Cluster {
 
 /// A connection for the harness's own commands. On a cluster it follows `-MOVED` (refreshing
 /// the map, then staying on the new node) and `-ASK` (`ASKING` and the command on the named
-/// node); elsewhere a redirect is just a reply.
+/// node), to nodes of the cluster only; elsewhere a redirect is just a reply.
 pub struct Link<'a> {
     addr: SocketAddr,
-    client: Client,
+    client: respect_client::Client,
     cluster: Option<&'a Cluster>,
     options: &'a RunOptions,
 }
@@ -387,11 +396,16 @@ impl<'a> Link<'a> {
             match redirect_of(&reply, self.addr) {
                 None => return Ok(reply),
                 Some(Redirect::Moved(_, node)) => {
-                    cluster.refresh(node).await?;
+                    cluster.refresh().await?;
+                    check_member(cluster, node)?;
                     self.client = connect(node, Dialect::Resp2, self.options).await?;
                     self.addr = node;
                 }
                 Some(Redirect::Ask(_, node)) => {
+                    if !cluster.knows(node) {
+                        cluster.refresh().await?;
+                    }
+                    check_member(cluster, node)?;
                     let mut there = connect(node, Dialect::Resp2, self.options).await?;
                     let asking = there.call(&["ASKING"]).await.map_err(|e| e.to_string())?;
                     if asking.is_error() {
@@ -407,6 +421,16 @@ impl<'a> Link<'a> {
         Err(format!(
             "still redirected after {MAX_REDIRECTS} redirects: the cluster's map keeps changing"
         ))
+    }
+}
+
+/// `Err` unless `node`, named by a redirect, is a node of `cluster`.
+fn check_member(cluster: &Cluster, node: SocketAddr) -> Result<(), String> {
+    match cluster.knows(node) {
+        true => Ok(()),
+        false => Err(format!(
+            "redirected to {node}, which the cluster's slot map does not name: not followed"
+        )),
     }
 }
 
@@ -489,6 +513,60 @@ mod tests {
         ]);
         assert_eq!(parse_slots(&slots, addr(1)), Some(map));
         assert_eq!(parse_slots(&Frame::Error("ERR x".into()), addr(1)), None);
+    }
+
+    /// A one-master "cluster" on loopback: CLUSTER SHARDS is empty, CLUSTER SLOTS puts every
+    /// slot on itself, and every other command is answered with `redirect`.
+    async fn fake_node(redirect: &'static str) -> SocketAddr {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let me = listener.local_addr().expect("address");
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    while let Ok(n @ 1..) = socket.read(&mut buf).await {
+                        let request = &buf[..n];
+                        let has = |w: &[u8]| request.windows(w.len()).any(|x| x == w);
+                        let reply = if has(b"SHARDS") {
+                            "*0\r\n".to_string()
+                        } else if has(b"SLOTS") {
+                            format!(
+                                "*1\r\n*3\r\n:0\r\n:16383\r\n*2\r\n$9\r\n127.0.0.1\r\n:{}\r\n",
+                                me.port()
+                            )
+                        } else {
+                            format!("-{redirect}\r\n")
+                        };
+                        if socket.write_all(reply.as_bytes()).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        me
+    }
+
+    #[tokio::test]
+    async fn a_redirect_outside_the_cluster_is_not_followed() {
+        for redirect in ["MOVED 1 127.0.0.9:1", "ASK 1 127.0.0.9:1"] {
+            let node = fake_node(redirect).await;
+            let options = RunOptions::default();
+            let cluster = Cluster::discover(node, &options).await.expect("the map");
+            assert_eq!(cluster.masters(), vec![node]);
+            let mut link = Link::open(node, Some(&cluster), &options)
+                .await
+                .expect("a link");
+            let err = link.call(&[b"GET", b"k"]).await.expect_err(redirect);
+            assert!(
+                err.contains("127.0.0.9:1") && err.contains("not followed"),
+                "{err}"
+            );
+            assert_eq!(link.addr(), node);
+        }
     }
 
     #[test]

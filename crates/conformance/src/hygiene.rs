@@ -149,6 +149,26 @@ async fn delete(link: &mut Link<'_>, flavor: Flavor, keys: &[Bytes]) -> Result<(
     Ok(())
 }
 
+/// Whether the server holds `key`. The cleanup deletes the key when not, so only a clear
+/// "no" counts as one: Redis's `TYPE` answering `+none` (a status, not an integer: a server
+/// wrong about integers still answers it right), the seed dialect's `EXISTS` answering `:0`.
+/// Any other type or count is "held"; an error is an `Err` (the harness cannot tell).
+async fn holds(link: &mut Link<'_>, flavor: Flavor, key: &[u8]) -> Result<bool, String> {
+    let (command, absent): (&[u8], Frame) = match flavor {
+        Flavor::Redis => (b"TYPE", Frame::Simple("none".into())),
+        _ => (b"EXISTS", Frame::Integer(0)),
+    };
+    match link.call(&[command, key]).await? {
+        reply if reply == absent => Ok(false),
+        Frame::Simple(_) | Frame::Integer(_) => Ok(true),
+        other => Err(format!(
+            "{} {} answered {other}: cannot tell whether the server holds it",
+            String::from_utf8_lossy(command),
+            respect_resp::escape_bytes(key)
+        )),
+    }
+}
+
 /// Which of `scenario`'s keys outside its prefix the server already holds: the scenario would
 /// overwrite a key that is not its own, so it must not run.
 pub async fn occupied_foreign_keys(
@@ -157,12 +177,37 @@ pub async fn occupied_foreign_keys(
 ) -> Result<Vec<Bytes>, String> {
     let mut held = Vec::new();
     for key in foreign_keys(scenario) {
-        let args: [&[u8]; 2] = [b"EXISTS", &key];
-        if link.call(&args).await? == Frame::Integer(1) {
+        if holds(link, scenario.flavor, &key).await? {
             held.push(key);
         }
     }
     Ok(held)
+}
+
+/// After an interrupted run against `addr` (every master, on a cluster): deletes every key
+/// under this run's prefixes (`respect:{<run>:`), which only this process writes, and returns
+/// how many. `Err` where the server has no SCAN: the caller says what may be left.
+pub async fn clean_run(
+    addr: SocketAddr,
+    flavor: Flavor,
+    options: &RunOptions,
+) -> Result<usize, String> {
+    let prefix = format!("respect:{{{}:", run_token());
+    if flavor != Flavor::Redis || options.cleanup == Cleanup::ExactOnly {
+        return Err(format!(
+            "the server has no SCAN to find keys under {prefix}"
+        ));
+    }
+    let cluster = options.cluster.as_deref();
+    let nodes = cluster.map_or_else(|| vec![addr], |c| c.masters());
+    let mut deleted = 0;
+    for node in nodes {
+        let mut link = Link::open(node, cluster, options).await?;
+        let keys = keys_under(&mut link, prefix.as_bytes()).await?;
+        delete(&mut link, flavor, &keys).await?;
+        deleted += keys.len();
+    }
+    Ok(deleted)
 }
 
 /// Deletes every key of `scenario`'s: those it names (under its prefix, and outside it, which

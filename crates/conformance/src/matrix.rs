@@ -76,7 +76,7 @@ impl std::str::FromStr for MatrixTarget {
 async fn target_options(target: &MatrixTarget, run: &RunOptions) -> Result<RunOptions, String> {
     let mut run = run.clone();
     if target.cluster {
-        let cluster = crate::cluster::Cluster::discover(target.addr, run.client_options()).await?;
+        let cluster = crate::cluster::Cluster::discover(target.addr, &run).await?;
         run.cluster = Some(std::sync::Arc::new(cluster));
     }
     Ok(run)

@@ -185,6 +185,9 @@ pub async fn run_scenarios(
             run_scenario(addr, &scenario, &options).await
         }));
     }
+    // Dropped with this future (a run interrupted), the scenarios still running are aborted:
+    // none goes on writing keys while the interrupted run cleans up.
+    let _abort = AbortOnDrop(tasks.iter().map(|t| t.abort_handle()).collect());
     for task in tasks {
         if let Ok(result) = task.await {
             progress(&result);
@@ -192,6 +195,17 @@ pub async fn run_scenarios(
         }
     }
     results
+}
+
+/// Aborts its tasks when dropped.
+struct AbortOnDrop(Vec<tokio::task::AbortHandle>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
 }
 
 /// Why a scenario may not run with these options, if it may not.
@@ -385,13 +399,22 @@ struct Replay<'a> {
     captured: Option<Vec<Captured>>,
 }
 
-/// Where a scenario's connections go: `addr`, or on a cluster the master serving the
-/// scenario's slot (for `# cluster: elsewhere`, another master).
+/// Where a scenario's keys live: `addr`, or on a cluster the master serving the scenario's
+/// slot. The harness cleans them there.
+fn keys_node(addr: SocketAddr, scenario: &Scenario, options: &RunOptions) -> SocketAddr {
+    match &options.cluster {
+        Some(cluster) => cluster.master_of(key_slot(scenario.key_prefix().as_bytes())),
+        None => addr,
+    }
+}
+
+/// Where a scenario's connections go: [`keys_node`], or for `# cluster: elsewhere` another
+/// master.
 fn scenario_node(addr: SocketAddr, scenario: &Scenario, options: &RunOptions) -> SocketAddr {
+    let owner = keys_node(addr, scenario, options);
     let Some(cluster) = &options.cluster else {
-        return addr;
+        return owner;
     };
-    let owner = cluster.master_of(key_slot(scenario.key_prefix().as_bytes()));
     if scenario.cluster == ClusterRule::Elsewhere {
         if let Some(other) = cluster.masters().into_iter().find(|m| *m != owner) {
             return other;
@@ -527,12 +550,14 @@ impl<'a> Replay<'a> {
         Ok(())
     }
 
-    /// Deletes the scenario's keys on a connection of its own (following the cluster's
-    /// redirects); `before`, it first refuses to run a scenario that would overwrite a key it
-    /// does not own.
+    /// Deletes the scenario's keys on a connection of its own to the node holding them (even
+    /// when the scenario's own connections go elsewhere: its SCAN must look there, and a
+    /// `-MOVED` would re-read the whole map), following the cluster's redirects; `before`, it
+    /// first refuses to run a scenario that would overwrite a key it does not own.
     async fn clean(&mut self, before: bool) -> Result<(), Stop> {
         let cluster = self.options.cluster.as_deref();
-        let mut link = Link::open(self.addr, cluster, self.options)
+        let node = keys_node(self.addr, self.scenario, self.options);
+        let mut link = Link::open(node, cluster, self.options)
             .await
             .map_err(Stop::Error)?;
         if before {
