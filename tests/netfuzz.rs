@@ -40,6 +40,20 @@ async fn our_server_survives_the_fuzzer_in_both_flavors() {
             "{flavor}: {:#?}",
             report.findings
         );
+        if flavor == Flavor::Redis {
+            // The names the generator uses are deleted at the end. (A mutated name such as
+            // `respect:ne|fuzz:3` is the fuzzer's bytes, not a generated key, so only the
+            // generated names are checked.)
+            let mut client =
+                respect::client::Client::connect(server.addr(), respect::resp::Dialect::Resp2)
+                    .await
+                    .expect("connect");
+            let mut exists = vec!["EXISTS".to_string()];
+            exists.extend((0..8).map(|i| format!("respect:netfuzz:{i}")));
+            exists.extend(["a", "b", "c", "d"].map(|k| format!("respect:netfuzz:{k}")));
+            let left = client.call(&exists).await.expect("EXISTS");
+            assert_eq!(left, respect::resp::Frame::Integer(0), "keys left behind");
+        }
         server.shutdown().await;
     }
 }
