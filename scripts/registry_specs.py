@@ -50,7 +50,10 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("names", nargs="+")
     args = parser.parse_args()
-    r = redis.Redis(port=args.port, decode_responses=True)
+    # A deadline on every connect and read: a wedged server ends the script, not the session.
+    r = redis.Redis(
+        port=args.port, decode_responses=True, socket_timeout=10, socket_connect_timeout=10
+    )
     for name in args.names:
         # redis-py parses COMMAND INFO into a dict; read the raw reply instead.
         raw = r.connection_pool.get_connection()

@@ -117,6 +117,8 @@ impl Reader {
         // SAFETY: a non-NULL reply from the default functions is a redisReply tree that we
         // own until freeReplyObject; it is walked, then freed exactly once.
         let value = unsafe { walk(reply.cast::<RedisReply>()) };
+        // SAFETY: `reply` is the tree just walked (nothing borrowed from it survives: `walk`
+        // copies), freed here once and not used after.
         unsafe { freeReplyObject(reply) };
         // pos and len move together when hiredis discards consumed bytes, so the unread
         // bytes are len - pos.
@@ -139,6 +141,11 @@ impl Drop for Reader {
 /// # Safety
 /// `reply` is a live tree built by hiredis's default reply functions.
 unsafe fn walk(reply: *const RedisReply) -> Reply {
+    // SAFETY (for the whole body): hiredis's default functions build every node with a
+    // non-NULL `str` of `len` bytes for strings, statuses and errors (`createStringObject`
+    // copies them), and an `element` array of `elements` non-NULL children for an array that
+    // `redisReaderGetReply` returned (a reply is only handed out once every child is in). The
+    // bytes are copied out before the caller frees the tree.
     let r = &*reply;
     let bytes = || {
         if r.str_.is_null() {

@@ -40,6 +40,20 @@ async fn our_server_survives_the_fuzzer_in_both_flavors() {
             "{flavor}: {:#?}",
             report.findings
         );
+        if flavor == Flavor::Redis {
+            // The names the generator uses are deleted at the end. (A mutated name such as
+            // `respect:ne|fuzz:3` is the fuzzer's bytes, not a generated key, so only the
+            // generated names are checked.)
+            let mut client =
+                respect::client::Client::connect(server.addr(), respect::resp::Dialect::Resp2)
+                    .await
+                    .expect("connect");
+            let mut exists = vec!["EXISTS".to_string()];
+            exists.extend((0..8).map(|i| format!("respect:netfuzz:{i}")));
+            exists.extend(["a", "b", "c", "d"].map(|k| format!("respect:netfuzz:{k}")));
+            let left = client.call(&exists).await.expect("EXISTS");
+            assert_eq!(left, respect::resp::Frame::Integer(0), "keys left behind");
+        }
         server.shutdown().await;
     }
 }
@@ -137,4 +151,67 @@ fn refuses_addresses_off_this_machine() {
         .expect("runtime");
     let o = options("192.0.2.1:6379".parse().expect("addr"), Flavor::Redis, 1);
     assert!(rt.block_on(fuzz(&o, &|_, _| {})).is_err());
+}
+
+/// `respect fuzz --against` leaves the two servers as it found them: every key it creates is
+/// under its prefix and deleted after its sequence, and keys it did not create (named like the
+/// values it generates: `3`, `v`, `field`) are neither read away nor changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_differential_fuzzer_leaves_nothing_and_touches_no_foreign_key() {
+    use respect::netfuzz::against::{against, AgainstOptions};
+    let a = respect::conformance::start_embedded(Flavor::Redis)
+        .await
+        .expect("embedded");
+    let b = respect::conformance::start_embedded(Flavor::Redis)
+        .await
+        .expect("embedded");
+    let foreign: Vec<String> = ["3", "2", "1", "0", "v", "w", "field", "member", "a b"]
+        .map(String::from)
+        .to_vec();
+    for server in [&a, &b] {
+        let mut client =
+            respect::client::Client::connect(server.addr(), respect::resp::Dialect::Resp2)
+                .await
+                .expect("connect");
+        for (i, k) in foreign.iter().enumerate() {
+            let args = if i % 2 == 0 {
+                ["ZADD", k.as_str(), "1", "m1", "2", "m2"]
+            } else {
+                ["RPUSH", k.as_str(), "m1", "m2", "m3", "m4"]
+            };
+            client.call(&args).await.expect("ZADD or RPUSH");
+        }
+    }
+    let options = AgainstOptions {
+        a: a.addr(),
+        b: b.addr(),
+        sequences: 100,
+        duration: Duration::from_secs(60),
+        length: 40,
+        rng_seed: 11,
+        out: None,
+        timeout: Duration::from_millis(2000),
+        budget: respect::client::ReplyBudget::default(),
+        skip: Vec::new(),
+    };
+    let report = against(&options).await.expect("against");
+    assert_eq!(report.sequences, 100);
+    for server in [&a, &b] {
+        assert_eq!(server.key_count(), foreign.len(), "keys left behind");
+        let mut client =
+            respect::client::Client::connect(server.addr(), respect::resp::Dialect::Resp2)
+                .await
+                .expect("connect");
+        for (i, k) in foreign.iter().enumerate() {
+            let (len, n) = if i % 2 == 0 {
+                ("ZCARD", 2)
+            } else {
+                ("LLEN", 4)
+            };
+            let card = client.call(&[len, k.as_str()]).await.expect(len);
+            assert_eq!(card, respect::resp::Frame::Integer(n), "{k} was changed");
+        }
+    }
+    a.shutdown().await;
+    b.shutdown().await;
 }

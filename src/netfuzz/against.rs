@@ -197,6 +197,8 @@ pub async fn against(options: &AgainstOptions) -> Result<AgainstReport, String> 
         };
         let resp3 = rng.below(3) == 0;
         let mut steps = Vec::new();
+        // A finding that could not be written: returned once the keys are cleaned up.
+        let mut failure = None;
         if resp3 {
             let hello = [Bytes::from_static(b"HELLO"), Bytes::from_static(b"3")];
             // HELLO 3's own reply is already RESP3.
@@ -247,7 +249,8 @@ pub async fn against(options: &AgainstOptions) -> Result<AgainstReport, String> 
                         b: show(&b),
                         file: None,
                     };
-                    record(options, &id, &prefix, steps, None, difference, &mut report)?;
+                    failure =
+                        record(options, &id, &prefix, steps, None, difference, &mut report).err();
                     break;
                 }
             };
@@ -266,7 +269,7 @@ pub async fn against(options: &AgainstOptions) -> Result<AgainstReport, String> 
                         b: clip(&b.raw, at),
                         file: None,
                     };
-                    record(
+                    failure = record(
                         options,
                         &id,
                         &prefix,
@@ -274,7 +277,8 @@ pub async fn against(options: &AgainstOptions) -> Result<AgainstReport, String> 
                         Some((matcher, &a)),
                         difference,
                         &mut report,
-                    )?;
+                    )
+                    .err();
                     break;
                 }
             }
@@ -286,7 +290,10 @@ pub async fn against(options: &AgainstOptions) -> Result<AgainstReport, String> 
                 matcher
             }));
         }
-        cleanup(&mut pair, &prefix, options.timeout).await;
+        cleanup(&mut pair, &prefix, options).await;
+        if let Some(e) = failure {
+            return Err(e);
+        }
         report.sequences += 1;
     }
     report.millis = started.elapsed().as_millis();
@@ -331,16 +338,25 @@ fn stable_times(spec: &Spec, args: &mut [Bytes]) {
 }
 
 /// Deletes a sequence's keys on both servers (a fresh connection when one was lost).
-async fn cleanup(pair: &mut Pair, prefix: &str, timeout: Duration) {
+async fn cleanup(pair: &mut Pair, prefix: &str, options: &AgainstOptions) {
     let mut del = vec![Bytes::from_static(b"DEL")];
     del.extend(
         KEY_NAMES
             .iter()
             .map(|k| Bytes::from(format!("{prefix}{k}"))),
     );
-    for client in [&mut pair.a, &mut pair.b] {
+    for (client, addr) in [(&mut pair.a, options.a), (&mut pair.b, options.b)] {
         // Back to RESP2 replies is not needed: DEL answers an integer in both.
-        let _ = call(client, &del, timeout).await;
+        let deleted = call(client, &del, options.timeout)
+            .await
+            .is_some_and(|r| matches!(r.frame, Frame::Integer(_)));
+        if !deleted {
+            // The sequence lost this connection (a timeout, a closed socket), so the DEL may
+            // not have reached the server: once more on a fresh one.
+            if let Ok(mut fresh) = connect(addr, options).await {
+                let _ = call(&mut fresh, &del, options.timeout).await;
+            }
+        }
     }
 }
 

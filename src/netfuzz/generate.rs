@@ -44,6 +44,9 @@ const SEED_COMMANDS: &[&str] = &[
     "GET", "SET", "DELETE", "EXISTS", "MGET", "HSET", "HGETALL", "LPUSH", "SADD", "INCR", "APPEND",
 ];
 
+/// How many keys the fixed list's commands name (`0`..`7` under the fuzzer's prefix).
+pub(super) const FIXED_KEYS: usize = 8;
+
 fn command(rng: &mut Rng, dialect: Dialect) -> Vec<u8> {
     let names = if dialect == Dialect::Seed {
         SEED_COMMANDS
@@ -54,7 +57,7 @@ fn command(rng: &mut Rng, dialect: Dialect) -> Vec<u8> {
     args.push(Frame::bulk(format!(
         "{}{}",
         key_prefix(super::KEY_SPACE),
-        rng.below(8)
+        rng.below(FIXED_KEYS)
     )));
     for _ in 0..rng.below(3) {
         let value = match (dialect, rng.below(6)) {

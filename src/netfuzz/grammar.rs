@@ -245,33 +245,39 @@ impl Grammar {
             .iter()
             .map(|w| Bytes::from(w.to_uppercase()))
             .collect();
-        let keys = key_indexes(spec, argc);
-        for i in fixed..argc {
-            args.push(if keys.contains(&i) || rng.below(12) == 0 {
+        for _ in fixed..argc {
+            args.push(if rng.below(12) == 0 {
                 key(rng, prefix)
             } else {
                 argument(rng, prefix)
             });
         }
+        prefix_keys(spec, &mut args, rng, prefix);
         Some((spec, args))
     }
 }
 
-/// The argument indexes (name = 0) that the legacy key range marks as keys in `argc` arguments.
-fn key_indexes(spec: &Spec, argc: usize) -> Vec<usize> {
-    let range = spec.keys;
-    if range.first <= 0 || range.step <= 0 {
-        return Vec::new();
+/// Puts a key under `prefix` at every position the server's key specs read a key from
+/// ([`Spec::key_positions`], as the harness's key check does), including the movable keys
+/// after a count (LMPOP, ZMPOP, ZUNIONSTORE...) that the legacy first/last/step range does not
+/// mark: a generated `ZMPOP 2 3 v MIN` would pop from another user's keys `3` and `v`.
+/// Replacing an argument can move the positions (a `STORE` keyword that was a key), so this
+/// repeats until none is outside; each round prefixes at least one more argument, so it ends.
+fn prefix_keys(spec: &Spec, args: &mut [Bytes], rng: &mut Rng, prefix: &str) {
+    loop {
+        let views: Vec<&[u8]> = args.iter().map(|a| a.as_ref()).collect();
+        let outside: Vec<usize> = spec
+            .key_positions(&views)
+            .into_iter()
+            .filter(|&i| !views[i].starts_with(prefix.as_bytes()))
+            .collect();
+        if outside.is_empty() {
+            return;
+        }
+        for i in outside {
+            args[i] = key(rng, prefix);
+        }
     }
-    let first = range.first.unsigned_abs() as usize;
-    let last = if range.last < 0 {
-        argc.saturating_sub(range.last.unsigned_abs() as usize)
-    } else {
-        range.last.unsigned_abs() as usize
-    };
-    (first..=last.min(argc.saturating_sub(1)))
-        .step_by(range.step.unsigned_abs() as usize)
-        .collect()
 }
 
 fn key(rng: &mut Rng, prefix: &str) -> Bytes {
@@ -313,17 +319,36 @@ mod tests {
         let mut rng = Rng::new(7);
         for _ in 0..2000 {
             let (spec, args) = grammar.command(&mut rng, "P:").expect("a command");
-            for i in key_indexes(spec, args.len()) {
+            let views: Vec<&[u8]> = args.iter().map(|a| a.as_ref()).collect();
+            for i in spec.key_positions(&views) {
                 assert!(args[i].starts_with(b"P:"), "{} {:?}", spec.name, args);
             }
         }
     }
 
     #[test]
-    fn key_indexes_follow_the_legacy_range() {
-        let set = crate::server::commands::lookup_spec(Flavor::Redis, b"mset").expect("mset");
-        assert_eq!(key_indexes(set, 5), vec![1, 3]);
-        let del = crate::server::commands::lookup_spec(Flavor::Redis, b"del").expect("del");
-        assert_eq!(key_indexes(del, 4), vec![1, 2, 3]);
+    fn movable_keys_after_a_count_are_put_under_the_prefix() {
+        // Generated as ZMPOP would be before: its count made `3` and `v` keys.
+        let zmpop = crate::server::commands::lookup_spec(Flavor::Redis, b"zmpop").expect("zmpop");
+        let mut args: Vec<Bytes> = ["ZMPOP", "3", "P:b", "3", "v", "MIN"]
+            .map(Bytes::from)
+            .to_vec();
+        prefix_keys(zmpop, &mut args, &mut Rng::new(1), "P:");
+        assert_eq!(args[0], "ZMPOP");
+        assert_eq!(args[1], "3");
+        assert_eq!(args[2], "P:b");
+        assert!(
+            args[3].starts_with(b"P:") && args[4].starts_with(b"P:"),
+            "{args:?}"
+        );
+        assert_eq!(args[5], "MIN");
+        let mset = crate::server::commands::lookup_spec(Flavor::Redis, b"mset").expect("mset");
+        let mut args: Vec<Bytes> = ["MSET", "x", "1", "y", "2"].map(Bytes::from).to_vec();
+        prefix_keys(mset, &mut args, &mut Rng::new(1), "P:");
+        assert!(
+            args[1].starts_with(b"P:") && args[3].starts_with(b"P:"),
+            "{args:?}"
+        );
+        assert_eq!((&args[2][..], &args[4][..]), (&b"1"[..], &b"2"[..]));
     }
 }

@@ -136,6 +136,29 @@ async fn alive(options: &FuzzOptions) -> bool {
     )
 }
 
+/// Deletes the keys the generated commands name (`0`..`7` of the fixed list, `a`..`d` of the
+/// grammar, under [`KEY_SPACE`]'s prefix) once the run ends, so that it leaves nothing on the
+/// server it was pointed at. Best effort: a server that stopped answering keeps them.
+async fn cleanup(options: &FuzzOptions) {
+    let dialect = options.flavor.request_dialect();
+    let prefix = key_prefix(KEY_SPACE);
+    let mut args = vec![if dialect == Dialect::Seed {
+        "MDELETE"
+    } else {
+        "DEL"
+    }
+    .to_string()];
+    args.extend((0..generate::FIXED_KEYS).map(|i| format!("{prefix}{i}")));
+    args.extend(grammar::KEY_NAMES.iter().map(|k| format!("{prefix}{k}")));
+    let client_options = ClientOptions {
+        io_timeout: options.timeout,
+        budget: options.budget,
+    };
+    if let Ok(mut client) = Client::connect_with(options.addr, dialect, client_options).await {
+        let _ = client.call(&args).await;
+    }
+}
+
 /// How bytes end, read as requests by our decoder in the server's role: the judge of what a
 /// correct server owes the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -359,6 +382,7 @@ pub async fn fuzz(
         }
         cases += 1;
     }
+    cleanup(options).await;
     Ok(FuzzReport {
         cases,
         rng_seed: options.rng_seed,
