@@ -9,7 +9,7 @@
 //! client subscribed to `__redis__:invalidate` as a message on that channel.
 //!
 //! [`invalidate_key`] is the one entry for a changed key; the dispatcher calls it for every
-//! key of every write command (`// HOOK: modified key`). A client's own invalidations go out
+//! key of every successful write command (`dispatch.rs`, `track`). A client's own invalidations go out
 //! after its reply, as Redis 7.0 sends them.
 
 use std::collections::HashMap;

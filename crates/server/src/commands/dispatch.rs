@@ -296,8 +296,10 @@ fn track(state: &SessionState, spec: &Spec, argv: &[Bytes], reply: &Frame) {
             }
         }
         for key in keys() {
-            // HOOK: modified key. Every write command's keys pass here; the key-modified
-            // signal of WATCH (wt-core's `signal_modified`) is the same event.
+            // Every key a successful write command names is invalidated: a superset of
+            // Redis's signalModifiedKey (a write that changed nothing, e.g. SET NX on an
+            // existing key, still invalidates). That costs a client a needless refetch, never
+            // a stale read. WATCH uses the finer rule of `modified.rs`.
             for (_, keys) in crate::tracking::invalidate_key(hub, 0, key, me) {
                 state.client.defer(keys);
             }

@@ -776,7 +776,6 @@ fn flat_pairs(items: Vec<(Bytes, f64)>) -> Frame {
 /// blocked on the key (BZPOPMIN...), the one place a sorted set becomes servable.
 fn written(ctx: &mut Ctx<'_>, key: &Bytes, event: &str) {
     notify(ctx, ZSET_EVENTS, event, key);
-    // HOOK: key ready
     signal_created(ctx, key);
 }
 
