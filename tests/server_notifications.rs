@@ -139,3 +139,51 @@ async fn sorted_set_events_match_redis() {
     ])
     .await;
 }
+
+/// LINSERT, LSET, LREM, LTRIM, LPUSHX/RPUSHX: t_list.c's event names, none for a command
+/// that changed nothing, `ltrim` even when nothing was cut, `del` when the list is emptied.
+#[tokio::test]
+async fn list_edit_events_match_redis() {
+    compare(&[
+        &["RPUSH", "respect:le", "a", "b", "a", "c"],
+        &["LINSERT", "respect:le", "BEFORE", "b", "x"],
+        &["LINSERT", "respect:le", "AFTER", "nothing", "x"],
+        &["LINSERT", "respect:missing", "AFTER", "a", "x"],
+        &["LSET", "respect:le", "0", "z"],
+        &["LSET", "respect:le", "99", "z"],
+        &["LREM", "respect:le", "0", "a"],
+        &["LREM", "respect:le", "0", "nothing"],
+        &["LPUSHX", "respect:le", "p"],
+        &["RPUSHX", "respect:le", "q"],
+        &["LPUSHX", "respect:missing", "p"],
+        &["LTRIM", "respect:le", "0", "-1"],
+        &["LTRIM", "respect:missing", "0", "-1"],
+        &["LTRIM", "respect:le", "1", "0"],
+    ])
+    .await;
+}
+
+/// SPOP, SMOVE and the STORE forms: `spop` then `del` when the set goes, `srem`/`sadd` for
+/// SMOVE (nothing within one key), the `*store` event or `del` of an emptied destination.
+#[tokio::test]
+async fn set_events_match_redis() {
+    compare(&[
+        &["SADD", "respect:sa", "1", "2", "3"],
+        &["SADD", "respect:sb", "3", "4"],
+        &["SMOVE", "respect:sa", "respect:sb", "1"],
+        &["SMOVE", "respect:sa", "respect:sb", "3"],
+        &["SMOVE", "respect:sa", "respect:sa", "2"],
+        &["SMOVE", "respect:sa", "respect:sn", "2"],
+        &["SINTERSTORE", "respect:si", "respect:sb", "respect:sn"],
+        &["SUNIONSTORE", "respect:su", "respect:sb", "respect:sn"],
+        &["SDIFFSTORE", "respect:sd", "respect:sb", "respect:sn"],
+        &["SDIFFSTORE", "respect:su", "respect:sb", "respect:sb"],
+        &["SINTERSTORE", "respect:sd", "respect:sb", "respect:missing"],
+        &["SPOP", "respect:sb", "0"],
+        &["SPOP", "respect:sb", "1"],
+        &["SPOP", "respect:sb", "10"],
+        &["SPOP", "respect:sn"],
+        &["SPOP", "respect:missing"],
+    ])
+    .await;
+}

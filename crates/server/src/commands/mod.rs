@@ -37,6 +37,7 @@ pub(crate) mod reply_mode;
 pub(crate) mod scripting;
 pub(crate) mod seed;
 pub(crate) mod server;
+pub(crate) mod set_algebra;
 pub(crate) mod sets;
 pub(crate) mod settings;
 pub(crate) mod strings;

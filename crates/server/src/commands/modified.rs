@@ -42,6 +42,11 @@ fn rule(name: &str) -> Rule {
         | "hincrbyfloat" | "append" | "lpush" | "rpush" | "setrange" => Rule::Always,
         "del" | "unlink" => Rule::Existing,
         "move" | "flushdb" | "flushall" | "swapdb" => Rule::Manual,
+        // Lists and sets whose answer does not tell (LINSERT's -1, LTRIM's +OK, SPOP's empty
+        // set, SMOVE within one key, the *STORE forms that change only their destination).
+        "linsert" | "ltrim" | "spop" | "smove" | "sinterstore" | "sunionstore" | "sdiffstore" => {
+            Rule::Manual
+        }
         _ => Rule::UnlessNoop,
     }
 }

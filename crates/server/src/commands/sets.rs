@@ -3,12 +3,20 @@
 use bytes::Bytes;
 use indexmap::IndexSet;
 
+use super::args::parse_i64;
 use super::collection::{read, reply, update};
 use super::context::Ctx;
 use super::registry::{
     BeginSearch, Categories, Category, Command, Docs, FindKeys, Flag, Flags, KeyFlag, KeyFlags,
     KeyRange, KeySpec, Spec,
 };
+use super::reply::{not_integer, syntax_error, wrong_type};
+use super::set_algebra::{sdiff, sdiffstore, sinter, sintercard, sinterstore, sunion, sunionstore};
+use super::watch::signal_modified;
+use super::zsets::pop::{random, MAX_RANDOM_REPLY_MEMBERS};
+use super::zsets::scan::{cursor as scan_cursor, page_by_hash, parse_options as scan_options};
+use crate::db::{Entry, Value};
+use crate::glob::glob_match;
 use respect_resp::Frame;
 
 type Set = IndexSet<Bytes>;
@@ -120,6 +128,258 @@ pub const COMMANDS: &[Command] = &[
         },
         run: scard,
     },
+    Command {
+        spec: Spec {
+            name: "spop",
+            arity: -2,
+            flags: Flags::of(&[Flag::Write, Flag::Fast]),
+            keys: KeyRange { first: 1, last: 1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Rw, KeyFlag::Access, KeyFlag::Delete]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Write, Category::Set, Category::Fast]),
+            tips: &["nondeterministic_output"],
+            docs: Docs {
+                summary: "Remove and return one or multiple random members from a set",
+                since: "1.0.0",
+                group: "set",
+                complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
+                deprecated: None,
+                history: &[("3.2.0", "Added the `count` argument.")],
+            },
+            subcommands: &[],
+        },
+        run: spop,
+    },
+    Command {
+        spec: Spec {
+            name: "srandmember",
+            arity: -2,
+            flags: Flags::of(&[Flag::Readonly]),
+            keys: KeyRange { first: 1, last: 1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Ro, KeyFlag::Access]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Read, Category::Set, Category::Slow]),
+            tips: &["nondeterministic_output"],
+            docs: Docs {
+                summary: "Get one or multiple random members from a set",
+                since: "1.0.0",
+                group: "set",
+                complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
+                deprecated: None,
+                history: &[("2.6.0", "Added the optional `count` argument.")],
+            },
+            subcommands: &[],
+        },
+        run: srandmember,
+    },
+    Command {
+        spec: Spec {
+            name: "smove",
+            arity: 4,
+            flags: Flags::of(&[Flag::Write, Flag::Fast]),
+            keys: KeyRange { first: 1, last: 2, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Rw, KeyFlag::Access, KeyFlag::Delete]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 } }, KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Rw, KeyFlag::Insert]), begin: BeginSearch::Index(2), find: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Write, Category::Set, Category::Fast]),
+            tips: &[],
+            docs: Docs {
+                summary: "Move a member from one set to another",
+                since: "1.0.0",
+                group: "set",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: smove,
+    },
+    Command {
+        spec: Spec {
+            name: "smismember",
+            arity: -3,
+            flags: Flags::of(&[Flag::Readonly, Flag::Fast]),
+            keys: KeyRange { first: 1, last: 1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Ro, KeyFlag::Access]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Read, Category::Set, Category::Fast]),
+            tips: &[],
+            docs: Docs {
+                summary: "Returns the membership associated with the given elements for a set",
+                since: "6.2.0",
+                group: "set",
+                complexity: "O(N) where N is the number of elements being checked for membership",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: smismember,
+    },
+    Command {
+        spec: Spec {
+            name: "sinter",
+            arity: -2,
+            flags: Flags::of(&[Flag::Readonly]),
+            keys: KeyRange { first: 1, last: -1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Ro, KeyFlag::Access]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: -1, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Read, Category::Set, Category::Slow]),
+            tips: &["nondeterministic_output_order"],
+            docs: Docs {
+                summary: "Intersect multiple sets",
+                since: "1.0.0",
+                group: "set",
+                complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: sinter,
+    },
+    Command {
+        spec: Spec {
+            name: "sinterstore",
+            arity: -3,
+            flags: Flags::of(&[Flag::Write, Flag::Denyoom]),
+            keys: KeyRange { first: 1, last: -1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Rw, KeyFlag::Update]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 } }, KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Ro, KeyFlag::Access]), begin: BeginSearch::Index(2), find: FindKeys::Range { last_key: -1, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Write, Category::Set, Category::Slow]),
+            tips: &[],
+            docs: Docs {
+                summary: "Intersect multiple sets and store the resulting set in a key",
+                since: "1.0.0",
+                group: "set",
+                complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: sinterstore,
+    },
+    Command {
+        spec: Spec {
+            name: "sunion",
+            arity: -2,
+            flags: Flags::of(&[Flag::Readonly]),
+            keys: KeyRange { first: 1, last: -1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Ro, KeyFlag::Access]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: -1, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Read, Category::Set, Category::Slow]),
+            tips: &["nondeterministic_output_order"],
+            docs: Docs {
+                summary: "Add multiple sets",
+                since: "1.0.0",
+                group: "set",
+                complexity: "O(N) where N is the total number of elements in all given sets.",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: sunion,
+    },
+    Command {
+        spec: Spec {
+            name: "sunionstore",
+            arity: -3,
+            flags: Flags::of(&[Flag::Write, Flag::Denyoom]),
+            keys: KeyRange { first: 1, last: -1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Ow, KeyFlag::Update]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 } }, KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Ro, KeyFlag::Access]), begin: BeginSearch::Index(2), find: FindKeys::Range { last_key: -1, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Write, Category::Set, Category::Slow]),
+            tips: &[],
+            docs: Docs {
+                summary: "Add multiple sets and store the resulting set in a key",
+                since: "1.0.0",
+                group: "set",
+                complexity: "O(N) where N is the total number of elements in all given sets.",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: sunionstore,
+    },
+    Command {
+        spec: Spec {
+            name: "sdiff",
+            arity: -2,
+            flags: Flags::of(&[Flag::Readonly]),
+            keys: KeyRange { first: 1, last: -1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Ro, KeyFlag::Access]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: -1, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Read, Category::Set, Category::Slow]),
+            tips: &["nondeterministic_output_order"],
+            docs: Docs {
+                summary: "Subtract multiple sets",
+                since: "1.0.0",
+                group: "set",
+                complexity: "O(N) where N is the total number of elements in all given sets.",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: sdiff,
+    },
+    Command {
+        spec: Spec {
+            name: "sdiffstore",
+            arity: -3,
+            flags: Flags::of(&[Flag::Write, Flag::Denyoom]),
+            keys: KeyRange { first: 1, last: -1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Ow, KeyFlag::Update]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 } }, KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Ro, KeyFlag::Access]), begin: BeginSearch::Index(2), find: FindKeys::Range { last_key: -1, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Write, Category::Set, Category::Slow]),
+            tips: &[],
+            docs: Docs {
+                summary: "Subtract multiple sets and store the resulting set in a key",
+                since: "1.0.0",
+                group: "set",
+                complexity: "O(N) where N is the total number of elements in all given sets.",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: sdiffstore,
+    },
+    Command {
+        spec: Spec {
+            name: "sintercard",
+            arity: -3,
+            flags: Flags::of(&[Flag::Readonly, Flag::Movablekeys]),
+            keys: KeyRange { first: 0, last: 0, step: 0 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Ro, KeyFlag::Access]), begin: BeginSearch::Index(1), find: FindKeys::KeyNum { key_num_index: 0, first_key: 1, key_step: 1 } }],
+            acl: Categories::of(&[Category::Read, Category::Set, Category::Slow]),
+            tips: &[],
+            docs: Docs {
+                summary: "Intersect multiple sets and return the cardinality of the result",
+                since: "7.0.0",
+                group: "set",
+                complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: sintercard,
+    },
+    Command {
+        spec: Spec {
+            name: "sscan",
+            arity: -3,
+            flags: Flags::of(&[Flag::Readonly]),
+            keys: KeyRange { first: 1, last: 1, step: 1 },
+            key_specs: &[KeySpec { notes: None, flags: KeyFlags::of(&[KeyFlag::Ro, KeyFlag::Access]), begin: BeginSearch::Index(1), find: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 } }],
+            acl: Categories::of(&[Category::Read, Category::Set, Category::Slow]),
+            tips: &["nondeterministic_output"],
+            docs: Docs {
+                summary: "Incrementally iterate Set elements",
+                since: "2.8.0",
+                group: "set",
+                complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: sscan,
+    },
 ];
 
 fn key(argv: &[Bytes]) -> Bytes {
@@ -154,7 +414,7 @@ fn srem(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 fn smembers(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     reply(read::<Set, _>(ctx, &key(argv), |s| {
         Frame::Set(
-            s.map(|s| s.iter().cloned().map(Frame::Bulk).collect())
+            s.map(|s| walk_order(s).into_iter().map(Frame::Bulk).collect())
                 .unwrap_or_default(),
         )
     }))
@@ -171,4 +431,249 @@ fn scard(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     reply(read::<Set, _>(ctx, &key(argv), |s| {
         Frame::Integer(s.map_or(0, |s| s.len()) as i64)
     }))
+}
+
+/// Redis 7.0's default `set-max-intset-entries`: a set of at most this many integers is an
+/// intset, which Redis walks in ascending numeric order (SMEMBERS, SSCAN, SUNION's result...).
+/// A larger set, or one with any other member, is a hash table walked in an order of its own.
+pub const SET_MAX_INTSET_ENTRIES: usize = 512;
+
+/// The members of `set` in the order Redis walks them where that order is defined: ascending
+/// numbers for what Redis would hold as an intset, otherwise the order they are kept in.
+/// (Redis keeps a set a hash table once it was one; we look only at the members now.)
+pub fn walk_order(set: &Set) -> Vec<Bytes> {
+    if set.len() <= SET_MAX_INTSET_ENTRIES {
+        let numbers: Option<Vec<(i64, &Bytes)>> =
+            set.iter().map(|m| parse_i64(m).map(|n| (n, m))).collect();
+        if let Some(mut numbers) = numbers {
+            numbers.sort_unstable_by_key(|(n, _)| *n);
+            return numbers.into_iter().map(|(_, m)| m.clone()).collect();
+        }
+    }
+    set.iter().cloned().collect()
+}
+
+/// A set reply: `~N` in RESP3, an array in RESP2.
+fn set_reply(members: Vec<Bytes>) -> Frame {
+    Frame::Set(members.into_iter().map(Frame::Bulk).collect())
+}
+
+fn smismember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let members = argv.get(2..).unwrap_or_default();
+    reply(read::<Set, _>(ctx, &key(argv), |s| {
+        Frame::Array(
+            members
+                .iter()
+                .map(|m| Frame::Integer(i64::from(s.as_ref().is_some_and(|s| s.contains(m)))))
+                .collect(),
+        )
+    }))
+}
+
+/// A uniformly random position below `len` (which must not be 0).
+fn random_below(len: usize) -> usize {
+    (random() % len as u64) as usize
+}
+
+/// `SPOP key [count]`. Without a count: one member or null. With one (>= 0, else Redis's
+/// positive-range error): an empty set for 0 or a missing key, the whole set (and the key
+/// deleted) when it asks for at least its size, else that many distinct random members.
+/// Redis replicates the popped members as SREM (DEL for the whole set); we do not replicate.
+/// Signals its key itself (the `Manual` rule).
+fn spop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let count = match argv.get(2) {
+        None => None,
+        Some(_) if argv.len() > 3 => return syntax_error(),
+        Some(c) => match parse_i64(c).filter(|n| *n >= 0) {
+            Some(n) => Some(usize::try_from(n).unwrap_or(usize::MAX)),
+            None => return Frame::error("ERR value is out of range, must be positive"),
+        },
+    };
+    let key = key(argv);
+    let popped = read::<Set, _>(ctx, &key, |s| {
+        let s = s?;
+        Some(match count {
+            None => {
+                let at = random_below(s.len().max(1));
+                s.swap_remove_index(at).map_or(Frame::Null, Frame::Bulk)
+            }
+            Some(0) => return None,
+            Some(n) if n >= s.len() => set_reply(walk_order(&std::mem::take(s))),
+            Some(n) => set_reply(
+                (0..n)
+                    .filter_map(|_| s.swap_remove_index(random_below(s.len().max(1))))
+                    .collect(),
+            ),
+        })
+    });
+    match popped {
+        Err(error) => error,
+        Ok(None) if count.is_some() => Frame::Set(vec![]),
+        Ok(None) => Frame::Null,
+        Ok(Some(out)) => {
+            signal_modified(ctx.server, ctx.state.db_index, &key);
+            super::events::notify(ctx, crate::notify::SET, "spop", &key);
+            super::events::notify_if_deleted(ctx, &key);
+            out
+        }
+    }
+}
+
+/// `SRANDMEMBER key [count]`: without a count one member or null; a count > 0 gives distinct
+/// members (the whole set when it asks for at least its size), < 0 that many picks that may
+/// repeat, 0 an empty array. Redis streams a repeating reply of any length; we build replies
+/// whole, so past [`MAX_RANDOM_REPLY_MEMBERS`] picks the count is refused as ZRANDMEMBER's is.
+fn srandmember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let count = match argv.get(2) {
+        None => None,
+        Some(_) if argv.len() > 3 => return syntax_error(),
+        Some(c) => match parse_i64(c) {
+            Some(i64::MIN) => {
+                return Frame::error(
+                    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+                )
+            }
+            Some(n) => Some(n),
+            None => return not_integer(),
+        },
+    };
+    reply(read::<Set, _>(ctx, &key(argv), |s| {
+        let Some(s) = s else {
+            return if count.is_some() {
+                Frame::Array(vec![])
+            } else {
+                Frame::Null
+            };
+        };
+        let picks = |n: usize| -> Vec<Bytes> {
+            (0..n)
+                .filter_map(|_| s.get_index(random_below(s.len().max(1))).cloned())
+                .collect()
+        };
+        let members = match count {
+            None => return picks(1).pop().map_or(Frame::Null, Frame::Bulk),
+            Some(0) => Vec::new(),
+            Some(n) if n < 0 => {
+                if n.unsigned_abs() > MAX_RANDOM_REPLY_MEMBERS {
+                    return Frame::error("ERR value is out of range");
+                }
+                picks(usize::try_from(n.unsigned_abs()).unwrap_or(usize::MAX))
+            }
+            Some(1) => picks(1),
+            Some(n) if usize::try_from(n).map_or(true, |n| n >= s.len()) => walk_order(s),
+            Some(n) => {
+                // Distinct positions: a partial Fisher-Yates shuffle, `n` < `len` steps.
+                let wanted = usize::try_from(n).unwrap_or(0);
+                let mut at: Vec<usize> = (0..s.len()).collect();
+                for i in 0..wanted {
+                    let j = i + random_below(s.len() - i);
+                    at.swap(i, j);
+                }
+                at.truncate(wanted);
+                at.into_iter()
+                    .filter_map(|i| s.get_index(i).cloned())
+                    .collect()
+            }
+        };
+        Frame::Array(members.into_iter().map(Frame::Bulk).collect())
+    }))
+}
+
+/// `SMOVE source destination member`, under both keys' locks. A missing source is 0 before
+/// any type check, as in Redis; a move within one key changes nothing. Signals its keys
+/// itself (the `Manual` rule): the source on every move, the destination when it gained.
+fn smove(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let (src, dst) = (key(argv), argv.get(2).cloned().unwrap_or_default());
+    let member = argv.get(3).cloned().unwrap_or_default();
+    let now = ctx.now;
+    let (emptied, added) = {
+        let mut locked = ctx.db.lock_keys(&[&src, &dst]);
+        let source_kind = locked
+            .shard(&src)
+            .and_then(|s| s.get(&src, now))
+            .map(|e| matches!(e.value, Value::Set(_)));
+        let Some(source_is_set) = source_kind else {
+            return Frame::Integer(0);
+        };
+        let target_kind = locked
+            .shard(&dst)
+            .and_then(|s| s.get(&dst, now))
+            .map(|e| matches!(e.value, Value::Set(_)));
+        if !source_is_set || target_kind == Some(false) {
+            return wrong_type();
+        }
+        let Some(source) = locked.shard(&src) else {
+            return Frame::Integer(0);
+        };
+        let Some(Value::Set(set)) = source.get_mut(&src, now).map(|e| &mut e.value) else {
+            return Frame::Integer(0);
+        };
+        if src == dst {
+            return Frame::Integer(i64::from(set.contains(&member)));
+        }
+        if !set.shift_remove(&member) {
+            return Frame::Integer(0);
+        }
+        let emptied = set.is_empty();
+        if emptied {
+            source.remove(&src, now);
+        }
+        let Some(target) = locked.shard(&dst) else {
+            return Frame::Integer(1);
+        };
+        let added = match target.get_mut(&dst, now).map(|e| &mut e.value) {
+            Some(Value::Set(set)) => set.insert(member),
+            _ => {
+                let set: Set = std::iter::once(member).collect();
+                target.insert(dst.clone(), Entry::new(Value::Set(set)), now);
+                true
+            }
+        };
+        (emptied, added)
+    };
+    let db = ctx.state.db_index;
+    super::events::notify(ctx, crate::notify::SET, "srem", &src);
+    if emptied {
+        super::events::notify(ctx, crate::notify::GENERIC, "del", &src);
+    }
+    signal_modified(ctx.server, db, &src);
+    if added {
+        signal_modified(ctx.server, db, &dst);
+        super::events::notify(ctx, crate::notify::SET, "sadd", &dst);
+    }
+    Frame::Integer(1)
+}
+
+/// `SSCAN key cursor [MATCH pattern] [COUNT count]`: the cursor is read first, the options
+/// only once the key is found, as Redis's `scanGenericCommand` does. An intset-sized set of
+/// integers comes whole with cursor 0, as Redis returns a non-hash-table encoding; a larger
+/// set is walked by member hash as ZSCAN walks a skip list.
+fn sscan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let Some(cursor) = scan_cursor(&argv.get(2).cloned().unwrap_or_default()) else {
+        return Frame::error("ERR invalid cursor");
+    };
+    let options = argv.get(3..).unwrap_or_default();
+    let result = read::<Set, _>(ctx, &key(argv), |s| {
+        let Some(s) = s else {
+            return Ok((0, Vec::new()));
+        };
+        let (pattern, count) = scan_options(options)?;
+        let keep = |m: &Bytes| pattern.as_ref().is_none_or(|p| glob_match(p, m));
+        let ordered = walk_order(s);
+        if s.len() <= SET_MAX_INTSET_ENTRIES && ordered.iter().all(|m| parse_i64(m).is_some()) {
+            return Ok((0, ordered.into_iter().filter(|m| keep(m)).collect()));
+        }
+        let (next, page) = page_by_hash(ordered.iter(), cursor, count);
+        Ok((
+            next,
+            page.into_iter().filter(|m| keep(m)).cloned().collect(),
+        ))
+    });
+    match result {
+        Ok(Ok((next, members))) => Frame::Array(vec![
+            Frame::Bulk(Bytes::from(next.to_string())),
+            Frame::Array(members.into_iter().map(Frame::Bulk).collect()),
+        ]),
+        Ok(Err(error)) | Err(error) => error,
+    }
 }

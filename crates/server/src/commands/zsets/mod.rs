@@ -7,10 +7,10 @@
 //! so errors come out as Redis's do.
 
 mod blocking;
-mod pop;
+pub(crate) mod pop;
 mod range;
 mod read;
-mod scan;
+pub(crate) mod scan;
 mod setops;
 mod write;
 

@@ -150,7 +150,7 @@ pub fn parse_mpop(argv: &[Bytes], numkeys_at: usize) -> Result<(&[Bytes], End, u
 }
 
 /// Random numbers for ZRANDMEMBER: xorshift64 over a shared, time-seeded state.
-fn random() -> u64 {
+pub(crate) fn random() -> u64 {
     static STATE: AtomicU64 = AtomicU64::new(0);
     let mut x = STATE.load(Ordering::Relaxed);
     if x == 0 {

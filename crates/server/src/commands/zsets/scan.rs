@@ -40,7 +40,7 @@ pub fn zscan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 }
 
 /// A cursor as Redis's `strtoul` reads it: also `-N`, which wraps around.
-fn cursor(text: &[u8]) -> Option<u64> {
+pub(crate) fn cursor(text: &[u8]) -> Option<u64> {
     match text.split_first() {
         Some((b'-', digits)) if digits.first().is_some_and(u8::is_ascii_digit) => {
             parse_cursor(digits).map(u64::wrapping_neg)
@@ -51,7 +51,7 @@ fn cursor(text: &[u8]) -> Option<u64> {
 
 /// `[MATCH pattern] [COUNT count]`, parsed as Redis's `scanGenericCommand` does (after the
 /// key was found).
-fn parse_options(options: &[Bytes]) -> Result<(Option<Bytes>, usize), Frame> {
+pub(crate) fn parse_options(options: &[Bytes]) -> Result<(Option<Bytes>, usize), Frame> {
     let (mut pattern, mut count) = (None, DEFAULT_COUNT);
     let mut pairs = options.chunks(2);
     for pair in pairs.by_ref() {
@@ -94,37 +94,64 @@ fn scan(set: &ZSet, cursor: u64, pattern: Option<&Bytes>, count: usize) -> (u64,
         }
         return (0, out);
     }
-    let mut ahead: Vec<(u64, &Bytes, f64)> = set
-        .iter_unordered()
-        .map(|(m, s)| (position(m), m, s))
-        .filter(|(p, _, _)| *p >= cursor)
-        .collect();
-    // The page is the `count` lowest positions ahead, plus every member sharing the last
-    // one's position (so none is skipped); the next cursor is the lowest position after it.
-    // Only the page is sorted: the rest is partitioned off in linear time, not sorted on
-    // every call of a scan.
-    let mut next = 0;
-    if let Some(last_at) = count.checked_sub(1).filter(|at| at + 1 < ahead.len()) {
-        let last = ahead
-            .select_nth_unstable_by_key(last_at, |(p, _, _)| *p)
-            .1
-             .0;
-        next = ahead
-            .iter()
-            .map(|(p, _, _)| *p)
-            .filter(|p| *p > last)
-            .min()
-            .unwrap_or(0);
-        ahead.retain(|(p, _, _)| *p <= last);
-    }
-    ahead.sort_unstable_by_key(|(p, _, _)| *p);
-    for (_, member, score) in ahead {
+    let (next, page) = page_by_hash(set.iter_unordered(), cursor, count);
+    for (member, score) in page {
         if keep(member) {
             out.push(Frame::Bulk(member.clone()));
             out.push(Frame::Bulk(Bytes::from(skiplist_score(score))));
         }
     }
     (next, out)
+}
+
+/// One page of a scan in member-hash order (ZSCAN, SSCAN): the items at or after `cursor`
+/// with the `count` lowest positions, plus every item sharing the last one's position (so
+/// none is skipped), and the next cursor (the lowest position after them, 0 at the end).
+/// Only the page is sorted: the rest is partitioned off in linear time, not sorted on every
+/// call of a scan.
+pub(crate) fn page_by_hash<T>(
+    items: impl Iterator<Item = T>,
+    cursor: u64,
+    count: usize,
+) -> (u64, Vec<T>)
+where
+    T: ScanItem,
+{
+    let mut ahead: Vec<(u64, T)> = items
+        .map(|item| (position(item.member()), item))
+        .filter(|(p, _)| *p >= cursor)
+        .collect();
+    let mut next = 0;
+    if let Some(last_at) = count.checked_sub(1).filter(|at| at + 1 < ahead.len()) {
+        let last = ahead.select_nth_unstable_by_key(last_at, |(p, _)| *p).1 .0;
+        next = ahead
+            .iter()
+            .map(|(p, _)| *p)
+            .filter(|p| *p > last)
+            .min()
+            .unwrap_or(0);
+        ahead.retain(|(p, _)| *p <= last);
+    }
+    ahead.sort_unstable_by_key(|(p, _)| *p);
+    (next, ahead.into_iter().map(|(_, item)| item).collect())
+}
+
+/// What a scan page holds: something with a member whose hash places it.
+pub(crate) trait ScanItem {
+    /// The member that decides the item's place.
+    fn member(&self) -> &[u8];
+}
+
+impl ScanItem for &Bytes {
+    fn member(&self) -> &[u8] {
+        self
+    }
+}
+
+impl ScanItem for (&Bytes, f64) {
+    fn member(&self) -> &[u8] {
+        self.0
+    }
 }
 
 /// A score as a listpack holds it (Redis's `zzlInsertAt`): an integer when the double is one
