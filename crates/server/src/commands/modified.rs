@@ -39,9 +39,11 @@ enum Rule {
 fn rule(name: &str) -> Rule {
     match name {
         "incr" | "decr" | "incrby" | "decrby" | "incrbyfloat" | "hset" | "hincrby"
-        | "hincrbyfloat" | "append" | "lpush" | "rpush" | "setrange" => Rule::Always,
+        | "hincrbyfloat" | "append" | "lpush" | "rpush" => Rule::Always,
         "del" | "unlink" => Rule::Existing,
         "move" | "flushdb" | "flushall" | "swapdb" => Rule::Manual,
+        // Signalled by their handlers, which know when Redis does (`string_edit::changed`).
+        "setrange" | "getex" | "setbit" | "bitop" | "bitfield" => Rule::Manual,
         _ => Rule::UnlessNoop,
     }
 }

@@ -10,7 +10,7 @@ mod blocking;
 mod pop;
 mod range;
 mod read;
-mod scan;
+pub(crate) mod scan;
 mod setops;
 mod write;
 

@@ -40,7 +40,7 @@ pub fn zscan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 }
 
 /// A cursor as Redis's `strtoul` reads it: also `-N`, which wraps around.
-fn cursor(text: &[u8]) -> Option<u64> {
+pub(crate) fn cursor(text: &[u8]) -> Option<u64> {
     match text.split_first() {
         Some((b'-', digits)) if digits.first().is_some_and(u8::is_ascii_digit) => {
             parse_cursor(digits).map(u64::wrapping_neg)
@@ -51,7 +51,7 @@ fn cursor(text: &[u8]) -> Option<u64> {
 
 /// `[MATCH pattern] [COUNT count]`, parsed as Redis's `scanGenericCommand` does (after the
 /// key was found).
-fn parse_options(options: &[Bytes]) -> Result<(Option<Bytes>, usize), Frame> {
+pub(crate) fn parse_options(options: &[Bytes]) -> Result<(Option<Bytes>, usize), Frame> {
     let (mut pattern, mut count) = (None, DEFAULT_COUNT);
     let mut pairs = options.chunks(2);
     for pair in pairs.by_ref() {
@@ -74,7 +74,7 @@ fn parse_options(options: &[Bytes]) -> Result<(Option<Bytes>, usize), Frame> {
 }
 
 /// A member's place in the hash order (never 0, which ends a scan).
-fn position(member: &[u8]) -> u64 {
+pub(crate) fn position(member: &[u8]) -> u64 {
     // FNV-1a: fixed across calls, so the order is the same for every call of one scan.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in member {
