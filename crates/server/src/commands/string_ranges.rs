@@ -400,6 +400,11 @@ fn lcs(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
         );
     }
+    // Not in Redis: under maxmemory, the transient table counts too (two small strings
+    // may ask for 512 MB of it).
+    if let Err(error) = string_edit::check_room(ctx, (cells * LCS_CELL_BYTES) as usize) {
+        return error;
+    }
     let Some(table) = LcsTable::build(&a, &b) else {
         return Frame::error("ERR Insufficient memory, failed allocating transient memory for LCS");
     };
