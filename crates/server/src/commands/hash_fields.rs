@@ -257,10 +257,26 @@ fn distinct_sample(len: usize, count: usize) -> Vec<usize> {
 }
 
 /// The most entries, and the longest field or value, of a hash Redis keeps as a listpack
-/// (`hash-max-listpack-entries`, `hash-max-listpack-value` at their defaults): such a hash
-/// is returned whole by one HSCAN call, in insertion order, with cursor 0.
-const LISTPACK_MAX_ENTRIES: usize = 128;
+/// (`hash-max-listpack-entries`, `hash-max-listpack-value`; these are their defaults, used
+/// when the setting cannot be read): such a hash is returned whole by one HSCAN call, in
+/// insertion order, with cursor 0.
+const LISTPACK_MAX_ENTRIES: usize = 512;
 const LISTPACK_MAX_VALUE: usize = 64;
+
+/// The listpack limits as CONFIG SET left them.
+fn listpack_limits(ctx: &Ctx<'_>) -> (usize, usize) {
+    let setting = |name: &str, default: usize| {
+        ctx.server
+            .settings
+            .get(name)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    (
+        setting("hash-max-listpack-entries", LISTPACK_MAX_ENTRIES),
+        setting("hash-max-listpack-value", LISTPACK_MAX_VALUE),
+    )
+}
 
 /// `HSCAN key cursor [MATCH pattern] [COUNT count]`.
 fn hscan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
@@ -268,12 +284,13 @@ fn hscan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         return Frame::error("ERR invalid cursor");
     };
     let options = argv.get(3..).unwrap_or_default().to_vec();
+    let limits = listpack_limits(ctx);
     let result = read::<Hash, _>(ctx, &arg(argv, 1), |hash| {
         let Some(hash) = hash else {
             return Ok((0, Vec::new()));
         };
         let (pattern, count) = parse_options(&options)?;
-        Ok(scan(hash, cursor, pattern.as_ref(), count))
+        Ok(scan(hash, limits, cursor, pattern.as_ref(), count))
     });
     match result {
         Ok(Ok((next, items))) => Frame::Array(vec![
@@ -286,13 +303,19 @@ fn hscan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 
 /// One HSCAN page: a listpack-sized hash whole; a larger one walked in field-hash order, the
 /// cursor being the next hash position to visit (as ZSCAN walks a skip list's members).
-fn scan(hash: &Hash, cursor: u64, pattern: Option<&Bytes>, count: usize) -> (u64, Vec<Frame>) {
+fn scan(
+    hash: &Hash,
+    (max_entries, max_value): (usize, usize),
+    cursor: u64,
+    pattern: Option<&Bytes>,
+    count: usize,
+) -> (u64, Vec<Frame>) {
     let keep = |f: &Bytes| pattern.is_none_or(|p| glob_match(p, f));
     let mut out = Vec::new();
-    let small = hash.len() <= LISTPACK_MAX_ENTRIES
+    let small = hash.len() <= max_entries
         && hash
             .iter()
-            .all(|(f, v)| f.len() <= LISTPACK_MAX_VALUE && v.len() <= LISTPACK_MAX_VALUE);
+            .all(|(f, v)| f.len() <= max_value && v.len() <= max_value);
     if small {
         for (field, value) in hash.iter().filter(|(f, _)| keep(f)) {
             out.push(Frame::Bulk(field.clone()));
@@ -349,7 +372,7 @@ mod tests {
             .collect();
         let (mut cursor, mut seen) = (0, std::collections::HashSet::new());
         loop {
-            let (next, items) = scan(&hash, cursor, None, 10);
+            let (next, items) = scan(&hash, (128, 64), cursor, None, 10);
             for pair in items.chunks(2) {
                 if let Some(Frame::Bulk(f)) = pair.first() {
                     seen.insert(f.clone());
