@@ -235,10 +235,15 @@ fn parse_decimal(negative: bool, text: &[u8]) -> Option<LongDouble> {
         let scaled = n.mul(&Big::pow10(power as u32));
         return Some(round(negative, &scaled, 0, false));
     }
-    // n / 10^q: a quotient of at least 66 bits, the rest kept as a sticky bit.
+    // n / 10^q scaled by 2^shift so that the quotient has 66 to 68 bits (the numerator
+    // shifted up, or the divisor when n is the much larger one); the rest is a sticky bit.
     let divisor = Big::pow10(power.unsigned_abs() as u32);
-    let shift = (66 + divisor.bit_len() as i64 - n.bit_len() as i64 + 1).max(0);
-    let (quotient, remainder_nonzero) = n.shl(shift as usize).div_small_quotient(&divisor);
+    let shift = 66 + divisor.bit_len() as i64 - n.bit_len() as i64 + 1;
+    let (quotient, remainder_nonzero) = if shift >= 0 {
+        n.shl(shift as usize).div_small_quotient(&divisor)
+    } else {
+        n.div_small_quotient(&divisor.shl(shift.unsigned_abs() as usize))
+    };
     Some(round(
         negative,
         &Big::from_u128(quotient),
@@ -598,6 +603,11 @@ mod tests {
         assert_eq!(incr("0", "-0.0000000000000000001"), "0");
         assert_eq!(incr("0", "0x10"), "16");
         assert_eq!(incr("0", "17179869184"), "17179869184");
+        // A long integer part with a fraction (found by the differential fuzzer).
+        assert_eq!(
+            incr("0", "3094133369342321999973744192978159780408292464799523788319072.480342464154193093467417672678069903845825699263999043677827"),
+            "3094133369342322000038019550733699612102215022957253489590272"
+        );
     }
 
     #[test]
