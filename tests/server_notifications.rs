@@ -89,6 +89,56 @@ async fn string_key_hash_and_set_events_match_redis() {
     .await;
 }
 
+/// The string, bit and hash-field commands of issue 12: `setrange`, `setbit` (SETBIT,
+/// BITFIELD), `set`/`del` (BITOP), `expire`/`persist`/`del` (GETEX), `hincrbyfloat`, and
+/// nothing for what changed nothing (SETBIT of the same bit, SETRANGE of "", BITFIELD GET).
+#[tokio::test]
+async fn string_bit_and_hash_field_events_match_redis() {
+    compare(&[
+        &["SETRANGE", "respect:r", "3", "abc"],
+        &["SETRANGE", "respect:r", "0", ""],
+        &["SETBIT", "respect:b", "9", "1"],
+        &["SETBIT", "respect:b", "9", "1"],
+        &["SETBIT", "respect:b", "9", "0"],
+        &["BITFIELD", "respect:b", "GET", "u8", "0"],
+        &["BITFIELD", "respect:b", "SET", "u8", "0", "0"],
+        &[
+            "BITFIELD",
+            "respect:b",
+            "SET",
+            "u8",
+            "0",
+            "7",
+            "INCRBY",
+            "u8",
+            "0",
+            "1",
+        ],
+        &[
+            "BITFIELD",
+            "respect:bf",
+            "OVERFLOW",
+            "FAIL",
+            "SET",
+            "u2",
+            "0",
+            "9",
+        ],
+        &["BITOP", "OR", "respect:d", "respect:b", "respect:r"],
+        &["BITOP", "AND", "respect:d", "respect:none"],
+        &["GETEX", "respect:r"],
+        &["GETEX", "respect:r", "EX", "100"],
+        &["GETEX", "respect:r", "PERSIST"],
+        &["GETEX", "respect:r", "PERSIST"],
+        &["GETEX", "respect:r", "PXAT", "1"],
+        &["HINCRBYFLOAT", "respect:h", "f", "1.5"],
+        &["LCS", "respect:b", "respect:b"],
+        &["GETRANGE", "respect:b", "0", "1"],
+        &["DEL", "respect:b", "respect:d", "respect:h", "respect:bf"],
+    ])
+    .await;
+}
+
 #[tokio::test]
 async fn list_events_match_redis() {
     compare(&[

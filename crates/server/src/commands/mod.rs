@@ -12,6 +12,8 @@
 //! conformance harness) or what it is. Handlers stay inside the crate.
 
 pub(crate) mod args;
+pub(crate) mod bitfield;
+pub(crate) mod bits;
 pub(crate) mod blocking;
 pub(crate) mod clients;
 pub(crate) mod cluster;
@@ -25,10 +27,12 @@ pub(crate) mod databases;
 pub(crate) mod debug;
 pub(crate) mod dispatch;
 pub(crate) mod events;
+pub(crate) mod hash_fields;
 pub(crate) mod hashes;
 pub(crate) mod info;
 pub(crate) mod keys;
 pub(crate) mod lists;
+pub(crate) mod long_double;
 pub(crate) mod modified;
 pub(crate) mod pubsub;
 mod registry;
@@ -40,6 +44,8 @@ pub(crate) mod server;
 pub(crate) mod set_algebra;
 pub(crate) mod sets;
 pub(crate) mod settings;
+pub(crate) mod string_edit;
+pub(crate) mod string_ranges;
 pub(crate) mod strings;
 pub(crate) mod transaction;
 pub(crate) mod watch;

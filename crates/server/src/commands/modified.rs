@@ -39,7 +39,7 @@ enum Rule {
 fn rule(name: &str) -> Rule {
     match name {
         "incr" | "decr" | "incrby" | "decrby" | "incrbyfloat" | "hset" | "hincrby"
-        | "hincrbyfloat" | "append" | "lpush" | "rpush" | "setrange" => Rule::Always,
+        | "hincrbyfloat" | "append" | "lpush" | "rpush" => Rule::Always,
         "del" | "unlink" => Rule::Existing,
         "move" | "flushdb" | "flushall" | "swapdb" => Rule::Manual,
         // Lists and sets whose answer does not tell (LINSERT's -1, LTRIM's +OK, SPOP's empty
@@ -47,6 +47,8 @@ fn rule(name: &str) -> Rule {
         "linsert" | "ltrim" | "spop" | "smove" | "sinterstore" | "sunionstore" | "sdiffstore" => {
             Rule::Manual
         }
+        // Signalled by their handlers, which know when Redis does (`string_edit::changed`).
+        "setrange" | "getex" | "setbit" | "bitop" | "bitfield" => Rule::Manual,
         _ => Rule::UnlessNoop,
     }
 }

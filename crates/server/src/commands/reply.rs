@@ -74,16 +74,6 @@ fn printable(b: &[u8], max: usize) -> Vec<u8> {
         .collect()
 }
 
-/// Formats a float as Redis replies to INCRBYFLOAT: the shortest text that reads back to the
-/// same value, without exponent for ordinary magnitudes and without a trailing `.0`.
-pub fn format_float(f: f64) -> String {
-    if f == f.trunc() && f.abs() < 1e17 {
-        format!("{}", f as i64)
-    } else {
-        format!("{f}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,13 +2,14 @@
 
 use bytes::{Bytes, BytesMut};
 
-use super::args::{integer, is_keyword, parse_f64, parse_i64, Options};
+use super::args::{integer, is_keyword, parse_i64, Options};
 use super::context::Ctx;
+use super::long_double::LongDouble;
 use super::registry::{
     BeginSearch, Categories, Category, Command, Deprecation, Docs, FindKeys, Flag, Flags, KeyFlag,
     KeyFlags, KeyRange, KeySpec, Spec,
 };
-use super::reply::{format_float, not_integer, ok, syntax_error, wrong_args, wrong_type};
+use super::reply::{not_integer, ok, syntax_error, wrong_args, wrong_type};
 use crate::db::{Entry, Value};
 use respect_resp::Frame;
 
@@ -717,29 +718,31 @@ fn decrby(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     }
 }
 
+/// `INCRBYFLOAT key increment`: the sum in 80-bit long double, formatted as Redis formats it
+/// (see [`super::long_double`]).
 fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let key = arg(argv, 1);
     let mut shard = ctx.db.shard(&key);
     // Redis's order: the key's type, then its value, then the increment.
     let (current, expires_at) = match shard.get(&key, ctx.now) {
-        None => (0.0, None),
+        None => (LongDouble::ZERO, None),
         Some(Entry {
             value: Value::Str(s),
             expires_at,
-        }) => match parse_f64(s) {
+        }) => match LongDouble::parse(s) {
             Some(n) => (n, *expires_at),
             None => return Frame::error("ERR value is not a valid float"),
         },
         Some(_) => return wrong_type(),
     };
-    let Some(delta) = parse_f64(&arg(argv, 2)) else {
+    let Some(delta) = LongDouble::parse(&arg(argv, 2)) else {
         return Frame::error("ERR value is not a valid float");
     };
-    let next = current + delta;
+    let next = current.add(delta);
     if !next.is_finite() {
         return Frame::error("ERR increment would produce NaN or Infinity");
     }
-    let text = Bytes::from(format_float(next));
+    let text = Bytes::from(next.to_human());
     shard.insert(
         key.clone(),
         Entry {

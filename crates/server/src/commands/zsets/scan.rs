@@ -39,14 +39,32 @@ pub fn zscan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     }
 }
 
-/// A cursor as Redis's `strtoul` reads it: also `-N`, which wraps around.
+/// A cursor as Redis's `parseScanCursorOrReply` reads it: `strtoul` on the C string (so up
+/// to the first NUL), which must be used whole; a leading space is refused, an empty text is
+/// 0, a sign is allowed and `-N` wraps around, a value past `u64` is refused.
 pub(crate) fn cursor(text: &[u8]) -> Option<u64> {
-    match text.split_first() {
-        Some((b'-', digits)) if digits.first().is_some_and(u8::is_ascii_digit) => {
-            parse_cursor(digits).map(u64::wrapping_neg)
-        }
-        _ => parse_cursor(text),
+    let text = text.split(|&b| b == 0).next().unwrap_or_default();
+    if text
+        .first()
+        .is_some_and(|c| matches!(c, b' ' | b'\t'..=b'\r'))
+    {
+        return None;
     }
+    let (negative, digits) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, text),
+    };
+    if digits.is_empty() {
+        // No digits: strtoul stops at the start, which is the end only for "".
+        return text.is_empty().then_some(0);
+    }
+    let value = parse_cursor(digits).filter(|_| digits.iter().all(u8::is_ascii_digit))?;
+    Some(if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    })
 }
 
 /// `[MATCH pattern] [COUNT count]`, parsed as Redis's `scanGenericCommand` does (after the
@@ -74,7 +92,7 @@ pub(crate) fn parse_options(options: &[Bytes]) -> Result<(Option<Bytes>, usize),
 }
 
 /// A member's place in the hash order (never 0, which ends a scan).
-fn position(member: &[u8]) -> u64 {
+pub(crate) fn position(member: &[u8]) -> u64 {
     // FNV-1a: fixed across calls, so the order is the same for every call of one scan.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in member {
@@ -175,6 +193,17 @@ fn skiplist_score(score: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cursors_are_read_as_strtoul_reads_them() {
+        assert_eq!(cursor(b""), Some(0));
+        assert_eq!(cursor(b"+5"), Some(5));
+        assert_eq!(cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(cursor(b"7\x00junk"), Some(7));
+        for bad in [&b" 1"[..], b"1 ", b"-", b"+", b"x", b"18446744073709551616"] {
+            assert_eq!(cursor(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn listpack_scores_are_integers_when_they_fit() {

@@ -1,0 +1,96 @@
+//! Strings that a small request asks to grow (SETRANGE, SETBIT, BITFIELD at a huge offset):
+//! the growth is refused before a byte is allocated when `maxmemory` is set and would be
+//! passed, or when `proto-max-bulk-len` would be; and WATCH sees the bit and range commands
+//! modify a key exactly when Redis's `signalModifiedKey` would.
+
+mod support;
+
+use respect::client::Client;
+use respect::resp::{Dialect, Frame};
+use respect::server::ServerConfig;
+
+async fn call(client: &mut Client, args: &[&str]) -> Frame {
+    client.call(args).await.expect("a reply")
+}
+
+fn is_oom(frame: &Frame) -> bool {
+    matches!(frame, Frame::Error(text) if text.starts_with(b"OOM "))
+}
+
+#[tokio::test]
+async fn growth_past_maxmemory_is_refused_before_allocating() {
+    let server = support::our_server(ServerConfig::default()).await;
+    let mut client = Client::connect(server.addr(), Dialect::Resp2)
+        .await
+        .expect("connect");
+    assert_eq!(
+        call(&mut client, &["CONFIG", "SET", "maxmemory", "64mb"]).await,
+        Frame::Simple("OK".into())
+    );
+    // Each of these would make a string of about 512 MB from a few bytes of request.
+    for command in [
+        &["SETRANGE", "grow", "536870000", "x"][..],
+        &["SETBIT", "grow", "4294967000", "1"],
+        &["BITFIELD", "grow", "SET", "u8", "4294967000", "1"],
+    ] {
+        let reply = call(&mut client, command).await;
+        assert!(is_oom(&reply), "{command:?}: {reply:?}");
+    }
+    assert_eq!(
+        call(&mut client, &["EXISTS", "grow"]).await,
+        Frame::Integer(0)
+    );
+    // Growth within the limit is fine.
+    assert_eq!(
+        call(&mut client, &["SETRANGE", "grow", "1048575", "x"]).await,
+        Frame::Integer(1_048_576)
+    );
+    // And past proto-max-bulk-len it is Redis's error, whatever maxmemory says.
+    call(&mut client, &["CONFIG", "SET", "maxmemory", "0"]).await;
+    assert_eq!(
+        call(&mut client, &["SETRANGE", "grow", "536870912", "x"]).await,
+        Frame::error("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+    );
+    server.shutdown().await;
+}
+
+/// Whether a transaction WATCHing `key` still runs after `other` ran `command`.
+async fn exec_survives(command: &[&str], setup: &[&[&str]]) -> bool {
+    let server = support::our_server(ServerConfig::default()).await;
+    let mut watcher = Client::connect(server.addr(), Dialect::Resp2)
+        .await
+        .expect("connect");
+    let mut other = Client::connect(server.addr(), Dialect::Resp2)
+        .await
+        .expect("connect");
+    for step in setup {
+        call(&mut other, step).await;
+    }
+    call(&mut watcher, &["WATCH", "k"]).await;
+    call(&mut other, command).await;
+    call(&mut watcher, &["MULTI"]).await;
+    call(&mut watcher, &["PING"]).await;
+    let reply = call(&mut watcher, &["EXEC"]).await;
+    server.shutdown().await;
+    matches!(reply, Frame::Array(_))
+}
+
+#[tokio::test]
+async fn watch_sees_bit_and_range_changes_as_redis_signals_them() {
+    let set_k: &[&[&str]] = &[&["SET", "k", "\u{1}"]];
+    // Changes.
+    assert!(!exec_survives(&["SETBIT", "k", "0", "1"], set_k).await);
+    assert!(!exec_survives(&["SETRANGE", "k", "0", "x"], set_k).await);
+    assert!(!exec_survives(&["BITFIELD", "k", "SET", "u8", "0", "9"], set_k).await);
+    assert!(!exec_survives(&["BITOP", "NOT", "k", "k"], set_k).await);
+    assert!(!exec_survives(&["GETEX", "k", "EX", "100"], set_k).await);
+    assert!(!exec_survives(&["HINCRBYFLOAT", "k", "f", "1"], &[]).await);
+    // No change: the same bit, an empty range, a read, GETEX without options.
+    assert!(exec_survives(&["SETBIT", "k", "7", "1"], set_k).await);
+    assert!(exec_survives(&["SETRANGE", "k", "0", ""], set_k).await);
+    assert!(exec_survives(&["BITFIELD", "k", "GET", "u8", "0"], set_k).await);
+    assert!(exec_survives(&["BITFIELD", "k", "SET", "u8", "0", "1"], set_k).await);
+    assert!(exec_survives(&["GETEX", "k"], set_k).await);
+    assert!(exec_survives(&["GETEX", "k", "PERSIST"], set_k).await);
+    assert!(exec_survives(&["BITOP", "AND", "k", "none"], &[]).await);
+}
