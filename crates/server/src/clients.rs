@@ -22,6 +22,7 @@ use respect_resp::Frame;
 use tokio::sync::Notify;
 
 use crate::blocking::Blocking;
+use crate::encoded_push::EncodedPush;
 use crate::notify::Notifications;
 use crate::pubsub::PubSub;
 use crate::tracking::Tracking;
@@ -128,9 +129,20 @@ pub struct Client {
 
 #[derive(Debug, Default)]
 struct Outbox {
-    frames: VecDeque<Frame>,
+    /// Each with its size as counted in `bytes`.
+    frames: VecDeque<(Queued, usize)>,
     bytes: usize,
     soft_since: Option<Instant>,
+}
+
+/// What waits in an outbox: a frame, or a push already encoded for every client it goes to
+/// (pub/sub fan-out, see [`EncodedPush`]).
+#[derive(Debug)]
+pub enum Queued {
+    /// Encoded when the connection writes it.
+    Frame(Frame),
+    /// Encoded once, shared.
+    Encoded(EncodedPush),
 }
 
 /// About how many bytes `frame` takes on the wire: its payloads plus a header's worth per
@@ -186,14 +198,23 @@ impl Client {
     /// Queues `frame` for this client and wakes its connection; disconnects the client
     /// instead when `limit` says it has fallen too far behind. Returns whether it was queued.
     pub fn push(&self, frame: Frame, limit: OutputLimit) -> bool {
+        let size = wire_size(&frame);
+        self.enqueue(Queued::Frame(frame), size, limit)
+    }
+
+    /// [`Client::push`] of a push encoded once for all its receivers (pub/sub fan-out).
+    pub fn push_encoded(&self, push: &EncodedPush, limit: OutputLimit) -> bool {
+        self.enqueue(Queued::Encoded(push.clone()), push.len(), limit)
+    }
+
+    fn enqueue(&self, item: Queued, size: usize, limit: OutputLimit) -> bool {
         if self.is_killed() {
             return false;
         }
-        let size = wire_size(&frame);
         let over = {
             let mut outbox = lock(&self.outbox);
             outbox.bytes += size;
-            outbox.frames.push_back(frame);
+            outbox.frames.push_back((item, size));
             self.pending.fetch_add(1, Ordering::Release);
             let hard = limit.hard_bytes > 0 && outbox.bytes > limit.hard_bytes;
             let soft = if limit.soft_bytes > 0 && outbox.bytes > limit.soft_bytes {
@@ -218,17 +239,16 @@ impl Client {
     }
 
     /// Takes queued frames, oldest first, until about `budget` bytes are taken.
-    pub fn drain(&self, budget: usize, mut each: impl FnMut(Frame)) {
+    pub fn drain(&self, budget: usize, mut each: impl FnMut(Queued)) {
         if self.pending.load(Ordering::Acquire) == 0 {
             return;
         }
         let mut outbox = lock(&self.outbox);
         let mut taken = 0;
         while taken < budget {
-            let Some(frame) = outbox.frames.pop_front() else {
+            let Some((frame, size)) = outbox.frames.pop_front() else {
                 break;
             };
-            let size = wire_size(&frame);
             taken += size;
             outbox.bytes = outbox.bytes.saturating_sub(size);
             self.pending.fetch_sub(1, Ordering::Release);

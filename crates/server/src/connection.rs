@@ -26,7 +26,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use super::blocking::BlockRequest;
-use super::clients::{Client, Hub};
+use super::clients::{Client, Hub, Queued};
 use super::state::ServerState;
 use super::{Flavor, ServerConfig, Session};
 use respect_resp::{
@@ -279,7 +279,10 @@ async fn wait_timer(timer: &mut Option<Pin<Box<tokio::time::Sleep>>>) {
 
 /// Moves up to about `budget` bytes of pushed frames into `output`, in `dialect`.
 fn drain_pushes(client: &Client, dialect: Dialect, budget: usize, output: &mut BytesMut) {
-    client.drain(budget, |frame| encode_into(&frame, dialect, output));
+    client.drain(budget, |queued| match queued {
+        Queued::Frame(frame) => encode_into(&frame, dialect, output),
+        Queued::Encoded(push) => push.write(dialect, output),
+    });
 }
 
 /// Writes `output` whole, unless the client is killed meanwhile (a subscriber past its

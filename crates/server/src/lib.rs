@@ -30,6 +30,7 @@ pub mod clients;
 pub mod commands;
 mod connection;
 pub(crate) mod db;
+pub(crate) mod encoded_push;
 mod glob;
 mod listener;
 pub mod notify;

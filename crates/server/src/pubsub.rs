@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use indexmap::IndexMap;
-use respect_resp::Frame;
 
 use crate::clients::{lock, Client, OutputLimit};
+use crate::encoded_push::EncodedPush;
 use crate::glob::glob_match;
 
 type Listeners = IndexMap<u64, Arc<Client>>;
@@ -35,10 +35,6 @@ pub struct PubSub {
     channels: Mutex<HashMap<Bytes, Listeners, ahash::RandomState>>,
     patterns: Mutex<IndexMap<Bytes, Listeners>>,
     shard_channels: Mutex<HashMap<Bytes, Listeners, ahash::RandomState>>,
-}
-
-fn bulk(b: &'static str) -> Frame {
-    Frame::Bulk(Bytes::from_static(b.as_bytes()))
 }
 
 impl PubSub {
@@ -228,16 +224,13 @@ impl PubSub {
             .get(channel)
             .map(|l| l.values().cloned().collect())
             .unwrap_or_default();
-        for client in listeners {
-            client.push(
-                Frame::Push(vec![
-                    bulk(direct.1),
-                    Frame::Bulk(channel.clone()),
-                    Frame::Bulk(message.clone()),
-                ]),
-                limit,
-            );
-            receivers += 1;
+        if !listeners.is_empty() {
+            let kind = Bytes::from_static(direct.1.as_bytes());
+            let push = EncodedPush::of_bulks(&[&kind, channel, message]);
+            for client in listeners {
+                client.push_encoded(&push, limit);
+                receivers += 1;
+            }
         }
         if kind == Kind::Shard {
             return receivers;
@@ -247,17 +240,11 @@ impl PubSub {
             .filter(|(pattern, _)| glob_match(pattern, channel))
             .map(|(p, l)| (p.clone(), l.values().cloned().collect()))
             .collect();
+        let pmessage = Bytes::from_static(b"pmessage");
         for (pattern, clients) in matching {
+            let push = EncodedPush::of_bulks(&[&pmessage, &pattern, channel, message]);
             for client in clients {
-                client.push(
-                    Frame::Push(vec![
-                        bulk("pmessage"),
-                        Frame::Bulk(pattern.clone()),
-                        Frame::Bulk(channel.clone()),
-                        Frame::Bulk(message.clone()),
-                    ]),
-                    limit,
-                );
+                client.push_encoded(&push, limit);
                 receivers += 1;
             }
         }
