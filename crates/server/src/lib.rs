@@ -30,6 +30,7 @@ pub mod clients;
 pub mod commands;
 mod connection;
 pub(crate) mod db;
+pub(crate) mod encoding;
 mod glob;
 mod listener;
 pub mod notify;

@@ -42,6 +42,8 @@ fn rule(name: &str) -> Rule {
         | "hincrbyfloat" | "append" | "lpush" | "rpush" | "setrange" => Rule::Always,
         "del" | "unlink" => Rule::Existing,
         "move" | "flushdb" | "flushall" | "swapdb" => Rule::Manual,
+        // Same-name RENAME changes nothing; COPY may write another database.
+        "rename" | "renamenx" | "copy" => Rule::Manual,
         _ => Rule::UnlessNoop,
     }
 }
