@@ -145,6 +145,13 @@ impl Shard {
         }
     }
 
+    /// Forgets every mark, after giving each value to `f`: what a reload from disk does to
+    /// encodings (DEBUG RELOAD), which Redis picks anew from the contents.
+    pub fn forget_conversions(&mut self, f: impl FnMut(&mut Value)) {
+        self.converted.clear();
+        self.map.values_mut().map(|e| &mut e.value).for_each(f);
+    }
+
     /// Drops the mark of a key whose value goes away or is replaced.
     fn forget_converted(&mut self, key: &[u8]) {
         if !self.converted.is_empty() {

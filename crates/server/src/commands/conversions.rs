@@ -7,8 +7,8 @@
 //!   string is modified in place (or built raw) and is `raw` whatever its length;
 //! - INCRBYFLOAT builds its result without trying the integer encoding: `embstr`/`raw`;
 //! - HSET, HMSET, HSETNX, HINCRBY, HINCRBYFLOAT convert a hash when an argument is longer
-//!   than `hash-max-listpack-value` (Redis checks the arguments, even of an HSETNX that does
-//!   not set) or it holds more than `hash-max-listpack-entries` fields;
+//!   than `hash-max-listpack-value` (Redis checks the arguments, of HSETNX only when it sets)
+//!   or it holds more than `hash-max-listpack-entries` fields;
 //! - SADD and SMOVE convert a set when a member that is not an integer joins it, or it holds
 //!   more than `set-max-intset-entries` members;
 //! - the set STORE commands build a fresh set (its encoding follows its contents), marked
@@ -47,7 +47,8 @@ pub fn after(ctx: &Ctx<'_>, spec: &Spec, argv: &[Bytes], reply: &Frame, existed:
         "setrange" | "setbit" | "bitfield" => mark_string(ctx, arg(1), Converted::Raw),
         "bitop" => mark_string(ctx, arg(2), Converted::Raw),
         "incrbyfloat" => mark_string(ctx, arg(1), Converted::NotInt),
-        "hset" | "hmset" | "hsetnx" => note_collection(ctx, arg(1), rest(2, argv.len()), false),
+        "hset" | "hmset" => note_collection(ctx, arg(1), rest(2, argv.len()), false),
+        "hsetnx" if *reply == Frame::Integer(1) => note_collection(ctx, arg(1), rest(2, 4), false),
         "hincrby" | "hincrbyfloat" => note_collection(ctx, arg(1), rest(2, 3), false),
         "sadd" => note_collection(ctx, arg(1), rest(2, argv.len()), false),
         "smove" => note_collection(ctx, arg(2), rest(3, 4), false),
@@ -105,5 +106,64 @@ fn note_collection(ctx: &Ctx<'_>, key: Option<&Bytes>, written: &[Bytes], built:
     };
     if big {
         shard.set_converted(key, Converted::Big);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::db::Db;
+    use crate::session::Session;
+    use crate::Flavor;
+    use bytes::Bytes;
+    use respect_resp::Frame;
+
+    fn run(session: &mut Session, line: &str) -> Frame {
+        let argv: Vec<Bytes> = line
+            .split(' ')
+            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+            .collect();
+        session.execute_args(&argv)
+    }
+
+    fn encoding(session: &mut Session, key: &str) -> Frame {
+        run(session, &format!("OBJECT ENCODING {key}"))
+    }
+
+    fn bulk(s: &str) -> Frame {
+        Frame::Bulk(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    #[test]
+    fn a_conversion_lasts_until_the_key_is_replaced_or_deleted() {
+        let mut s = Session::new(Db::new(), Flavor::Redis);
+        run(&mut s, "SADD k 1 x");
+        run(&mut s, "SREM k x");
+        assert_eq!(encoding(&mut s, "k"), bulk("hashtable"));
+        // Deleted, then created anew: the mark went with the old value.
+        run(&mut s, "DEL k");
+        run(&mut s, "SADD k 1");
+        assert_eq!(encoding(&mut s, "k"), bulk("intset"));
+        // Overwritten by SET, then APPENDed to: raw; SET again: fresh.
+        run(&mut s, "SET k 1");
+        run(&mut s, "APPEND k 2");
+        assert_eq!(encoding(&mut s, "k"), bulk("raw"));
+        run(&mut s, "SET k 12");
+        assert_eq!(encoding(&mut s, "k"), bulk("int"));
+    }
+
+    #[test]
+    fn rename_moves_the_mark_and_drops_the_overwritten_ones() {
+        let mut s = Session::new(Db::new(), Flavor::Redis);
+        run(&mut s, "HSET a f v");
+        let long = "x".repeat(65);
+        run(&mut s, &format!("HSET a g {long}"));
+        run(&mut s, "HDEL a g");
+        run(&mut s, "SET b 1");
+        run(&mut s, "APPEND b 1");
+        run(&mut s, "RENAME a b");
+        assert_eq!(encoding(&mut s, "b"), bulk("hashtable"));
+        assert_eq!(encoding(&mut s, "a"), Frame::Null);
+        run(&mut s, "HSET a f v");
+        assert_eq!(encoding(&mut s, "a"), bulk("listpack"));
     }
 }

@@ -264,8 +264,9 @@ struct CopyOptions {
 
 impl CopyOptions {
     /// Redis's `copyCommand` parsing: `DB` needs a following argument (else it is a syntax
-    /// error), an index that is not an integer is `value is not an integer`, one outside the
-    /// databases `DB index is out of range`, checked as each option is met.
+    /// error), an index that is not an integer is `value is not an integer`, one outside C's
+    /// `int` is out of that range (its `getIntFromObjectOrReply`), one outside the databases
+    /// `DB index is out of range`, checked as each option is met.
     fn parse(ctx: &Ctx<'_>, args: &[Bytes]) -> Result<CopyOptions, Frame> {
         let mut options = CopyOptions {
             target_db: None,
@@ -277,9 +278,10 @@ impl CopyOptions {
                 options.replace = true;
             } else if let (true, Some(value)) = (is_keyword(option, "DB"), args.get(i + 1)) {
                 let index = integer(value)?;
-                // Redis reads the index as an `int`.
                 if i32::try_from(index).is_err() {
-                    return Err(super::reply::not_integer());
+                    return Err(Frame::error(
+                        "ERR value is out of range, value must between -2147483648 and 2147483647",
+                    ));
                 }
                 match usize::try_from(index)
                     .ok()
@@ -398,8 +400,8 @@ fn expire_time_ms(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> i64 {
 
 fn expiretime(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let ms = expire_time_ms(ctx, argv);
-    // Redis divides: whole seconds, rounded down.
-    Frame::Integer(if ms < 0 { ms } else { ms / 1000 })
+    // Redis rounds to the nearest second.
+    Frame::Integer(if ms < 0 { ms } else { (ms + 500) / 1000 })
 }
 
 fn pexpiretime(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {

@@ -24,6 +24,7 @@ pub(crate) mod context;
 pub(crate) mod conversions;
 pub(crate) mod databases;
 pub(crate) mod debug;
+pub(crate) mod digest;
 pub(crate) mod dispatch;
 pub(crate) mod events;
 pub(crate) mod hashes;
