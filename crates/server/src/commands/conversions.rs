@@ -165,5 +165,9 @@ mod tests {
         assert_eq!(encoding(&mut s, "a"), Frame::Null);
         run(&mut s, "HSET a f v");
         assert_eq!(encoding(&mut s, "a"), bulk("listpack"));
+        // MOVE takes the value itself to the other database, mark included.
+        assert_eq!(run(&mut s, "MOVE b 9"), Frame::Integer(1));
+        run(&mut s, "SELECT 9");
+        assert_eq!(encoding(&mut s, "b"), bulk("hashtable"));
     }
 }
