@@ -7,10 +7,10 @@
 //! `raw`). Sorted sets keep their own flag (`ZSet::is_listpack`), because ZSCAN's output
 //! depends on it.
 //!
-//! The limits are process-wide: CONFIG SET on any server of the process changes them for all
-//! (in practice one server per process; the in-process test servers leave them at Redis's
-//! defaults). They are atomics because every write that may convert reads them.
+//! The limits belong to each server's settings; a command reads them through [`current`],
+//! which the dispatcher points at its server's before running it.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::commands::args::parse_i64;
@@ -37,7 +37,7 @@ pub const INT_ENCODING_MAX_LEN: usize = 20;
 /// OBJECT REFCOUNT is `INT_MAX`.
 pub const SHARED_INTEGERS: i64 = 10_000;
 
-/// The live encoding limits.
+/// One server's live encoding limits (in its settings; CONFIG SET writes them).
 #[derive(Debug)]
 pub struct Limits {
     hash_entries: AtomicU64,
@@ -47,14 +47,17 @@ pub struct Limits {
     zset_value: AtomicU64,
 }
 
-/// The process's limits; see the module documentation.
-pub static LIMITS: Limits = Limits {
-    hash_entries: AtomicU64::new(DEFAULT_HASH_MAX_LISTPACK_ENTRIES),
-    hash_value: AtomicU64::new(DEFAULT_HASH_MAX_LISTPACK_VALUE),
-    set_intset_entries: AtomicU64::new(DEFAULT_SET_MAX_INTSET_ENTRIES),
-    zset_entries: AtomicU64::new(DEFAULT_ZSET_MAX_LISTPACK_ENTRIES),
-    zset_value: AtomicU64::new(DEFAULT_ZSET_MAX_LISTPACK_VALUE),
-};
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            hash_entries: AtomicU64::new(DEFAULT_HASH_MAX_LISTPACK_ENTRIES),
+            hash_value: AtomicU64::new(DEFAULT_HASH_MAX_LISTPACK_VALUE),
+            set_intset_entries: AtomicU64::new(DEFAULT_SET_MAX_INTSET_ENTRIES),
+            zset_entries: AtomicU64::new(DEFAULT_ZSET_MAX_LISTPACK_ENTRIES),
+            zset_value: AtomicU64::new(DEFAULT_ZSET_MAX_LISTPACK_VALUE),
+        }
+    }
+}
 
 fn load(a: &AtomicU64) -> usize {
     usize::try_from(a.load(Ordering::Relaxed)).unwrap_or(usize::MAX)
@@ -76,26 +79,74 @@ impl Limits {
         }
     }
 
+    /// Makes these the limits the current thread's command sees (see [`current`]). The
+    /// dispatcher calls it before each command: five relaxed loads.
+    pub fn enter(&self) {
+        CURRENT.with(|c| {
+            c.set(Snapshot {
+                hash_entries: load(&self.hash_entries),
+                hash_value: load(&self.hash_value),
+                set_intset_entries: load(&self.set_intset_entries),
+                zset_entries: load(&self.zset_entries),
+                zset_value: load(&self.zset_value),
+            })
+        });
+    }
+}
+
+/// The limits a running command sees, copied from its server's [`Limits`].
+#[derive(Debug, Clone, Copy)]
+pub struct Snapshot {
+    hash_entries: usize,
+    hash_value: usize,
+    set_intset_entries: usize,
+    zset_entries: usize,
+    zset_value: usize,
+}
+
+impl Snapshot {
+    /// Redis's defaults.
+    const DEFAULT: Snapshot = Snapshot {
+        hash_entries: DEFAULT_HASH_MAX_LISTPACK_ENTRIES as usize,
+        hash_value: DEFAULT_HASH_MAX_LISTPACK_VALUE as usize,
+        set_intset_entries: DEFAULT_SET_MAX_INTSET_ENTRIES as usize,
+        zset_entries: DEFAULT_ZSET_MAX_LISTPACK_ENTRIES as usize,
+        zset_value: DEFAULT_ZSET_MAX_LISTPACK_VALUE as usize,
+    };
+
     /// `hash-max-listpack-entries`.
     pub fn hash_entries(&self) -> usize {
-        load(&self.hash_entries)
+        self.hash_entries
     }
     /// `hash-max-listpack-value`.
     pub fn hash_value(&self) -> usize {
-        load(&self.hash_value)
+        self.hash_value
     }
     /// `set-max-intset-entries`.
     pub fn set_intset_entries(&self) -> usize {
-        load(&self.set_intset_entries)
+        self.set_intset_entries
     }
     /// `zset-max-listpack-entries`.
     pub fn zset_entries(&self) -> usize {
-        load(&self.zset_entries)
+        self.zset_entries
     }
     /// `zset-max-listpack-value`.
     pub fn zset_value(&self) -> usize {
-        load(&self.zset_value)
+        self.zset_value
     }
+}
+
+thread_local! {
+    /// The limits of the server whose command runs on this thread. Per thread rather than
+    /// passed down, because the sorted set converts inside `ZSet::insert`, which many
+    /// commands call without a server at hand; per server rather than per process, because
+    /// one process may run several servers (the tests do) with different settings.
+    static CURRENT: Cell<Snapshot> = const { Cell::new(Snapshot::DEFAULT) };
+}
+
+/// The encoding limits of the command running on this thread (Redis's defaults outside one).
+pub fn current() -> Snapshot {
+    CURRENT.with(Cell::get)
 }
 
 /// Whether Redis would keep `member` in an intset (its `isSdsRepresentableAsLongLong`).
@@ -126,14 +177,14 @@ fn sized_string_encoding(s: &[u8]) -> &'static str {
 /// Whether a hash's contents need Redis's `hashtable` encoding. O(n): for OBJECT ENCODING and
 /// stored results only, never on every write.
 pub fn hash_is_big<'a>(len: usize, mut pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>) -> bool {
-    let limit = LIMITS.hash_value();
-    len > LIMITS.hash_entries() || pairs.any(|(f, v)| f.len() > limit || v.len() > limit)
+    let limit = current().hash_value();
+    len > current().hash_entries() || pairs.any(|(f, v)| f.len() > limit || v.len() > limit)
 }
 
 /// Whether a set's contents need Redis's `hashtable` encoding (more members than
 /// `set-max-intset-entries`, or one that is not an integer). O(n), as [`hash_is_big`].
 pub fn set_is_big<'a>(len: usize, mut members: impl Iterator<Item = &'a [u8]>) -> bool {
-    len > LIMITS.set_intset_entries() || members.any(|m| !is_intset_member(m))
+    len > current().set_intset_entries() || members.any(|m| !is_intset_member(m))
 }
 
 /// OBJECT ENCODING's answer for `value` carrying `mark`. O(n) for hashes and sets (a scan of

@@ -23,7 +23,7 @@ use respect_resp::Frame;
 use super::context::Ctx;
 use super::registry::Spec;
 use crate::db::{Converted, Shard, Value};
-use crate::encoding::{hash_is_big, is_intset_member, set_is_big, LIMITS};
+use crate::encoding::{current, hash_is_big, is_intset_member, set_is_big};
 
 /// Called before a write command runs: whether APPEND's key exists (APPEND to a new key
 /// stores its argument as SET would; to an existing one it modifies in place).
@@ -92,12 +92,12 @@ fn note_collection(ctx: &Ctx<'_>, key: Option<&Bytes>, written: &[Bytes], built:
             hash_is_big(h.len(), h.iter().map(|(f, v)| (f.as_ref(), v.as_ref())))
         }
         Some(Value::Hash(h)) => {
-            let limit = LIMITS.hash_value();
-            h.len() > LIMITS.hash_entries() || written.iter().any(|a| a.len() > limit)
+            let limit = current().hash_value();
+            h.len() > current().hash_entries() || written.iter().any(|a| a.len() > limit)
         }
         Some(Value::Set(s)) if built => set_is_big(s.len(), s.iter().map(|m| m.as_ref())),
         Some(Value::Set(s)) => {
-            s.len() > LIMITS.set_intset_entries()
+            s.len() > current().set_intset_entries()
                 || written
                     .iter()
                     .any(|m| !is_intset_member(m) && s.contains(m))

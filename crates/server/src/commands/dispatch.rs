@@ -238,6 +238,7 @@ fn run(
     argv: &[Bytes],
 ) -> Frame {
     let now = state.now();
+    server.settings.encoding.enter();
     let db = server.db(state.db_index).unwrap_or_else(|| server.db0());
     let mut ctx = Ctx {
         db,

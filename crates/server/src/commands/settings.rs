@@ -271,6 +271,8 @@ pub struct Settings {
     pub timeout_secs: AtomicU64,
     /// Told when `timeout` is set, so idle connections re-arm their timers.
     timeout_changed: tokio::sync::watch::Sender<()>,
+    /// The encoding limits, read by every write that may convert (see `crate::encoding`).
+    pub encoding: crate::encoding::Limits,
 }
 
 impl Settings {
@@ -289,6 +291,7 @@ impl Settings {
             maxmemory: AtomicU64::new(0),
             timeout_secs: AtomicU64::new(0),
             timeout_changed: tokio::sync::watch::Sender::new(()),
+            encoding: crate::encoding::Limits::default(),
         }
     }
 
@@ -407,7 +410,7 @@ impl Settings {
                 self.timeout_changed.send_replace(());
             }
             // The encoding limits (`hash-max-listpack-entries`...): see `crate::encoding`.
-            _ => crate::encoding::LIMITS.apply(param.name, number),
+            _ => self.encoding.apply(param.name, number),
         }
         let mut values = self.values.write().unwrap_or_else(|p| p.into_inner());
         values.insert(param.name, value);

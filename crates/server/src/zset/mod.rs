@@ -21,7 +21,7 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 
 /// Redis's `zset-max-listpack-entries` default: more members than this and a set is a skip
-/// list. The live limits (CONFIG SET) are in `crate::encoding::LIMITS`.
+/// list. The live limits (CONFIG SET) are in `crate::encoding::current`.
 #[cfg(test)]
 const MAX_LISTPACK_ENTRIES: usize = crate::encoding::DEFAULT_ZSET_MAX_LISTPACK_ENTRIES as usize;
 
@@ -87,7 +87,7 @@ impl ZSet {
     /// looks at the first member only).
     pub fn encode_for_first_member(&mut self, first: &[u8]) {
         if self.is_empty() {
-            self.listpack = first.len() <= crate::encoding::LIMITS.zset_value();
+            self.listpack = first.len() <= crate::encoding::current().zset_value();
         }
     }
 
@@ -118,7 +118,7 @@ impl ZSet {
     /// Redis's conversion of a stored result (ZUNIONSTORE and friends build a skip list and
     /// convert it back when small enough).
     pub fn settle_encoding(&mut self) {
-        let limits = &crate::encoding::LIMITS;
+        let limits = crate::encoding::current();
         let value = limits.zset_value();
         self.listpack =
             self.len() <= limits.zset_entries() && self.scores.keys().all(|m| m.len() <= value);
@@ -154,7 +154,7 @@ impl ZSet {
 
     /// Sets `member`'s score (adding it if new); returns the score it had.
     pub fn insert(&mut self, member: Bytes, score: f64) -> Option<f64> {
-        let limits = &crate::encoding::LIMITS;
+        let limits = crate::encoding::current();
         if self.listpack
             && (member.len() > limits.zset_value() || self.len() >= limits.zset_entries())
             && !self.scores.contains_key(&member)
