@@ -89,6 +89,21 @@ impl Entry {
     }
 }
 
+/// What a value's contents alone do not say about how Redis stores it: the marks writes
+/// leave (see `commands::encoding`, which sets and reads them for OBJECT ENCODING). Redis
+/// converts a small encoding to a big one in place and never back, and a string modified in
+/// place becomes `raw`; a fresh value (SET, a *STORE result) starts unmarked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Converted {
+    /// A string modified in place (APPEND, SETRANGE, SETBIT...): `raw` whatever its length.
+    Raw,
+    /// A string built by a command that does not try the integer encoding (INCRBYFLOAT):
+    /// `embstr` or `raw` by its length, never `int`.
+    NotInt,
+    /// A hash, set or sorted set that outgrew its small encoding.
+    Big,
+}
+
 /// The current time in Unix milliseconds.
 pub fn now_ms() -> u64 {
     SystemTime::now()
@@ -108,9 +123,42 @@ pub struct Shard {
     /// keyspace_hits / keyspace_misses). Counted under the shard's lock: no atomics.
     hits: u64,
     misses: u64,
+    /// The keys whose value carries a [`Converted`] mark; kept in step with `map` by every
+    /// method that inserts or removes a key (the map is private to this module), so a
+    /// replaced or deleted value never inherits a mark. Usually empty: one length check.
+    converted: HashMap<Bytes, Converted, ahash::RandomState>,
 }
 
 impl Shard {
+    /// The mark on the value at `key`, if any.
+    pub fn converted(&self, key: &[u8]) -> Option<Converted> {
+        if self.converted.is_empty() {
+            return None;
+        }
+        self.converted.get(key).copied()
+    }
+
+    /// Marks the value at `key` (nothing if the key is not stored).
+    pub fn set_converted(&mut self, key: &[u8], mark: Converted) {
+        if let Some((stored, _)) = self.map.get_key_value(key) {
+            self.converted.insert(stored.clone(), mark);
+        }
+    }
+
+    /// Forgets every mark, after giving each value to `f`: what a reload from disk does to
+    /// encodings (DEBUG RELOAD), which Redis picks anew from the contents.
+    pub fn forget_conversions(&mut self, f: impl FnMut(&mut Value)) {
+        self.converted.clear();
+        self.map.values_mut().map(|e| &mut e.value).for_each(f);
+    }
+
+    /// Drops the mark of a key whose value goes away or is replaced.
+    fn forget_converted(&mut self, key: &[u8]) {
+        if !self.converted.is_empty() {
+            self.converted.remove(key);
+        }
+    }
+
     /// The live entry at `key`, removing it first if it has expired.
     pub fn get_mut(&mut self, key: &[u8], now: u64) -> Option<&mut Entry> {
         if self
@@ -119,6 +167,7 @@ impl Shard {
             .is_some_and(|e| e.expires_at.is_some_and(|t| t <= now))
         {
             self.map.remove(key);
+            self.forget_converted(key);
             self.expired += 1;
         }
         self.map.get_mut(key)
@@ -132,9 +181,11 @@ impl Shard {
             expired,
             hits,
             misses,
+            converted,
         } = self;
         if map.get(key).is_some_and(|e| !e.is_live(now)) {
             map.remove(key);
+            converted.remove(key);
             *expired += 1;
         }
         let found = map.get(key);
@@ -148,11 +199,13 @@ impl Shard {
 
     /// Stores `entry` at `key`, returning the live entry it replaced.
     pub fn insert(&mut self, key: Bytes, entry: Entry, now: u64) -> Option<Entry> {
+        self.forget_converted(&key);
         self.map.insert(key, entry).filter(|old| old.is_live(now))
     }
 
     /// Removes `key`, returning its live entry.
     pub fn remove(&mut self, key: &[u8], now: u64) -> Option<Entry> {
+        self.forget_converted(key);
         self.map.remove(key).filter(|old| old.is_live(now))
     }
 
@@ -162,11 +215,27 @@ impl Shard {
         self.map.keys().cloned().collect()
     }
 
+    /// The live key at position `pick` modulo the number of live keys (RANDOMKEY), expired
+    /// ones dropped on the way; `None` when no key is live. O(keys in the shard): the map
+    /// has no random access.
+    pub fn live_key_at(&mut self, now: u64, pick: u64) -> Option<Bytes> {
+        let live = self.purge_expired(now) as u64;
+        if live == 0 {
+            return None;
+        }
+        let index = usize::try_from(pick % live).unwrap_or(0);
+        self.map.keys().nth(index).cloned()
+    }
+
     /// Drops the keys expired by `now` (counted in `expired`); returns how many are left.
     fn purge_expired(&mut self, now: u64) -> usize {
         let before = self.map.len();
         self.map.retain(|_, e| e.is_live(now));
         self.expired += (before - self.map.len()) as u64;
+        if !self.converted.is_empty() && self.map.len() < before {
+            let map = &self.map;
+            self.converted.retain(|k, _| map.contains_key(k));
+        }
         self.map.len()
     }
 
@@ -174,6 +243,7 @@ impl Shard {
     pub fn clear(&mut self, now: u64) -> usize {
         let live = self.map.values().filter(|e| e.is_live(now)).count();
         self.map.clear();
+        self.converted.clear();
         live
     }
 }
@@ -272,6 +342,7 @@ impl Db {
             let mut mine = self.lock(i);
             let mut theirs = other.lock(i);
             std::mem::swap(&mut mine.map, &mut theirs.map);
+            std::mem::swap(&mut mine.converted, &mut theirs.converted);
         }
     }
 

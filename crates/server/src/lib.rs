@@ -31,6 +31,7 @@ pub mod commands;
 mod connection;
 pub(crate) mod db;
 pub(crate) mod encoded_push;
+pub(crate) mod encoding;
 mod glob;
 mod listener;
 pub mod notify;

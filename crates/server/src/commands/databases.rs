@@ -108,10 +108,15 @@ fn r#move(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     if to.get(&key, now).is_some() {
         return Frame::Integer(0);
     }
+    // The value keeps its encoding (Redis moves the object itself).
+    let mark = from.converted(&key);
     let Some(entry) = from.remove(&key, now) else {
         return Frame::Integer(0);
     };
     to.insert(key.clone(), entry, now);
+    if let Some(mark) = mark {
+        to.set_converted(&key, mark);
+    }
     drop((from, to));
     signal_modified(ctx.server, source, &key);
     signal_modified(ctx.server, target, &key);

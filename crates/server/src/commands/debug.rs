@@ -72,6 +72,8 @@ fn debug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
                 .store(on, std::sync::atomic::Ordering::Relaxed);
             ok()
         }
+        keys if is_keyword(sub, "DIGEST-VALUE") => super::digest::digest_value(ctx, keys),
+        _ if is_keyword(sub, "RELOAD") || is_keyword(sub, "LOADAOF") => reload(ctx),
         _ if is_keyword(sub, "LOG") => {
             tracing::info!(
                 "DEBUG LOG {}",
@@ -90,6 +92,26 @@ fn debug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             Frame::Error(Bytes::from(text))
         }
     }
+}
+
+/// `DEBUG RELOAD [options]` and `DEBUG LOADAOF`: Redis saves and loads its dataset again. Without persistence the
+/// data stays as it is; what a reload changes is the encodings, picked anew from each value's
+/// contents as Redis's loader picks them (a set of integers is an intset again, a small
+/// sorted set a listpack). The dispatcher holds the gate exclusively for DEBUG.
+fn reload(ctx: &mut Ctx<'_>) -> Frame {
+    for index in 0.. {
+        let Some(db) = ctx.server.db(index) else {
+            break;
+        };
+        db.for_each_shard(|shard| {
+            shard.forget_conversions(|value| {
+                if let crate::db::Value::ZSet(z) = value {
+                    z.settle_encoding();
+                }
+            })
+        });
+    }
+    ok()
 }
 
 /// `DEBUG PROTOCOL type`: Redis's sample reply of each type (RESP2 gets the codec's

@@ -14,6 +14,8 @@ use super::{
     blocking, cluster, config, connection, databases, debug, hashes, keys, lists, modified, pubsub,
     scripting, server, sets, strings, transaction, zsets,
 };
+// wt-keyspace: RENAME, COPY, OBJECT... and the encoding conversions writes cause.
+use super::{conversions, keyspace, object};
 use crate::state::ServerState;
 
 /// Every family's table, in the order `COMMAND` lists them.
@@ -38,6 +40,8 @@ const FAMILIES: &[&[Command]] = &[
     cluster::COMMANDS,
     pubsub::COMMANDS,
     blocking::COMMANDS,
+    keyspace::COMMANDS,
+    object::COMMANDS,
 ];
 
 /// Every command of the Redis flavor.
@@ -237,6 +241,7 @@ fn run(
     argv: &[Bytes],
 ) -> Frame {
     let now = state.now();
+    server.settings.encoding.enter();
     let db = server.db(state.db_index).unwrap_or_else(|| server.db0());
     let mut ctx = Ctx {
         db,
@@ -245,8 +250,10 @@ fn run(
         now,
     };
     let before = modified::before(&ctx, spec, argv);
+    let existed = conversions::before(&ctx, spec, argv);
     let reply = (command.run)(&mut ctx, argv);
     modified::after(&ctx, spec, before, &reply);
+    conversions::after(&ctx, spec, argv, &reply, existed);
     if let Some(wait) = ctx.state.block.as_mut() {
         wait.argv = argv.to_vec();
     }

@@ -117,7 +117,10 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
             ));
             line(format_args!("client_recent_max_input_buffer:0"));
             line(format_args!("client_recent_max_output_buffer:0"));
-            line(format_args!("blocked_clients:0"));
+            line(format_args!(
+                "blocked_clients:{}",
+                ctx.state.hub.blocked_clients.load(Ordering::Relaxed)
+            ));
             line(format_args!("tracking_clients:0"));
             line(format_args!("clients_in_timeout_table:0"));
         }

@@ -508,7 +508,7 @@ impl ExpireOptions {
             } else {
                 let mut text = b"ERR Unsupported option ".to_vec();
                 text.extend_from_slice(arg);
-                return Err(Frame::Error(Bytes::from(text)));
+                return Err(super::reply::error_format(&text));
             }
         }
         if options.nx && (options.xx || options.gt || options.lt) {

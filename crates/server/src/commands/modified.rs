@@ -49,6 +49,8 @@ fn rule(name: &str) -> Rule {
         }
         // Signalled by their handlers, which know when Redis does (`string_edit::changed`).
         "setrange" | "getex" | "setbit" | "bitop" | "bitfield" => Rule::Manual,
+        // Same-name RENAME changes nothing; COPY may write another database.
+        "rename" | "renamenx" | "copy" => Rule::Manual,
         _ => Rule::UnlessNoop,
     }
 }

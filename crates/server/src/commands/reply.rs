@@ -74,6 +74,20 @@ fn printable(b: &[u8], max: usize) -> Vec<u8> {
         .collect()
 }
 
+/// An error reply built as Redis's `addReplyErrorFormat` builds one from its `%s` arguments:
+/// `text` ends at its first NUL byte (C strings), trailing CR and LF are trimmed, and the
+/// ones left inside become spaces (by the encoder, as for every error).
+pub fn error_format(text: &[u8]) -> Frame {
+    let until_nul = text.split(|&b| b == 0).next().unwrap_or_default();
+    let end = until_nul
+        .iter()
+        .rposition(|&b| b != b'\r' && b != b'\n')
+        .map_or(0, |i| i + 1);
+    Frame::Error(Bytes::copy_from_slice(
+        until_nul.get(..end).unwrap_or_default(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -134,7 +134,8 @@ const PARAMS: &[Param] = &[
         "hash-max-listpack-value",
         Some("hash-max-ziplist-value"),
         "64",
-        Kind::Int {
+        // A memory amount in Redis 7.0 (`1kb` is accepted and shown as 1024).
+        Kind::Memory {
             min: 0,
             max: i64::MAX,
         },
@@ -152,7 +153,8 @@ const PARAMS: &[Param] = &[
         "zset-max-listpack-value",
         Some("zset-max-ziplist-value"),
         "64",
-        Kind::Int {
+        // A memory amount in Redis 7.0 (`1kb` is accepted and shown as 1024).
+        Kind::Memory {
             min: 0,
             max: i64::MAX,
         },
@@ -208,6 +210,32 @@ const PARAMS: &[Param] = &[
         Kind::Enum(&["debug", "verbose", "notice", "warning"]),
     ),
     p("enable-debug-command", None, "no", Kind::Immutable),
+    // --- encodings and eviction tuning (wt-keyspace): stored for CONFIG GET; the encoding
+    // limits above are also mirrored in `Settings::encoding` for OBJECT ENCODING ---
+    p(
+        "list-compress-depth",
+        None,
+        "0",
+        Kind::Int { min: 0, max: I32 },
+    ),
+    p("lfu-log-factor", None, "10", Kind::Int { min: 0, max: I32 }),
+    p("lfu-decay-time", None, "1", Kind::Int { min: 0, max: I32 }),
+    p(
+        "maxmemory-samples",
+        None,
+        "5",
+        Kind::Int { min: 1, max: I32 },
+    ),
+    p(
+        "active-expire-effort",
+        None,
+        "1",
+        Kind::Int { min: 1, max: 10 },
+    ),
+    p("lazyfree-lazy-eviction", None, "no", Kind::Bool),
+    p("lazyfree-lazy-expire", None, "no", Kind::Bool),
+    p("lazyfree-lazy-server-del", None, "no", Kind::Bool),
+    p("lazyfree-lazy-user-del", None, "no", Kind::Bool),
 ];
 
 const fn p(
@@ -243,6 +271,8 @@ pub struct Settings {
     pub timeout_secs: AtomicU64,
     /// Told when `timeout` is set, so idle connections re-arm their timers.
     timeout_changed: tokio::sync::watch::Sender<()>,
+    /// The encoding limits, read by every write that may convert (see `crate::encoding`).
+    pub encoding: crate::encoding::Limits,
 }
 
 impl Settings {
@@ -261,6 +291,7 @@ impl Settings {
             maxmemory: AtomicU64::new(0),
             timeout_secs: AtomicU64::new(0),
             timeout_changed: tokio::sync::watch::Sender::new(()),
+            encoding: crate::encoding::Limits::default(),
         }
     }
 
@@ -378,7 +409,8 @@ impl Settings {
                 self.timeout_secs.store(as_u64(number), Ordering::Relaxed);
                 self.timeout_changed.send_replace(());
             }
-            _ => {}
+            // The encoding limits (`hash-max-listpack-entries`...): see `crate::encoding`.
+            _ => self.encoding.apply(param.name, number),
         }
         let mut values = self.values.write().unwrap_or_else(|p| p.into_inner());
         values.insert(param.name, value);

@@ -3,9 +3,9 @@
 //! counts between bounds are O(log n) (+ output).
 //!
 //! Redis keeps a small sorted set as a listpack and converts it to a skip list once it holds
-//! more than [`MAX_LISTPACK_ENTRIES`] members or a member longer than [`MAX_LISTPACK_VALUE`]
-//! bytes. We always use the skip list, but remember which encoding Redis would have, because
-//! it shows: ZSCAN returns a listpack set whole with the scores as the listpack stores them,
+//! more than `zset-max-listpack-entries` members or a member longer than
+//! `zset-max-listpack-value` bytes (see `crate::encoding`). We always use the skip list, but
+//! remember which encoding Redis would have, because it shows: ZSCAN returns a listpack set whole with the scores as the listpack stores them,
 //! and a listpack stores a score of -0 as the integer 0.
 
 mod range;
@@ -20,11 +20,14 @@ use std::sync::OnceLock;
 
 use bytes::Bytes;
 
-/// Redis's `zset-max-listpack-entries` default: more members than this and a set is a skip list.
-pub const MAX_LISTPACK_ENTRIES: usize = 128;
+/// Redis's `zset-max-listpack-entries` default: more members than this and a set is a skip
+/// list. The live limits (CONFIG SET) are in `crate::encoding::current`.
+#[cfg(test)]
+const MAX_LISTPACK_ENTRIES: usize = crate::encoding::DEFAULT_ZSET_MAX_LISTPACK_ENTRIES as usize;
 
 /// Redis's `zset-max-listpack-value` default: a longer member makes the set a skip list.
-pub const MAX_LISTPACK_VALUE: usize = 64;
+#[cfg(test)]
+const MAX_LISTPACK_VALUE: usize = crate::encoding::DEFAULT_ZSET_MAX_LISTPACK_VALUE as usize;
 
 /// Counts sets created, so each gets its own level-generator seed.
 static CREATED: AtomicU64 = AtomicU64::new(0);
@@ -84,7 +87,7 @@ impl ZSet {
     /// looks at the first member only).
     pub fn encode_for_first_member(&mut self, first: &[u8]) {
         if self.is_empty() {
-            self.listpack = first.len() <= MAX_LISTPACK_VALUE;
+            self.listpack = first.len() <= crate::encoding::current().zset_value();
         }
     }
 
@@ -115,8 +118,10 @@ impl ZSet {
     /// Redis's conversion of a stored result (ZUNIONSTORE and friends build a skip list and
     /// convert it back when small enough).
     pub fn settle_encoding(&mut self) {
-        self.listpack = self.len() <= MAX_LISTPACK_ENTRIES
-            && self.scores.keys().all(|m| m.len() <= MAX_LISTPACK_VALUE);
+        let limits = crate::encoding::current();
+        let value = limits.zset_value();
+        self.listpack =
+            self.len() <= limits.zset_entries() && self.scores.keys().all(|m| m.len() <= value);
         if self.listpack {
             self.normalize_negative_zeros();
         }
@@ -149,8 +154,9 @@ impl ZSet {
 
     /// Sets `member`'s score (adding it if new); returns the score it had.
     pub fn insert(&mut self, member: Bytes, score: f64) -> Option<f64> {
+        let limits = crate::encoding::current();
         if self.listpack
-            && (member.len() > MAX_LISTPACK_VALUE || self.len() >= MAX_LISTPACK_ENTRIES)
+            && (member.len() > limits.zset_value() || self.len() >= limits.zset_entries())
             && !self.scores.contains_key(&member)
         {
             self.listpack = false;
@@ -226,7 +232,7 @@ impl ZSet {
         (start, end.max(start))
     }
 
-    /// [`ZSet::ranks_by_lex`] for a listpack-sized set (at most [`MAX_LISTPACK_ENTRIES`]
+    /// [`ZSet::ranks_by_lex`] for a listpack-sized set (at most `zset-max-listpack-entries`
     /// members, so the walk is short).
     fn lex_walk(&self, range: &LexRange, rev: bool) -> (usize, usize) {
         let members: Vec<&Bytes> = self.iter_from(0).map(|(m, _)| m).collect();

@@ -1,0 +1,160 @@
+//! DEBUG DIGEST-VALUE: Redis's content digest of a value (its `xorObjectDigest`), byte-exact,
+//! so a test suite can check that two keys hold the same data (COPY, RENAME, a reload).
+//!
+//! Ordered contents (a string, a list) are mixed in order (`digest = SHA1(digest ^ SHA1(x))`),
+//! unordered ones (set members, hash pairs, sorted-set entries) are XORed, so the result does
+//! not depend on iteration order. SHA-1 here is a plain implementation of FIPS 180-1 for
+//! this one purpose: a fingerprint, not a security boundary.
+
+use bytes::Bytes;
+use respect_resp::Frame;
+
+use super::context::Ctx;
+use crate::db::Value;
+
+/// One digest: 20 bytes, as SHA-1.
+type Digest = [u8; 20];
+
+/// `DEBUG DIGEST-VALUE key [key ...]`: one status line of 40 hex digits per key, zeros for a
+/// missing key. As Redis, a logically expired key not yet removed still has its digest.
+pub fn digest_value(ctx: &mut Ctx<'_>, keys: &[Bytes]) -> Frame {
+    Frame::Array(
+        keys.iter()
+            .map(|key| {
+                let mut digest = [0u8; 20];
+                let mut shard = ctx.db.shard(key);
+                // `u64::MIN` as "now": every stored entry counts as live here.
+                if let Some(entry) = shard.get_mut(key, u64::MIN) {
+                    value_digest(&mut digest, &entry.value, entry.expires_at.is_some());
+                }
+                Frame::Simple(Bytes::from(hex(&digest)))
+            })
+            .collect(),
+    )
+}
+
+fn hex(digest: &Digest) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Redis's `xorObjectDigest` of one value.
+fn value_digest(digest: &mut Digest, value: &Value, has_expiry: bool) {
+    // Redis's type codes: OBJ_STRING 0, OBJ_LIST 1, OBJ_SET 2, OBJ_ZSET 3, OBJ_HASH 4.
+    let kind: u32 = match value {
+        Value::Str(_) | Value::Seed(_) => 0,
+        Value::List(_) => 1,
+        Value::Set(_) => 2,
+        Value::ZSet(_) => 3,
+        Value::Hash(_) => 4,
+    };
+    mix(digest, &kind.to_be_bytes());
+    match value {
+        Value::Str(s) => mix(digest, s),
+        Value::List(items) => items.iter().for_each(|item| mix(digest, item)),
+        Value::Set(members) => members.iter().for_each(|m| xor(digest, m)),
+        Value::ZSet(z) => {
+            for (member, score) in z.iter_unordered() {
+                let mut element = [0u8; 20];
+                mix(&mut element, member);
+                mix(&mut element, respect_resp::format_g17(score).as_bytes());
+                xor(digest, &element);
+            }
+        }
+        Value::Hash(pairs) => {
+            for (field, v) in pairs {
+                let mut element = [0u8; 20];
+                mix(&mut element, field);
+                mix(&mut element, v);
+                xor(digest, &element);
+            }
+        }
+        Value::Seed(_) => {}
+    }
+    if has_expiry {
+        xor(digest, b"!!expire!!");
+    }
+}
+
+/// Redis's `xorDigest`: `digest ^= SHA1(data)`.
+fn xor(digest: &mut Digest, data: &[u8]) {
+    for (d, h) in digest.iter_mut().zip(sha1(data)) {
+        *d ^= h;
+    }
+}
+
+/// Redis's `mixDigest`: `digest = SHA1(digest ^ SHA1(data))`.
+fn mix(digest: &mut Digest, data: &[u8]) {
+    xor(digest, data);
+    *digest = sha1(&digest[..]);
+}
+
+/// SHA-1 of `data` (FIPS 180-1).
+fn sha1(data: &[u8]) -> Digest {
+    let mut h: [u32; 5] = [
+        0x6745_2301,
+        0xEFCD_AB89,
+        0x98BA_DCFE,
+        0x1032_5476,
+        0xC3D2_E1F0,
+    ];
+    let bit_len = (data.len() as u64).wrapping_mul(8);
+    let mut message = data.to_vec();
+    message.push(0x80);
+    while message.len() % 64 != 56 {
+        message.push(0);
+    }
+    message.extend_from_slice(&bit_len.to_be_bytes());
+    for block in message.chunks_exact(64) {
+        let mut w = [0u32; 80];
+        for (i, word) in block.chunks_exact(4).enumerate().take(16) {
+            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+        }
+        for i in 16..80 {
+            w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e] = h;
+        for (i, wi) in w.iter().enumerate() {
+            let (f, k) = match i {
+                0..=19 => ((b & c) | (!b & d), 0x5A82_7999),
+                20..=39 => (b ^ c ^ d, 0x6ED9_EBA1),
+                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC),
+                _ => (b ^ c ^ d, 0xCA62_C1D6),
+            };
+            let t = a
+                .rotate_left(5)
+                .wrapping_add(f)
+                .wrapping_add(e)
+                .wrapping_add(k)
+                .wrapping_add(*wi);
+            e = d;
+            d = c;
+            c = b.rotate_left(30);
+            b = a;
+            a = t;
+        }
+        for (x, y) in h.iter_mut().zip([a, b, c, d, e]) {
+            *x = x.wrapping_add(y);
+        }
+    }
+    let mut out = [0u8; 20];
+    for (chunk, word) in out.chunks_exact_mut(4).zip(h) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha1_matches_the_standard_vectors() {
+        assert_eq!(hex(&sha1(b"")), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+        assert_eq!(
+            hex(&sha1(b"abc")),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+        let long = b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+        assert_eq!(hex(&sha1(long)), "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+    }
+}
