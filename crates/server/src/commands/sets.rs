@@ -433,16 +433,12 @@ fn scard(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     }))
 }
 
-/// Redis 7.0's default `set-max-intset-entries`: a set of at most this many integers is an
-/// intset, which Redis walks in ascending numeric order (SMEMBERS, SSCAN, SUNION's result...).
-/// A larger set, or one with any other member, is a hash table walked in an order of its own.
-pub const SET_MAX_INTSET_ENTRIES: usize = 512;
-
 /// The members of `set` in the order Redis walks them where that order is defined: ascending
-/// numbers for what Redis would hold as an intset, otherwise the order they are kept in.
-/// (Redis keeps a set a hash table once it was one; we look only at the members now.)
+/// numbers for what Redis would hold as an intset (at most `set-max-intset-entries` integers,
+/// as CONFIG SET left it), otherwise the order they are kept in. (Redis keeps a set a hash
+/// table once it was one; this looks only at the members now, see `crate::encoding`.)
 pub fn walk_order(set: &Set) -> Vec<Bytes> {
-    if set.len() <= SET_MAX_INTSET_ENTRIES {
+    if set.len() <= crate::encoding::current().set_intset_entries() {
         let numbers: Option<Vec<(i64, &Bytes)>> =
             set.iter().map(|m| parse_i64(m).map(|n| (n, m))).collect();
         if let Some(mut numbers) = numbers {
@@ -660,7 +656,7 @@ fn sscan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         let (pattern, count) = scan_options(options)?;
         let keep = |m: &Bytes| pattern.as_ref().is_none_or(|p| glob_match(p, m));
         let ordered = walk_order(s);
-        if s.len() <= SET_MAX_INTSET_ENTRIES && ordered.iter().all(|m| parse_i64(m).is_some()) {
+        if !crate::encoding::set_is_big(s.len(), ordered.iter().map(|m| &m[..])) {
             return Ok((0, ordered.into_iter().filter(|m| keep(m)).collect()));
         }
         let (next, page) = page_by_hash(ordered.iter(), cursor, count);
