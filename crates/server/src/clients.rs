@@ -136,7 +136,7 @@ struct Outbox {
 }
 
 /// What waits in an outbox: a frame, or a push already encoded for every client it goes to
-/// (pub/sub fan-out, see [`EncodedPush`]).
+/// (pub/sub fan-out, `crate::encoded_push`).
 #[derive(Debug)]
 pub enum Queued {
     /// Encoded when the connection writes it.
