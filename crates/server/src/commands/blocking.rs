@@ -346,15 +346,23 @@ fn brpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     blocking_pop(ctx, argv, End::Right)
 }
 
+/// Which key of a move held another type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WrongKey {
+    Source,
+    Destination,
+}
+
 /// Moves one element from the `from` end of `src` to the `to` end of `dst` (LMOVE):
-/// `Ok(None)` when `src` is missing. Checks both types before changing anything, as Redis.
+/// `Ok(None)` when `src` is missing. Checks both types before changing anything, as Redis;
+/// a WRONGTYPE says which key caused it.
 fn move_element(
     ctx: &mut Ctx<'_>,
     src: &Bytes,
     dst: &Bytes,
     from: End,
     to: End,
-) -> Result<Option<Bytes>, Frame> {
+) -> Result<Option<Bytes>, WrongKey> {
     let now = ctx.now;
     let (value, emptied, created) = {
         let mut locked = ctx.db.lock_keys(&[src, dst]);
@@ -365,12 +373,12 @@ fn move_element(
             None => return Ok(None),
             Some(Value::List(l)) if !l.is_empty() => {}
             Some(Value::List(_)) => return Ok(None),
-            Some(_) => return Err(wrong_type()),
+            Some(_) => return Err(WrongKey::Source),
         }
         if let Some(target) = locked.shard(dst) {
             if let Some(e) = target.get_mut(dst, now) {
                 if !matches!(e.value, Value::List(_)) {
-                    return Err(wrong_type());
+                    return Err(WrongKey::Destination);
                 }
             }
         }
@@ -441,10 +449,16 @@ fn move_command(
             Some(timeout) => block_on(ctx, vec![src.clone()], timeout),
             None => Frame::Null,
         },
-        Err(e) => match timeout {
-            Some(timeout) if keep_waiting(ctx, &e) => block_on(ctx, vec![src.clone()], timeout),
-            _ => e,
+        // A woken client whose source is not a list keeps waiting; one whose destination is
+        // not a list gets the WRONGTYPE and is unblocked, the element left in the source
+        // (Redis's serveClientBlockedOnList).
+        Err(WrongKey::Source) => match timeout {
+            Some(timeout) if keep_waiting(ctx, &wrong_type()) => {
+                block_on(ctx, vec![src.clone()], timeout)
+            }
+            _ => wrong_type(),
         },
+        Err(WrongKey::Destination) => wrong_type(),
     }
 }
 
