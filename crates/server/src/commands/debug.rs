@@ -72,6 +72,21 @@ fn debug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
                 .store(on, std::sync::atomic::Ordering::Relaxed);
             ok()
         }
+        [size] if is_keyword(sub, "QUICKLIST-PACKED-THRESHOLD") => {
+            // Redis stores list elements at least this large in nodes of their own. Our lists
+            // have no nodes, so no reply depends on it; the argument is checked as Redis checks
+            // it (a memory value up to 4 GB - 1 MB; 0 restores the default).
+            let limit = (1i64 << 32) - (1 << 20);
+            match std::str::from_utf8(size)
+                .ok()
+                .and_then(super::settings::parse_memory)
+            {
+                Some(n) if (0..=limit).contains(&n) => ok(),
+                _ => Frame::error(
+                    "ERR argument must be a memory value bigger than 1 and smaller than 4gb",
+                ),
+            }
+        }
         keys if is_keyword(sub, "DIGEST-VALUE") => super::digest::digest_value(ctx, keys),
         _ if is_keyword(sub, "RELOAD") || is_keyword(sub, "LOADAOF") => reload(ctx),
         _ if is_keyword(sub, "LOG") => {

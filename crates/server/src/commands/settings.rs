@@ -479,7 +479,7 @@ fn in_range(n: i64, min: i64, max: i64) -> Result<(), String> {
 
 /// A memory amount as Redis's `memtoull` reads it: digits and an optional unit (`b`, `k`,
 /// `kb`, `m`, `mb`, `g`, `gb`, any case; `k` is 1000, `kb` 1024).
-fn parse_memory(text: &str) -> Option<i64> {
+pub(crate) fn parse_memory(text: &str) -> Option<i64> {
     let lower = text.to_ascii_lowercase();
     let digits_end = lower
         .find(|c: char| !c.is_ascii_digit())
