@@ -132,6 +132,22 @@ impl Blocking {
         }
     }
 
+    /// Every key some client waits on may have become servable (SWAPDB). Each woken client
+    /// retries in its own database and keeps waiting if nothing is there.
+    pub fn signal_all(&self) {
+        if self.blocked.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let waited: Vec<Bytes> = lock(&self.queues).by_key.keys().cloned().collect();
+        let mut ready = lock(&self.ready);
+        let mut seen: std::collections::HashSet<Bytes> = ready.iter().cloned().collect();
+        for key in waited {
+            if seen.insert(key.clone()) {
+                ready.push(key);
+            }
+        }
+    }
+
     /// Whether a key was signalled since the last [`Blocking::serve_ready`].
     pub fn has_ready(&self) -> bool {
         self.blocked.load(Ordering::Relaxed) > 0 && !lock(&self.ready).is_empty()

@@ -120,6 +120,9 @@ fn r#move(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     drop((from, to));
     signal_modified(ctx.server, source, &key);
     signal_modified(ctx.server, target, &key);
+    // A client blocked on `key` in the target database may now be served (it retries in its
+    // own database, so the signal needs no database).
+    super::events::signal_created(ctx, &key);
     Frame::Integer(1)
 }
 
@@ -146,6 +149,9 @@ fn swapdb(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             signal_database(ctx.server, a, db_a, Some(db_b));
             signal_database(ctx.server, b, db_b, Some(db_a));
             db_a.swap_contents(db_b);
+            // Every blocked client may now find a list or sorted set where it waits (Redis's
+            // swapdb wakes the clients blocked in both databases).
+            ctx.state.hub.blocking.signal_all();
         }
     }
     ok()

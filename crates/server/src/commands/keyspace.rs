@@ -345,10 +345,9 @@ fn copy(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         &dst,
         db,
     );
-    if waited_on && target_db == source_db {
-        // Blocked clients wait on keys of their own database; the hub's signal names the key
-        // only, so a copy into another database does not wake anyone (a missed wake-up
-        // rather than a wrong one).
+    if waited_on {
+        // The signal names the key only; each woken client retries in its own database, so
+        // one blocked on `dst` in the target database is served and others keep waiting.
         super::events::signal_created(ctx, &dst);
     }
     Frame::Integer(1)
