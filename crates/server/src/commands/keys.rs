@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use super::args::{integer, is_keyword, parse_cursor, Options};
+use super::args::{integer, is_keyword, Options};
 use super::context::Ctx;
 use super::registry::{
     BeginSearch, Categories, Category, Command, Docs, FindKeys, Flag, Flags, KeyFlag, KeyFlags,
@@ -398,10 +398,9 @@ fn keys(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     )
 }
 
-/// `SCAN cursor [MATCH pattern] [COUNT n] [TYPE type]`. The cursor is a shard index: each call
-/// returns whole shards until COUNT keys were looked at, so a key present for the whole
-/// iteration is returned exactly once.
-/// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`, parsed whole first.
+/// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`, parsed whole first. The cursor is a
+/// shard index: each call returns whole shards until COUNT keys were looked at, so a key present
+/// for the whole iteration is returned exactly once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct ScanOptions {
     cursor: u64,
@@ -418,7 +417,7 @@ impl ScanOptions {
     fn parse(argv: &[Bytes]) -> Result<ScanOptions, Frame> {
         let cursor = argv
             .get(1)
-            .and_then(|c| parse_cursor(c))
+            .and_then(|c| super::zsets::scan::cursor(c))
             .ok_or_else(|| Frame::error("ERR invalid cursor"))?;
         let mut options = ScanOptions {
             cursor,
