@@ -103,8 +103,10 @@ pub struct ScoreBound {
 }
 
 impl ScoreBound {
-    /// A bound as `zslParseRange` reads it; `None` is `ERR min or max is not a float`.
+    /// A bound as `zslParseRange` reads it; `None` is `ERR min or max is not a float`. Redis
+    /// reads the bound as a C string, so a NUL byte ends it (`1\0x` is 1).
     pub fn parse(text: &[u8]) -> Option<ScoreBound> {
+        let text = text.split(|&b| b == 0).next().unwrap_or_default();
         let (exclusive, number) = match text.split_first() {
             Some((b'(', rest)) => (true, rest),
             _ => (false, text),
@@ -277,6 +279,14 @@ mod tests {
         assert_eq!(ScoreBound::parse(b"nan"), None);
         assert_eq!(ScoreBound::parse(b"x"), None);
         assert_eq!(ScoreBound::parse(b"((1"), None);
+        assert_eq!(ScoreBound::parse(b"1\0x").map(|b| b.value), Some(1.0));
+        assert_eq!(
+            ScoreBound::parse(b"(1\0"),
+            Some(ScoreBound {
+                value: 1.0,
+                exclusive: true
+            })
+        );
     }
 
     #[test]
