@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 
-use super::args::{integer, is_keyword, parse_i64};
+use super::args::{arg, integer, is_keyword, parse_i64};
 use super::context::Ctx;
 use super::registry::{
     BeginSearch, Categories, Category, Command, Docs, FindKeys, Flag, Flags, KeyFlag, KeyFlags,
@@ -165,10 +165,6 @@ pub const COMMANDS: &[Command] = &[
         run: super::bitfield::bitfield_ro,
     },
 ];
-
-fn arg(argv: &[Bytes], i: usize) -> Bytes {
-    argv.get(i).cloned().unwrap_or_default()
-}
 
 /// Redis's error for a bad bit offset (SETBIT, GETBIT, BITFIELD).
 const BAD_OFFSET: &str = "ERR bit offset is not an integer or out of range";

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use indexmap::{IndexMap, IndexSet};
 
-use super::args::{integer, is_keyword};
+use super::args::{arg, integer, is_keyword};
 use super::collection::{read, reply, update};
 use super::context::Ctx;
 use super::long_double::LongDouble;
@@ -106,10 +106,6 @@ pub const COMMANDS: &[Command] = &[
         run: hscan,
     },
 ];
-
-fn arg(argv: &[Bytes], i: usize) -> Bytes {
-    argv.get(i).cloned().unwrap_or_default()
-}
 
 /// `HINCRBYFLOAT key field increment`: adds in 80-bit long double and stores the sum as
 /// Redis formats it (see [`super::long_double`]).

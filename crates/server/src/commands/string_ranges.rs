@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use super::args::{integer, is_keyword};
+use super::args::{arg, integer, is_keyword};
 use super::context::Ctx;
 use super::registry::{
     BeginSearch, Categories, Category, Command, Deprecation, Docs, FindKeys, Flag, Flags, KeyFlag,
@@ -123,10 +123,6 @@ pub const COMMANDS: &[Command] = &[
         run: lcs,
     },
 ];
-
-fn arg(argv: &[Bytes], i: usize) -> Bytes {
-    argv.get(i).cloned().unwrap_or_default()
-}
 
 /// GETEX's option: a new expiry (with its unit and whether it is absolute), or PERSIST.
 #[derive(Debug, Clone, PartialEq, Eq)]

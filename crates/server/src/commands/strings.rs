@@ -2,7 +2,7 @@
 
 use bytes::{Bytes, BytesMut};
 
-use super::args::{integer, is_keyword, parse_i64, Options};
+use super::args::{arg, integer, is_keyword, parse_i64, Options};
 use super::context::Ctx;
 use super::long_double::LongDouble;
 use super::registry::{
@@ -373,10 +373,6 @@ pub const COMMANDS: &[Command] = &[
         run: mget,
     },
 ];
-
-fn arg(argv: &[Bytes], i: usize) -> Bytes {
-    argv.get(i).cloned().unwrap_or_default()
-}
 
 fn get(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let key = arg(argv, 1);
