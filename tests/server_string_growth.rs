@@ -94,3 +94,38 @@ async fn watch_sees_bit_and_range_changes_as_redis_signals_them() {
     assert!(exec_survives(&["GETEX", "k", "PERSIST"], set_k).await);
     assert!(exec_survives(&["BITOP", "AND", "k", "none"], &[]).await);
 }
+
+/// A growth checked against `maxmemory` when the memory estimate is stale (here, queued after
+/// a slow command in a transaction) refreshes the estimate while the string's shard is held:
+/// the refresh must not wait on that same shard.
+#[tokio::test]
+async fn growth_check_with_a_stale_memory_estimate_does_not_hang() {
+    let server = support::our_server(ServerConfig {
+        enable_debug_command: true,
+        ..ServerConfig::default()
+    })
+    .await;
+    let mut client = Client::connect(server.addr(), Dialect::Resp2)
+        .await
+        .expect("connect");
+    call(&mut client, &["CONFIG", "SET", "maxmemory", "1gb"]).await;
+    for command in [
+        &["SETRANGE", "k", "10", "x"][..],
+        &["SETBIT", "k", "200", "1"],
+        &["BITFIELD", "k", "SET", "u8", "400", "1"],
+    ] {
+        call(&mut client, &["MULTI"]).await;
+        call(&mut client, &["DEBUG", "SLEEP", "0.2"]).await;
+        call(&mut client, command).await;
+        let reply =
+            tokio::time::timeout(std::time::Duration::from_secs(10), client.call(&["EXEC"]))
+                .await
+                .expect("EXEC answers")
+                .expect("a reply");
+        assert!(
+            matches!(reply, Frame::Array(ref r) if r.len() == 2),
+            "{command:?}: {reply:?}"
+        );
+    }
+    server.shutdown().await;
+}

@@ -29,6 +29,12 @@ pub fn parse_i64(b: &[u8]) -> Option<i64> {
     text.parse().ok()
 }
 
+/// Argument `i` (a cheap reference-counted clone), empty when there is none: the arity check
+/// has already refused a command too short for its handler.
+pub fn arg(argv: &[Bytes], i: usize) -> Bytes {
+    argv.get(i).cloned().unwrap_or_default()
+}
+
 /// [`parse_i64`], or `-ERR value is not an integer or out of range`.
 pub fn integer(b: &[u8]) -> Result<i64, Frame> {
     parse_i64(b).ok_or_else(not_integer)

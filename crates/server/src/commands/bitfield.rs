@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use super::args::{integer, is_keyword, parse_i64};
+use super::args::{arg, integer, is_keyword, parse_i64};
 use super::bits::bit_offset;
 use super::context::Ctx;
 use super::reply::syntax_error;
@@ -115,7 +115,7 @@ pub fn bitfield_ro(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 }
 
 fn run(ctx: &mut Ctx<'_>, argv: &[Bytes], read_only: bool) -> Frame {
-    let key = argv.get(1).cloned().unwrap_or_default();
+    let key = arg(argv, 1);
     let ops = match parse(ctx, argv.get(2..).unwrap_or_default()) {
         Ok(ops) => ops,
         Err(error) => return error,

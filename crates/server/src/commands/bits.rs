@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 
-use super::args::{integer, is_keyword, parse_i64};
+use super::args::{arg, integer, is_keyword, parse_i64};
 use super::context::Ctx;
 use super::registry::{
     BeginSearch, Categories, Category, Command, Docs, FindKeys, Flag, Flags, KeyFlag, KeyFlags,
@@ -165,10 +165,6 @@ pub const COMMANDS: &[Command] = &[
         run: super::bitfield::bitfield_ro,
     },
 ];
-
-fn arg(argv: &[Bytes], i: usize) -> Bytes {
-    argv.get(i).cloned().unwrap_or_default()
-}
 
 /// Redis's error for a bad bit offset (SETBIT, GETBIT, BITFIELD).
 const BAD_OFFSET: &str = "ERR bit offset is not an integer or out of range";
@@ -369,11 +365,11 @@ fn count_bits(value: &[u8], argv: &[Bytes]) -> Result<i64, Frame> {
 
 /// Redis's `redisBitpos`: the first bit equal to `bit` in `bytes`; when there is none, -1
 /// for a 1 and `8 * len` for a 0 (the string is taken as padded with zeros on the right).
-fn first_bit(bytes: &[u8], bit: u8) -> i64 {
+fn first_bit(bytes: impl ExactSizeIterator<Item = u8>, bit: u8) -> i64 {
     let skip = if bit == 1 { 0u8 } else { 0xff };
-    match bytes.iter().position(|&b| b != skip) {
-        Some(at) => {
-            let byte = bytes.get(at).copied().unwrap_or(skip);
+    let len = bytes.len();
+    match bytes.enumerate().find(|&(_, b)| b != skip) {
+        Some((at, byte)) => {
             let within = if bit == 1 {
                 byte.leading_zeros()
             } else {
@@ -382,7 +378,7 @@ fn first_bit(bytes: &[u8], bit: u8) -> i64 {
             at as i64 * 8 + i64::from(within)
         }
         None if bit == 1 => -1,
-        None => bytes.len() as i64 * 8,
+        None => len as i64 * 8,
     }
 }
 
@@ -426,7 +422,8 @@ fn find_bit(value: &[u8], bit: u8, argv: &[Bytes]) -> Result<i64, Frame> {
         return Ok(-1);
     }
     let bytes = range.bytes(value);
-    // The edge bytes with their bits outside the range set to what is not looked for.
+    // The edge bytes with their bits outside the range set to what is not looked for (read
+    // in passing: a BIT range over a large string is not copied).
     let hide = |byte: u8, outside: u8| {
         if bit == 1 {
             byte & !outside
@@ -434,23 +431,23 @@ fn find_bit(value: &[u8], bit: u8, argv: &[Bytes]) -> Result<i64, Frame> {
             byte | outside
         }
     };
-    let mut scanned: Vec<u8> = Vec::new();
-    let body: &[u8] = if range.first_outside != 0 || range.last_outside != 0 {
-        scanned.extend_from_slice(bytes);
-        if let Some(first) = scanned.first_mut() {
-            *first = hide(*first, range.first_outside);
+    let last = bytes.len().saturating_sub(1);
+    let body = bytes.iter().enumerate().map(|(i, &byte)| {
+        let byte = if i == 0 {
+            hide(byte, range.first_outside)
+        } else {
+            byte
+        };
+        if i == last {
+            hide(byte, range.last_outside)
+        } else {
+            byte
         }
-        if let Some(last) = scanned.last_mut() {
-            *last = hide(*last, range.last_outside);
-        }
-        &scanned
-    } else {
-        bytes
-    };
+    });
     let pos = first_bit(body, bit);
     // With an explicit end, the bits right of the range are not zero padding: no clear bit
     // inside it is -1.
-    if end_given && bit == 0 && pos == body.len() as i64 * 8 {
+    if end_given && bit == 0 && pos == bytes.len() as i64 * 8 {
         return Ok(-1);
     }
     Ok(if pos == -1 { -1 } else { pos + range.first * 8 })
@@ -541,11 +538,12 @@ mod tests {
 
     #[test]
     fn first_bit_pads_with_zeros_on_the_right() {
-        assert_eq!(first_bit(&[0xff, 0xf0], 0), 12);
-        assert_eq!(first_bit(&[0xff], 0), 8);
-        assert_eq!(first_bit(&[0x00, 0x01], 1), 15);
-        assert_eq!(first_bit(&[0x00], 1), -1);
-        assert_eq!(first_bit(&[], 0), 0);
+        let first = |bytes: &[u8], bit| first_bit(bytes.iter().copied(), bit);
+        assert_eq!(first(&[0xff, 0xf0], 0), 12);
+        assert_eq!(first(&[0xff], 0), 8);
+        assert_eq!(first(&[0x00, 0x01], 1), 15);
+        assert_eq!(first(&[0x00], 1), -1);
+        assert_eq!(first(&[], 0), 0);
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Hash commands on single fields and sampling: HINCRBYFLOAT, HSTRLEN, HRANDFIELD, HSCAN.
 
 use bytes::Bytes;
-use indexmap::IndexMap;
+use indexmap::{IndexMap, IndexSet};
 
-use super::args::{integer, is_keyword};
+use super::args::{arg, integer, is_keyword};
 use super::collection::{read, reply, update};
 use super::context::Ctx;
 use super::long_double::LongDouble;
@@ -12,6 +12,7 @@ use super::registry::{
     KeyRange, KeySpec, Spec,
 };
 use super::reply::syntax_error;
+use super::zsets::pop::{random, MAX_RANDOM_REPLY_MEMBERS};
 use super::zsets::scan::{cursor, parse_options, position};
 use crate::glob::glob_match;
 use respect_resp::Frame;
@@ -106,10 +107,6 @@ pub const COMMANDS: &[Command] = &[
     },
 ];
 
-fn arg(argv: &[Bytes], i: usize) -> Bytes {
-    argv.get(i).cloned().unwrap_or_default()
-}
-
 /// `HINCRBYFLOAT key field increment`: adds in 80-bit long double and stores the sum as
 /// Redis formats it (see [`super::long_double`]).
 fn hincrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
@@ -154,31 +151,15 @@ fn hstrlen(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     }))
 }
 
-/// The most fields a negative HRANDFIELD count may repeat: Redis streams any count (and a
-/// client asking for 2^62 fields fills its memory); ours builds the reply before sending it,
-/// so a larger count is refused with `ERR value is out of range` instead.
-pub const MAX_RANDOM_REPEATS: u64 = 1 << 20;
-
-/// A pseudo-random number below `bound` (> 0): xorshift64*, seeded once per thread from the
-/// process's random hasher keys. Sampling only; nothing depends on its quality.
-fn random_below(bound: usize) -> usize {
-    use std::cell::Cell;
-    thread_local! {
-        static STATE: Cell<u64> = Cell::new(ahash::RandomState::new().hash_one(0u64) | 1);
-    }
-    STATE.with(|state| {
-        let mut x = state.get();
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        state.set(x);
-        (x.wrapping_mul(0x2545_f491_4f6c_dd1d) % bound.max(1) as u64) as usize
-    })
+/// A random position below `len` (> 0), from the generator ZRANDMEMBER and SRANDMEMBER use.
+fn random_below(len: usize) -> usize {
+    (random() % len.max(1) as u64) as usize
 }
 
 /// `HRANDFIELD key [count [WITHVALUES]]`: with a positive count, distinct fields; with a
 /// negative one, `-count` fields that may repeat. With values, RESP3 answers pairs, RESP2 a
-/// flat list.
+/// flat list. Redis streams a repeating reply of any length; we build replies whole, so past
+/// [`MAX_RANDOM_REPLY_MEMBERS`] picks the count is refused as ZRANDMEMBER's is.
 fn hrandfield(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let key = arg(argv, 1);
     if argv.len() < 3 {
@@ -214,7 +195,7 @@ fn hrandfield(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             return Frame::Array(Vec::new());
         };
         let picks: Vec<usize> = if count < 0 {
-            if count.unsigned_abs() > MAX_RANDOM_REPEATS {
+            if count.unsigned_abs() > MAX_RANDOM_REPLY_MEMBERS {
                 return Frame::error("ERR value is out of range");
             }
             (0..count.unsigned_abs())
@@ -244,16 +225,17 @@ fn hrandfield(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     }))
 }
 
-/// `count` distinct indexes below `len` (count < len), in random order: a partial
-/// Fisher-Yates shuffle.
+/// `count` distinct indexes below `len` (count < len): Floyd's sampling, in `count` steps
+/// and `count` indexes of memory whatever the size of the hash.
 fn distinct_sample(len: usize, count: usize) -> Vec<usize> {
-    let mut indexes: Vec<usize> = (0..len).collect();
-    for i in 0..count {
-        let j = i + random_below(len - i);
-        indexes.swap(i, j);
+    let mut picked = IndexSet::with_capacity(count);
+    for top in len - count..len {
+        let at = random_below(top + 1);
+        if !picked.insert(at) {
+            picked.insert(top);
+        }
     }
-    indexes.truncate(count);
-    indexes
+    picked.into_iter().collect()
 }
 
 /// The most entries, and the longest field or value, of a hash Redis keeps as a listpack
@@ -358,11 +340,15 @@ mod tests {
 
     #[test]
     fn distinct_samples_are_distinct() {
-        let mut picks = distinct_sample(10, 7);
-        picks.sort_unstable();
-        picks.dedup();
-        assert_eq!(picks.len(), 7);
-        assert!(picks.iter().all(|&i| i < 10));
+        for (len, count) in [(10, 7), (10, 1), (10, 9), (1000, 3), (3, 0)] {
+            for _ in 0..50 {
+                let mut picks = distinct_sample(len, count);
+                picks.sort_unstable();
+                picks.dedup();
+                assert_eq!(picks.len(), count);
+                assert!(picks.iter().all(|&i| i < len));
+            }
+        }
     }
 
     #[test]

@@ -256,20 +256,11 @@ fn parse_decimal(negative: bool, text: &[u8]) -> Option<LongDouble> {
 fn parse_hex(negative: bool, text: &[u8]) -> Option<LongDouble> {
     let (mantissa, exponent) = split_exponent(text, b'p')?;
     let (digits, fraction_len) = mantissa_digits(mantissa, |c| c.is_ascii_hexdigit())?;
+    // At most MAX_TEXT_LEN digits (`parse` refuses longer texts); leading zeros leave `n`
+    // empty.
     let mut n = Big::default();
-    let mut leading = true;
-    let mut counted = 0i64;
     for c in digits {
-        let d = (c as char).to_digit(16).unwrap_or(0);
-        if leading && d == 0 {
-            continue;
-        }
-        leading = false;
-        counted += 1;
-        if counted > (MAX_TEXT_LEN as i64) {
-            return None;
-        }
-        n.mul_add(16, d);
+        n.mul_add(16, (c as char).to_digit(16).unwrap_or(0));
     }
     if n.is_zero() {
         return Some(LongDouble::Finite {
@@ -602,6 +593,10 @@ mod tests {
         assert_eq!(incr("0", "0.0000000000000000001"), "0");
         assert_eq!(incr("0", "-0.0000000000000000001"), "0");
         assert_eq!(incr("0", "0x10"), "16");
+        // Leading zeros of a hexadecimal text count for nothing, however many.
+        let zeros = format!("0x{}1p4", "0".repeat(MAX_TEXT_LEN - 10));
+        assert_eq!(incr("0", &zeros), "16");
+        assert_eq!(incr("0", "0x0000.8"), "0.5");
         assert_eq!(incr("0", "17179869184"), "17179869184");
         // A long integer part with a fraction (found by the differential fuzzer).
         assert_eq!(

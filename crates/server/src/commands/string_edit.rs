@@ -39,7 +39,8 @@ pub fn max_string_len(ctx: &Ctx<'_>) -> u64 {
 }
 
 /// Refuses a write that would allocate `growth` more bytes when `maxmemory` is set and the
-/// server's memory estimate plus the growth would pass it. Redis checks `maxmemory` only
+/// server's memory estimate plus the growth would pass it. Never call it with a shard locked:
+/// a stale estimate is refreshed by walking every shard. Redis checks `maxmemory` only
 /// before a command and then evicts; here a request that would by itself go over the limit
 /// (a 512 MB SETRANGE from 30 bytes of input) is refused before anything is allocated.
 pub fn check_room(ctx: &Ctx<'_>, growth: usize) -> Result<(), Frame> {
@@ -64,6 +65,11 @@ pub fn edit<T>(
     len: usize,
     f: impl FnOnce(&mut [u8]) -> T,
 ) -> Result<(T, bool), Frame> {
+    if ctx.server.settings.maxmemory.load(Ordering::Relaxed) != 0 {
+        // Asked with no shard held: refreshing the memory estimate locks every shard.
+        let old_len = read(ctx, key)?.map_or(0, |s| s.len());
+        check_room(ctx, len.saturating_sub(old_len))?;
+    }
     let mut shard = ctx.db.shard(key);
     let current = match shard.get(key, ctx.now) {
         None => None,
@@ -73,7 +79,6 @@ pub fn edit<T>(
         }) => Some(s.len()),
         Some(_) => return Err(wrong_type()),
     };
-    check_room(ctx, len.saturating_sub(current.unwrap_or(0)))?;
     let Some(old_len) = current else {
         let mut fresh = BytesMut::zeroed(len);
         let out = f(&mut fresh);

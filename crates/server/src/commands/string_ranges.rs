@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use super::args::{integer, is_keyword};
+use super::args::{arg, integer, is_keyword};
 use super::context::Ctx;
 use super::registry::{
     BeginSearch, Categories, Category, Command, Deprecation, Docs, FindKeys, Flag, Flags, KeyFlag,
@@ -11,6 +11,7 @@ use super::registry::{
 };
 use super::reply::{syntax_error, wrong_type};
 use super::string_edit::{self, changed};
+use super::strings::{expire_at, expiry_unit};
 use crate::db::{Entry, Value};
 use respect_resp::Frame;
 
@@ -123,10 +124,6 @@ pub const COMMANDS: &[Command] = &[
     },
 ];
 
-fn arg(argv: &[Bytes], i: usize) -> Bytes {
-    argv.get(i).cloned().unwrap_or_default()
-}
-
 /// GETEX's option: a new expiry (with its unit and whether it is absolute), or PERSIST.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum GetexOption {
@@ -154,15 +151,7 @@ fn parse_getex(args: &[Bytes]) -> Result<GetexOption, Frame> {
             at += 1;
             continue;
         }
-        let (unit, absolute) = if is_keyword(word, "EX") {
-            (1000, false)
-        } else if is_keyword(word, "PX") {
-            (1, false)
-        } else if is_keyword(word, "EXAT") {
-            (1000, true)
-        } else if is_keyword(word, "PXAT") {
-            (1, true)
-        } else {
+        let Some((unit, absolute)) = expiry_unit(word) else {
             return Err(syntax_error());
         };
         let compatible = match &option {
@@ -185,23 +174,6 @@ fn parse_getex(args: &[Bytes]) -> Result<GetexOption, Frame> {
         at += 2;
     }
     Ok(option)
-}
-
-/// An expiry argument as an absolute Unix time in ms, with Redis's checks
-/// (`getExpireMillisecondsOrReply`).
-fn expire_at(value: &[u8], unit: i64, absolute: bool, now: u64) -> Result<i64, Frame> {
-    let invalid = || Frame::error("ERR invalid expire time in 'getex' command");
-    let n = integer(value)?;
-    if n <= 0 || (unit == 1000 && n > i64::MAX / 1000) {
-        return Err(invalid());
-    }
-    let ms = n * unit;
-    let at = if absolute {
-        Some(ms)
-    } else {
-        ms.checked_add(now as i64)
-    };
-    at.filter(|at| *at > 0).ok_or_else(invalid)
 }
 
 /// `GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]`: the value, and its expiry changed.
@@ -233,16 +205,16 @@ fn getex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             unit,
             absolute,
         } => {
-            let at = match expire_at(when, *unit, *absolute, ctx.now) {
+            let at = match expire_at(when, *unit, *absolute, ctx.now, "getex") {
                 Ok(at) => at,
                 Err(error) => return error,
             };
-            if *absolute && at <= ctx.now as i64 {
+            if *absolute && at <= ctx.now {
                 shard.remove(&key, ctx.now);
                 Some((crate::notify::GENERIC, "del"))
             } else {
                 if let Some(entry) = shard.get_mut(&key, ctx.now) {
-                    entry.expires_at = Some(at as u64);
+                    entry.expires_at = Some(at);
                 }
                 Some((crate::notify::GENERIC, "expire"))
             }

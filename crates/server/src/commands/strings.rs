@@ -2,7 +2,7 @@
 
 use bytes::{Bytes, BytesMut};
 
-use super::args::{integer, is_keyword, parse_i64, Options};
+use super::args::{arg, integer, is_keyword, parse_i64, Options};
 use super::context::Ctx;
 use super::long_double::LongDouble;
 use super::registry::{
@@ -374,10 +374,6 @@ pub const COMMANDS: &[Command] = &[
     },
 ];
 
-fn arg(argv: &[Bytes], i: usize) -> Bytes {
-    argv.get(i).cloned().unwrap_or_default()
-}
-
 fn get(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let key = arg(argv, 1);
     let mut shard = ctx.db.shard(&key);
@@ -446,14 +442,8 @@ impl SetOptions {
                 {
                     options.expiry = Expiry::Keep;
                     continue;
-                } else if is_keyword(option, "EX") {
-                    (1000, false)
-                } else if is_keyword(option, "PX") {
-                    (1, false)
-                } else if is_keyword(option, "EXAT") {
-                    (1000, true)
-                } else if is_keyword(option, "PXAT") {
-                    (1, true)
+                } else if let Some(unit) = expiry_unit(option) {
+                    unit
                 } else {
                     return Err(syntax_error());
                 };
@@ -470,19 +460,50 @@ impl SetOptions {
         // As Redis: the time's value is checked only once every option parsed (a syntax error
         // later on the line wins over an invalid time).
         if let Some((value, unit, absolute)) = timed {
-            let n = integer(&value)?;
-            let at = if absolute {
-                n.checked_mul(unit)
-            } else {
-                n.checked_mul(unit)
-                    .and_then(|ms| ms.checked_add(now as i64))
-            };
-            match at {
-                Some(at) if n > 0 => options.expiry = Expiry::At(at as u64),
-                _ => return Err(Frame::error("ERR invalid expire time in 'set' command")),
-            }
+            options.expiry = Expiry::At(expire_at(&value, unit, absolute, now, "set")?);
         }
         Ok(options)
+    }
+}
+
+/// The expiry options of SET and GETEX: milliseconds per unit (1000 for EX and EXAT, 1 for
+/// PX and PXAT) and whether the time is absolute (EXAT, PXAT).
+pub(super) fn expiry_unit(word: &[u8]) -> Option<(i64, bool)> {
+    if is_keyword(word, "EX") {
+        Some((1000, false))
+    } else if is_keyword(word, "PX") {
+        Some((1, false))
+    } else if is_keyword(word, "EXAT") {
+        Some((1000, true))
+    } else if is_keyword(word, "PXAT") {
+        Some((1, true))
+    } else {
+        None
+    }
+}
+
+/// An expiry argument of `unit` milliseconds (relative to `now` unless `absolute`) as a Unix
+/// time in ms, with Redis's checks (`getExpireMillisecondsOrReply`): not an integer, not
+/// positive, or out of range once scaled is an error naming `command`.
+pub(super) fn expire_at(
+    value: &[u8],
+    unit: i64,
+    absolute: bool,
+    now: u64,
+    command: &str,
+) -> Result<u64, Frame> {
+    let n = integer(value)?;
+    let ms = n.checked_mul(unit).filter(|_| n > 0);
+    let at = if absolute {
+        ms
+    } else {
+        ms.and_then(|ms| ms.checked_add(now as i64))
+    };
+    match at {
+        Some(at) => Ok(at as u64),
+        None => Err(Frame::Error(Bytes::from(format!(
+            "ERR invalid expire time in '{command}' command"
+        )))),
     }
 }
 
@@ -588,23 +609,15 @@ fn setnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 
 fn setex_with(ctx: &mut Ctx<'_>, argv: &[Bytes], unit: i64, name: &str) -> Frame {
     let (key, value) = (arg(argv, 1), arg(argv, 3));
-    let Some(n) = parse_i64(&arg(argv, 2)) else {
-        return not_integer();
-    };
-    let Some(at) = n
-        .checked_mul(unit)
-        .and_then(|ms| ms.checked_add(ctx.now as i64))
-        .filter(|_| n > 0)
-    else {
-        return Frame::Error(Bytes::from(format!(
-            "ERR invalid expire time in '{name}' command"
-        )));
+    let at = match expire_at(&arg(argv, 2), unit, false, ctx.now, name) {
+        Ok(at) => at,
+        Err(error) => return error,
     };
     ctx.db.shard(&key).insert(
         key.clone(),
         Entry {
             value: Value::Str(value),
-            expires_at: Some(at as u64),
+            expires_at: Some(at),
         },
         ctx.now,
     );
