@@ -11,7 +11,7 @@ use super::args::{is_keyword, parse_i64};
 use super::context::Ctx;
 use super::events::notify;
 use super::reply::{syntax_error, wrong_type};
-use super::sets::walk_order;
+use super::sets::{set_reply, walk_order};
 use super::watch::signal_modified;
 use crate::db::{Entry, Value};
 
@@ -70,8 +70,8 @@ fn intersect(sets: &[Option<Set>], limit: usize) -> Set {
     };
     let mut out = Set::new();
     for member in walk_order(smallest) {
-        if rest.iter().all(|s| s.contains(&member)) {
-            out.insert(member);
+        if rest.iter().all(|s| s.contains(member)) {
+            out.insert(member.clone());
             if limit != 0 && out.len() >= limit {
                 break;
             }
@@ -108,12 +108,7 @@ fn compute(op: Op, sets: Vec<Option<Set>>) -> Set {
 fn query(ctx: &mut Ctx<'_>, argv: &[Bytes], op: Op) -> Frame {
     let keys = argv.get(1..).unwrap_or_default();
     match inputs(ctx, keys) {
-        Ok(sets) => Frame::Set(
-            walk_order(&compute(op, sets))
-                .into_iter()
-                .map(Frame::Bulk)
-                .collect(),
-        ),
+        Ok(sets) => set_reply(&compute(op, sets)),
         Err(error) => error,
     }
 }
