@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 
-use super::args::{integer, is_keyword, parse_i64};
+use super::args::{integer, is_keyword, parse_i64, rank_span};
 use super::collection::{read, reply, update};
 use super::context::Ctx;
 use super::registry::{
@@ -404,28 +404,10 @@ fn lrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         let Some(l) = l else {
             return Frame::Array(vec![]);
         };
-        let len = l.len() as i64;
-        let start = if start < 0 {
-            (len + start).max(0)
-        } else {
-            start
-        };
-        let stop = if stop < 0 {
-            len + stop
-        } else {
-            stop.min(len - 1)
-        };
-        if start > stop || start >= len {
+        let Some((start, end)) = rank_span(start, stop, l.len()) else {
             return Frame::Array(vec![]);
-        }
-        Frame::Array(
-            l.iter()
-                .skip(start as usize)
-                .take((stop - start + 1) as usize)
-                .cloned()
-                .map(Frame::Bulk)
-                .collect(),
-        )
+        };
+        Frame::Array(l.range(start..end).cloned().map(Frame::Bulk).collect())
     }))
 }
 
@@ -569,24 +551,12 @@ fn ltrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         let Some(l) = l else {
             return false;
         };
-        let len = i64::try_from(l.len()).unwrap_or(i64::MAX);
-        let start = if start < 0 {
-            len.saturating_add(start)
-        } else {
-            start
-        }
-        .max(0);
-        let stop = if stop < 0 {
-            len.saturating_add(stop)
-        } else {
-            stop
-        };
-        if start > stop || start >= len {
-            l.clear();
-        } else {
-            let stop = stop.min(len - 1);
-            l.truncate(usize::try_from(stop + 1).unwrap_or(usize::MAX));
-            l.drain(..usize::try_from(start).unwrap_or(0));
+        match rank_span(start, stop, l.len()) {
+            Some((start, end)) => {
+                l.truncate(end);
+                l.drain(..start);
+            }
+            None => l.clear(),
         }
         true
     });
