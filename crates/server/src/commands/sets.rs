@@ -13,7 +13,7 @@ use super::registry::{
 use super::reply::{not_integer, syntax_error, wrong_type};
 use super::set_algebra::{sdiff, sdiffstore, sinter, sintercard, sinterstore, sunion, sunionstore};
 use super::watch::signal_modified;
-use super::zsets::pop::{random, MAX_RANDOM_REPLY_MEMBERS};
+use super::zsets::pop::{distinct_positions, random_below, MAX_RANDOM_REPLY_MEMBERS};
 use super::zsets::scan::{cursor as scan_cursor, page_by_hash, parse_options as scan_options};
 use crate::db::{Entry, Value};
 use crate::glob::glob_match;
@@ -476,11 +476,6 @@ fn smismember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     }))
 }
 
-/// A uniformly random position below `len` (which must not be 0).
-fn random_below(len: usize) -> usize {
-    (random() % len as u64) as usize
-}
-
 /// `SPOP key [count]`. Without a count: one member or null. With one (>= 0, else Redis's
 /// positive-range error): an empty set for 0 or a missing key, the whole set (and the key
 /// deleted) when it asks for at least its size, else that many distinct random members.
@@ -500,14 +495,14 @@ fn spop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         let s = s?;
         Some(match count {
             None => {
-                let at = random_below(s.len().max(1));
+                let at = random_below(s.len());
                 s.swap_remove_index(at).map_or(Frame::Null, Frame::Bulk)
             }
             Some(0) => return None,
             Some(n) if n >= s.len() => set_reply(&std::mem::take(s)),
             Some(n) => Frame::Set(
                 (0..n)
-                    .filter_map(|_| s.swap_remove_index(random_below(s.len().max(1))))
+                    .filter_map(|_| s.swap_remove_index(random_below(s.len())))
                     .map(Frame::Bulk)
                     .collect(),
             ),
@@ -554,7 +549,7 @@ fn srandmember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         };
         let picks = |n: usize| -> Vec<Bytes> {
             (0..n)
-                .filter_map(|_| s.get_index(random_below(s.len().max(1))).cloned())
+                .filter_map(|_| s.get_index(random_below(s.len())).cloned())
                 .collect()
         };
         let members = match count {
@@ -570,19 +565,10 @@ fn srandmember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             Some(n) if usize::try_from(n).map_or(true, |n| n >= s.len()) => {
                 walk_order(s).cloned().collect()
             }
-            Some(n) => {
-                // Distinct positions: a partial Fisher-Yates shuffle, `n` < `len` steps.
-                let wanted = usize::try_from(n).unwrap_or(0);
-                let mut at: Vec<usize> = (0..s.len()).collect();
-                for i in 0..wanted {
-                    let j = i + random_below(s.len() - i);
-                    at.swap(i, j);
-                }
-                at.truncate(wanted);
-                at.into_iter()
-                    .filter_map(|i| s.get_index(i).cloned())
-                    .collect()
-            }
+            Some(n) => distinct_positions(s.len(), usize::try_from(n).unwrap_or(0))
+                .into_iter()
+                .filter_map(|i| s.get_index(i).cloned())
+                .collect(),
         };
         Frame::Array(members.into_iter().map(Frame::Bulk).collect())
     }))
