@@ -319,10 +319,12 @@ fn key(argv: &[Bytes]) -> Bytes {
     argv.get(1).cloned().unwrap_or_default()
 }
 
-fn push(ctx: &mut Ctx<'_>, argv: &[Bytes], front: bool) -> Frame {
+/// LPUSH/RPUSH, and LPUSHX/RPUSHX (`only_existing`: push only onto an existing list, 0 for a
+/// missing key; an existing list has no blocked clients waiting on it, so nothing is woken).
+fn push(ctx: &mut Ctx<'_>, argv: &[Bytes], front: bool, only_existing: bool) -> Frame {
     let values = argv.get(2..).unwrap_or_default();
     let key = key(argv);
-    let result = update::<List, _>(ctx, &key, |l| {
+    let extend = |l: &mut List| {
         for v in values {
             if front {
                 l.push_front(v.clone());
@@ -331,20 +333,25 @@ fn push(ctx: &mut Ctx<'_>, argv: &[Bytes], front: bool) -> Frame {
             }
         }
         Frame::Integer(l.len() as i64)
+    };
+    let out = reply(if only_existing {
+        read::<List, _>(ctx, &key, |l| l.map_or(Frame::Integer(0), extend))
+    } else {
+        update::<List, _>(ctx, &key, extend)
     });
-    if result.is_ok() {
+    if super::events::changed(&out) > 0 {
         let event = if front { "lpush" } else { "rpush" };
         super::events::notify(ctx, crate::notify::LIST, event, &key);
     }
-    reply(result)
+    out
 }
 
 fn lpush(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    push(ctx, argv, true)
+    push(ctx, argv, true, false)
 }
 
 fn rpush(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    push(ctx, argv, false)
+    push(ctx, argv, false, false)
 }
 
 fn pop(ctx: &mut Ctx<'_>, argv: &[Bytes], front: bool) -> Frame {
@@ -678,35 +685,10 @@ fn lpos(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     }))
 }
 
-/// LPUSHX/RPUSHX: push only onto an existing list (0 for a missing key). An existing list
-/// has no blocked clients waiting on it, so nothing is woken.
-fn pushx(ctx: &mut Ctx<'_>, argv: &[Bytes], front: bool) -> Frame {
-    let values = argv.get(2..).unwrap_or_default();
-    let key = key(argv);
-    let out = reply(read::<List, _>(ctx, &key, |l| {
-        let Some(l) = l else {
-            return Frame::Integer(0);
-        };
-        for v in values {
-            if front {
-                l.push_front(v.clone());
-            } else {
-                l.push_back(v.clone());
-            }
-        }
-        Frame::Integer(l.len() as i64)
-    }));
-    if super::events::changed(&out) > 0 {
-        let event = if front { "lpush" } else { "rpush" };
-        super::events::notify(ctx, crate::notify::LIST, event, &key);
-    }
-    out
-}
-
 fn lpushx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    pushx(ctx, argv, true)
+    push(ctx, argv, true, true)
 }
 
 fn rpushx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    pushx(ctx, argv, false)
+    push(ctx, argv, false, true)
 }
