@@ -197,6 +197,13 @@ impl Shard {
         found
     }
 
+    /// The live entry at `key`, read-only: nothing counted, nothing removed. For a second
+    /// look at a key already read with [`Shard::get`] under the same lock, when several
+    /// entries must be borrowed at once (SINTER and friends).
+    pub fn peek(&self, key: &[u8], now: u64) -> Option<&Entry> {
+        self.map.get(key).filter(|e| e.is_live(now))
+    }
+
     /// Stores `entry` at `key`, returning the live entry it replaced.
     pub fn insert(&mut self, key: Bytes, entry: Entry, now: u64) -> Option<Entry> {
         self.forget_converted(&key);
@@ -399,6 +406,15 @@ pub struct LockedShards<'a> {
 }
 
 impl LockedShards<'_> {
+    /// [`LockedShards::shard`], shared: several keys' entries can be borrowed at once.
+    pub fn shard_ref(&self, key: &[u8]) -> Option<&Shard> {
+        let index = Db::shard_index(key);
+        self.guards
+            .iter()
+            .find(|(i, _)| *i == index)
+            .map(|(_, g)| &**g)
+    }
+
     /// The locked shard holding `key` (`None` if `key` was not among those locked).
     pub fn shard(&mut self, key: &[u8]) -> Option<&mut Shard> {
         let index = Db::shard_index(key);

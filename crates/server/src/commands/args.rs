@@ -70,6 +70,29 @@ pub fn is_keyword(arg: &[u8], keyword: &str) -> bool {
     arg.eq_ignore_ascii_case(keyword.as_bytes())
 }
 
+/// Ranks `start..=end` (negative from the end) as ascending positions `[start, end)` clamped
+/// to a collection of `len` elements, or `None` when empty: Redis's rank rules (LRANGE,
+/// LTRIM, ZRANGE, ZREMRANGEBYRANK).
+pub fn rank_span(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = i64::try_from(len).unwrap_or(i64::MAX);
+    let start = if start < 0 {
+        start.saturating_add(len)
+    } else {
+        start
+    }
+    .max(0);
+    let end = if end < 0 {
+        end.saturating_add(len)
+    } else {
+        end
+    };
+    if start > end || start >= len {
+        return None;
+    }
+    let end = end.min(len - 1);
+    Some((usize::try_from(start).ok()?, usize::try_from(end).ok()? + 1))
+}
+
 /// Option arguments read left to right, each keyword optionally followed by its value.
 pub struct Options<'a> {
     args: &'a [Bytes],
@@ -97,6 +120,16 @@ impl<'a> Options<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranks_follow_redis_rules() {
+        assert_eq!(rank_span(0, -1, 3), Some((0, 3)));
+        assert_eq!(rank_span(-100, 100, 3), Some((0, 3)));
+        assert_eq!(rank_span(2, 1, 3), None);
+        assert_eq!(rank_span(3, 5, 3), None);
+        assert_eq!(rank_span(i64::MIN, i64::MAX, 3), Some((0, 3)));
+        assert_eq!(rank_span(0, 0, 0), None);
+    }
 
     #[test]
     fn integers_parse_like_redis() {

@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 
-use super::args::{integer, is_keyword, parse_i64};
+use super::args::{integer, is_keyword, parse_i64, rank_span};
 use super::collection::{read, reply, update};
 use super::context::Ctx;
 use super::registry::{
@@ -319,10 +319,12 @@ fn key(argv: &[Bytes]) -> Bytes {
     argv.get(1).cloned().unwrap_or_default()
 }
 
-fn push(ctx: &mut Ctx<'_>, argv: &[Bytes], front: bool) -> Frame {
+/// LPUSH/RPUSH, and LPUSHX/RPUSHX (`only_existing`: push only onto an existing list, 0 for a
+/// missing key; an existing list has no blocked clients waiting on it, so nothing is woken).
+fn push(ctx: &mut Ctx<'_>, argv: &[Bytes], front: bool, only_existing: bool) -> Frame {
     let values = argv.get(2..).unwrap_or_default();
     let key = key(argv);
-    let result = update::<List, _>(ctx, &key, |l| {
+    let extend = |l: &mut List| {
         for v in values {
             if front {
                 l.push_front(v.clone());
@@ -331,20 +333,25 @@ fn push(ctx: &mut Ctx<'_>, argv: &[Bytes], front: bool) -> Frame {
             }
         }
         Frame::Integer(l.len() as i64)
+    };
+    let out = reply(if only_existing {
+        read::<List, _>(ctx, &key, |l| l.map_or(Frame::Integer(0), extend))
+    } else {
+        update::<List, _>(ctx, &key, extend)
     });
-    if result.is_ok() {
+    if super::events::changed(&out) > 0 {
         let event = if front { "lpush" } else { "rpush" };
         super::events::notify(ctx, crate::notify::LIST, event, &key);
     }
-    reply(result)
+    out
 }
 
 fn lpush(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    push(ctx, argv, true)
+    push(ctx, argv, true, false)
 }
 
 fn rpush(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    push(ctx, argv, false)
+    push(ctx, argv, false, false)
 }
 
 fn pop(ctx: &mut Ctx<'_>, argv: &[Bytes], front: bool) -> Frame {
@@ -404,28 +411,10 @@ fn lrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         let Some(l) = l else {
             return Frame::Array(vec![]);
         };
-        let len = l.len() as i64;
-        let start = if start < 0 {
-            (len + start).max(0)
-        } else {
-            start
-        };
-        let stop = if stop < 0 {
-            len + stop
-        } else {
-            stop.min(len - 1)
-        };
-        if start > stop || start >= len {
+        let Some((start, end)) = rank_span(start, stop, l.len()) else {
             return Frame::Array(vec![]);
-        }
-        Frame::Array(
-            l.iter()
-                .skip(start as usize)
-                .take((stop - start + 1) as usize)
-                .cloned()
-                .map(Frame::Bulk)
-                .collect(),
-        )
+        };
+        Frame::Array(l.range(start..end).cloned().map(Frame::Bulk).collect())
     }))
 }
 
@@ -569,24 +558,12 @@ fn ltrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         let Some(l) = l else {
             return false;
         };
-        let len = i64::try_from(l.len()).unwrap_or(i64::MAX);
-        let start = if start < 0 {
-            len.saturating_add(start)
-        } else {
-            start
-        }
-        .max(0);
-        let stop = if stop < 0 {
-            len.saturating_add(stop)
-        } else {
-            stop
-        };
-        if start > stop || start >= len {
-            l.clear();
-        } else {
-            let stop = stop.min(len - 1);
-            l.truncate(usize::try_from(stop + 1).unwrap_or(usize::MAX));
-            l.drain(..usize::try_from(start).unwrap_or(0));
+        match rank_span(start, stop, l.len()) {
+            Some((start, end)) => {
+                l.truncate(end);
+                l.drain(..start);
+            }
+            None => l.clear(),
         }
         true
     });
@@ -708,35 +685,10 @@ fn lpos(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     }))
 }
 
-/// LPUSHX/RPUSHX: push only onto an existing list (0 for a missing key). An existing list
-/// has no blocked clients waiting on it, so nothing is woken.
-fn pushx(ctx: &mut Ctx<'_>, argv: &[Bytes], front: bool) -> Frame {
-    let values = argv.get(2..).unwrap_or_default();
-    let key = key(argv);
-    let out = reply(read::<List, _>(ctx, &key, |l| {
-        let Some(l) = l else {
-            return Frame::Integer(0);
-        };
-        for v in values {
-            if front {
-                l.push_front(v.clone());
-            } else {
-                l.push_back(v.clone());
-            }
-        }
-        Frame::Integer(l.len() as i64)
-    }));
-    if super::events::changed(&out) > 0 {
-        let event = if front { "lpush" } else { "rpush" };
-        super::events::notify(ctx, crate::notify::LIST, event, &key);
-    }
-    out
-}
-
 fn lpushx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    pushx(ctx, argv, true)
+    push(ctx, argv, true, true)
 }
 
 fn rpushx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    pushx(ctx, argv, false)
+    push(ctx, argv, false, true)
 }

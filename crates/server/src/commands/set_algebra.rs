@@ -11,7 +11,7 @@ use super::args::{is_keyword, parse_i64};
 use super::context::Ctx;
 use super::events::notify;
 use super::reply::{syntax_error, wrong_type};
-use super::sets::walk_order;
+use super::sets::{set_reply, walk_order};
 use super::watch::signal_modified;
 use crate::db::{Entry, Value};
 
@@ -34,44 +34,56 @@ impl Op {
     }
 }
 
-/// Copies of the sets at `keys` (`None` for a missing key), read under all their locks at
-/// once; WRONGTYPE if any holds another type.
-fn inputs(ctx: &Ctx<'_>, keys: &[Bytes]) -> Result<Vec<Option<Set>>, Frame> {
+/// Runs `f` on the sets at `keys` (`None` for a missing key), borrowed under all their locks
+/// at once: only the members a result keeps are copied. WRONGTYPE if any holds another type,
+/// after the lookups before it were counted, as Redis's loop over `lookupKeyRead` stops.
+fn with_inputs<T>(
+    ctx: &Ctx<'_>,
+    keys: &[Bytes],
+    f: impl FnOnce(&[Option<&Set>]) -> T,
+) -> Result<T, Frame> {
     let now = ctx.now;
     let refs: Vec<&[u8]> = keys.iter().map(|k| k.as_ref()).collect();
     let mut locked = ctx.db.lock_keys(&refs);
-    keys.iter()
+    for k in keys {
+        // The counted lookup (expiring a key whose time passed), then the type check.
+        let value = locked
+            .shard(k)
+            .and_then(|s| s.get(k, now))
+            .map(|e| &e.value);
+        if value.is_some_and(|v| !matches!(v, Value::Set(_))) {
+            return Err(wrong_type());
+        }
+    }
+    let sets: Vec<Option<&Set>> = keys
+        .iter()
         .map(|k| {
             match locked
-                .shard(k)
-                .and_then(|s| s.get(k, now))
+                .shard_ref(k)
+                .and_then(|s| s.peek(k, now))
                 .map(|e| &e.value)
             {
-                None => Ok(None),
-                Some(Value::Set(s)) => Ok(Some(s.clone())),
-                Some(_) => Err(wrong_type()),
+                Some(Value::Set(s)) => Some(s),
+                _ => None,
             }
         })
-        .collect()
+        .collect();
+    Ok(f(&sets))
 }
 
 /// The intersection, walking the smallest input; stops after `limit` members (0: no limit).
-fn intersect(sets: &[Option<Set>], limit: usize) -> Set {
-    let mut present: Vec<&Set> = Vec::with_capacity(sets.len());
-    for set in sets {
-        match set {
-            Some(s) => present.push(s),
-            None => return Set::new(),
-        }
-    }
+fn intersect(sets: &[Option<&Set>], limit: usize) -> Set {
+    let Some(mut present) = sets.iter().copied().collect::<Option<Vec<&Set>>>() else {
+        return Set::new();
+    };
     present.sort_by_key(|s| s.len());
     let Some((smallest, rest)) = present.split_first() else {
         return Set::new();
     };
     let mut out = Set::new();
     for member in walk_order(smallest) {
-        if rest.iter().all(|s| s.contains(&member)) {
-            out.insert(member);
+        if rest.iter().all(|s| s.contains(member)) {
+            out.insert(member.clone());
             if limit != 0 && out.len() >= limit {
                 break;
             }
@@ -80,26 +92,25 @@ fn intersect(sets: &[Option<Set>], limit: usize) -> Set {
     out
 }
 
-fn compute(op: Op, sets: Vec<Option<Set>>) -> Set {
+fn compute(op: Op, sets: &[Option<&Set>]) -> Set {
     match op {
-        Op::Inter => intersect(&sets, 0),
-        Op::Union => {
-            let mut out = Set::new();
-            for set in sets.into_iter().flatten() {
-                out.extend(set);
-            }
-            out
-        }
+        Op::Inter => intersect(sets, 0),
+        Op::Union => sets
+            .iter()
+            .flatten()
+            .flat_map(|s| s.iter())
+            .cloned()
+            .collect(),
         Op::Diff => {
-            let mut sets = sets.into_iter();
-            let mut out = sets.next().flatten().unwrap_or_default();
-            for set in sets.flatten() {
-                if out.is_empty() {
-                    break;
-                }
-                out.retain(|m| !set.contains(m));
-            }
-            out
+            let Some((first, rest)) = sets.split_first() else {
+                return Set::new();
+            };
+            first
+                .iter()
+                .flat_map(|s| s.iter())
+                .filter(|m| !rest.iter().flatten().any(|s| s.contains(*m)))
+                .cloned()
+                .collect()
         }
     }
 }
@@ -107,13 +118,8 @@ fn compute(op: Op, sets: Vec<Option<Set>>) -> Set {
 /// SINTER, SUNION, SDIFF: the result as a set reply, in Redis's walk order where it has one.
 fn query(ctx: &mut Ctx<'_>, argv: &[Bytes], op: Op) -> Frame {
     let keys = argv.get(1..).unwrap_or_default();
-    match inputs(ctx, keys) {
-        Ok(sets) => Frame::Set(
-            walk_order(&compute(op, sets))
-                .into_iter()
-                .map(Frame::Bulk)
-                .collect(),
-        ),
+    match with_inputs(ctx, keys, |sets| compute(op, sets)) {
+        Ok(result) => set_reply(&result),
         Err(error) => error,
     }
 }
@@ -124,8 +130,8 @@ fn store(ctx: &mut Ctx<'_>, argv: &[Bytes], op: Op) -> Frame {
     let (Some(dst), Some(keys)) = (argv.get(1), argv.get(2..)) else {
         return syntax_error();
     };
-    let result = match inputs(ctx, keys) {
-        Ok(sets) => compute(op, sets),
+    let result = match with_inputs(ctx, keys, |sets| compute(op, sets)) {
+        Ok(result) => result,
         Err(error) => return error,
     };
     let len = result.len();
@@ -199,10 +205,8 @@ pub fn sintercard(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             None => return Frame::error("ERR LIMIT can't be negative"),
         }
     }
-    match inputs(ctx, keys) {
-        Ok(sets) => {
-            Frame::Integer(i64::try_from(intersect(&sets, limit).len()).unwrap_or(i64::MAX))
-        }
+    match with_inputs(ctx, keys, |sets| intersect(sets, limit).len()) {
+        Ok(len) => Frame::Integer(i64::try_from(len).unwrap_or(i64::MAX)),
         Err(error) => error,
     }
 }

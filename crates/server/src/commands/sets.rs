@@ -13,7 +13,7 @@ use super::registry::{
 use super::reply::{not_integer, syntax_error, wrong_type};
 use super::set_algebra::{sdiff, sdiffstore, sinter, sintercard, sinterstore, sunion, sunionstore};
 use super::watch::signal_modified;
-use super::zsets::pop::{random, MAX_RANDOM_REPLY_MEMBERS};
+use super::zsets::pop::{distinct_positions, random_below, MAX_RANDOM_REPLY_MEMBERS};
 use super::zsets::scan::{cursor as scan_cursor, page_by_hash, parse_options as scan_options};
 use crate::db::{Entry, Value};
 use crate::glob::glob_match;
@@ -413,10 +413,7 @@ fn srem(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 
 fn smembers(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     reply(read::<Set, _>(ctx, &key(argv), |s| {
-        Frame::Set(
-            s.map(|s| walk_order(s).into_iter().map(Frame::Bulk).collect())
-                .unwrap_or_default(),
-        )
+        s.map_or_else(|| Frame::Set(vec![]), |s| set_reply(s))
     }))
 }
 
@@ -434,24 +431,37 @@ fn scard(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 }
 
 /// The members of `set` in the order Redis walks them where that order is defined: ascending
-/// numbers for what Redis would hold as an intset (at most `set-max-intset-entries` integers,
-/// as CONFIG SET left it), otherwise the order they are kept in. (Redis keeps a set a hash
-/// table once it was one; this looks only at the members now, see `crate::encoding`.)
-pub fn walk_order(set: &Set) -> Vec<Bytes> {
-    if set.len() <= crate::encoding::current().set_intset_entries() {
-        let numbers: Option<Vec<(i64, &Bytes)>> =
-            set.iter().map(|m| parse_i64(m).map(|n| (n, m))).collect();
-        if let Some(mut numbers) = numbers {
-            numbers.sort_unstable_by_key(|(n, _)| *n);
-            return numbers.into_iter().map(|(_, m)| m.clone()).collect();
-        }
-    }
-    set.iter().cloned().collect()
+/// numbers for what Redis would hold as an intset (see [`intset_order`]), otherwise the order
+/// they are kept in. Borrowed: a caller clones only what it replies with or keeps.
+pub fn walk_order(set: &Set) -> impl Iterator<Item = &Bytes> {
+    let sorted = intset_order(set);
+    let kept = sorted.is_none().then(|| set.iter());
+    sorted
+        .into_iter()
+        .flatten()
+        .chain(kept.into_iter().flatten())
 }
 
-/// A set reply: `~N` in RESP3, an array in RESP2.
-fn set_reply(members: Vec<Bytes>) -> Frame {
-    Frame::Set(members.into_iter().map(Frame::Bulk).collect())
+/// The members in ascending numeric order when Redis would hold `set` as an intset (at most
+/// `set-max-intset-entries` members, as CONFIG SET left it, all integers), else `None`. The
+/// size is checked first, so a hash-table-sized set costs nothing; a small one is parsed up
+/// to its first non-integer. (Redis keeps a set a hash table once it was one; this looks only
+/// at the members now, see `crate::encoding`.)
+fn intset_order(set: &Set) -> Option<Vec<&Bytes>> {
+    if set.len() > crate::encoding::current().set_intset_entries() {
+        return None;
+    }
+    let mut numbers: Vec<(i64, &Bytes)> = set
+        .iter()
+        .map(|m| parse_i64(m).map(|n| (n, m)))
+        .collect::<Option<_>>()?;
+    numbers.sort_unstable_by_key(|(n, _)| *n);
+    Some(numbers.into_iter().map(|(_, m)| m).collect())
+}
+
+/// `set` as a set reply (`~N` in RESP3, an array in RESP2), in [`walk_order`].
+pub fn set_reply(set: &Set) -> Frame {
+    Frame::Set(walk_order(set).cloned().map(Frame::Bulk).collect())
 }
 
 fn smismember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
@@ -464,11 +474,6 @@ fn smismember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
                 .collect(),
         )
     }))
-}
-
-/// A uniformly random position below `len` (which must not be 0).
-fn random_below(len: usize) -> usize {
-    (random() % len as u64) as usize
 }
 
 /// `SPOP key [count]`. Without a count: one member or null. With one (>= 0, else Redis's
@@ -490,14 +495,15 @@ fn spop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         let s = s?;
         Some(match count {
             None => {
-                let at = random_below(s.len().max(1));
+                let at = random_below(s.len());
                 s.swap_remove_index(at).map_or(Frame::Null, Frame::Bulk)
             }
             Some(0) => return None,
-            Some(n) if n >= s.len() => set_reply(walk_order(&std::mem::take(s))),
-            Some(n) => set_reply(
+            Some(n) if n >= s.len() => set_reply(&std::mem::take(s)),
+            Some(n) => Frame::Set(
                 (0..n)
-                    .filter_map(|_| s.swap_remove_index(random_below(s.len().max(1))))
+                    .filter_map(|_| s.swap_remove_index(random_below(s.len())))
+                    .map(Frame::Bulk)
                     .collect(),
             ),
         })
@@ -543,7 +549,7 @@ fn srandmember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         };
         let picks = |n: usize| -> Vec<Bytes> {
             (0..n)
-                .filter_map(|_| s.get_index(random_below(s.len().max(1))).cloned())
+                .filter_map(|_| s.get_index(random_below(s.len())).cloned())
                 .collect()
         };
         let members = match count {
@@ -556,20 +562,13 @@ fn srandmember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
                 picks(usize::try_from(n.unsigned_abs()).unwrap_or(usize::MAX))
             }
             Some(1) => picks(1),
-            Some(n) if usize::try_from(n).map_or(true, |n| n >= s.len()) => walk_order(s),
-            Some(n) => {
-                // Distinct positions: a partial Fisher-Yates shuffle, `n` < `len` steps.
-                let wanted = usize::try_from(n).unwrap_or(0);
-                let mut at: Vec<usize> = (0..s.len()).collect();
-                for i in 0..wanted {
-                    let j = i + random_below(s.len() - i);
-                    at.swap(i, j);
-                }
-                at.truncate(wanted);
-                at.into_iter()
-                    .filter_map(|i| s.get_index(i).cloned())
-                    .collect()
+            Some(n) if usize::try_from(n).map_or(true, |n| n >= s.len()) => {
+                walk_order(s).cloned().collect()
             }
+            Some(n) => distinct_positions(s.len(), usize::try_from(n).unwrap_or(0))
+                .into_iter()
+                .filter_map(|i| s.get_index(i).cloned())
+                .collect(),
         };
         Frame::Array(members.into_iter().map(Frame::Bulk).collect())
     }))
@@ -643,7 +642,7 @@ fn smove(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 /// `SSCAN key cursor [MATCH pattern] [COUNT count]`: the cursor is read first, the options
 /// only once the key is found, as Redis's `scanGenericCommand` does. An intset-sized set of
 /// integers comes whole with cursor 0, as Redis returns a non-hash-table encoding; a larger
-/// set is walked by member hash as ZSCAN walks a skip list.
+/// set is walked by member hash as ZSCAN walks a skip list, only the page copied out.
 fn sscan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let Some(cursor) = scan_cursor(&argv.get(2).cloned().unwrap_or_default()) else {
         return Frame::error("ERR invalid cursor");
@@ -654,21 +653,24 @@ fn sscan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             return Ok((0, Vec::new()));
         };
         let (pattern, count) = scan_options(options)?;
-        let keep = |m: &Bytes| pattern.as_ref().is_none_or(|p| glob_match(p, m));
-        let ordered = walk_order(s);
-        if !crate::encoding::set_is_big(s.len(), ordered.iter().map(|m| &m[..])) {
-            return Ok((0, ordered.into_iter().filter(|m| keep(m)).collect()));
-        }
-        let (next, page) = page_by_hash(ordered.iter(), cursor, count);
+        let (next, page) = match intset_order(s) {
+            Some(sorted) => (0, sorted),
+            None => page_by_hash(s.iter(), cursor, count),
+        };
+        let keep = |m: &&Bytes| pattern.as_ref().is_none_or(|p| glob_match(p, m));
         Ok((
             next,
-            page.into_iter().filter(|m| keep(m)).cloned().collect(),
+            page.into_iter()
+                .filter(keep)
+                .cloned()
+                .map(Frame::Bulk)
+                .collect(),
         ))
     });
     match result {
         Ok(Ok((next, members))) => Frame::Array(vec![
             Frame::Bulk(Bytes::from(next.to_string())),
-            Frame::Array(members.into_iter().map(Frame::Bulk).collect()),
+            Frame::Array(members),
         ]),
         Ok(Err(error)) | Err(error) => error,
     }

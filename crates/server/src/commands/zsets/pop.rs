@@ -5,6 +5,7 @@
 //! they plug in with their reply shapes ([`reply_bzpop`], [`reply_zmpop`]) once the blocking
 //! mechanism exists.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
@@ -149,7 +150,7 @@ pub fn parse_mpop(argv: &[Bytes], numkeys_at: usize) -> Result<(&[Bytes], End, u
     Ok((keys, end, count.unwrap_or(1)))
 }
 
-/// Random numbers for ZRANDMEMBER: xorshift64 over a shared, time-seeded state.
+/// Random numbers for ZRANDMEMBER, SRANDMEMBER and SPOP: xorshift64 over a shared, time-seeded state.
 pub(crate) fn random() -> u64 {
     static STATE: AtomicU64 = AtomicU64::new(0);
     let mut x = STATE.load(Ordering::Relaxed);
@@ -163,6 +164,27 @@ pub(crate) fn random() -> u64 {
     x
 }
 
+/// A uniformly random position below `len` (0 for an empty range).
+pub(crate) fn random_below(len: usize) -> usize {
+    (random() % len.max(1) as u64) as usize
+}
+
+/// `wanted` distinct random positions below `len` (at most `len` of them), in pick order
+/// (ZRANDMEMBER, SRANDMEMBER with a positive count): a partial Fisher-Yates shuffle that
+/// remembers only the slots it moved, so its memory follows `wanted`, not the collection.
+pub(crate) fn distinct_positions(len: usize, wanted: usize) -> Vec<usize> {
+    let mut moved: HashMap<usize, usize> = HashMap::new();
+    (0..wanted.min(len))
+        .map(|i| {
+            let j = i + random_below(len - i);
+            let picked = moved.get(&j).copied().unwrap_or(j);
+            let displaced = moved.get(&i).copied().unwrap_or(i);
+            moved.insert(j, displaced);
+            picked
+        })
+        .collect()
+}
+
 /// `ZRANDMEMBER key [count [WITHSCORES]]`, by Redis's rules: no count, one member or null;
 /// a negative count, that many picks that may repeat; a positive one, distinct members, the
 /// whole set when it asks for at least as many.
@@ -171,8 +193,7 @@ pub fn zrandmember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let Some(count) = argv.get(2) else {
         let picked = read::<ZSet, _>(ctx, &key, |set| {
             set.and_then(|s| {
-                let n = s.len() as u64;
-                s.iter_from((random() % n.max(1)) as usize)
+                s.iter_from(random_below(s.len()))
                     .next()
                     .map(|(m, _)| Frame::Bulk(m.clone()))
             })
@@ -224,9 +245,7 @@ fn pick(set: &ZSet, count: i64) -> Vec<(Bytes, f64)> {
     }
     if count < 0 {
         let n = count.unsigned_abs();
-        return (0..n)
-            .map(|_| at((random() % len as u64) as usize))
-            .collect();
+        return (0..n).map(|_| at(random_below(len))).collect();
     }
     let wanted = usize::try_from(count).unwrap_or(usize::MAX);
     if wanted >= len {
@@ -236,12 +255,35 @@ fn pick(set: &ZSet, count: i64) -> Vec<(Bytes, f64)> {
             .map(|(m, s)| (m.clone(), s))
             .collect();
     }
-    // Distinct ranks: a partial Fisher-Yates shuffle over the ranks, `wanted` < `len` steps.
-    let mut ranks: Vec<usize> = (0..len).collect();
-    for i in 0..wanted {
-        let j = i + (random() % (len - i) as u64) as usize;
-        ranks.swap(i, j);
+    distinct_positions(len, wanted)
+        .into_iter()
+        .map(at)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Always `min(wanted, len)` positions, each below `len`, none twice; over many draws
+    /// every position comes up (the shuffle reaches the whole range, not just the front).
+    #[test]
+    fn distinct_positions_are_distinct_and_cover_the_range() {
+        let mut seen = [false; 50];
+        for (len, wanted) in [(0, 3), (1, 1), (5, 2), (5, 5), (5, 9), (50, 3), (50, 49)] {
+            for _ in 0..200 {
+                let picked = distinct_positions(len, wanted);
+                assert_eq!(picked.len(), wanted.min(len));
+                let mut sorted = picked.clone();
+                sorted.sort_unstable();
+                sorted.dedup();
+                assert_eq!(sorted.len(), picked.len(), "{picked:?}");
+                assert!(picked.iter().all(|&p| p < len));
+                if len == 50 {
+                    picked.iter().for_each(|&p| seen[p] = true);
+                }
+            }
+        }
+        assert!(seen.iter().all(|&s| s));
     }
-    ranks.truncate(wanted);
-    ranks.into_iter().map(at).collect()
 }

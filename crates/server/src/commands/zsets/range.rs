@@ -9,7 +9,7 @@ use super::super::collection::{read, reply};
 use super::super::reply::syntax_error;
 use super::read::{lex_range, score_range};
 use super::{arg, members_reply, removed, written};
-use crate::commands::args::{integer, is_keyword};
+use crate::commands::args::{integer, is_keyword, rank_span};
 use crate::commands::context::Ctx;
 use crate::commands::events::notify;
 use crate::db::{Entry, Value};
@@ -148,28 +148,6 @@ impl Query {
             set.iter_from(start + skip).take(count).map(pick).collect()
         }
     }
-}
-
-/// Ranks `start..=end` (negative from the end) as ascending ranks `[start, end)` clamped to
-/// the set, or `None` when empty: Redis's rank rules.
-fn rank_span(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
-    let len = i64::try_from(len).unwrap_or(i64::MAX);
-    let start = if start < 0 {
-        start.saturating_add(len)
-    } else {
-        start
-    }
-    .max(0);
-    let end = if end < 0 {
-        end.saturating_add(len)
-    } else {
-        end
-    };
-    if start > end || start >= len {
-        return None;
-    }
-    let end = end.min(len - 1);
-    Some((usize::try_from(start).ok()?, usize::try_from(end).ok()? + 1))
 }
 
 fn range(ctx: &mut Ctx<'_>, argv: &[Bytes], kind: Kind, rev: Option<bool>) -> Frame {
@@ -311,19 +289,4 @@ pub fn zremrangebyscore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 /// `ZREMRANGEBYLEX key min max`.
 pub fn zremrangebylex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     remove_range(ctx, argv, Kind::Lex)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ranks_follow_redis_rules() {
-        assert_eq!(rank_span(0, -1, 3), Some((0, 3)));
-        assert_eq!(rank_span(-100, 100, 3), Some((0, 3)));
-        assert_eq!(rank_span(2, 1, 3), None);
-        assert_eq!(rank_span(3, 5, 3), None);
-        assert_eq!(rank_span(i64::MIN, i64::MAX, 3), Some((0, 3)));
-        assert_eq!(rank_span(0, 0, 0), None);
-    }
 }

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use bytes::Bytes;
+use indexmap::IndexSet;
 use respect_resp::Frame;
 
 use super::super::reply::{syntax_error, wrong_type};
@@ -45,12 +46,57 @@ impl Aggregate {
     }
 }
 
-/// One input's members and scores, copied out under its shard's lock.
-type Input = Vec<(Bytes, f64)>;
+/// One input, borrowed under the command's locks while the result is computed: a sorted
+/// set, a set (its members score 1), or a missing key (empty).
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Missing,
+    Sorted(&'a ZSet),
+    Plain(&'a IndexSet<Bytes>),
+}
+
+impl<'a> Source<'a> {
+    /// The input a key's value is, WRONGTYPE for another type.
+    fn of(value: Option<&'a Value>) -> Result<Self, Frame> {
+        match value {
+            None => Ok(Source::Missing),
+            Some(Value::ZSet(z)) => Ok(Source::Sorted(z)),
+            Some(Value::Set(s)) => Ok(Source::Plain(s)),
+            Some(_) => Err(wrong_type()),
+        }
+    }
+
+    fn len(self) -> usize {
+        match self {
+            Source::Missing => 0,
+            Source::Sorted(z) => z.len(),
+            Source::Plain(s) => s.len(),
+        }
+    }
+
+    /// `member`'s score, if the input holds it.
+    fn score(self, member: &[u8]) -> Option<f64> {
+        match self {
+            Source::Missing => None,
+            Source::Sorted(z) => z.score(member),
+            Source::Plain(s) => s.contains(member).then_some(1.0),
+        }
+    }
+
+    /// The members and scores: a sorted set's by rank, a set's in its own order.
+    fn members(self) -> Box<dyn Iterator<Item = (&'a Bytes, f64)> + 'a> {
+        match self {
+            Source::Missing => Box::new(std::iter::empty()),
+            Source::Sorted(z) => Box::new(z.iter_from(0)),
+            Source::Plain(s) => Box::new(s.iter().map(|m| (m, 1.0))),
+        }
+    }
+}
 
 /// The parsed command.
-struct SetOp {
-    inputs: Vec<Input>,
+struct SetOp<'a> {
+    /// The input keys, type-checked by [`parse`] and borrowed by [`SetOp::compute`].
+    keys: &'a [Bytes],
     weights: Vec<f64>,
     aggregate: Aggregate,
     withscores: bool,
@@ -60,15 +106,15 @@ struct SetOp {
 
 /// Reads the inputs and options from `numkeys_at` on, in Redis's order: numkeys, the keys'
 /// types, then the options. `name` is the command's name for the numkeys error.
-fn parse(
+fn parse<'a>(
     ctx: &mut Ctx<'_>,
-    argv: &[Bytes],
+    argv: &'a [Bytes],
     numkeys_at: usize,
     op: Op,
     store: bool,
     cardinality: bool,
     name: &str,
-) -> Result<SetOp, Frame> {
+) -> Result<SetOp<'a>, Frame> {
     let numkeys = integer(&arg(argv, numkeys_at))?;
     if numkeys < 1 {
         return Err(Frame::Error(Bytes::from(format!(
@@ -80,13 +126,14 @@ fn parse(
         .ok()
         .and_then(|n| argv.get(first..first.checked_add(n)?))
         .ok_or_else(syntax_error)?;
-    let mut inputs = Vec::with_capacity(keys.len());
+    let now = ctx.now;
     for key in keys {
-        inputs.push(snapshot(ctx, key)?);
+        // The counted lookup and the type check, key by key as Redis's: nothing copied.
+        Source::of(ctx.db.shard(key).get(key, now).map(|e| &e.value))?;
     }
     let mut parsed = SetOp {
-        weights: vec![1.0; inputs.len()],
-        inputs,
+        weights: vec![1.0; keys.len()],
+        keys,
         aggregate: Aggregate::Sum,
         withscores: false,
         limit: 0,
@@ -134,29 +181,36 @@ fn parse(
     Ok(parsed)
 }
 
-/// The members and scores at `key`: a sorted set's, a set's with score 1, none when missing.
-fn snapshot(ctx: &mut Ctx<'_>, key: &Bytes) -> Result<Input, Frame> {
-    let now = ctx.now;
-    let mut shard = ctx.db.shard(key);
-    match shard.get(key, now).map(|e| &e.value) {
-        None => Ok(Vec::new()),
-        Some(Value::ZSet(z)) => Ok(z.iter_from(0).map(|(m, s)| (m.clone(), s)).collect()),
-        Some(Value::Set(s)) => Ok(s.iter().map(|m| (m.clone(), 1.0)).collect()),
-        Some(_) => Err(wrong_type()),
-    }
-}
-
-impl SetOp {
-    /// The result, as a sorted set; for ZINTERCARD only counted (`count_only`).
-    fn compute(mut self, op: Op, count_only: bool) -> (ZSet, usize) {
+impl SetOp<'_> {
+    /// The result, as a sorted set; for ZINTERCARD only counted (`count_only`). The inputs
+    /// are borrowed under all their locks at once: only result members are copied, and an
+    /// intersection costs its smallest input, not a copy of every input.
+    fn compute(&self, ctx: &Ctx<'_>, op: Op, count_only: bool) -> Result<(ZSet, usize), Frame> {
+        let now = ctx.now;
+        let refs: Vec<&[u8]> = self.keys.iter().map(|k| k.as_ref()).collect();
+        let locked = ctx.db.lock_keys(&refs);
+        // A key whose type changed since `parse` checked it is WRONGTYPE still.
+        let inputs = self
+            .keys
+            .iter()
+            .map(|k| {
+                Source::of(
+                    locked
+                        .shard_ref(k)
+                        .and_then(|s| s.peek(k, now))
+                        .map(|e| &e.value),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let input = |i: usize| inputs.get(i).copied().unwrap_or(Source::Missing);
         // Redis builds the result as a skip list (so a score of -0 survives), and converts a
         // stored one afterwards ([`ZSet::settle_encoding`]).
         let mut result = ZSet::new();
         result.set_listpack(false);
-        let mut order: Vec<usize> = (0..self.inputs.len()).collect();
+        let mut order: Vec<usize> = (0..inputs.len()).collect();
         if op != Op::Diff {
             // Smallest first, as Redis iterates: it decides the order scores are combined in.
-            order.sort_by_key(|&i| self.inputs.get(i).map_or(0, Vec::len));
+            order.sort_by_key(|&i| input(i).len());
         }
         let weight = |i: usize| self.weights.get(i).copied().unwrap_or(1.0);
         let weighted = |score: f64, w: f64| {
@@ -171,19 +225,13 @@ impl SetOp {
         match op {
             Op::Inter => {
                 let Some((&smallest, others)) = order.split_first() else {
-                    return (result, 0);
+                    return Ok((result, 0));
                 };
-                // Lookups for the inputs probed, not for the one walked.
-                let lookups: Vec<(usize, HashMap<&Bytes, f64>)> = others
-                    .iter()
-                    .map(|&i| (i, lookup(self.inputs.get(i))))
-                    .collect();
-                let base = self.inputs.get(smallest).map_or(&[][..], Vec::as_slice);
-                'members: for (member, score) in base {
-                    let mut total = weighted(*score, weight(smallest));
-                    for (i, l) in &lookups {
-                        match l.get(member) {
-                            Some(s) => self.aggregate.combine(&mut total, s * weight(*i)),
+                'members: for (member, score) in input(smallest).members() {
+                    let mut total = weighted(score, weight(smallest));
+                    for &i in others {
+                        match input(i).score(member) {
+                            Some(s) => self.aggregate.combine(&mut total, s * weight(i)),
                             None => continue 'members,
                         }
                     }
@@ -200,13 +248,12 @@ impl SetOp {
             Op::Union => {
                 let mut totals: HashMap<Bytes, f64> = HashMap::new();
                 for &i in &order {
-                    let input = self.inputs.get_mut(i).map(std::mem::take);
-                    for (member, score) in input.unwrap_or_default() {
+                    for (member, score) in input(i).members() {
                         let value = weighted(score, weight(i));
-                        match totals.get_mut(&member) {
+                        match totals.get_mut(member) {
                             Some(total) => self.aggregate.combine(total, value),
                             None => {
-                                totals.insert(member, value);
+                                totals.insert(member.clone(), value);
                             }
                         }
                     }
@@ -216,28 +263,18 @@ impl SetOp {
                 }
             }
             Op::Diff => {
-                if let Some((first, rest)) = self.inputs.split_first() {
-                    let lookups: Vec<HashMap<&Bytes, f64>> =
-                        rest.iter().map(|input| lookup(Some(input))).collect();
-                    for (member, score) in first {
-                        if !lookups.iter().any(|l| l.contains_key(member)) {
-                            result.insert(member.clone(), *score);
+                if let Some((first, rest)) = inputs.split_first() {
+                    for (member, score) in first.members() {
+                        if !rest.iter().any(|s| s.score(member).is_some()) {
+                            result.insert(member.clone(), score);
                         }
                     }
                 }
             }
         }
         count = count.max(result.len());
-        (result, count)
+        Ok((result, count))
     }
-}
-
-/// An input's members and scores by member, for probing (built only for the inputs a
-/// command probes: ZUNION probes none, so it builds none).
-fn lookup(input: Option<&Input>) -> HashMap<&Bytes, f64> {
-    input
-        .map(|input| input.iter().map(|(m, s)| (m, *s)).collect())
-        .unwrap_or_default()
 }
 
 fn query(ctx: &mut Ctx<'_>, argv: &[Bytes], op: Op, name: &str) -> Frame {
@@ -245,10 +282,12 @@ fn query(ctx: &mut Ctx<'_>, argv: &[Bytes], op: Op, name: &str) -> Frame {
         Ok(parsed) => parsed,
         Err(error) => return error,
     };
-    let withscores = parsed.withscores;
-    let (result, _) = parsed.compute(op, false);
+    let (result, _) = match parsed.compute(ctx, op, false) {
+        Ok(computed) => computed,
+        Err(error) => return error,
+    };
     let items = result.iter_from(0).map(|(m, s)| (m.clone(), s)).collect();
-    members_reply(ctx, items, withscores)
+    members_reply(ctx, items, parsed.withscores)
 }
 
 /// ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE; `name` is also the keyspace event.
@@ -257,7 +296,10 @@ fn store_op(ctx: &mut Ctx<'_>, argv: &[Bytes], op: Op, name: &str) -> Frame {
         Ok(parsed) => parsed,
         Err(error) => return error,
     };
-    let (mut result, _) = parsed.compute(op, false);
+    let (mut result, _) = match parsed.compute(ctx, op, false) {
+        Ok(computed) => computed,
+        Err(error) => return error,
+    };
     result.settle_encoding();
     store(ctx, &arg(argv, 1), result, name)
 }
@@ -298,6 +340,8 @@ pub fn zintercard(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         Ok(parsed) => parsed,
         Err(error) => return error,
     };
-    let (_, count) = parsed.compute(Op::Inter, true);
-    Frame::Integer(count as i64)
+    match parsed.compute(ctx, Op::Inter, true) {
+        Ok((_, count)) => Frame::Integer(count as i64),
+        Err(error) => error,
+    }
 }
