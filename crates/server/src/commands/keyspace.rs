@@ -371,26 +371,12 @@ fn randomkey(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
     Frame::Null
 }
 
-/// The absolute expiry of `key` in ms: -2 missing, -1 no expiry.
-fn expire_time_ms(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> i64 {
-    let key = arg(argv, 1);
-    let mut shard = ctx.db.shard(&key);
-    match shard.get(&key, ctx.now) {
-        None => -2,
-        Some(e) => e
-            .expires_at
-            .map_or(-1, |t| i64::try_from(t).unwrap_or(i64::MAX)),
-    }
-}
-
 fn expiretime(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    let ms = expire_time_ms(ctx, argv);
-    // Redis rounds to the nearest second.
-    Frame::Integer(if ms < 0 { ms } else { (ms + 500) / 1000 })
+    super::keys::ttl_generic(ctx, argv, false, true)
 }
 
 fn pexpiretime(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    Frame::Integer(expire_time_ms(ctx, argv))
+    super::keys::ttl_generic(ctx, argv, true, true)
 }
 
 /// `WAIT numreplicas timeout`: this server has no replicas, so no write is ever acknowledged
