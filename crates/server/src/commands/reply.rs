@@ -35,6 +35,21 @@ pub fn wrong_args(name: &str) -> Frame {
     )))
 }
 
+/// A `<COMMAND> HELP` reply as Redis's `addReplyHelp` builds it: a header naming the command
+/// in capitals, the command's own `lines`, then the lines for HELP itself; each a status.
+pub fn help(command: &str, lines: &[&'static str]) -> Frame {
+    let header = format!(
+        "{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        command.to_ascii_uppercase()
+    );
+    let status = |line: &'static str| Frame::Simple(Bytes::from_static(line.as_bytes()));
+    let mut out = Vec::with_capacity(lines.len() + 3);
+    out.push(Frame::Simple(Bytes::from(header)));
+    out.extend(lines.iter().copied().map(status));
+    out.extend(["HELP", "    Prints this help."].map(status));
+    Frame::Array(out)
+}
+
 /// `ERR unknown subcommand '<sub>'. Try <COMMAND> HELP.`
 pub fn unknown_subcommand(sub: &[u8], command: &str) -> Frame {
     try_help(b"ERR unknown subcommand '", sub, command)
