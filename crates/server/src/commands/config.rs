@@ -152,9 +152,8 @@ pub const COMMANDS: &[Command] = &[Command {
     run: config,
 }];
 
-/// CONFIG HELP's lines, as Redis 7.0.15 prints them.
+/// CONFIG HELP's own lines, as Redis 7.0.15 prints them (see `reply::help` for the rest).
 const HELP: &[&str] = &[
-    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "GET <pattern>",
     "    Return parameters matching the glob-like <pattern> and their values.",
     "SET <directive> <value>",
@@ -163,8 +162,6 @@ const HELP: &[&str] = &[
     "    Reset statistics reported by the INFO command.",
     "REWRITE",
     "    Rewrite the configuration file.",
-    "HELP",
-    "    Prints this help.",
 ];
 
 fn config(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
@@ -198,11 +195,7 @@ fn config(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     } else if is_keyword(sub, "REWRITE") {
         Frame::error("ERR The server is running without a config file")
     } else if is_keyword(sub, "HELP") {
-        Frame::Array(
-            HELP.iter()
-                .map(|line| Frame::Simple(Bytes::from_static(line.as_bytes())))
-                .collect(),
-        )
+        super::reply::help("config", HELP)
     } else {
         unknown_subcommand(sub, "config")
     }

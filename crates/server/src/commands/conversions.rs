@@ -21,7 +21,7 @@ use bytes::Bytes;
 use respect_resp::Frame;
 
 use super::context::Ctx;
-use super::registry::Spec;
+use super::registry::{Flag, Spec};
 use crate::db::{Converted, Shard, Value};
 use crate::encoding::{current, hash_is_big, is_intset_member, set_is_big};
 
@@ -37,7 +37,8 @@ pub fn before(ctx: &Ctx<'_>, spec: &Spec, argv: &[Bytes]) -> bool {
 /// Called after a command answered `reply`: records the conversions it caused. `existed` is
 /// what [`before`] said.
 pub fn after(ctx: &Ctx<'_>, spec: &Spec, argv: &[Bytes], reply: &Frame, existed: bool) {
-    if reply.is_error() {
+    // Every command below is a write: a read (most traffic) leaves by one flag test.
+    if !spec.flags.contains(Flag::Write) || reply.is_error() {
         return;
     }
     let arg = |i: usize| argv.get(i);

@@ -63,9 +63,16 @@ pub const COMMANDS: &[Command] = &[
     },
 ];
 
-/// The database index `arg` names, if it is an integer and such a database exists.
-fn db_index(ctx: &Ctx<'_>, arg: &[u8]) -> Result<usize, Frame> {
+/// The database index `arg` names (SELECT, MOVE, COPY's DB), read as Redis reads it with
+/// `getIntFromObjectOrReply`: not an integer, outside C's `int`, then no such database, each
+/// with its own error.
+pub(super) fn db_index(ctx: &Ctx<'_>, arg: &[u8]) -> Result<usize, Frame> {
     let index = parse_i64(arg).ok_or_else(not_integer)?;
+    if i32::try_from(index).is_err() {
+        return Err(Frame::error(
+            "ERR value is out of range, value must between -2147483648 and 2147483647",
+        ));
+    }
     usize::try_from(index)
         .ok()
         .filter(|&i| ctx.server.db(i).is_some())

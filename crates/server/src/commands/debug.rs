@@ -96,16 +96,7 @@ fn debug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             );
             ok()
         }
-        _ => {
-            let mut text = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
-            text.extend(
-                sub.iter()
-                    .take(128)
-                    .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
-            );
-            text.extend_from_slice(b"'. Try DEBUG HELP.");
-            Frame::Error(Bytes::from(text))
-        }
+        _ => super::reply::unknown_subcommand_or_arity(sub, "debug"),
     }
 }
 

@@ -3,8 +3,7 @@
 //!
 //! Ordered contents (a string, a list) are mixed in order (`digest = SHA1(digest ^ SHA1(x))`),
 //! unordered ones (set members, hash pairs, sorted-set entries) are XORed, so the result does
-//! not depend on iteration order. SHA-1 here is a plain implementation of FIPS 180-1 for
-//! this one purpose: a fingerprint, not a security boundary.
+//! not depend on iteration order. SHA-1 is the `sha1_smol` crate's.
 
 use bytes::Bytes;
 use respect_resp::Frame;
@@ -88,59 +87,9 @@ fn mix(digest: &mut Digest, data: &[u8]) {
     *digest = sha1(&digest[..]);
 }
 
-/// SHA-1 of `data` (FIPS 180-1).
+/// SHA-1 of `data`.
 fn sha1(data: &[u8]) -> Digest {
-    let mut h: [u32; 5] = [
-        0x6745_2301,
-        0xEFCD_AB89,
-        0x98BA_DCFE,
-        0x1032_5476,
-        0xC3D2_E1F0,
-    ];
-    let bit_len = (data.len() as u64).wrapping_mul(8);
-    let mut message = data.to_vec();
-    message.push(0x80);
-    while message.len() % 64 != 56 {
-        message.push(0);
-    }
-    message.extend_from_slice(&bit_len.to_be_bytes());
-    for block in message.chunks_exact(64) {
-        let mut w = [0u32; 80];
-        for (i, word) in block.chunks_exact(4).enumerate().take(16) {
-            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
-        }
-        for i in 16..80 {
-            w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
-        }
-        let [mut a, mut b, mut c, mut d, mut e] = h;
-        for (i, wi) in w.iter().enumerate() {
-            let (f, k) = match i {
-                0..=19 => ((b & c) | (!b & d), 0x5A82_7999),
-                20..=39 => (b ^ c ^ d, 0x6ED9_EBA1),
-                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC),
-                _ => (b ^ c ^ d, 0xCA62_C1D6),
-            };
-            let t = a
-                .rotate_left(5)
-                .wrapping_add(f)
-                .wrapping_add(e)
-                .wrapping_add(k)
-                .wrapping_add(*wi);
-            e = d;
-            d = c;
-            c = b.rotate_left(30);
-            b = a;
-            a = t;
-        }
-        for (x, y) in h.iter_mut().zip([a, b, c, d, e]) {
-            *x = x.wrapping_add(y);
-        }
-    }
-    let mut out = [0u8; 20];
-    for (chunk, word) in out.chunks_exact_mut(4).zip(h) {
-        chunk.copy_from_slice(&word.to_be_bytes());
-    }
-    out
+    sha1_smol::Sha1::from(data).digest().bytes()
 }
 
 #[cfg(test)]

@@ -604,26 +604,37 @@ fn dbsize(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
     Frame::Integer(ctx.db.len() as i64)
 }
 
-/// Remaining time to live of `key` in ms: -2 missing, -1 no expiry.
-fn ttl_ms(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> i64 {
-    let key = argv.get(1).cloned().unwrap_or_default();
-    let mut shard = ctx.db.shard(&key);
-    match shard.get(&key, ctx.now) {
-        None => -2,
-        Some(e) => e
-            .expires_at
-            .map_or(-1, |t| t.saturating_sub(ctx.now) as i64),
-    }
+/// TTL, PTTL, EXPIRETIME and PEXPIRETIME, as Redis's one `ttlGenericCommand`: -2 for a
+/// missing key, -1 for one without expiry, else the time left (or, `absolute`, the Unix time
+/// of the expiry) in milliseconds, or in seconds rounded to the nearest.
+pub(super) fn ttl_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], ms: bool, absolute: bool) -> Frame {
+    let key = argv.get(1).map_or(&[][..], |k| k.as_ref());
+    let expires_at = match ctx.db.shard(key).get(key, ctx.now) {
+        None => return Frame::Integer(-2),
+        Some(e) => e.expires_at,
+    };
+    let Some(at) = expires_at else {
+        return Frame::Integer(-1);
+    };
+    let shown = if absolute {
+        at
+    } else {
+        at.saturating_sub(ctx.now)
+    };
+    let shown = i64::try_from(shown).unwrap_or(i64::MAX);
+    Frame::Integer(if ms {
+        shown
+    } else {
+        shown.saturating_add(500) / 1000
+    })
 }
 
 fn ttl(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    let ms = ttl_ms(ctx, argv);
-    // Redis rounds to the nearest second.
-    Frame::Integer(if ms < 0 { ms } else { (ms + 500) / 1000 })
+    ttl_generic(ctx, argv, false, false)
 }
 
 fn pttl(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    Frame::Integer(ttl_ms(ctx, argv))
+    ttl_generic(ctx, argv, true, false)
 }
 
 fn persist(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {

@@ -264,9 +264,7 @@ struct CopyOptions {
 
 impl CopyOptions {
     /// Redis's `copyCommand` parsing: `DB` needs a following argument (else it is a syntax
-    /// error), an index that is not an integer is `value is not an integer`, one outside C's
-    /// `int` is out of that range (its `getIntFromObjectOrReply`), one outside the databases
-    /// `DB index is out of range`, checked as each option is met.
+    /// error) and is read as SELECT reads its index, checked as each option is met.
     fn parse(ctx: &Ctx<'_>, args: &[Bytes]) -> Result<CopyOptions, Frame> {
         let mut options = CopyOptions {
             target_db: None,
@@ -277,19 +275,7 @@ impl CopyOptions {
             if is_keyword(option, "REPLACE") {
                 options.replace = true;
             } else if let (true, Some(value)) = (is_keyword(option, "DB"), args.get(i + 1)) {
-                let index = integer(value)?;
-                if i32::try_from(index).is_err() {
-                    return Err(Frame::error(
-                        "ERR value is out of range, value must between -2147483648 and 2147483647",
-                    ));
-                }
-                match usize::try_from(index)
-                    .ok()
-                    .filter(|&n| ctx.server.db(n).is_some())
-                {
-                    Some(n) => options.target_db = Some(n),
-                    None => return Err(Frame::error("ERR DB index is out of range")),
-                }
+                options.target_db = Some(super::databases::db_index(ctx, value)?);
                 i += 1;
             } else {
                 return Err(syntax_error());
@@ -385,26 +371,12 @@ fn randomkey(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
     Frame::Null
 }
 
-/// The absolute expiry of `key` in ms: -2 missing, -1 no expiry.
-fn expire_time_ms(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> i64 {
-    let key = arg(argv, 1);
-    let mut shard = ctx.db.shard(&key);
-    match shard.get(&key, ctx.now) {
-        None => -2,
-        Some(e) => e
-            .expires_at
-            .map_or(-1, |t| i64::try_from(t).unwrap_or(i64::MAX)),
-    }
-}
-
 fn expiretime(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    let ms = expire_time_ms(ctx, argv);
-    // Redis rounds to the nearest second.
-    Frame::Integer(if ms < 0 { ms } else { (ms + 500) / 1000 })
+    super::keys::ttl_generic(ctx, argv, false, true)
 }
 
 fn pexpiretime(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    Frame::Integer(expire_time_ms(ctx, argv))
+    super::keys::ttl_generic(ctx, argv, true, true)
 }
 
 /// `WAIT numreplicas timeout`: this server has no replicas, so no write is ever acknowledged

@@ -10,7 +10,7 @@ use super::registry::{
     BeginSearch, Categories, Category, Command, Docs, FindKeys, Flag, Flags, KeyFlag, KeyFlags,
     KeyRange, KeySpec, Spec,
 };
-use super::reply::unknown_subcommand;
+use super::reply::{help, unknown_subcommand};
 use crate::db::Value;
 use crate::encoding::{encoding_name, SHARED_INTEGERS};
 use respect_resp::Frame;
@@ -132,9 +132,8 @@ Spec {
     },
 ];
 
-/// OBJECT HELP's lines, as Redis 7.0.15 prints them.
+/// OBJECT HELP's own lines, as Redis 7.0.15 prints them (see [`help`] for the rest).
 const HELP: &[&str] = &[
-    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "ENCODING <key>",
     "    Return the kind of internal representation used in order to store the value",
     "    associated with a <key>.",
@@ -147,8 +146,6 @@ const HELP: &[&str] = &[
     "REFCOUNT <key>",
     "    Return the number of references of the value associated with the specified",
     "    <key>.",
-    "HELP",
-    "    Prints this help.",
 ];
 
 /// Redis's error when FREQ is asked for without an LFU policy.
@@ -167,11 +164,7 @@ fn object(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     // The dispatcher has checked the subcommand and its arity against the registry.
     let sub = argv.get(1).map_or(&[][..], |s| s.as_ref());
     if is_keyword(sub, "HELP") {
-        return Frame::Array(
-            HELP.iter()
-                .map(|line| Frame::Simple(Bytes::from_static(line.as_bytes())))
-                .collect(),
-        );
+        return help("object", HELP);
     }
     let key = argv.get(2).cloned().unwrap_or_default();
     let lfu = ctx

@@ -35,9 +35,40 @@ pub fn wrong_args(name: &str) -> Frame {
     )))
 }
 
+/// A `<COMMAND> HELP` reply as Redis's `addReplyHelp` builds it: a header naming the command
+/// in capitals, the command's own `lines`, then the lines for HELP itself; each a status.
+pub fn help(command: &str, lines: &[&'static str]) -> Frame {
+    let header = format!(
+        "{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        command.to_ascii_uppercase()
+    );
+    let status = |line: &'static str| Frame::Simple(Bytes::from_static(line.as_bytes()));
+    let mut out = Vec::with_capacity(lines.len() + 3);
+    out.push(Frame::Simple(Bytes::from(header)));
+    out.extend(lines.iter().copied().map(status));
+    out.extend(["HELP", "    Prints this help."].map(status));
+    Frame::Array(out)
+}
+
 /// `ERR unknown subcommand '<sub>'. Try <COMMAND> HELP.`
 pub fn unknown_subcommand(sub: &[u8], command: &str) -> Frame {
-    let mut text = b"ERR unknown subcommand '".to_vec();
+    try_help(b"ERR unknown subcommand '", sub, command)
+}
+
+/// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <COMMAND> HELP.`:
+/// the wording of commands that check a subcommand's arguments themselves (DEBUG, CLIENT
+/// UNBLOCK...).
+pub fn unknown_subcommand_or_arity(sub: &[u8], command: &str) -> Frame {
+    try_help(
+        b"ERR unknown subcommand or wrong number of arguments for '",
+        sub,
+        command,
+    )
+}
+
+/// `<prefix><sub>'. Try <COMMAND> HELP.`, `sub` shown as Redis's `'%.128s'` shows it.
+fn try_help(prefix: &[u8], sub: &[u8], command: &str) -> Frame {
+    let mut text = prefix.to_vec();
     text.extend(printable(sub, 128));
     text.extend_from_slice(b"'. Try ");
     text.extend(command.bytes().map(|c| c.to_ascii_uppercase()));
@@ -51,24 +82,27 @@ pub fn unknown_command(name: &[u8], args: &[Bytes]) -> Frame {
     let mut text = b"ERR unknown command '".to_vec();
     text.extend(printable(name, 128));
     text.extend_from_slice(b"', with args beginning with: ");
-    let mut budget = 128usize;
+    // Redis appends `'%.*s' ` while the list is shorter than 128 bytes, each argument cut to
+    // what is left of the 128: its quotes and spaces count too.
+    let mut shown = Vec::new();
     for arg in args {
-        if budget == 0 {
+        let Some(room) = 128usize.checked_sub(shown.len()).filter(|&r| r > 0) else {
             break;
-        }
-        let shown = printable(arg, budget);
-        budget = budget.saturating_sub(shown.len());
-        text.push(b'\'');
-        text.extend(shown);
-        text.extend_from_slice(b"' ");
+        };
+        shown.push(b'\'');
+        shown.extend(printable(arg, room));
+        shown.extend_from_slice(b"' ");
     }
+    text.extend(shown);
     Frame::Error(Bytes::from(text))
 }
 
-/// Up to `max` bytes of `b` for an error message, raw as Redis copies them; CR and LF become
-/// spaces, as Redis's `addReplyErrorLength` does, so the line cannot end early.
+/// `b` for an error message as C's `%.<max>s` prints it (up to its first NUL byte, at most
+/// `max` bytes), raw as Redis copies it; CR and LF become spaces, as Redis's
+/// `addReplyErrorLength` does, so the line cannot end early.
 fn printable(b: &[u8], max: usize) -> Vec<u8> {
     b.iter()
+        .take_while(|&&c| c != 0)
         .take(max)
         .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c })
         .collect()
@@ -98,6 +132,35 @@ mod tests {
         assert_eq!(
             unknown_command(b"foo", &args),
             Frame::error("ERR unknown command 'foo', with args beginning with: 'a' 'b' ")
+        );
+    }
+
+    #[test]
+    fn unknown_command_counts_quotes_in_its_128_bytes_and_stops_at_nul() {
+        // Measured on redis-server 7.0.15: 50 + 50 + 22 bytes of arguments, 6 quotes and
+        // spaces; 32 one-byte arguments; C strings end at their first NUL.
+        let long = [b"a".repeat(50), b"b".repeat(50), b"c".repeat(50)].map(Bytes::from);
+        let expected = format!(
+            "ERR unknown command 'FOO', with args beginning with: '{}' '{}' '{}' ",
+            "a".repeat(50),
+            "b".repeat(50),
+            "c".repeat(22)
+        );
+        assert_eq!(unknown_command(b"FOO", &long), Frame::error(expected));
+        let many = vec![Bytes::from_static(b"x"); 60];
+        let expected = format!(
+            "ERR unknown command 'FOO', with args beginning with: {}",
+            "'x' ".repeat(32)
+        );
+        assert_eq!(unknown_command(b"FOO", &many), Frame::error(expected));
+        let nul = [Bytes::from_static(b"a\0b"), Bytes::from_static(b"k")];
+        assert_eq!(
+            unknown_command(b"FOO\0X", &nul),
+            Frame::error("ERR unknown command 'FOO', with args beginning with: 'a' 'k' ")
+        );
+        assert_eq!(
+            unknown_subcommand(b"a\0b", "object"),
+            Frame::error("ERR unknown subcommand 'a'. Try OBJECT HELP.")
         );
     }
 
