@@ -183,6 +183,8 @@ impl Blocking {
                     };
                     if let Some(waiter) = Self::dequeue(&mut q, id, hub, &self.blocked) {
                         waiter.client.push(reply, UNLIMITED);
+                        // Its own changes' invalidations follow its reply, as in Redis.
+                        crate::tracking::send_deferred(hub, &waiter.client);
                     }
                 }
             }
