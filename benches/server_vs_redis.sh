@@ -45,11 +45,11 @@ sequence() {
     cell LPOP "$port" "$pipeline" LPOP bench:list
     cell ZADD "$port" "$pipeline" -r 100000000 ZADD bench:zset __rand_int__ bench:element:__rand_int__
     cell ZPOPMIN "$port" "$pipeline" ZPOPMIN bench:zset
-    redis-cli -h 127.0.0.1 -p "$port" FLUSHALL >/dev/null
+    cli "$port" FLUSHALL >/dev/null
   done
   for pipeline in 1 16; do
     messages=$(($(count fan-out-delivered "$pipeline") / subscribers))
-    line=$("$fanout_tool" "127.0.0.1:$port" "$subscribers" "$messages" "$pipeline")
+    line=$(measured "$fanout_tool" "127.0.0.1:$port" "$subscribers" "$messages" "$pipeline")
     echo "  $server: $line" >&2
     record fan-out-delivered "$pipeline" "$(field delivered/s "$line")" "$(field seconds "$line")"
     record fan-out-p50-us "$pipeline" "$(field p50_us "$line")" "$(field seconds "$line")"

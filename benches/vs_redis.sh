@@ -12,9 +12,15 @@
 # on a fast machine and not forever on a loaded one. `run_rounds` runs the sequence `rounds`
 # times per server; `report` prints, per cell, the median of each server, the ratio
 # respect/redis, the spread (lowest-highest of the rounds) and the shortest run in seconds.
+#
+# Every client this runs has a deadline (coreutils `timeout`), so a server that stops
+# answering ends the script with an error instead of hanging it: `cli` (redis-cli) 10 s, a
+# measured run (redis-benchmark, the fan-out tool) `run_limit`, enough for a server over ten
+# times slower than redis-server.
 cargo build --release --quiet
 cargo build --release --quiet -p respect-client --example pubsub_fanout
 fanout_tool=./target/release/examples/pubsub_fanout
+run_limit=$((seconds * 20 + 60))
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 server_pid=""
 results="$(mktemp)"
@@ -33,11 +39,26 @@ start_server() {
   esac
   server_pid=$!
   for _ in $(seq 100); do
-    redis-cli -h 127.0.0.1 -p "$port" PING 2>/dev/null | grep -q PONG && return 0
+    cli "$port" PING 2>/dev/null | grep -q PONG && return 0
     sleep 0.1
   done
   echo "$1 did not start on port $port" >&2
   return 1
+}
+# cli PORT args...: redis-cli against the server on PORT, within 10 s.
+cli() {
+  local port=$1
+  shift
+  timeout 10 redis-cli -h 127.0.0.1 -p "$port" "$@"
+}
+# measured COMMAND args...: a measured run, within `run_limit`; its output, or an error.
+measured() {
+  local out
+  out=$(timeout "$run_limit" "$@") || {
+    echo "$1 failed or ran over ${run_limit} s (the server stopped answering?)" >&2
+    return 1
+  }
+  echo "$out"
 }
 stop_server() {
   kill "$server_pid" 2>/dev/null || true
@@ -50,7 +71,7 @@ stop_server() {
 bench() {
   local port=$1 pipeline=$2 requests=$3
   shift 3
-  redis-benchmark -h 127.0.0.1 -p "$port" -c 50 -n "$requests" -P "$pipeline" -q "$@" 2>/dev/null \
+  measured redis-benchmark -h 127.0.0.1 -p "$port" -c 50 -n "$requests" -P "$pipeline" -q "$@" \
     | tr '\r' '\n' | grep -i "requests per second" | tail -1 | sed 's/.*: *\([0-9.]*\) requests.*/\1/'
 }
 # record NAME P RATE SECONDS: one measurement of the current `server`.

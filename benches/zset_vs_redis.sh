@@ -14,7 +14,7 @@ sequence() {
   local port=$1 pipeline
   # The ZRANGE set: 1000 members scored 0..999.
   for i in $(seq 0 999); do echo "ZADD bench:zrange $i member:$i"; done \
-    | redis-cli -h 127.0.0.1 -p "$port" >/dev/null
+    | cli "$port" >/dev/null
   for pipeline in 1 16; do
     cell ZRANGE-100 "$port" "$pipeline" ZRANGE bench:zrange 450 549
   done

@@ -223,3 +223,68 @@ fn client_unblock_inside_exec_does_not_deadlock_with_a_serving_push() {
     let _ = stop_tx.send(());
     server_thread.join().expect("server thread");
 }
+
+/// A tracking client whose BLMOVE waits, then is served by another client's push, gets its
+/// reply and right after it the invalidation of the key its move wrote, byte for byte as
+/// redis-server 7.0.15 sends them; nothing is held back for its next command (its own
+/// invalidations used to wait for the next reply, and every look while it waited added one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_served_blocked_client_gets_its_own_invalidation_after_its_reply() {
+    let server = server(ServerConfig::default()).await;
+    let addr = server.addr();
+    let mut tracker = Client::connect(addr, Dialect::Resp3)
+        .await
+        .expect("connect");
+    tracker.call(&["HELLO", "3"]).await.expect("HELLO 3");
+    let on = tracker
+        .call(&["CLIENT", "TRACKING", "on"])
+        .await
+        .expect("TRACKING");
+    assert_eq!(on, Frame::simple("OK"));
+    // Read, so the tracker may cache it.
+    tracker
+        .call(&["LRANGE", "respect:tk:dst", "0", "-1"])
+        .await
+        .expect("LRANGE");
+    tracker
+        .send(&Frame::command([
+            "BLMOVE",
+            "respect:tk:src",
+            "respect:tk:dst",
+            "LEFT",
+            "RIGHT",
+            "0",
+        ]))
+        .await
+        .expect("BLMOVE");
+    let mut pusher = Client::connect(addr, Dialect::Resp2)
+        .await
+        .expect("connect");
+    // Pushed only once the tracker is blocked, so that it is served by the push.
+    for _ in 0..200 {
+        let list = pusher.call(&["CLIENT", "LIST"]).await.expect("CLIENT LIST");
+        if matches!(&list, Frame::Bulk(b) if b.windows(9).any(|w| w == b"cmd=blmov")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    pusher
+        .call(&["RPUSH", "respect:tk:src", "x"])
+        .await
+        .expect("RPUSH");
+    let reply = tracker.read_reply().await.expect("BLMOVE's reply");
+    assert_eq!(&reply.raw[..], b"$1\r\nx\r\n");
+    let push = tracker.read_reply().await.expect("the invalidation");
+    assert_eq!(
+        &push.raw[..],
+        b">2\r\n$10\r\ninvalidate\r\n*1\r\n$14\r\nrespect:tk:dst\r\n"
+    );
+    // Nothing held back: the next command's first frame is its reply.
+    let pong = tracker.call(&["PING"]).await.expect("PING");
+    assert_eq!(pong, Frame::simple("PONG"));
+    pusher
+        .call(&["DEL", "respect:tk:src", "respect:tk:dst"])
+        .await
+        .expect("DEL");
+    server.shutdown().await;
+}

@@ -12,6 +12,7 @@ use respect::conformance::report::{write_human, write_json, write_junit, write_m
 use respect::conformance::runner::DEFAULT_JOBS;
 use respect::conformance::scenario::template::run_token;
 use respect::conformance::{load_dir, run_suite, CaseResult, RunOptions};
+use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use super::shared::{block_on, Scenarios, EXIT_USAGE};
 
@@ -67,26 +68,46 @@ impl Args {
     }
 
     /// After Ctrl-C: deletes what this run's scenarios left under its own prefixes, or says
-    /// what may be left. Exit 130, as a shell reports an interrupted command.
-    async fn interrupted(&self, options: &RunOptions) -> u8 {
+    /// what may be left. Every call of the cleanup has the run's step timeout; a second Ctrl-C
+    /// (`interrupt`, still registered: tokio keeps the handler, so the default action that
+    /// would end the process is gone) gives up on the cleanup. Exit 130, as a shell reports an
+    /// interrupted command.
+    async fn interrupted(&self, options: &RunOptions, interrupt: Option<&mut Signal>) -> u8 {
         const EXIT_INTERRUPTED: u8 = 130;
         let Some(addr) = self.addr else {
             eprintln!("respect run: interrupted");
             return EXIT_INTERRUPTED;
         };
         let flavor = self.scenarios.flavor.into();
-        let options = RunOptions {
-            cleanup: hygiene::detect(addr, flavor, options).await,
-            ..options.clone()
-        };
         let prefix = format!("respect:{{{}:", run_token());
-        match hygiene::clean_run(addr, flavor, &options).await {
+        eprintln!(
+            "respect run: interrupted; deleting the keys left under {prefix} (Ctrl-C again to \
+             leave them)"
+        );
+        let cleanup = async {
+            let options = RunOptions {
+                cleanup: hygiene::detect(addr, flavor, options).await,
+                ..options.clone()
+            };
+            hygiene::clean_run(addr, flavor, &options).await
+        };
+        let again = async {
+            match interrupt {
+                Some(signal) => signal.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        let cleaned = tokio::select! {
+            cleaned = cleanup => cleaned,
+            Some(()) = again => Err("interrupted again".to_string()),
+        };
+        match cleaned {
             Ok(n) => eprintln!(
-                "respect run: interrupted; deleted {n} keys the scenarios in progress left under {prefix}"
+                "respect run: deleted {n} keys the scenarios in progress left under {prefix}"
             ),
-            Err(e) => eprintln!(
-                "respect run: interrupted; keys under {prefix} may be left on {addr}: {e}"
-            ),
+            Err(e) => {
+                eprintln!("respect run: keys under {prefix} may be left on {addr}: {e}")
+            }
         }
         eprintln!(
             "respect run: a scenario in progress that names fixed keys outside its prefix (one \
@@ -135,16 +156,15 @@ impl Args {
         };
         // Registered now, not on the select's first poll: the run's first poll loads and parses
         // every scenario, and a Ctrl-C in that time would kill the process unhandled.
-        let mut interrupt =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) {
-                Ok(signal) => Some(signal),
-                Err(e) => {
-                    eprintln!(
+        let mut interrupt = match signal(SignalKind::interrupt()) {
+            Ok(signal) => Some(signal),
+            Err(e) => {
+                eprintln!(
                     "respect run: cannot handle Ctrl-C ({e}): an interrupted run may leave keys"
                 );
-                    None
-                }
-            };
+                None
+            }
+        };
         let interrupted = async {
             match &mut interrupt {
                 Some(signal) => signal.recv().await,
@@ -172,7 +192,7 @@ impl Args {
                 if let Some(bar) = &bar {
                     bar.finish_and_clear();
                 }
-                return self.interrupted(&options).await;
+                return self.interrupted(&options, interrupt.as_mut()).await;
             }
         };
         if let Some(bar) = bar {

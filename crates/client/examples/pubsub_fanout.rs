@@ -17,13 +17,11 @@
 //!     127.0.0.1:6379 [subscribers=50] [messages=100000] [window=1] [payload=32]
 //! ```
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::{BufMut, BytesMut};
 use respect_client::Client;
 use respect_resp::{Dialect, Frame};
-use tokio::sync::Barrier;
 
 /// The channel every subscriber listens on.
 const CHANNEL: &str = "bench:fanout";
@@ -73,21 +71,24 @@ fn parse_options() -> Result<Options, String> {
     Ok(options)
 }
 
-/// Subscribes, waits at the barrier, then reads `messages` messages and times each.
-async fn subscriber(
-    addr: String,
-    messages: usize,
-    start: Instant,
-    ready: Arc<Barrier>,
-) -> Result<Received, String> {
-    let mut client = Client::connect(&addr, Dialect::Resp2)
+/// Connects one subscriber and subscribes it to [`CHANNEL`] (each step within the client's
+/// io timeout).
+async fn subscribe(addr: &str) -> Result<Client, String> {
+    let mut client = Client::connect(addr, Dialect::Resp2)
         .await
         .map_err(|e| format!("subscriber connect: {e}"))?;
-    client
+    let confirmed = client
         .call(&["SUBSCRIBE", CHANNEL])
         .await
         .map_err(|e| format!("SUBSCRIBE: {e}"))?;
-    ready.wait().await;
+    if confirmed.is_error() {
+        return Err(format!("SUBSCRIBE: {confirmed}"));
+    }
+    Ok(client)
+}
+
+/// Reads `messages` messages on a subscribed `client` and times each.
+async fn receive(mut client: Client, messages: usize, start: Instant) -> Result<Received, String> {
     let mut latencies = Vec::with_capacity(messages);
     let mut last = Instant::now();
     while latencies.len() < messages {
@@ -187,17 +188,16 @@ fn quantile_us(sorted: &[u64], q: f64) -> f64 {
 async fn main() -> Result<(), String> {
     let options = parse_options()?;
     let start = Instant::now();
-    let ready = Arc::new(Barrier::new(options.subscribers + 1));
-    let mut tasks = Vec::with_capacity(options.subscribers);
+    // Every subscriber is subscribed before the first PUBLISH; one that cannot connect or
+    // subscribe ends the run with its error (a barrier the others wait at would wait forever).
+    let mut subscribed = Vec::with_capacity(options.subscribers);
     for _ in 0..options.subscribers {
-        tasks.push(tokio::spawn(subscriber(
-            options.addr.clone(),
-            options.messages,
-            start,
-            ready.clone(),
-        )));
+        subscribed.push(subscribe(&options.addr).await?);
     }
-    ready.wait().await;
+    let tasks: Vec<_> = subscribed
+        .into_iter()
+        .map(|client| tokio::spawn(receive(client, options.messages, start)))
+        .collect();
     let first_publish = Instant::now();
     let (publish_time, short) = publisher(&options, start).await?;
     let mut latencies = Vec::with_capacity(options.subscribers.saturating_mul(options.messages));

@@ -34,6 +34,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use indexmap::IndexSet;
 use respect_resp::Frame;
 
 use crate::clients::{lock, Client, Hub, OutputLimit};
@@ -61,9 +62,9 @@ struct Queues {
 #[derive(Debug, Default)]
 pub struct Blocking {
     queues: Mutex<Queues>,
-    /// Keys signalled ready since the last [`Blocking::serve_ready`] (own lock: a command
-    /// run while serving may signal).
-    ready: Mutex<Vec<Bytes>>,
+    /// Keys signalled ready since the last [`Blocking::serve_ready`], each once, in the order
+    /// signalled (own lock: a command run while serving may signal).
+    ready: Mutex<IndexSet<Bytes, ahash::RandomState>>,
     /// How many clients are blocked: signals cost one atomic load when none is.
     blocked: AtomicUsize,
 }
@@ -127,8 +128,8 @@ impl Blocking {
             return;
         }
         let mut ready = lock(&self.ready);
-        if !ready.iter().any(|k| k == key) {
-            ready.push(Bytes::copy_from_slice(key));
+        if !ready.contains(key) {
+            ready.insert(Bytes::copy_from_slice(key));
         }
     }
 
@@ -139,13 +140,7 @@ impl Blocking {
             return;
         }
         let waited: Vec<Bytes> = lock(&self.queues).by_key.keys().cloned().collect();
-        let mut ready = lock(&self.ready);
-        let mut seen: std::collections::HashSet<Bytes> = ready.iter().cloned().collect();
-        for key in waited {
-            if seen.insert(key.clone()) {
-                ready.push(key);
-            }
-        }
+        lock(&self.ready).extend(waited);
     }
 
     /// Whether a key was signalled since the last [`Blocking::serve_ready`].
@@ -183,6 +178,8 @@ impl Blocking {
                     };
                     if let Some(waiter) = Self::dequeue(&mut q, id, hub, &self.blocked) {
                         waiter.client.push(reply, UNLIMITED);
+                        // Its own changes' invalidations follow its reply, as in Redis.
+                        crate::tracking::send_deferred(hub, &waiter.client);
                     }
                 }
             }

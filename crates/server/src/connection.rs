@@ -136,17 +136,13 @@ pub(super) async fn serve(
                         encode_into(&reply, session.dialect(), &mut output);
                     }
                     // The client's invalidations of its own changes follow its reply.
-                    let deferred = if hub.tracking.active() {
-                        client.take_deferred()
-                    } else {
-                        Vec::new()
-                    };
-                    for keys in deferred {
-                        crate::tracking::send_invalidation(&hub, client.id, keys);
-                    }
+                    crate::tracking::send_deferred(&hub, &client);
                 }
                 Some(wait) => match start_wait(&mut session, wait) {
-                    Ok(reply) => encode_into(&reply, session.dialect(), &mut output),
+                    Ok(reply) => {
+                        encode_into(&reply, session.dialect(), &mut output);
+                        crate::tracking::send_deferred(&hub, &client);
+                    }
                     Err(wait) => blocked = Some(wait),
                 },
             }

@@ -20,7 +20,7 @@ use bytes::Bytes;
 use indexmap::{IndexMap, IndexSet};
 use respect_resp::Frame;
 
-use crate::clients::{lock, Hub};
+use crate::clients::{lock, Client, Hub};
 
 /// The channel RESP2 clients receive invalidations on when another client redirects to them.
 pub const INVALIDATE_CHANNEL: &str = "__redis__:invalidate";
@@ -226,6 +226,18 @@ pub fn invalidate_all(hub: &Hub, by: u64) -> Vec<(u64, Frame)> {
         }
     }
     mine
+}
+
+/// Sends the invalidations of `client`'s own changes held until its reply was out
+/// ([`Client::defer`]): after a command's reply, whichever way the reply went (written by its
+/// connection, or queued when a blocked command was served on its behalf).
+pub fn send_deferred(hub: &Hub, client: &Client) {
+    if !hub.tracking.active() {
+        return;
+    }
+    for keys in client.take_deferred() {
+        send_invalidation(hub, client.id, keys);
+    }
 }
 
 /// Sends one invalidation for tracking client `id`: to its redirect target if it has one

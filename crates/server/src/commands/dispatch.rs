@@ -258,7 +258,11 @@ fn run(
         wait.argv = argv.to_vec();
     }
     // --- CLIENT TRACKING ---
-    if ctx.state.hub.tracking.active() {
+    // Not for a command that is now waiting (BLPOP, BLMOVE... on empty keys): it read and
+    // changed nothing yet, as Redis tracks nothing for a client that blocks. Invalidating
+    // its keys on every look would also hold another invalidation for every retry while it
+    // waits, with no reply to send them after.
+    if ctx.state.hub.tracking.active() && ctx.state.block.is_none() {
         track(ctx.state, spec, argv, &reply);
     }
     if matches!(spec.name, "client|setname" | "hello" | "reset") {

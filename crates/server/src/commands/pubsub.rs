@@ -309,6 +309,12 @@ fn count(n: usize) -> Frame {
     Frame::Integer(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
+/// One (un)subscribe confirmation: `word`, the name (`Null` when there was none to leave),
+/// the client's count after it.
+fn confirmation(word: &'static str, name: Frame, n: usize) -> Frame {
+    Frame::Push(vec![bulk(word), name, count(n)])
+}
+
 /// Sends every confirmation but the last to the client's own outbox, returns the last.
 fn confirm(ctx: &mut Ctx<'_>, mut frames: Vec<Frame>) -> Frame {
     let last = frames.pop().unwrap_or(Frame::Null);
@@ -336,7 +342,7 @@ fn subscribe_kind(ctx: &mut Ctx<'_>, argv: &[Bytes], kind: Kind, word: &'static 
                 .hub
                 .pubsub
                 .subscribe(&ctx.state.client, kind, name);
-            Frame::Push(vec![bulk(word), Frame::Bulk(name.clone()), count(n)])
+            confirmation(word, Frame::Bulk(name.clone()), n)
         })
         .collect();
     confirm(ctx, frames)
@@ -353,19 +359,13 @@ fn unsubscribe_kind(ctx: &mut Ctx<'_>, argv: &[Bytes], kind: Kind, word: &'stati
             .pubsub
             .unsubscribe_all(&ctx.state.client, kind);
         if names.is_empty() {
-            return Frame::Push(vec![bulk(word), Frame::Null, count(after)]);
+            return confirmation(word, Frame::Null, after);
         }
         let total = names.len();
         names
             .into_iter()
             .enumerate()
-            .map(|(i, name)| {
-                Frame::Push(vec![
-                    bulk(word),
-                    Frame::Bulk(name),
-                    count(after + (total - i - 1)),
-                ])
-            })
+            .map(|(i, name)| confirmation(word, Frame::Bulk(name), after + (total - i - 1)))
             .collect()
     } else {
         named
@@ -376,7 +376,7 @@ fn unsubscribe_kind(ctx: &mut Ctx<'_>, argv: &[Bytes], kind: Kind, word: &'stati
                     .hub
                     .pubsub
                     .unsubscribe(&ctx.state.client, kind, name);
-                Frame::Push(vec![bulk(word), Frame::Bulk(name.clone()), count(n)])
+                confirmation(word, Frame::Bulk(name.clone()), n)
             })
             .collect()
     };
