@@ -1,7 +1,7 @@
 //! Hash commands on single fields and sampling: HINCRBYFLOAT, HSTRLEN, HRANDFIELD, HSCAN.
 
 use bytes::Bytes;
-use indexmap::{IndexMap, IndexSet};
+use indexmap::IndexMap;
 
 use super::args::{arg, integer, is_keyword};
 use super::collection::{read, reply, update};
@@ -12,7 +12,7 @@ use super::registry::{
     KeyRange, KeySpec, Spec,
 };
 use super::reply::syntax_error;
-use super::zsets::pop::{random, MAX_RANDOM_REPLY_MEMBERS};
+use super::zsets::pop::{distinct_positions, random_below, MAX_RANDOM_REPLY_MEMBERS};
 use super::zsets::scan::{cursor, parse_options, position};
 use crate::glob::glob_match;
 use respect_resp::Frame;
@@ -151,11 +151,6 @@ fn hstrlen(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     }))
 }
 
-/// A random position below `len` (> 0), from the generator ZRANDMEMBER and SRANDMEMBER use.
-fn random_below(len: usize) -> usize {
-    (random() % len.max(1) as u64) as usize
-}
-
 /// `HRANDFIELD key [count [WITHVALUES]]`: with a positive count, distinct fields; with a
 /// negative one, `-count` fields that may repeat. With values, RESP3 answers pairs, RESP2 a
 /// flat list. Redis streams a repeating reply of any length; we build replies whole, so past
@@ -204,7 +199,7 @@ fn hrandfield(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         } else if count as u64 >= hash.len() as u64 {
             (0..hash.len()).collect()
         } else {
-            distinct_sample(hash.len(), count as usize)
+            distinct_positions(hash.len(), count as usize)
         };
         let entry = |i: usize| hash.get_index(i);
         let mut out = Vec::with_capacity(picks.len() * if with_values && !resp3 { 2 } else { 1 });
@@ -223,19 +218,6 @@ fn hrandfield(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         }
         Frame::Array(out)
     }))
-}
-
-/// `count` distinct indexes below `len` (count < len): Floyd's sampling, in `count` steps
-/// and `count` indexes of memory whatever the size of the hash.
-fn distinct_sample(len: usize, count: usize) -> Vec<usize> {
-    let mut picked = IndexSet::with_capacity(count);
-    for top in len - count..len {
-        let at = random_below(top + 1);
-        if !picked.insert(at) {
-            picked.insert(top);
-        }
-    }
-    picked.into_iter().collect()
 }
 
 /// The most entries, and the longest field or value, of a hash Redis keeps as a listpack
@@ -337,19 +319,6 @@ fn scan(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn distinct_samples_are_distinct() {
-        for (len, count) in [(10, 7), (10, 1), (10, 9), (1000, 3), (3, 0)] {
-            for _ in 0..50 {
-                let mut picks = distinct_sample(len, count);
-                picks.sort_unstable();
-                picks.dedup();
-                assert_eq!(picks.len(), count);
-                assert!(picks.iter().all(|&i| i < len));
-            }
-        }
-    }
 
     #[test]
     fn a_large_hash_is_scanned_whole_across_calls() {
