@@ -365,7 +365,8 @@ fn del(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     Frame::Integer(removed)
 }
 
-fn exists(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+/// `EXISTS key [key ...]`: how many of the keys are live (a key named twice counts twice).
+pub(crate) fn exists(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let found = argv
         .get(1..)
         .unwrap_or_default()
