@@ -160,6 +160,9 @@ pub(super) async fn serve(
                 session.set_batch_time(Some(super::db::now_ms()));
             }
         }
+        // Every command read so far has run: BCAST invalidations go out now, batched as
+        // Redis sends them before its event loop sleeps.
+        crate::tracking::flush_broadcasts(&hub);
         // Pushes from other clients (messages, invalidations), in the order they came.
         drain_pushes(
             &client,

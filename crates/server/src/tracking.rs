@@ -11,8 +11,15 @@
 //! [`invalidate_key`] is the one entry for a changed key; the dispatcher calls it for every
 //! key of every successful write command (`dispatch.rs`, `track`). A client's own invalidations go out
 //! after its reply, as Redis 7.0 sends them.
+//!
+//! BCAST invalidations are batched as Redis batches them: a changed key is remembered (with
+//! the client that changed it last, for NOLOOP) and [`flush_broadcasts`] sends each BCAST
+//! client one message per prefix with every key changed under it, keys in byte order (Redis's
+//! `trackingBroadcastInvalidationMessages`, run before the event loop sleeps). A connection
+//! flushes when it has run every command it had read, so an MSET, an EXEC or a pipeline read
+//! in one go is one message per prefix.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -53,7 +60,17 @@ struct Table {
     keys: IndexMap<Bytes, IndexSet<u64>, ahash::RandomState>,
     /// Id -> settings, for every client with tracking on.
     clients: HashMap<u64, Settings, ahash::RandomState>,
+    /// How many of `clients` are in BCAST mode.
+    bcast_clients: usize,
+    /// Keys changed under some BCAST client's prefix since the last [`flush_broadcasts`], each
+    /// with the id of the client that changed it last ([`SERVER`] for an expiry), in byte
+    /// order as Redis's radix tree keeps them.
+    changed: BTreeMap<Bytes, u64>,
 }
+
+/// The changer of a key the server itself removed (an expiry): no client, so NOLOOP never
+/// hides it (client ids start at 1).
+pub const SERVER: u64 = 0;
 
 /// Most keys the tracking table remembers: Redis's `tracking-table-max-keys` default. The
 /// table grows with every distinct key a tracking client reads (missing keys too), and an
@@ -85,16 +102,30 @@ impl Tracking {
     /// Turns tracking on for `id` (or updates its settings).
     pub fn enable(&self, id: u64, settings: Settings) {
         let mut t = lock(&self.table);
-        if t.clients.insert(id, settings).is_none() {
-            self.tracking.fetch_add(1, Ordering::Relaxed);
+        let bcast = settings.bcast;
+        match t.clients.insert(id, settings) {
+            None => {
+                self.tracking.fetch_add(1, Ordering::Relaxed);
+            }
+            Some(old) if old.bcast => t.bcast_clients -= 1,
+            Some(_) => {}
+        }
+        if bcast {
+            t.bcast_clients += 1;
         }
     }
 
     /// Turns tracking off for `id` (also when the client goes).
     pub fn disable(&self, id: u64) {
         let mut t = lock(&self.table);
-        if t.clients.remove(&id).is_some() {
+        if let Some(old) = t.clients.remove(&id) {
             self.tracking.fetch_sub(1, Ordering::Relaxed);
+            if old.bcast {
+                t.bcast_clients -= 1;
+                if t.bcast_clients == 0 {
+                    t.changed.clear();
+                }
+            }
         }
     }
 
@@ -163,9 +194,11 @@ impl Tracking {
     }
 }
 
-/// `key` was changed by client `by`: sends the invalidations it causes. Those for `by`
-/// itself are returned instead, to be sent after its reply ([`send_invalidation`]).
-pub fn invalidate_key(hub: &Hub, _db: i64, key: &Bytes, by: u64) -> Vec<(u64, Frame)> {
+/// `key` was changed by client `by` ([`SERVER`] for an expiry): sends the invalidations it
+/// causes to default-mode clients, and remembers it for BCAST clients ([`flush_broadcasts`]).
+/// Those for `by` itself are returned instead, to be sent after its reply
+/// ([`send_invalidation`]).
+pub fn invalidate_key(hub: &Hub, key: &Bytes, by: u64) -> Vec<(u64, Frame)> {
     let tracking = &hub.tracking;
     if tracking.tracking.load(Ordering::Relaxed) == 0 {
         return Vec::new();
@@ -183,14 +216,12 @@ pub fn invalidate_key(hub: &Hub, _db: i64, key: &Bytes, by: u64) -> Vec<(u64, Fr
             }
             targets.push(id);
         }
-        for (id, s) in &t.clients {
-            if !s.bcast || (s.noloop && *id == by) {
-                continue;
-            }
-            let matches = s.prefixes.is_empty() || s.prefixes.iter().any(|p| key.starts_with(p));
-            if matches && !targets.contains(id) {
-                targets.push(*id);
-            }
+        if t.bcast_clients > 0
+            && t.clients.values().any(|s| {
+                s.bcast && (s.prefixes.is_empty() || s.prefixes.iter().any(|p| key.starts_with(p)))
+            })
+        {
+            t.changed.insert(key.clone(), by);
         }
     }
     let keys = Frame::Array(vec![Frame::Bulk(key.clone())]);
@@ -203,6 +234,47 @@ pub fn invalidate_key(hub: &Hub, _db: i64, key: &Bytes, by: u64) -> Vec<(u64, Fr
         }
     }
     mine
+}
+
+/// Sends every BCAST client the keys changed under its prefixes since the last call: one
+/// message per prefix (in byte order of the prefixes), keys in byte order, without the keys a
+/// NOLOOP client changed last itself; a prefix with no such key sends nothing.
+pub fn flush_broadcasts(hub: &Hub) {
+    let tracking = &hub.tracking;
+    if tracking.tracking.load(Ordering::Relaxed) == 0 {
+        return;
+    }
+    let (changed, clients) = {
+        let mut t = lock(&tracking.table);
+        if t.changed.is_empty() {
+            return;
+        }
+        let changed = std::mem::take(&mut t.changed);
+        let clients: Vec<(u64, bool, Vec<Bytes>)> = t
+            .clients
+            .iter()
+            .filter(|(_, s)| s.bcast)
+            .map(|(id, s)| (*id, s.noloop, s.prefixes.clone()))
+            .collect();
+        (changed, clients)
+    };
+    for (id, noloop, mut prefixes) in clients {
+        if prefixes.is_empty() {
+            prefixes.push(Bytes::new());
+        }
+        prefixes.sort();
+        for prefix in prefixes {
+            let keys: Vec<Frame> = changed
+                .range(prefix.clone()..)
+                .take_while(|(k, _)| k.starts_with(&prefix))
+                .filter(|(_, by)| !(noloop && **by == id))
+                .map(|(k, _)| Frame::Bulk(k.clone()))
+                .collect();
+            if !keys.is_empty() {
+                send_invalidation(hub, id, Frame::Array(keys));
+            }
+        }
+    }
 }
 
 /// FLUSHDB / FLUSHALL: every tracking client is told to drop everything (a null key list),

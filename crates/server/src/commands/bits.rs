@@ -492,7 +492,7 @@ fn bitop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     if result.is_empty() {
         let existed = ctx.db.shard(&dest).remove(&dest, ctx.now).is_some();
         if existed {
-            super::watch::signal_modified(ctx.server, ctx.state.db_index, &dest);
+            super::watch::signal_modified(ctx, ctx.state.db_index, &dest);
             super::events::notify(ctx, crate::notify::GENERIC, "del", &dest);
         }
         return Frame::Integer(0);
@@ -506,7 +506,7 @@ fn bitop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         Entry::new(Value::Str(Bytes::from(result))),
         ctx.now,
     );
-    super::watch::signal_modified(ctx.server, ctx.state.db_index, &dest);
+    super::watch::signal_modified(ctx, ctx.state.db_index, &dest);
     super::events::notify(ctx, crate::notify::STRING, "set", &dest);
     Frame::Integer(len)
 }

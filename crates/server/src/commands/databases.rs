@@ -125,8 +125,8 @@ fn r#move(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         to.set_converted(&key, mark);
     }
     drop((from, to));
-    signal_modified(ctx.server, source, &key);
-    signal_modified(ctx.server, target, &key);
+    signal_modified(ctx, source, &key);
+    signal_modified(ctx, target, &key);
     // A client blocked on `key` in the target database may now be served (it retries in its
     // own database, so the signal needs no database).
     super::events::signal_created(ctx, &key);

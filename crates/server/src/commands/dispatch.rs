@@ -252,7 +252,7 @@ fn run(
     let before = modified::before(&ctx, spec, argv);
     let existed = conversions::before(&ctx, spec, argv);
     let reply = (command.run)(&mut ctx, argv);
-    modified::after(&ctx, spec, before, &reply);
+    modified::after(&ctx, spec, argv, before, &reply);
     conversions::after(&ctx, spec, argv, &reply, existed);
     if let Some(wait) = ctx.state.block.as_mut() {
         wait.argv = argv.to_vec();
@@ -292,8 +292,9 @@ pub fn serve_blocked(server: &Arc<ServerState>) {
     });
 }
 
-/// Client-side caching after a command: the keys a write command names are invalidated, the
-/// keys a read-only command names are remembered for the caller.
+/// Client-side caching after a command: a flush invalidates everything, the keys a read-only
+/// command names are remembered for the caller. (A write's keys are invalidated as it
+/// modifies them, by `watch::signal_modified`, Redis's `signalModifiedKey`.)
 fn track(state: &SessionState, spec: &Spec, argv: &[Bytes], reply: &Frame) {
     let hub = &state.hub;
     let me = state.client.id;
@@ -306,15 +307,6 @@ fn track(state: &SessionState, spec: &Spec, argv: &[Bytes], reply: &Frame) {
     if spec.flags.contains(Flag::Write) && !reply.is_error() {
         if matches!(spec.name, "flushdb" | "flushall") {
             for (_, keys) in crate::tracking::invalidate_all(hub, me) {
-                state.client.defer(keys);
-            }
-        }
-        for key in keys() {
-            // Every key a successful write command names is invalidated: a superset of
-            // Redis's signalModifiedKey (a write that changed nothing, e.g. SET NX on an
-            // existing key, still invalidates). That costs a client a needless refetch, never
-            // a stale read. WATCH uses the finer rule of `modified.rs`.
-            for (_, keys) in crate::tracking::invalidate_key(hub, 0, key, me) {
                 state.client.defer(keys);
             }
         }

@@ -241,8 +241,8 @@ fn rename_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], nx: bool) -> Frame {
     }
     drop(locked);
     let db = ctx.state.db_index;
-    signal_modified(ctx.server, db, &src);
-    signal_modified(ctx.server, db, &dst);
+    signal_modified(ctx, db, &src);
+    signal_modified(ctx, db, &dst);
     super::events::notify(ctx, crate::notify::GENERIC, "rename_from", &src);
     super::events::notify(ctx, crate::notify::GENERIC, "rename_to", &dst);
     if waited_on {
@@ -322,7 +322,7 @@ fn copy(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             shard.set_converted(&dst, mark);
         }
     }
-    signal_modified(ctx.server, target_db, &dst);
+    signal_modified(ctx, target_db, &dst);
     let db = i64::try_from(target_db).unwrap_or(i64::MAX);
     crate::notify::notify_keyspace_event(
         &ctx.state.hub,

@@ -477,7 +477,7 @@ fn linsert(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         }
     }));
     if super::events::changed(&out) > 0 {
-        signal_modified(ctx.server, ctx.state.db_index, &key);
+        signal_modified(ctx, ctx.state.db_index, &key);
         super::events::notify(ctx, crate::notify::LIST, "linsert", &key);
     }
     out
@@ -571,7 +571,7 @@ fn ltrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         Err(error) => error,
         Ok(false) => ok(),
         Ok(true) => {
-            signal_modified(ctx.server, ctx.state.db_index, &key);
+            signal_modified(ctx, ctx.state.db_index, &key);
             super::events::notify(ctx, crate::notify::LIST, "ltrim", &key);
             super::events::notify_if_deleted(ctx, &key);
             ok()

@@ -10,10 +10,12 @@
 //!   and otherwise changed every key they name;
 //! - a few always change their keys when they succeed, whatever the number they answer
 //!   (INCRBY by 0, DECR to 0, HSET of an existing field, APPEND of an empty string);
-//! - multi-key deletions (DEL, UNLINK) changed exactly the keys that existed before.
+//! - multi-key deletions (DEL, UNLINK) changed exactly the keys that existed before;
+//! - SET (and GETSET), whose answer does not tell with GET (a null is the missing old value
+//!   of a key it did set; an old value is also what `NX GET` answers without setting): it
+//!   set the key unless NX found it or XX did not.
 //!
-//! Known approximation: `SET k v NX GET` on an existing key answers the old value without
-//! setting, and is signalled as a change (WATCH then fails where Redis's would not).
+//! An empty array is a no-op answer too (ZPOPMIN of a missing key, LPOP with count 0).
 //! Commands that change whole databases (FLUSHDB, FLUSHALL, SWAPDB) or another database
 //! (MOVE) signal inside their handlers.
 
@@ -34,12 +36,15 @@ enum Rule {
     Existing,
     /// The handler signals itself.
     Manual,
+    /// SET: changed its key unless NX found it or XX did not (see the module documentation).
+    Set,
 }
 
 fn rule(name: &str) -> Rule {
     match name {
         "incr" | "decr" | "incrby" | "decrby" | "incrbyfloat" | "hset" | "hincrby"
-        | "hincrbyfloat" | "append" | "lpush" | "rpush" => Rule::Always,
+        | "hincrbyfloat" | "append" | "lpush" | "rpush" | "getset" => Rule::Always,
+        "set" => Rule::Set,
         "del" | "unlink" => Rule::Existing,
         "move" | "flushdb" | "flushall" | "swapdb" => Rule::Manual,
         // Lists and sets whose answer does not tell (LINSERT's -1, LTRIM's +OK, SPOP's empty
@@ -51,6 +56,8 @@ fn rule(name: &str) -> Rule {
         "setrange" | "getex" | "setbit" | "bitop" | "bitfield" => Rule::Manual,
         // Same-name RENAME changes nothing; COPY may write another database.
         "rename" | "renamenx" | "copy" => Rule::Manual,
+        // ZADD answers 0 when it only updated scores (no CH): its handler counts both.
+        "zadd" | "zincrby" => Rule::Manual,
         _ => Rule::UnlessNoop,
     }
 }
@@ -64,7 +71,7 @@ pub struct Before {
 
 /// Called before a command runs: the keys it may modify, when anyone is interested.
 pub fn before(ctx: &Ctx<'_>, spec: &Spec, argv: &[Bytes]) -> Option<Before> {
-    if !spec.flags.contains(Flag::Write) || !ctx.server.watches.is_active() {
+    if !spec.flags.contains(Flag::Write) || !super::watch::modifications_wanted(ctx) {
         return None;
     }
     let args: Vec<&[u8]> = argv.iter().map(|a| a.as_ref()).collect();
@@ -74,9 +81,10 @@ pub fn before(ctx: &Ctx<'_>, spec: &Spec, argv: &[Bytes]) -> Option<Before> {
         .filter_map(|i| argv.get(i).cloned())
         .collect();
     let existed = match rule(spec.name) {
-        Rule::Existing => keys
+        Rule::Existing | Rule::Set => keys
             .iter()
-            .map(|k| ctx.db.shard(k).get(k, ctx.now).is_some())
+            // A look that counts no keyspace hit or miss: the command has not read anything yet.
+            .map(|k| ctx.db.shard(k).peek(k, ctx.now).is_some())
             .collect(),
         _ => Vec::new(),
     };
@@ -84,29 +92,51 @@ pub fn before(ctx: &Ctx<'_>, spec: &Spec, argv: &[Bytes]) -> Option<Before> {
 }
 
 /// Called after the command answered `reply`: signals the keys it changed.
-pub fn after(ctx: &Ctx<'_>, spec: &Spec, before: Option<Before>, reply: &Frame) {
+pub fn after(ctx: &Ctx<'_>, spec: &Spec, argv: &[Bytes], before: Option<Before>, reply: &Frame) {
     let Some(Before { keys, existed }) = before else {
         return;
     };
     if reply.is_error() {
         return;
     }
-    let noop = matches!(
-        reply,
-        Frame::Null | Frame::NullBulk | Frame::NullArray | Frame::Integer(0)
-    );
+    let noop = match reply {
+        Frame::Null | Frame::NullBulk | Frame::NullArray | Frame::Integer(0) => true,
+        Frame::Array(items) => items.is_empty(),
+        _ => false,
+    };
     let db = ctx.state.db_index;
     match rule(spec.name) {
         Rule::Manual => {}
         Rule::UnlessNoop if noop => {}
         Rule::UnlessNoop | Rule::Always => {
             for key in &keys {
-                signal_modified(ctx.server, db, key);
+                signal_modified(ctx, db, key);
             }
         }
         Rule::Existing => {
             for (key, _) in keys.iter().zip(&existed).filter(|(_, e)| **e) {
-                signal_modified(ctx.server, db, key);
+                signal_modified(ctx, db, key);
+            }
+        }
+        Rule::Set => {
+            let existed = existed.first().copied().unwrap_or(false);
+            let has = |word: &str| {
+                argv.get(3..)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case(word.as_bytes()))
+            };
+            let set = if has("NX") {
+                !existed
+            } else if has("XX") {
+                existed
+            } else {
+                true
+            };
+            if set {
+                for key in &keys {
+                    signal_modified(ctx, db, key);
+                }
             }
         }
     }

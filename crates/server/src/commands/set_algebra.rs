@@ -146,7 +146,7 @@ fn store(ctx: &mut Ctx<'_>, argv: &[Bytes], op: Op) -> Frame {
         }
     };
     if len > 0 || deleted {
-        signal_modified(ctx.server, ctx.state.db_index, dst);
+        signal_modified(ctx, ctx.state.db_index, dst);
     }
     if len > 0 {
         notify(ctx, crate::notify::SET, op.store_event(), dst);

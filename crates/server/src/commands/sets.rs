@@ -513,7 +513,7 @@ fn spop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         Ok(None) if count.is_some() => Frame::Set(vec![]),
         Ok(None) => Frame::Null,
         Ok(Some(out)) => {
-            signal_modified(ctx.server, ctx.state.db_index, &key);
+            signal_modified(ctx, ctx.state.db_index, &key);
             super::events::notify(ctx, crate::notify::SET, "spop", &key);
             super::events::notify_if_deleted(ctx, &key);
             out
@@ -631,9 +631,9 @@ fn smove(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     if emptied {
         super::events::notify(ctx, crate::notify::GENERIC, "del", &src);
     }
-    signal_modified(ctx.server, db, &src);
+    signal_modified(ctx, db, &src);
     if added {
-        signal_modified(ctx.server, db, &dst);
+        signal_modified(ctx, db, &dst);
         super::events::notify(ctx, crate::notify::SET, "sadd", &dst);
     }
     Frame::Integer(1)

@@ -106,6 +106,6 @@ pub fn edit<T>(
 /// After a command changed the string at `key`: WATCH sees it modified, and the keyspace
 /// event `event` of the string class goes out (`setrange`, `setbit`...).
 pub fn changed(ctx: &Ctx<'_>, event: &str, key: &Bytes) {
-    super::watch::signal_modified(ctx.server, ctx.state.db_index, key);
+    super::watch::signal_modified(ctx, ctx.state.db_index, key);
     super::events::notify(ctx, crate::notify::STRING, event, key);
 }

@@ -222,7 +222,7 @@ fn getex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     };
     drop(shard);
     if let Some((class, name)) = event {
-        super::watch::signal_modified(ctx.server, ctx.state.db_index, &key);
+        super::watch::signal_modified(ctx, ctx.state.db_index, &key);
         super::events::notify(ctx, class, name, &key);
     }
     Frame::Bulk(value)

@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 
+use super::context::Ctx;
 use crate::db::Db;
 use crate::state::ServerState;
 
@@ -88,12 +89,27 @@ impl Watches {
     }
 }
 
-/// Key `key` of database `db` was modified: every session watching it will fail its EXEC.
-/// The one entry point every write goes through (see the module documentation).
-pub fn signal_modified(server: &ServerState, db: usize, key: &Bytes) {
+/// Key `key` of database `db` was modified by the command running in `ctx`: Redis's
+/// `signalModifiedKey`. Every session watching it will fail its EXEC, and clients that may
+/// cache it are told (CLIENT TRACKING; the invalidations of the caller's own change follow its
+/// reply). The one entry point every write goes through (see the module documentation).
+pub fn signal_modified(ctx: &Ctx<'_>, db: usize, key: &Bytes) {
+    let server = ctx.server;
     if server.watches.is_active() {
         server.watches.touch(db, key);
     }
+    let state = &*ctx.state;
+    if state.hub.tracking.active() {
+        for (_, keys) in crate::tracking::invalidate_key(&state.hub, key, state.client.id) {
+            state.client.defer(keys);
+        }
+    }
+}
+
+/// Whether anyone is interested in which keys a command modifies (WATCH, CLIENT TRACKING):
+/// when not, writes skip computing it.
+pub fn modifications_wanted(ctx: &Ctx<'_>) -> bool {
+    ctx.server.watches.is_active() || ctx.state.hub.tracking.active()
 }
 
 /// Database `db` was emptied or replaced (FLUSHDB, FLUSHALL, SWAPDB): as Redis's

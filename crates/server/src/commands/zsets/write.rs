@@ -167,6 +167,7 @@ fn add(ctx: &mut Ctx<'_>, argv: &[Bytes], incr: bool) -> Frame {
     match result {
         Ok((changed, frame)) => {
             if changed > 0 {
+                super::super::watch::signal_modified(ctx, ctx.state.db_index, &key);
                 written(ctx, &key, if incr { "zincr" } else { "zadd" });
             }
             frame
