@@ -3,9 +3,12 @@
 //! Keys are spread over [`SHARDS`] independently locked maps so that connections on different
 //! cores rarely wait for each other. A command touching one key locks one shard; a command
 //! touching several (MSET, DEL a b, FLUSHDB, KEYS) locks them in shard order, which rules out
-//! deadlock. Expired keys are removed when touched and are never visible.
+//! deadlock. Expired keys are never visible; they are removed when touched (or by the active
+//! cycle of `crate::expiry`), and each removal is logged for `crate::expiry` to report (the
+//! `expired` event, WATCH, CLIENT TRACKING) once the command that found it is done.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -127,9 +130,39 @@ pub struct Shard {
     /// method that inserts or removes a key (the map is private to this module), so a
     /// replaced or deleted value never inherits a mark. Usually empty: one length check.
     converted: HashMap<Bytes, Converted, ahash::RandomState>,
+    /// Keys removed on expiry and not yet taken by [`Db::take_expired`]. Bounded by the keys
+    /// that existed: it is emptied after every command on the database and by every active
+    /// expiry pass.
+    just_expired: Vec<Bytes>,
+    /// How many keys wait in `just_expired` over all the database's shards (shared with
+    /// the [`Db`], so finding none costs one atomic load).
+    pending: Arc<AtomicUsize>,
 }
 
 impl Shard {
+    /// An empty shard whose expiries are counted in `pending`.
+    fn new(pending: Arc<AtomicUsize>) -> Shard {
+        Shard {
+            pending,
+            ..Shard::default()
+        }
+    }
+
+    /// Removes the entry at `key`, which has expired, and logs it.
+    fn expire(&mut self, key: &[u8]) {
+        if let Some((key, _)) = self.map.remove_entry(key) {
+            self.forget_converted(&key);
+            self.log_expired(key);
+        }
+    }
+
+    /// Counts and logs a key removed on expiry.
+    fn log_expired(&mut self, key: Bytes) {
+        self.expired += 1;
+        self.just_expired.push(key);
+        self.pending.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The mark on the value at `key`, if any.
     pub fn converted(&self, key: &[u8]) -> Option<Converted> {
         if self.converted.is_empty() {
@@ -161,38 +194,22 @@ impl Shard {
 
     /// The live entry at `key`, removing it first if it has expired.
     pub fn get_mut(&mut self, key: &[u8], now: u64) -> Option<&mut Entry> {
-        if self
-            .map
-            .get(key)
-            .is_some_and(|e| e.expires_at.is_some_and(|t| t <= now))
-        {
-            self.map.remove(key);
-            self.forget_converted(key);
-            self.expired += 1;
+        if self.map.get(key).is_some_and(|e| !e.is_live(now)) {
+            self.expire(key);
         }
         self.map.get_mut(key)
     }
 
     /// The live entry at `key`, counted as a keyspace hit or miss.
     pub fn get(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
-        // The same two lookups as `get_mut`, with the counters borrowed beside the map.
-        let Shard {
-            map,
-            expired,
-            hits,
-            misses,
-            converted,
-        } = self;
-        if map.get(key).is_some_and(|e| !e.is_live(now)) {
-            map.remove(key);
-            converted.remove(key);
-            *expired += 1;
+        if self.map.get(key).is_some_and(|e| !e.is_live(now)) {
+            self.expire(key);
         }
-        let found = map.get(key);
+        let found = self.map.get(key);
         if found.is_some() {
-            *hits += 1;
+            self.hits += 1;
         } else {
-            *misses += 1;
+            self.misses += 1;
         }
         found
     }
@@ -207,13 +224,26 @@ impl Shard {
     /// Stores `entry` at `key`, returning the live entry it replaced.
     pub fn insert(&mut self, key: Bytes, entry: Entry, now: u64) -> Option<Entry> {
         self.forget_converted(&key);
-        self.map.insert(key, entry).filter(|old| old.is_live(now))
+        match self.map.insert(key.clone(), entry) {
+            Some(old) if !old.is_live(now) => {
+                // Overwriting an expired key expires it first, as Redis's lookupKeyWrite.
+                self.log_expired(key);
+                None
+            }
+            old => old,
+        }
     }
 
     /// Removes `key`, returning its live entry.
     pub fn remove(&mut self, key: &[u8], now: u64) -> Option<Entry> {
         self.forget_converted(key);
-        self.map.remove(key).filter(|old| old.is_live(now))
+        match self.map.remove_entry(key) {
+            Some((key, old)) if !old.is_live(now) => {
+                self.log_expired(key);
+                None
+            }
+            found => found.map(|(_, old)| old),
+        }
     }
 
     /// Live keys, expired ones dropped on the way.
@@ -237,11 +267,20 @@ impl Shard {
     /// Drops the keys expired by `now` (counted in `expired`); returns how many are left.
     fn purge_expired(&mut self, now: u64) -> usize {
         let before = self.map.len();
-        self.map.retain(|_, e| e.is_live(now));
-        self.expired += (before - self.map.len()) as u64;
+        let mut gone = Vec::new();
+        self.map.retain(|k, e| {
+            let live = e.is_live(now);
+            if !live {
+                gone.push(k.clone());
+            }
+            live
+        });
         if !self.converted.is_empty() && self.map.len() < before {
             let map = &self.map;
             self.converted.retain(|k, _| map.contains_key(k));
+        }
+        for key in gone {
+            self.log_expired(key);
         }
         self.map.len()
     }
@@ -259,6 +298,8 @@ impl Shard {
 #[derive(Debug, Clone)]
 pub struct Db {
     shards: Arc<Vec<Mutex<Shard>>>,
+    /// Keys waiting in the shards' expiry logs (see [`Db::take_expired`]).
+    pending: Arc<AtomicUsize>,
 }
 
 impl Default for Db {
@@ -270,8 +311,14 @@ impl Default for Db {
 impl Db {
     /// An empty keyspace.
     pub fn new() -> Db {
+        let pending = Arc::new(AtomicUsize::new(0));
         Db {
-            shards: Arc::new((0..SHARDS).map(|_| Mutex::new(Shard::default())).collect()),
+            shards: Arc::new(
+                (0..SHARDS)
+                    .map(|_| Mutex::new(Shard::new(Arc::clone(&pending))))
+                    .collect(),
+            ),
+            pending,
         }
     }
 
@@ -350,6 +397,41 @@ impl Db {
             let mut theirs = other.lock(i);
             std::mem::swap(&mut mine.map, &mut theirs.map);
             std::mem::swap(&mut mine.converted, &mut theirs.converted);
+            // Logged expiries go with the keys; each side's count follows.
+            std::mem::swap(&mut mine.just_expired, &mut theirs.just_expired);
+            let (m, t) = (mine.just_expired.len(), theirs.just_expired.len());
+            if m != t {
+                self.pending.fetch_add(m, Ordering::Relaxed);
+                self.pending.fetch_sub(t, Ordering::Relaxed);
+                other.pending.fetch_add(t, Ordering::Relaxed);
+                other.pending.fetch_sub(m, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The keys removed on expiry since the last call, in the order each shard removed them
+    /// (shard by shard): for `crate::expiry` to report. One atomic load when there are none.
+    pub fn take_expired(&self) -> Vec<Bytes> {
+        if self.pending.load(Ordering::Relaxed) == 0 {
+            return Vec::new();
+        }
+        let mut keys = Vec::new();
+        for i in 0..SHARDS {
+            let mut shard = self.lock(i);
+            if !shard.just_expired.is_empty() {
+                let taken = std::mem::take(&mut shard.just_expired);
+                self.pending.fetch_sub(taken.len(), Ordering::Relaxed);
+                keys.extend(taken);
+            }
+        }
+        keys
+    }
+
+    /// Removes the expired keys of shards `first..first + count` (modulo [`SHARDS`]): one
+    /// step of the active expiry cycle (`crate::expiry`), which visits every shard in turn.
+    pub fn purge_shards(&self, first: usize, count: usize, now: u64) {
+        for i in first..first + count {
+            self.lock(i % SHARDS).purge_expired(now);
         }
     }
 
@@ -422,5 +504,51 @@ impl LockedShards<'_> {
             .iter_mut()
             .find(|(i, _)| *i == index)
             .map(|(_, g)| &mut **g)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expiring(at: u64) -> Entry {
+        Entry {
+            value: Value::Str(Bytes::from_static(b"v")),
+            expires_at: Some(at),
+        }
+    }
+
+    #[test]
+    fn every_removal_on_expiry_is_logged_once() {
+        let db = Db::new();
+        for key in ["a", "b", "c", "d", "e"] {
+            db.shard(key.as_bytes())
+                .insert(Bytes::from(key), expiring(10), 0);
+        }
+        assert!(db.take_expired().is_empty(), "nothing has expired yet");
+        // Found by a read, a write's lookup, an overwrite, a removal, and a purge.
+        assert!(db.shard(b"a").get(b"a", 20).is_none());
+        assert!(db.shard(b"b").get_mut(b"b", 20).is_none());
+        assert!(db
+            .shard(b"c")
+            .insert(Bytes::from("c"), Entry::new(Value::Str(Bytes::new())), 20)
+            .is_none());
+        assert!(db.shard(b"d").remove(b"d", 20).is_none());
+        db.purge_shards(0, SHARDS, 20);
+        let mut keys = db.take_expired();
+        keys.sort();
+        assert_eq!(keys, ["a", "b", "c", "d", "e"].map(Bytes::from));
+        assert!(db.take_expired().is_empty());
+        assert_eq!(db.expired_count(), 5);
+    }
+
+    #[test]
+    fn swapped_databases_take_their_logged_expiries_along() {
+        let (one, two) = (Db::new(), Db::new());
+        one.shard(b"k").insert(Bytes::from("k"), expiring(10), 0);
+        assert!(one.shard(b"k").get(b"k", 20).is_none());
+        one.swap_contents(&two);
+        assert!(one.take_expired().is_empty());
+        assert_eq!(two.take_expired(), vec![Bytes::from("k")]);
     }
 }

@@ -32,6 +32,7 @@ mod connection;
 pub(crate) mod db;
 pub(crate) mod encoded_push;
 pub(crate) mod encoding;
+pub(crate) mod expiry;
 mod glob;
 mod listener;
 pub mod notify;
@@ -178,6 +179,10 @@ pub async fn spawn(config: ServerConfig) -> io::Result<ServerHandle> {
         .notifications
         .set_notify_keyspace_events(&config.notify_keyspace_events)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    tokio::spawn(expiry::run_active_cycle(
+        Arc::downgrade(&server),
+        signal.clone(),
+    ));
     let task = tokio::spawn(listener::run(
         listener,
         Arc::clone(&server),

@@ -194,11 +194,11 @@ impl Tracking {
     }
 }
 
-/// `key` was changed by client `by` ([`SERVER`] for an expiry): sends the invalidations it
-/// causes to default-mode clients, and remembers it for BCAST clients ([`flush_broadcasts`]).
-/// Those for `by` itself are returned instead, to be sent after its reply
-/// ([`send_invalidation`]).
-pub fn invalidate_key(hub: &Hub, key: &Bytes, by: u64) -> Vec<(u64, Frame)> {
+/// `key` was changed by client `by` ([`SERVER`] for an expiry) during a command of client
+/// `me` (the same client for a write): sends the invalidations it causes to default-mode
+/// clients, and remembers it for BCAST clients ([`flush_broadcasts`]). Those for `me` are
+/// returned instead, to be sent after its reply ([`send_invalidation`]).
+pub fn invalidate_key(hub: &Hub, key: &Bytes, by: u64, me: u64) -> Vec<(u64, Frame)> {
     let tracking = &hub.tracking;
     if tracking.tracking.load(Ordering::Relaxed) == 0 {
         return Vec::new();
@@ -227,7 +227,7 @@ pub fn invalidate_key(hub: &Hub, key: &Bytes, by: u64) -> Vec<(u64, Frame)> {
     let keys = Frame::Array(vec![Frame::Bulk(key.clone())]);
     let mut mine = Vec::new();
     for id in targets {
-        if id == by {
+        if id == me {
             mine.push((id, keys.clone()));
         } else {
             send_invalidation(hub, id, keys.clone());

@@ -253,6 +253,13 @@ fn run(
     let existed = conversions::before(&ctx, spec, argv);
     let reply = (command.run)(&mut ctx, argv);
     modified::after(&ctx, spec, argv, before, &reply);
+    // Keys the command found expired: their `expired` events and invalidations.
+    crate::expiry::report(
+        ctx.server,
+        ctx.state.db_index,
+        ctx.db,
+        Some(&ctx.state.client),
+    );
     conversions::after(&ctx, spec, argv, &reply, existed);
     if let Some(wait) = ctx.state.block.as_mut() {
         wait.argv = argv.to_vec();

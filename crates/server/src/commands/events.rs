@@ -8,6 +8,13 @@ use respect_resp::Frame;
 /// Publishes `event` on `key` if its `class` is enabled (`notify-keyspace-events`): Redis's
 /// `notifyKeyspaceEvent`. One atomic load when notifications are off.
 pub fn notify(ctx: &Ctx<'_>, class: u32, event: &str, key: &[u8]) {
+    // Keys the command found expired come first: Redis sends `expired` as it removes them.
+    crate::expiry::report(
+        ctx.server,
+        ctx.state.db_index,
+        ctx.db,
+        Some(&ctx.state.client),
+    );
     let db = i64::try_from(ctx.state.db_index).unwrap_or(i64::MAX);
     crate::notify::notify_keyspace_event(&ctx.state.hub, class, event, key, db);
 }

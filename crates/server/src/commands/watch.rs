@@ -100,7 +100,9 @@ pub fn signal_modified(ctx: &Ctx<'_>, db: usize, key: &Bytes) {
     }
     let state = &*ctx.state;
     if state.hub.tracking.active() {
-        for (_, keys) in crate::tracking::invalidate_key(&state.hub, key, state.client.id) {
+        for (_, keys) in
+            crate::tracking::invalidate_key(&state.hub, key, state.client.id, state.client.id)
+        {
             state.client.defer(keys);
         }
     }
