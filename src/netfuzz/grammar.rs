@@ -253,7 +253,37 @@ impl Grammar {
             });
         }
         prefix_keys(spec, &mut args, rng, prefix);
+        bound_reply_counts(spec, &mut args);
         Some((spec, args))
+    }
+}
+
+/// The longest reply a generated command may ask a server to build from a count alone.
+/// SRANDMEMBER, ZRANDMEMBER and HRANDFIELD with a negative count `-n` answer `n` picks
+/// whatever the collection holds, and Redis streams them: `SRANDMEMBER k -2147483649` made a
+/// redis-server 7.0.15 grow past 24 GB until the kernel killed it. A fuzzer is a guest on the
+/// server it tests, so larger counts are sent as `-MAX_GENERATED_REPLY_COUNT`; the parser's
+/// edge (`-9223372036854775808`, refused as out of range) is still sent as drawn.
+pub const MAX_GENERATED_REPLY_COUNT: i64 = 10_000;
+
+/// The commands whose argument 2 is such a count.
+const REPLY_COUNT_COMMANDS: &[&str] = &["srandmember", "zrandmember", "hrandfield"];
+
+/// Applies [`MAX_GENERATED_REPLY_COUNT`] to a generated command.
+fn bound_reply_counts(spec: &Spec, args: &mut [Bytes]) {
+    if !REPLY_COUNT_COMMANDS.contains(&spec.name) {
+        return;
+    }
+    let Some(count) = args.get_mut(2) else {
+        return;
+    };
+    // Parsed as Redis does (no spaces, an optional sign): what it would take as a count.
+    let value = std::str::from_utf8(count)
+        .ok()
+        .filter(|t| !t.starts_with('+') && !t.contains(' '))
+        .and_then(|t| t.parse::<i64>().ok());
+    if value.is_some_and(|n| n != i64::MIN && n < -MAX_GENERATED_REPLY_COUNT) {
+        *count = Bytes::from((-MAX_GENERATED_REPLY_COUNT).to_string());
     }
 }
 
@@ -308,6 +338,32 @@ fn argument(rng: &mut Rng, prefix: &str) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_that_size_a_reply_alone_are_bounded() {
+        let spec = |name: &str| {
+            crate::server::commands::lookup_spec(Flavor::Redis, name.as_bytes())
+                .expect("implemented")
+        };
+        for (name, given, sent) in [
+            ("srandmember", "-2147483649", "-10000"),
+            ("zrandmember", "-10001", "-10000"),
+            ("hrandfield", "-9223372036854775807", "-10000"),
+            (
+                "srandmember",
+                "-9223372036854775808",
+                "-9223372036854775808",
+            ),
+            ("srandmember", "-10000", "-10000"),
+            ("srandmember", "2147483649", "2147483649"),
+            ("srandmember", "x", "x"),
+            ("lrange", "-2147483649", "-2147483649"),
+        ] {
+            let mut args = [Bytes::from("X"), Bytes::from("k"), Bytes::from(given)];
+            bound_reply_counts(spec(name), &mut args);
+            assert_eq!(args[2], Bytes::from(sent), "{name} {given}");
+        }
+    }
 
     #[test]
     fn draws_only_sendable_commands_with_keys_under_the_prefix() {
