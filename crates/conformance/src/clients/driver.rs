@@ -109,6 +109,18 @@ struct Process {
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
     stderr: Arc<Mutex<Vec<u8>>>,
+    /// The task that keeps the tail of stderr; it ends when the driver closes stderr.
+    stderr_task: tokio::task::JoinHandle<()>,
+}
+
+impl Process {
+    /// The tail of stderr once the driver has gone: waits (a second at most) for the reader
+    /// to reach the end of the pipe, so that the last words are in.
+    async fn last_words(&mut self) -> String {
+        let _ = tokio::time::timeout(Duration::from_secs(1), &mut self.stderr_task).await;
+        let tail = self.stderr.lock().map(|t| t.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&tail).trim().to_string()
+    }
 }
 
 /// A driver: its program, and the process while one runs.
@@ -190,7 +202,7 @@ impl Driver {
             };
             let tail = Arc::new(Mutex::new(Vec::new()));
             let keep = Arc::clone(&tail);
-            tokio::spawn(async move {
+            let stderr_task = tokio::spawn(async move {
                 let mut chunk = [0u8; 4096];
                 while let Ok(n) = stderr.read(&mut chunk).await {
                     if n == 0 {
@@ -208,6 +220,7 @@ impl Driver {
                 stdin,
                 stdout: BufReader::new(stdout),
                 stderr: tail,
+                stderr_task,
             };
             let first = tokio::time::timeout(START_DEADLINE, read_line(&mut process.stdout)).await;
             let line = match first {
@@ -303,10 +316,10 @@ impl Driver {
                         Ok(Ok(s)) => s.to_string(),
                         _ => "still running".into(),
                     };
-                    let tail = self.stderr_tail();
+                    let tail = process.last_words().await;
                     Some(format!(
                         "the driver exited ({status}); stderr: {}",
-                        clip(tail.trim())
+                        clip(&tail)
                     ))
                 }
                 _ => None,

@@ -240,3 +240,145 @@ pub async fn run_driver(
         results,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::{Path, PathBuf};
+
+    fn fixtures() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+    }
+
+    fn grades(run: &ClientRun) -> Vec<(&str, Grade)> {
+        run.results
+            .iter()
+            .map(|r| (r.id.as_str(), r.grade))
+            .collect()
+    }
+
+    /// A driver that hangs is killed and the next case gets a new one; one that dies, prints
+    /// garbage or reports an internal error is CRASH.
+    #[tokio::test]
+    async fn hang_and_crash_are_graded_and_the_driver_comes_back() {
+        let dir = fixtures();
+        let scenarios: Vec<Arc<ClientScenario>> =
+            super::super::load_client_dir(&dir.join("clients-scenarios"))
+                .expect("fixture scenarios")
+                .into_iter()
+                .map(Arc::new)
+                .collect();
+        let mut driver = Driver::new(&dir.join("clients"), "scripted");
+        let run = run_driver(&mut driver, &scenarios, Duration::from_secs(5), &|_| {}).await;
+        assert!(run.started, "{}", run.library);
+        assert_eq!(run.library, "fixture 1");
+        assert_eq!(
+            grades(&run),
+            [
+                ("t.closed", Grade::Pass),
+                ("t.die", Grade::Crash),
+                ("t.garbage", Grade::Crash),
+                ("t.hang", Grade::Hang),
+                ("t.internal", Grade::Crash),
+                ("t.ok", Grade::NonStrict),
+                ("t.ok-after-hang", Grade::NonStrict),
+                ("t.unsupported", Grade::Unsupported),
+            ]
+        );
+        let died = run
+            .results
+            .iter()
+            .find(|r| r.id == "t.die")
+            .map(|r| r.detail.as_str());
+        assert!(
+            died.is_some_and(|d| d.contains("dying on purpose") && d.contains('3')),
+            "{died:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_driver_that_cannot_start_is_not_run() {
+        let dir = fixtures();
+        let mut driver = Driver::new(&dir.join("clients"), "silent-start");
+        let run = run_driver(&mut driver, &[], Duration::from_secs(1), &|_| {}).await;
+        assert!(!run.started);
+        assert!(
+            run.library.contains("cannot import the library"),
+            "{}",
+            run.library
+        );
+        let mut missing = Driver::new(&dir.join("clients"), "no-such-driver");
+        let run = run_driver(&mut missing, &[], Duration::from_secs(1), &|_| {}).await;
+        assert!(
+            !run.started && run.library.contains("cannot start"),
+            "{}",
+            run.library
+        );
+    }
+
+    #[test]
+    fn answers_are_graded_against_expectations() {
+        use super::super::driver::parse_answer;
+        let root = Path::new("c");
+        let s = |text: &str, name: &str| {
+            ClientScenario::parse_under(root, &root.join(name), text).expect("parses")
+        };
+        let value = s(
+            "# request: GET k\n< +OK\n? value {\"simple\": \"OK\"}\n",
+            "a/y_v.scenario",
+        );
+        let server = s(
+            "# request: GET k\n< -ERR boom\n? error server ERR boom\n",
+            "a/y_e.scenario",
+        );
+        let kinds = s(
+            "# request: GET k\n< $-2\n? error protocol connection\n",
+            "a/n_k.scenario",
+        );
+        let loose = s(
+            "# request: GET k\n< $-2\n? error protocol\n",
+            "a/i_k.scenario",
+        );
+        let g = |s: &ClientScenario, line: &str| grade(s, &parse_answer(line)).0;
+        assert_eq!(g(&value, r#"{"value": {"simple": "OK"}}"#), Grade::Pass);
+        assert_eq!(g(&value, r#"{"value": {"bulk": "OK"}}"#), Grade::NonStrict);
+        assert_eq!(g(&value, r#"{"value": {"bulk": "KO"}}"#), Grade::Fail);
+        assert_eq!(g(&value, r#"{"value": {"nope": 1}}"#), Grade::Crash);
+        assert_eq!(
+            g(
+                &server,
+                r#"{"error": {"kind": "server", "message": "boom"}}"#
+            ),
+            Grade::Pass
+        );
+        assert_eq!(
+            g(
+                &server,
+                r#"{"error": {"kind": "server", "message": "ERR boom"}}"#
+            ),
+            Grade::Pass
+        );
+        assert_eq!(
+            g(
+                &server,
+                r#"{"error": {"kind": "server", "message": "bang"}}"#
+            ),
+            Grade::Fail
+        );
+        assert_eq!(
+            g(
+                &kinds,
+                r#"{"error": {"kind": "connection", "message": ""}}"#
+            ),
+            Grade::Pass
+        );
+        assert_eq!(g(&kinds, r#"{"value": {"null": null}}"#), Grade::Fail);
+        assert_eq!(g(&kinds, r#"{"error": {"kind": "weird"}}"#), Grade::Crash);
+        assert_eq!(
+            g(&loose, r#"{"value": {"null": null}}"#),
+            Grade::NonStrict,
+            "i_ never fails"
+        );
+        assert_eq!(g(&loose, "[1"), Grade::Crash);
+    }
+}
