@@ -43,13 +43,14 @@ pub fn write_human(runs: &[ClientRun], verbose: bool, out: &mut impl Write) -> i
         }
         for r in &run.results {
             if verbose || r.grade != Grade::Pass {
+                // One line per verdict: a library's multi-line message is shown with `\n`.
+                let detail = r.detail.replace('\n', "\\n");
                 writeln!(
                     out,
-                    "{:<11} {:<18} {}  {}",
+                    "{:<11} {:<18} {}  {detail}",
                     r.grade.label(),
                     run.client,
                     r.id,
-                    r.detail
                 )?;
             }
         }
