@@ -65,8 +65,11 @@ impl Grade {
 /// Grades an answer against the scenario's expectation.
 pub fn grade(s: &ClientScenario, answer: &Answer) -> (Grade, String) {
     let (g, detail) = grade_strict(s, answer);
-    // An `i_` scenario states one reasonable behaviour; another is reported, not failed.
-    if s.verdict == FileVerdict::ImplementationDefined && g == Grade::Fail {
+    // An `i_` scenario states one reasonable behaviour; another is reported, not failed. A
+    // library that ran into its own timeout did neither: it waited for bytes that will never
+    // come (without a timeout it would hang), so that stays a FAIL.
+    let timed_out = matches!(answer, Answer::Error(ErrorKind::Timeout, _));
+    if s.verdict == FileVerdict::ImplementationDefined && g == Grade::Fail && !timed_out {
         return (Grade::NonStrict, detail);
     }
     (g, detail)
@@ -380,5 +383,11 @@ mod tests {
             "i_ never fails"
         );
         assert_eq!(g(&loose, "[1"), Grade::Crash);
+        let timeout = r#"{"error": {"kind": "timeout", "message": "read timed out"}}"#;
+        assert_eq!(
+            g(&loose, timeout),
+            Grade::Fail,
+            "a timeout is no answer, even for i_"
+        );
     }
 }
