@@ -226,14 +226,11 @@ impl Driver {
             let line = match first {
                 Ok(Ok(Some(line))) => line,
                 Ok(Ok(None)) => {
-                    let tail = String::from_utf8_lossy(
-                        &process.stderr.lock().map(|t| t.clone()).unwrap_or_default(),
-                    )
-                    .into_owned();
+                    let tail = process.last_words().await;
                     stop(process).await;
                     return Err(format!(
                         "the driver exited before its first line; stderr: {}",
-                        clip(tail.trim())
+                        clip(&tail)
                     ));
                 }
                 Ok(Err(e)) => {

@@ -59,30 +59,33 @@ pub enum Split {
 }
 
 impl Delivery {
-    /// The pieces of `reply` as they are written, each at most the bytes before the close.
-    pub fn pieces<'a>(&self, reply: &'a [u8]) -> Vec<&'a [u8]> {
+    /// The pieces of `reply` as they are written, up to the close; made as they are written,
+    /// so a large reply delivered bytewise costs no list of pieces.
+    pub fn pieces<'a>(&'a self, reply: &'a [u8]) -> Box<dyn Iterator<Item = &'a [u8]> + Send + 'a> {
         let end = self.close_after.map_or(reply.len(), |n| n.min(reply.len()));
         let reply = reply.get(..end).unwrap_or(reply);
-        let cuts: Vec<usize> = match &self.split {
-            Split::Whole => Vec::new(),
-            Split::Bytewise => (1..reply.len()).collect(),
-            Split::At(at) => at
-                .iter()
-                .copied()
-                .filter(|&c| c > 0 && c < reply.len())
-                .collect(),
-        };
-        let mut pieces = Vec::with_capacity(cuts.len() + 1);
-        let mut start = 0;
-        for cut in cuts.into_iter().chain(std::iter::once(reply.len())) {
-            if let Some(piece) = reply.get(start..cut) {
-                if !piece.is_empty() {
-                    pieces.push(piece);
-                }
+        match &self.split {
+            Split::Whole => Box::new(std::iter::once(reply).filter(|p| !p.is_empty())),
+            Split::Bytewise => Box::new(reply.chunks(1)),
+            Split::At(at) => {
+                let cuts = at
+                    .iter()
+                    .copied()
+                    .filter(move |&c| c > 0 && c < reply.len());
+                let ends = cuts.chain(std::iter::once(reply.len()));
+                let starts = std::iter::once(0).chain(
+                    at.iter()
+                        .copied()
+                        .filter(move |&c| c > 0 && c < reply.len()),
+                );
+                Box::new(
+                    starts
+                        .zip(ends)
+                        .filter_map(move |(a, b)| reply.get(a..b))
+                        .filter(|p| !p.is_empty()),
+                )
             }
-            start = cut;
         }
-        pieces
     }
 }
 
@@ -423,7 +426,7 @@ mod tests {
         assert_eq!(s.delivery.split, Split::At(vec![2, 5]));
         assert_eq!(s.delivery.delay, Duration::from_millis(10));
         assert_eq!(
-            s.delivery.pieces(&s.reply),
+            s.delivery.pieces(&s.reply).collect::<Vec<_>>(),
             [&b"%1"[..], b"\r\n:", b"1\r\n$"]
         );
         assert!(s.matches(&[bytes::Bytes::from("hgetall"), bytes::Bytes::from("x")]));
@@ -466,9 +469,28 @@ mod tests {
             close_after: Some(3),
             ..Delivery::default()
         };
-        assert_eq!(d.pieces(b"+OK\r\n"), [&b"+"[..], b"O", b"K"]);
+        assert_eq!(
+            d.pieces(b"+OK\r\n").collect::<Vec<_>>(),
+            [&b"+"[..], b"O", b"K"]
+        );
         let whole = Delivery::default();
-        assert_eq!(whole.pieces(b"+OK\r\n"), [&b"+OK\r\n"[..]]);
+        assert_eq!(
+            whole.pieces(b"+OK\r\n").collect::<Vec<_>>(),
+            [&b"+OK\r\n"[..]]
+        );
+        let nothing = Delivery {
+            close_after: Some(0),
+            ..Delivery::default()
+        };
+        assert_eq!(nothing.pieces(b"+OK\r\n").count(), 0);
+        let split = Delivery {
+            split: Split::At(vec![0, 2, 9]),
+            ..Delivery::default()
+        };
+        assert_eq!(
+            split.pieces(b"+OK\r\n").collect::<Vec<_>>(),
+            [&b"+O"[..], b"K\r\n"]
+        );
     }
 
     #[test]

@@ -201,7 +201,7 @@ async fn deliver(stream: &mut TcpStream, scenario: &ClientScenario) -> bool {
     if !d.delay.is_zero() {
         tokio::time::sleep(d.delay).await;
     }
-    for (i, piece) in d.pieces(&scenario.reply).into_iter().enumerate() {
+    for (i, piece) in d.pieces(&scenario.reply).enumerate() {
         if i > 0 && !d.gap.is_zero() {
             tokio::time::sleep(d.gap).await;
         }
