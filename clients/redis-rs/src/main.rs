@@ -61,7 +61,16 @@ fn canonical(v: &Value) -> Json {
             };
             json!({ "verbatim": { "format": format, "text": t } })
         }
-        Value::BigNumber(digits) => json!({ "bignum": String::from_utf8_lossy(digits) }),
+        Value::BigNumber(digits) => {
+            // The library keeps the bytes as they came; only digits make a big number in
+            // the canonical grammar, anything else is shown as the text it accepted.
+            let unsigned = digits.strip_prefix(b"-").unwrap_or(digits);
+            if !unsigned.is_empty() && unsigned.iter().all(u8::is_ascii_digit) {
+                json!({ "bignum": String::from_utf8_lossy(digits) })
+            } else {
+                json!({ "bulk": text(digits) })
+            }
+        }
         Value::Push { kind, data } => {
             let mut items = vec![json!({ "bulk": kind.to_string() })];
             items.extend(data.iter().map(canonical));
