@@ -50,6 +50,7 @@ enum Command {
     Decode(commands::decode::Args),
     Cli(commands::cli::Args),
     Matrix(commands::matrix::Args),
+    Clients(commands::clients::Args),
 }
 
 fn main() -> ExitCode {
@@ -62,5 +63,6 @@ fn main() -> ExitCode {
         Command::Decode(args) => args.run(),
         Command::Cli(args) => args.run(),
         Command::Matrix(args) => args.run(),
+        Command::Clients(args) => args.run(),
     }
 }

@@ -2,6 +2,7 @@
 //! subcommand spells a flavor, a dialect and a duration the same way.
 
 pub mod cli;
+pub mod clients;
 pub mod decode;
 pub mod diff;
 pub mod fuzz;

@@ -8,6 +8,7 @@
 //! with no address it starts one through the same public `respect_server::spawn` a user calls.
 
 pub mod attribution;
+pub mod clients;
 pub mod cluster;
 pub mod diff;
 pub mod hygiene;

@@ -40,8 +40,13 @@ impl Scenario {
     }
 }
 
-/// Every `*.scenario` file under the scenario root `dir`, parsed, sorted by path. Two files
-/// with one id are an error (the id names the keys a scenario may touch).
+/// The folder under the scenario root that holds client scenarios, another format
+/// (`crate::clients::scenario`): server runs do not read it.
+pub const CLIENTS_FOLDER: &str = "clients";
+
+/// Every `*.scenario` file under the scenario root `dir`, parsed, sorted by path, except the
+/// client scenarios of `dir/clients/` ([`CLIENTS_FOLDER`]). Two files with one id are an error
+/// (the id names the keys a scenario may touch).
 pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ParseError> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
@@ -54,6 +59,9 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ParseError> {
         for entry in entries.flatten() {
             let p = entry.path();
             if p.is_dir() {
+                if d == dir && entry.file_name() == CLIENTS_FOLDER {
+                    continue;
+                }
                 pending.push(p);
             } else if p.extension().is_some_and(|e| e == EXTENSION) {
                 files.push(p);
