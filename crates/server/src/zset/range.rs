@@ -76,11 +76,6 @@ fn hex_float(text: &str) -> Option<f64> {
     Some(value * 2f64.powi(exponent))
 }
 
-/// Whether `text` is empty or only C space: `strtod` converts nothing and leaves the end.
-fn blank(text: &[u8]) -> bool {
-    text.iter().all(|b| is_c_space(*b))
-}
-
 /// A score as ZADD, ZINCRBY and ZADD's INCR read it (Redis's `string2d`).
 pub fn parse_score(text: &[u8]) -> Option<f64> {
     if text.first().is_none_or(|b| is_c_space(*b)) {
@@ -111,7 +106,9 @@ impl ScoreBound {
             Some((b'(', rest)) => (true, rest),
             _ => (false, text),
         };
-        let value = if blank(number) {
+        // An empty bound is 0 (strtod converts nothing and stops at the end); one of only
+        // C space is refused (strtod leaves its end pointer at the first space).
+        let value = if number.is_empty() {
             0.0
         } else {
             strtod_whole(number)?.0
@@ -272,6 +269,10 @@ mod tests {
         );
         assert_eq!(ScoreBound::parse(b"").map(|b| b.value), Some(0.0));
         assert_eq!(ScoreBound::parse(b" 2").map(|b| b.value), Some(2.0));
+        assert_eq!(ScoreBound::parse(b"(").map(|b| b.value), Some(0.0));
+        for space in [&b" "[..], b"( ", b"\x0c", b"\n", b"2 "] {
+            assert_eq!(ScoreBound::parse(space), None, "{space:?}");
+        }
         assert_eq!(
             ScoreBound::parse(b"1e400").map(|b| b.value),
             Some(f64::INFINITY)
