@@ -48,6 +48,7 @@ pub(crate) mod server;
 pub(crate) mod set_algebra;
 pub(crate) mod sets;
 pub(crate) mod settings;
+pub(crate) mod sort;
 pub(crate) mod string_edit;
 pub(crate) mod string_ranges;
 pub(crate) mod strings;

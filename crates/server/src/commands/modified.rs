@@ -51,6 +51,8 @@ fn rule(name: &str) -> Rule {
         "setrange" | "getex" | "setbit" | "bitop" | "bitfield" => Rule::Manual,
         // Same-name RENAME changes nothing; COPY may write another database.
         "rename" | "renamenx" | "copy" => Rule::Manual,
+        // SORT changes only its STORE destination, and answers its length either way.
+        "sort" => Rule::Manual,
         _ => Rule::UnlessNoop,
     }
 }
