@@ -530,13 +530,14 @@ impl Spec {
 }
 
 /// The keys of a command whose key specs include an `unknown` one, found as Redis's
-/// `getkeys_proc` for it finds them. SORT and SORT_RO (`sortGetKeys`): the sorted key, and the
-/// argument after the last `STORE` (any case) that has one, skipping LIMIT's two arguments and
-/// BY's and GET's one (SORT_RO refuses STORE when it runs, but its keys are found the same
-/// way). The keys BY and GET patterns name are not reported, as Redis does not.
+/// `getkeys_proc` for it finds them. SORT (`sortGetKeys`): the sorted key, and the argument
+/// after the last `STORE` (any case) that has one, skipping LIMIT's two arguments and BY's
+/// and GET's one. SORT_RO (`sortROGetKeys`): the sorted key. The keys BY and GET patterns
+/// name are not reported, as Redis does not.
 fn unknown_keys(name: &str, args: &[&[u8]]) -> Vec<usize> {
     match name {
-        "sort" | "sort_ro" => {
+        "sort_ro" => (args.len() > 1).then_some(1).into_iter().collect(),
+        "sort" => {
             let mut found = vec![1];
             let mut store = None;
             let mut i = 2;
