@@ -44,6 +44,7 @@ pub(crate) mod reply;
 pub(crate) mod reply_mode;
 pub(crate) mod scripting;
 pub(crate) mod seed;
+pub(crate) mod serialized;
 pub(crate) mod server;
 pub(crate) mod set_algebra;
 pub(crate) mod sets;
