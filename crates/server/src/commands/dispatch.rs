@@ -43,6 +43,7 @@ const FAMILIES: &[&[Command]] = &[
     keyspace::COMMANDS,
     object::COMMANDS,
     super::sort::COMMANDS,
+    super::memory::COMMANDS,
 ];
 
 /// Every command of the Redis flavor.

@@ -36,6 +36,7 @@ pub(crate) mod keys;
 pub(crate) mod keyspace;
 pub(crate) mod lists;
 pub(crate) mod long_double;
+pub(crate) mod memory;
 pub(crate) mod modified;
 pub(crate) mod object;
 pub(crate) mod pubsub;

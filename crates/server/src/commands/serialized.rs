@@ -208,6 +208,11 @@ fn listpack_string<'a>(items: impl Iterator<Item = &'a [u8]>) -> usize {
     raw_string(&listpack_bytes(items))
 }
 
+/// The size of a listpack holding `items`.
+pub fn listpack_len<'a>(items: impl Iterator<Item = &'a [u8]>) -> usize {
+    7 + items.map(listpack_entry).sum::<usize>()
+}
+
 /// A listpack holding `items`, byte for byte as Redis lays it out.
 fn listpack_bytes<'a>(items: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
     let mut body = Vec::new();
