@@ -81,12 +81,14 @@ pub fn lzf_len(input: &[u8], out_len: usize) -> Option<usize> {
     let idx = |h: u32| {
         ((h >> (3 * 8 - HLOG)).wrapping_sub(h.wrapping_mul(5)) & ((1 << HLOG) - 1)) as usize
     };
-    // Positions + 1 (0: empty); Redis's table holds pointers, and position 0 never matches.
-    let mut table = vec![0usize; 1 << HLOG];
-    let set = |table: &mut Vec<usize>, h: u32, p: usize| {
-        if let Some(slot) = table.get_mut(idx(h)) {
-            *slot = p + 1;
-        }
+    // Redis's table of 2^16 slots, kept sparse: a fresh table per string costs what the
+    // string costs (a dense one would be 512 KiB zeroed for every string of a big set).
+    // Positions + 1 (absent: empty); Redis's table holds pointers, and position 0 never
+    // matches.
+    let mut table: std::collections::HashMap<usize, usize> =
+        std::collections::HashMap::with_capacity(in_len.min(1 << HLOG));
+    let set = |table: &mut std::collections::HashMap<usize, usize>, h: u32, p: usize| {
+        table.insert(idx(h), p + 1);
     };
     let mut op = 1usize;
     let mut lit = 0usize;
@@ -95,7 +97,7 @@ pub fn lzf_len(input: &[u8], out_len: usize) -> Option<usize> {
     while ip < in_len - 2 {
         hval = next(hval, ip);
         let slot = idx(hval);
-        let reference = table.get(slot).copied().unwrap_or(0).checked_sub(1);
+        let reference = table.get(&slot).copied().unwrap_or(0).checked_sub(1);
         set(&mut table, hval, ip);
         let matched = reference.filter(|&r| {
             r < ip
