@@ -17,6 +17,9 @@ pub fn matches(matcher: &Matcher, frame: &Frame, raw: &[u8]) -> bool {
                     .as_bytes()
                     .is_some_and(|t| glob_match(pattern.as_bytes(), t))
         }
+        Matcher::Simple(pattern) => {
+            matches!(frame, Frame::Simple(text) if glob_match(pattern.as_bytes(), text))
+        }
         Matcher::Type(name) => type_matches(name, frame),
         Matcher::Any => true,
     }
@@ -70,6 +73,7 @@ pub fn describe(matcher: &Matcher) -> String {
         Matcher::Exact { bytes, .. } => format!("\"{}\"", clip(bytes, 0)),
         Matcher::Unordered { bytes, .. } => format!("\"{}\" (in any order)", clip(bytes, 0)),
         Matcher::Error(p) => format!("an error matching '{p}'"),
+        Matcher::Simple(p) => format!("a simple string matching '{p}'"),
         Matcher::Type(t) => format!("a reply of type {t}"),
         Matcher::Any => "any reply".into(),
     }

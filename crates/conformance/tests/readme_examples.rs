@@ -63,7 +63,7 @@ fn every_example_of_the_specification_parses() {
     // One example per feature: every kind of step and matcher appears somewhere.
     let has = |f: &dyn Fn(&Step) -> bool| steps.iter().any(f);
     let matcher = |f: fn(&Matcher) -> bool| move |s: &Step| matches!(s, Step::Expect(e) if e.alternatives.iter().any(f));
-    let features: [(&str, bool); 16] = [
+    let features: [(&str, bool); 17] = [
         (
             "`>`",
             has(&|s| {
@@ -92,6 +92,10 @@ fn every_example_of_the_specification_parses() {
         (
             "`? error`",
             has(&matcher(|m| matches!(m, Matcher::Error(_)))),
+        ),
+        (
+            "`? simple`",
+            has(&matcher(|m| matches!(m, Matcher::Simple(_)))),
         ),
         ("`? type`", has(&matcher(|m| matches!(m, Matcher::Type(_))))),
         ("`? any`", has(&matcher(|m| matches!(m, Matcher::Any)))),

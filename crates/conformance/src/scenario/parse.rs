@@ -469,12 +469,13 @@ impl Parser {
         let matcher = match kind {
             // `{{k}}` and `{{slot}}` may stand in a glob (`? error MOVED {{slot}} *`).
             "error" => Matcher::Error(with_key_prefix(arg.trim(), &self.scenario.id)),
+            "simple" => Matcher::Simple(with_key_prefix(arg.trim(), &self.scenario.id)),
             "type" => Matcher::Type(arg.trim().to_string()),
             "any" => Matcher::Any,
             _ => {
                 return Err(self.error(
                     line,
-                    format!("unknown matcher `? {kind}` (error, type, any)"),
+                    format!("unknown matcher `? {kind}` (error, simple, type, any)"),
                 ))
             }
         };

@@ -120,6 +120,9 @@ pub enum Matcher {
     },
     /// An error reply whose text matches a Redis glob (`? error ERR unknown command*`).
     Error(String),
+    /// A simple string (status) reply whose text matches a Redis glob (`? simple Value at:*`):
+    /// for replies with volatile parts, such as DEBUG OBJECT's addresses and clocks.
+    Simple(String),
     /// Any reply of a type (`? type integer`).
     Type(String),
     /// Any one reply (`? any`).

@@ -253,6 +253,10 @@ fn expectation_block(path: &Path, e: &Expectation) -> Result<Vec<String>, WriteE
             check_word(path, "error glob", glob)?;
             vec![format!("? error {glob}")]
         }
+        Matcher::Simple(glob) => {
+            check_word(path, "simple glob", glob)?;
+            vec![format!("? simple {glob}")]
+        }
         Matcher::Type(name) => {
             check_word(path, "type", name)?;
             vec![format!("? type {name}")]

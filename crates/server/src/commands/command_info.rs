@@ -109,6 +109,7 @@ fn key_spec(spec: &KeySpec) -> Option<Frame> {
             ("type", bulk("index")),
             ("spec", map(vec![("index", int(i))])),
         ]),
+        BeginSearch::Unknown => map(vec![("type", bulk("unknown")), ("spec", map(vec![]))]),
         BeginSearch::Keyword {
             keyword,
             start_from,
@@ -154,6 +155,7 @@ fn key_spec(spec: &KeySpec) -> Option<Frame> {
                 ]),
             ),
         ]),
+        FindKeys::Unknown => map(vec![("type", bulk("unknown")), ("spec", map(vec![]))]),
         FindKeys::DictKeys => return None,
     };
     let mut pairs = Vec::with_capacity(4);

@@ -53,6 +53,7 @@ fn debug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let sub = argv.get(1).map_or(&[][..], |s| s.as_ref());
     match argv.get(2..).unwrap_or_default() {
         [kind] if is_keyword(sub, "PROTOCOL") => protocol(ctx, kind),
+        [key] if is_keyword(sub, "OBJECT") => object(ctx, key),
         [seconds] if is_keyword(sub, "SLEEP") => {
             // Redis reads the time with strtod: anything unreadable is 0.
             let secs = parse_f64(seconds).filter(|s| s.is_finite() && *s > 0.0);
@@ -104,6 +105,39 @@ fn debug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 /// data stays as it is; what a reload changes is the encodings, picked anew from each value's
 /// contents as Redis's loader picks them (a set of integers is an intset again, a small
 /// sorted set a listpack). The dispatcher holds the gate exclusively for DEBUG.
+/// `DEBUG OBJECT key`: Redis's status line. The address is where our entry lies; `refcount`
+/// and `encoding` are OBJECT's; `serializedlength` is what Redis's RDB writer would spend
+/// (see `serialized`); access times are not tracked, so `lru` is the LRU clock now (Unix
+/// seconds, 24 bits) and `lru_seconds_idle` 0, as for a key just touched. A list adds the
+/// `ql_*` fields of a quicklist with Redis's defaults (8 KiB listpacks, no compression).
+fn object(ctx: &mut Ctx<'_>, key: &Bytes) -> Frame {
+    let mut shard = ctx.db.shard(key);
+    let mark = shard.converted(key);
+    let Some(entry) = shard.get(key, ctx.now) else {
+        return Frame::error("ERR no such key");
+    };
+    let value = &entry.value;
+    let encoding = crate::encoding::encoding_name(value, mark);
+    let refcount = super::object::refcount_of(value, mark, ctx.server);
+    let serialized = super::serialized::saved_len(value, encoding);
+    let lru = (ctx.now / 1000) & ((1 << 24) - 1);
+    let mut line = format!(
+        "Value at:{:p} refcount:{refcount} encoding:{encoding} serializedlength:{serialized} lru:{lru} lru_seconds_idle:0",
+        value as *const _
+    );
+    if let crate::db::Value::List(list) = value {
+        let nodes = super::serialized::quicklist_nodes(list);
+        let count = nodes.len().max(1);
+        let avg = list.len() as f64 / count as f64;
+        let size: usize = nodes.iter().map(|(_, s)| s).sum();
+        line.push_str(&format!(
+            " ql_nodes:{} ql_avg_node:{avg:.2} ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:{size}",
+            nodes.len()
+        ));
+    }
+    Frame::Simple(Bytes::from(line))
+}
+
 fn reload(ctx: &mut Ctx<'_>) -> Frame {
     for index in 0.. {
         let Some(db) = ctx.server.db(index) else {

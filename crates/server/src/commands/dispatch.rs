@@ -42,6 +42,8 @@ const FAMILIES: &[&[Command]] = &[
     blocking::COMMANDS,
     keyspace::COMMANDS,
     object::COMMANDS,
+    super::sort::COMMANDS,
+    super::memory::COMMANDS,
 ];
 
 /// Every command of the Redis flavor.
@@ -215,9 +217,13 @@ fn runs_inside_multi(name: &str) -> bool {
 
 /// Commands that hold the server's gate exclusively: EXEC (atomicity), the commands that
 /// touch two databases at once (their shard locks would otherwise need an order across
-/// databases), and DEBUG (DEBUG SLEEP stops the server, as in Redis).
+/// databases), DEBUG (DEBUG SLEEP stops the server, as in Redis), and SORT, whose BY and GET
+/// patterns name keys found only as it runs, which no other command may change meanwhile.
 fn exclusive(name: &str) -> bool {
-    matches!(name, "exec" | "swapdb" | "move" | "flushall" | "debug")
+    matches!(
+        name,
+        "exec" | "swapdb" | "move" | "flushall" | "debug" | "sort" | "sort_ro"
+    )
 }
 
 /// Runs a command EXEC took from its queue (the gate is already held; the command passed

@@ -58,6 +58,8 @@ fn rule(name: &str) -> Rule {
         "rename" | "renamenx" | "copy" => Rule::Manual,
         // ZADD answers 0 when it only updated scores (no CH): its handler counts both.
         "zadd" | "zincrby" => Rule::Manual,
+        // SORT changes only its STORE destination, and answers its length either way.
+        "sort" => Rule::Manual,
         _ => Rule::UnlessNoop,
     }
 }

@@ -205,11 +205,20 @@ fn object(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 /// Redis shares the integer objects 0..10000 (refcount `INT_MAX`) among all keys holding
 /// them, unless a `maxmemory` limit with an LRU or LFU policy needs per-key access times.
 fn refcount(value: &Value, mark: Option<crate::db::Converted>, ctx: &Ctx<'_>) -> i64 {
+    refcount_of(value, mark, ctx.server)
+}
+
+/// [`refcount`] for DEBUG OBJECT too.
+pub(crate) fn refcount_of(
+    value: &Value,
+    mark: Option<crate::db::Converted>,
+    server: &crate::state::ServerState,
+) -> i64 {
     let Value::Str(s) = value else { return 1 };
     if encoding_name(value, mark) != "int" {
         return 1;
     }
-    let settings = &ctx.server.settings;
+    let settings = &server.settings;
     let limited = settings
         .maxmemory
         .load(std::sync::atomic::Ordering::Relaxed)

@@ -326,6 +326,9 @@ pub enum BeginSearch {
         /// Where the search starts.
         start_from: i32,
     },
+    /// Redis's `unknown`: the keys cannot be found from the spec (SORT's STORE, which may
+    /// come anywhere; its BY and GET patterns, which name keys by the sorted elements).
+    Unknown,
 }
 
 /// How the keys are found from where the search began (Redis 7 `find_keys`).
@@ -355,6 +358,9 @@ pub enum FindKeys {
     /// Not Redis's: the argument at the start is one dict whose keys are the keys (the seed
     /// dialect's `MSET {k: v, ...}`). `COMMAND INFO` never shows it.
     DictKeys,
+    /// Redis's `unknown`, with [`BeginSearch::Unknown`]: the command's own key finder
+    /// ([`unknown_keys`]) says where the keys are.
+    Unknown,
 }
 
 /// One Redis 7 key spec.
@@ -469,6 +475,13 @@ impl Spec {
     pub fn key_positions(&self, args: &[&[u8]]) -> Vec<usize> {
         let argc = args.len();
         let mut found = Vec::new();
+        if self
+            .key_specs
+            .iter()
+            .any(|s| s.begin == BeginSearch::Unknown)
+        {
+            return unknown_keys(self.name, args);
+        }
         for spec in self.key_specs {
             let Some(first) = begin_index(spec.begin, args) else {
                 continue;
@@ -509,15 +522,48 @@ impl Spec {
                         found.push(first);
                     }
                 }
+                FindKeys::Unknown => {}
             }
         }
         found
     }
 }
 
+/// The keys of a command whose key specs include an `unknown` one, found as Redis's
+/// `getkeys_proc` for it finds them. SORT (`sortGetKeys`): the sorted key, and the argument
+/// after the last `STORE` (any case) that has one, skipping LIMIT's two arguments and BY's
+/// and GET's one. SORT_RO (`sortROGetKeys`): the sorted key. The keys BY and GET patterns
+/// name are not reported, as Redis does not.
+fn unknown_keys(name: &str, args: &[&[u8]]) -> Vec<usize> {
+    match name {
+        "sort_ro" => (args.len() > 1).then_some(1).into_iter().collect(),
+        "sort" => {
+            let mut found = vec![1];
+            let mut store = None;
+            let mut i = 2;
+            while i < args.len() {
+                let arg = args.get(i).copied().unwrap_or_default();
+                if arg.eq_ignore_ascii_case(b"limit") {
+                    i += 2;
+                } else if arg.eq_ignore_ascii_case(b"get") || arg.eq_ignore_ascii_case(b"by") {
+                    i += 1;
+                } else if arg.eq_ignore_ascii_case(b"store") && i + 1 < args.len() {
+                    store = Some(i + 1);
+                }
+                i += 1;
+            }
+            found.extend(store);
+            found.retain(|&i| i < args.len());
+            found
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// Where a key spec's search starts among `args`, or `None` when it finds nothing.
 fn begin_index(begin: BeginSearch, args: &[&[u8]]) -> Option<usize> {
     match begin {
+        BeginSearch::Unknown => None,
         BeginSearch::Index(i) => usize::try_from(i).ok().filter(|&i| i < args.len()),
         BeginSearch::Keyword {
             keyword,

@@ -11,7 +11,7 @@
 mod range;
 mod skiplist;
 
-pub use range::{parse_score, LexBound, LexRange, ScoreBound, ScoreRange};
+pub use range::{parse_score, strtod_whole, LexBound, LexRange, ScoreBound, ScoreRange};
 pub use skiplist::SkipList;
 
 use std::collections::HashMap;

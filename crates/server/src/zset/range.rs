@@ -17,7 +17,7 @@ fn is_c_space(b: u8) -> bool {
 /// when some of `text` is not part of the number. An empty text (or only space) is 0, as
 /// `strtod` converts nothing and the caller sees the end of the string. Hexadecimal floats
 /// (`0x1p3`) are not read (Redis would accept them).
-fn strtod_whole(text: &[u8]) -> Option<(f64, bool)> {
+pub fn strtod_whole(text: &[u8]) -> Option<(f64, bool)> {
     let start = text.iter().position(|b| !is_c_space(*b))?;
     let text = std::str::from_utf8(text.get(start..)?).ok()?;
     let (sign, body) = match text.as_bytes().first() {

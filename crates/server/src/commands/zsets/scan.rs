@@ -174,7 +174,7 @@ impl ScanItem for (&Bytes, f64) {
 
 /// A score as a listpack holds it (Redis's `zzlInsertAt`): an integer when the double is one
 /// that fits (so -0 is 0 and 1e17 is 100000000000000000), else `d2string`'s `%.17g`.
-fn listpack_score(score: f64) -> String {
+pub(crate) fn listpack_score(score: f64) -> String {
     const SAFE: f64 = (i64::MAX / 2) as f64;
     if (-SAFE..=SAFE).contains(&score) && score.trunc() == score {
         return (score as i64).to_string();

@@ -1,0 +1,395 @@
+//! How many bytes Redis 7.0's RDB writer spends on a value (`rdbSavedObjectLen`), for DEBUG
+//! OBJECT's `serializedlength`, and the shape of a list's quicklist for its `ql_*` fields.
+//!
+//! The RDB form is rebuilt from what Redis would hold: strings saved as small integers when
+//! they are canonical 32-bit ones, and LZF-compressed when longer than 20 bytes and LZF
+//! saves something (the compressor is `lzf_c.c`'s algorithm with Redis's settings, so the
+//! compressed length is the same); listpacks (small hashes and sorted sets, list nodes) and
+//! intsets laid out byte for byte and saved as one string each; big hashes, sets and sorted
+//! sets element by element.
+//!
+//! Approximations: a list's nodes are packed from its head, as RPUSH fills them; a list
+//! built by LPUSH, LINSERT or LREM may be split differently in Redis. Sets are judged by
+//! their members now (as OBJECT ENCODING does here), and plain (huge-element) list nodes are
+//! not modelled.
+
+use bytes::Bytes;
+
+use super::args::parse_i64;
+use crate::db::Value;
+
+/// `rdbSaveLen`'s size for `len`.
+fn len_len(len: usize) -> usize {
+    if len < 1 << 6 {
+        1
+    } else if len < 1 << 14 {
+        2
+    } else if u32::try_from(len).is_ok() {
+        5
+    } else {
+        9
+    }
+}
+
+/// `rdbSaveRawString`'s size for `s`: a canonical integer of at most 11 characters within
+/// 32 bits as 2, 3 or 5 bytes; more than 20 bytes LZF-compressed when that is shorter by more
+/// than 4; else a length and the bytes.
+pub fn raw_string(s: &[u8]) -> usize {
+    if s.len() <= 11 {
+        if let Some(n) = parse_i64(s) {
+            if let Some(size) = integer_size(n) {
+                return size;
+            }
+        }
+    }
+    if s.len() > 20 {
+        if let Some(compressed) = lzf_len(s, s.len() - 4) {
+            return 1 + len_len(compressed) + len_len(s.len()) + compressed;
+        }
+    }
+    len_len(s.len()) + s.len()
+}
+
+/// `rdbEncodeInteger`'s size, when `n` fits 32 bits.
+fn integer_size(n: i64) -> Option<usize> {
+    if (-(1 << 7)..1 << 7).contains(&n) {
+        Some(2)
+    } else if (-(1 << 15)..1 << 15).contains(&n) {
+        Some(3)
+    } else if (-(1 << 31)..1 << 31).contains(&n) {
+        Some(5)
+    } else {
+        None
+    }
+}
+
+/// The length `lzf_compress` (Redis's `lzf_c.c`: HLOG 16, VERY_FAST) gives `input` with an
+/// output buffer of `out_len` bytes, or `None` when it does not fit (Redis then saves the
+/// string uncompressed).
+pub fn lzf_len(input: &[u8], out_len: usize) -> Option<usize> {
+    const HLOG: u32 = 16;
+    const MAX_LIT: usize = 1 << 5;
+    const MAX_OFF: usize = 1 << 13;
+    const MAX_REF: usize = (1 << 8) + (1 << 3);
+    let in_len = input.len();
+    if in_len < 3 || out_len == 0 {
+        return None;
+    }
+    let at = |i: usize| u32::from(input.get(i).copied().unwrap_or(0));
+    let first = |p: usize| (at(p) << 8) | at(p + 1);
+    let next = |v: u32, p: usize| (v << 8) | at(p + 2);
+    let idx = |h: u32| {
+        ((h >> (3 * 8 - HLOG)).wrapping_sub(h.wrapping_mul(5)) & ((1 << HLOG) - 1)) as usize
+    };
+    // Redis's table of 2^16 slots, kept sparse: a fresh table per string costs what the
+    // string costs (a dense one would be 512 KiB zeroed for every string of a big set).
+    // Positions + 1 (absent: empty); Redis's table holds pointers, and position 0 never
+    // matches.
+    let mut table: std::collections::HashMap<usize, usize> =
+        std::collections::HashMap::with_capacity(in_len.min(1 << HLOG));
+    let set = |table: &mut std::collections::HashMap<usize, usize>, h: u32, p: usize| {
+        table.insert(idx(h), p + 1);
+    };
+    let mut op = 1usize;
+    let mut lit = 0usize;
+    let mut ip = 0usize;
+    let mut hval = first(ip);
+    while ip < in_len - 2 {
+        hval = next(hval, ip);
+        let slot = idx(hval);
+        let reference = table.get(&slot).copied().unwrap_or(0).checked_sub(1);
+        set(&mut table, hval, ip);
+        let matched = reference.filter(|&r| {
+            r < ip
+                && ip - r - 1 < MAX_OFF
+                && r > 0
+                && at(r + 2) == at(ip + 2)
+                && at(r) == at(ip)
+                && at(r + 1) == at(ip + 1)
+        });
+        if let Some(r) = matched {
+            let mut len = 2usize;
+            let maxlen = (in_len - ip - len).min(MAX_REF);
+            if op + 3 + 1 >= out_len && op - usize::from(lit == 0) + 3 + 1 >= out_len {
+                return None;
+            }
+            op -= usize::from(lit == 0);
+            let mut unrolled_mismatch = false;
+            if maxlen > 16 {
+                for _ in 0..16 {
+                    len += 1;
+                    if at(r + len) != at(ip + len) {
+                        unrolled_mismatch = true;
+                        break;
+                    }
+                }
+            }
+            if !unrolled_mismatch {
+                loop {
+                    len += 1;
+                    if !(len < maxlen && at(r + len) == at(ip + len)) {
+                        break;
+                    }
+                }
+            }
+            len -= 2;
+            ip += 1;
+            op += if len < 7 { 1 } else { 2 };
+            op += 1;
+            lit = 0;
+            op += 1;
+            ip += len + 1;
+            if ip >= in_len - 2 {
+                break;
+            }
+            ip -= 2;
+            hval = first(ip);
+            hval = next(hval, ip);
+            set(&mut table, hval, ip);
+            ip += 1;
+            hval = next(hval, ip);
+            set(&mut table, hval, ip);
+            ip += 1;
+        } else {
+            if op >= out_len {
+                return None;
+            }
+            lit += 1;
+            op += 1;
+            ip += 1;
+            if lit == MAX_LIT {
+                lit = 0;
+                op += 1;
+            }
+        }
+    }
+    if op + 3 > out_len {
+        return None;
+    }
+    while ip < in_len {
+        lit += 1;
+        op += 1;
+        ip += 1;
+        if lit == MAX_LIT {
+            lit = 0;
+            op += 1;
+        }
+    }
+    op -= usize::from(lit == 0);
+    Some(op)
+}
+
+/// Bytes one listpack entry holding `s` takes (encoding, data, back length), as `lpInsert`
+/// encodes it: integers in the smallest integer form, other strings with a 1, 2 or 5 byte
+/// header.
+fn listpack_entry(s: &[u8]) -> usize {
+    let body = match parse_i64(s).filter(|_| s.len() <= 20) {
+        Some(n) if (0..=127).contains(&n) => 1,
+        Some(n) if (-4096..=4095).contains(&n) => 2,
+        Some(n) if (-(1 << 15)..1 << 15).contains(&n) => 3,
+        Some(n) if (-(1 << 23)..1 << 23).contains(&n) => 4,
+        Some(n) if (-(1 << 31)..1 << 31).contains(&n) => 5,
+        Some(_) => 9,
+        None if s.len() < 64 => 1 + s.len(),
+        None if s.len() < 4096 => 2 + s.len(),
+        None => 5 + s.len(),
+    };
+    let back = match body {
+        0..=127 => 1,
+        128..=16382 => 2,
+        16383..=2097150 => 3,
+        2097151..=268435454 => 4,
+        _ => 5,
+    };
+    body + back
+}
+
+/// The RDB size of a listpack of `entries` bytes in all, saved as one string: the listpack's
+/// own bytes are needed for LZF, so they are rebuilt.
+fn listpack_string<'a>(items: impl Iterator<Item = &'a [u8]>) -> usize {
+    raw_string(&listpack_bytes(items))
+}
+
+/// The size of a listpack holding `items`.
+pub fn listpack_len<'a>(items: impl Iterator<Item = &'a [u8]>) -> usize {
+    7 + items.map(listpack_entry).sum::<usize>()
+}
+
+/// A listpack holding `items`, byte for byte as Redis lays it out.
+fn listpack_bytes<'a>(items: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut body = Vec::new();
+    let mut count = 0u32;
+    for item in items {
+        count = count.saturating_add(1);
+        let start = body.len();
+        match parse_i64(item).filter(|_| item.len() <= 20) {
+            Some(n) if (0..=127).contains(&n) => body.push(n as u8),
+            Some(n) if (-4096..=4095).contains(&n) => {
+                let v = (n as u16) & 0x1fff;
+                body.push(0xc0 | (v >> 8) as u8);
+                body.push(v as u8);
+            }
+            Some(n) if (-(1 << 15)..1 << 15).contains(&n) => {
+                body.push(0xf1);
+                body.extend_from_slice(&(n as i16).to_le_bytes());
+            }
+            Some(n) if (-(1 << 23)..1 << 23).contains(&n) => {
+                body.push(0xf2);
+                body.extend_from_slice(&(n as i32).to_le_bytes()[..3]);
+            }
+            Some(n) if (-(1 << 31)..1 << 31).contains(&n) => {
+                body.push(0xf3);
+                body.extend_from_slice(&(n as i32).to_le_bytes());
+            }
+            Some(n) => {
+                body.push(0xf4);
+                body.extend_from_slice(&n.to_le_bytes());
+            }
+            None if item.len() < 64 => {
+                body.push(0x80 | item.len() as u8);
+                body.extend_from_slice(item);
+            }
+            None if item.len() < 4096 => {
+                body.push(0xe0 | (item.len() >> 8) as u8);
+                body.push(item.len() as u8);
+                body.extend_from_slice(item);
+            }
+            None => {
+                body.push(0xf0);
+                body.extend_from_slice(&(item.len() as u32).to_le_bytes());
+                body.extend_from_slice(item);
+            }
+        }
+        // The back length (`lpEncodeBacklen`): the entry's size, 7 bits a byte, most
+        // significant first, every byte but the first with its high bit set.
+        let l = body.len() - start;
+        let groups = match l {
+            0..=127 => 1,
+            128..=16382 => 2,
+            16383..=2097150 => 3,
+            2097151..=268435454 => 4,
+            _ => 5,
+        };
+        for g in (0..groups).rev() {
+            let byte = ((l >> (7 * g)) & 127) as u8;
+            body.push(if g == groups - 1 { byte } else { byte | 128 });
+        }
+    }
+    let total = 6 + body.len() + 1;
+    let mut out = Vec::with_capacity(total);
+    out.extend_from_slice(&(total as u32).to_le_bytes());
+    out.extend_from_slice(&(count.min(65535) as u16).to_le_bytes());
+    out.extend(body);
+    out.push(0xff);
+    out
+}
+
+/// The nodes of a quicklist holding `list` with `list-max-listpack-size` -2 (8 KiB
+/// listpacks), packed from the head: each node's element count and listpack size.
+pub fn quicklist_nodes(list: &std::collections::VecDeque<Bytes>) -> Vec<(usize, usize)> {
+    const LIMIT: usize = 8192;
+    const OVERHEAD: usize = 8;
+    let mut nodes: Vec<(usize, usize)> = Vec::new();
+    for element in list {
+        let entry = listpack_entry(element);
+        match nodes.last_mut() {
+            Some((count, size)) if *size + element.len() + OVERHEAD <= LIMIT => {
+                *count += 1;
+                *size += entry;
+            }
+            _ => nodes.push((1, 7 + entry)),
+        }
+    }
+    nodes
+}
+
+/// `rdbSavedObjectLen` for `value`, whose OBJECT ENCODING is `encoding`.
+pub fn saved_len(value: &Value, encoding: &str) -> usize {
+    match value {
+        Value::Str(s) => raw_string(s),
+        Value::List(list) => {
+            let nodes = quicklist_nodes(list);
+            let mut total = len_len(nodes.len());
+            let mut rest = list.iter();
+            for (count, _) in &nodes {
+                let items: Vec<&[u8]> = rest.by_ref().take(*count).map(|b| b.as_ref()).collect();
+                total += 1 + listpack_string(items.into_iter());
+            }
+            total
+        }
+        Value::Set(set) if encoding == "intset" => {
+            let numbers: Vec<i64> = set.iter().filter_map(|m| parse_i64(m)).collect();
+            let width = if numbers.iter().all(|n| i16::try_from(*n).is_ok()) {
+                2
+            } else if numbers.iter().all(|n| i32::try_from(*n).is_ok()) {
+                4
+            } else {
+                8
+            };
+            let mut sorted = numbers;
+            sorted.sort_unstable();
+            let mut blob = Vec::with_capacity(8 + width * sorted.len());
+            blob.extend_from_slice(&(width as u32).to_le_bytes());
+            blob.extend_from_slice(&(sorted.len() as u32).to_le_bytes());
+            for n in sorted {
+                blob.extend_from_slice(n.to_le_bytes().get(..width).unwrap_or_default());
+            }
+            raw_string(&blob)
+        }
+        Value::Set(set) => len_len(set.len()) + set.iter().map(|m| raw_string(m)).sum::<usize>(),
+        Value::Hash(hash) if encoding == "listpack" => {
+            listpack_string(hash.iter().flat_map(|(f, v)| [f.as_ref(), v.as_ref()]))
+        }
+        Value::Hash(hash) => {
+            len_len(hash.len())
+                + hash
+                    .iter()
+                    .map(|(f, v)| raw_string(f) + raw_string(v))
+                    .sum::<usize>()
+        }
+        Value::ZSet(zset) if encoding == "listpack" => {
+            let scores: Vec<String> = zset
+                .iter_from(0)
+                .map(|(_, s)| super::zsets::scan::listpack_score(s))
+                .collect();
+            let items: Vec<&[u8]> = zset
+                .iter_from(0)
+                .zip(&scores)
+                .flat_map(|((m, _), s)| [m.as_ref(), s.as_bytes()])
+                .collect();
+            listpack_string(items.into_iter())
+        }
+        Value::ZSet(zset) => {
+            len_len(zset.len())
+                + zset
+                    .iter_unordered()
+                    .map(|(m, _)| raw_string(m) + 8)
+                    .sum::<usize>()
+        }
+        Value::Seed(_) => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_sized_as_redis_saves_them() {
+        assert_eq!(raw_string(b"1"), 2);
+        assert_eq!(raw_string(b"-200"), 3);
+        assert_eq!(raw_string(b"100000"), 5);
+        assert_eq!(raw_string(b"01"), 3);
+        assert_eq!(raw_string(b"hello"), 6);
+        assert_eq!(
+            raw_string(&[b'a'; 100]),
+            1 + 1 + 2 + lzf_len(&[b'a'; 100], 96).unwrap_or(0)
+        );
+    }
+
+    #[test]
+    fn listpacks_are_laid_out_as_redis_does() {
+        let lp = listpack_bytes([&b"a"[..], b"1", b"-1", b"300"].into_iter());
+        assert_eq!(lp.len(), 6 + 3 + 2 + 3 + 3 + 1);
+    }
+}
