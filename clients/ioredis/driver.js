@@ -39,10 +39,12 @@ function canonical(v, depth = 0) {
     if (Number.isNaN(v)) return { double: 'nan' };
     if (v === Infinity) return { double: 'inf' };
     if (v === -Infinity) return { double: '-inf' };
+    // An integral number inside 64 bits prints as `int` (with its exact digits), anything
+    // else as `double` (`,1e300` is integral too).
+    if (Number.isSafeInteger(v)) return { int: v };
     if (Number.isInteger(v)) {
-      if (Number.isSafeInteger(v)) return { int: v };
       const b = BigInt(v);
-      return b >= I64_MIN && b <= I64_MAX ? { int: b } : { bignum: b.toString() };
+      if (b >= I64_MIN && b <= I64_MAX) return { int: b };
     }
     return { double: v };
   }
