@@ -1,7 +1,7 @@
 //! `respect clients` from the outside: the fixture drivers (always), and the redis-py drivers
 //! on a few scenarios (when a Python with redis-py and hiredis is at hand; required under CI).
 
-use std::process::Command as Process;
+mod support;
 
 use assert_cmd::Command;
 
@@ -107,18 +107,9 @@ fn an_unknown_driver_is_a_usage_error() {
 
 #[test]
 fn redis_py_drivers_grade_a_few_scenarios() {
-    let python = std::env::var("RESPECT_PYTHON").unwrap_or_else(|_| "python3".into());
-    let probe = Process::new(&python)
-        .args(["-c", "import redis, hiredis"])
-        .status();
-    if !probe.is_ok_and(|s| s.success()) {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "redis-py and hiredis are required under CI (.ci/run installs them)"
-        );
-        eprintln!("skipping: {python} has no redis-py/hiredis (set RESPECT_PYTHON to a venv that has them)");
+    let Some(python) = support::python_with_redis_py() else {
         return;
-    }
+    };
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     for filter in [
         "resp3.map-int-keys",

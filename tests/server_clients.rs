@@ -81,18 +81,9 @@ async fn redis_cli_talks_to_it() {
 
 #[tokio::test]
 async fn redis_py_with_hiredis_talks_to_it() {
-    let python = std::env::var("RESPECT_PYTHON").unwrap_or_else(|_| "python3".into());
-    let probe = Command::new(&python)
-        .args(["-c", "import redis, hiredis"])
-        .status();
-    if !probe.is_ok_and(|s| s.success()) {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "redis-py and hiredis are required under CI (.ci/run installs them)"
-        );
-        eprintln!("skipping: {python} has no redis-py/hiredis (set RESPECT_PYTHON to a venv that has them)");
+    let Some(python) = support::python_with_redis_py() else {
         return;
-    }
+    };
     let server = server(ServerConfig::default()).await;
     let script = format!(
         r#"

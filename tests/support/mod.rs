@@ -36,6 +36,27 @@ pub fn tool_missing(tool: &str) -> bool {
     missing
 }
 
+/// The Python with redis-py and hiredis named by `RESPECT_PYTHON` (default `python3`), or
+/// `None` (after saying so) when it lacks them. Under CI that is a failure: `.ci/run` installs
+/// them.
+pub fn python_with_redis_py() -> Option<String> {
+    let python = std::env::var("RESPECT_PYTHON").unwrap_or_else(|_| "python3".into());
+    let probe = Command::new(&python)
+        .args(["-c", "import redis, hiredis"])
+        .status();
+    if probe.is_ok_and(|s| s.success()) {
+        return Some(python);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "redis-py and hiredis are required under CI (.ci/run installs them)"
+    );
+    eprintln!(
+        "skipping: {python} has no redis-py/hiredis (set RESPECT_PYTHON to a venv that has them)"
+    );
+    None
+}
+
 /// A server process listening on a free loopback port, killed on drop. It runs in a
 /// directory of its own (removed on drop), so whatever it writes (a redis-server's
 /// `dump.rdb`, or the `appendonlydir` a CONFIG SET appendonly creates) never lands in the

@@ -2,6 +2,7 @@
 //! JUnit (one test suite per client). The server reports of [`crate::report`] are keyed by
 //! the server outcomes; these have a client column and HANG and CRASH.
 
+use crate::report::junit::xml;
 use std::io::{self, Write};
 
 use super::run::{ClientRun, Grade};
@@ -80,20 +81,6 @@ pub fn write_json(runs: &[ClientRun], out: &mut impl Write) -> io::Result<()> {
         .collect();
     serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "clients": clients }))?;
     writeln!(out)
-}
-
-fn xml(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '&' => "&amp;".into(),
-            '<' => "&lt;".into(),
-            '>' => "&gt;".into(),
-            '"' => "&quot;".into(),
-            '\'' => "&apos;".into(),
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t') => format!("&#x{:x};", c as u32),
-            c => c.to_string(),
-        })
-        .collect()
 }
 
 /// JUnit XML: a `<testsuite>` per client; FAIL is a `<failure>`, HANG and CRASH `<error>`,

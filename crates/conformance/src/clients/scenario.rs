@@ -24,9 +24,9 @@ use std::time::Duration;
 use respect_resp::{split_inline, unescape_bytes};
 
 use super::value::{parse_value, Value};
-use crate::scenario::identity::{id_from_path, verdict_of, EXTENSION};
+use crate::scenario::identity::{id_from_path, verdict_of};
 use crate::scenario::template::expand_generators;
-use crate::scenario::{ParseError, Verdict, MAX_SCENARIO_FILE};
+use crate::scenario::{ParseError, Verdict};
 
 /// Longest delay (`! delay`, `! gap`) a scenario may ask for.
 pub const MAX_DELAY: Duration = Duration::from_secs(10);
@@ -358,24 +358,7 @@ fn expectation(text: &str) -> Result<Expect, String> {
 
 /// Every client scenario under `root`, sorted by path; two with one id are an error.
 pub fn load_client_dir(root: &Path) -> Result<Vec<ClientScenario>, ParseError> {
-    let mut files = Vec::new();
-    let mut pending = vec![root.to_path_buf()];
-    while let Some(d) = pending.pop() {
-        let entries = std::fs::read_dir(&d).map_err(|e| ParseError {
-            path: d.display().to_string(),
-            line: 0,
-            message: e.to_string(),
-        })?;
-        for entry in entries.flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                pending.push(p);
-            } else if p.extension().is_some_and(|e| e == EXTENSION) {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
+    let files = crate::scenario::load::scenario_files(root, None)?;
     let mut out: Vec<ClientScenario> = Vec::with_capacity(files.len());
     for p in &files {
         let fail = |message: String| ParseError {
@@ -383,11 +366,7 @@ pub fn load_client_dir(root: &Path) -> Result<Vec<ClientScenario>, ParseError> {
             line: 0,
             message,
         };
-        let size = std::fs::metadata(p).map_err(|e| fail(e.to_string()))?.len();
-        if size > MAX_SCENARIO_FILE {
-            return Err(fail(format!("larger than {MAX_SCENARIO_FILE} bytes")));
-        }
-        let text = std::fs::read_to_string(p).map_err(|e| fail(e.to_string()))?;
+        let text = crate::scenario::load::read(p)?;
         let s = ClientScenario::parse_under(root, p, &text)?;
         if let Some(other) = out.iter().find(|o| o.id == s.id) {
             return Err(fail(format!(

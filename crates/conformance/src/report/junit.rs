@@ -5,7 +5,8 @@ use std::io::{self, Write};
 use super::super::runner::Outcome;
 use super::Report;
 
-fn xml(text: &str) -> String {
+/// `text` escaped for an XML attribute or text node (control characters as references).
+pub(crate) fn xml(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             '&' => "&amp;".into(),

@@ -3,7 +3,7 @@
 mod html;
 mod human;
 mod json;
-mod junit;
+pub(crate) mod junit;
 mod markdown;
 
 use std::time::Duration;

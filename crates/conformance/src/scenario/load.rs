@@ -2,7 +2,7 @@
 //! size limit that keeps a hostile file from being read whole.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::identity::EXTENSION;
 use super::parse::ParseError;
@@ -12,7 +12,7 @@ use super::types::Scenario;
 pub const MAX_SCENARIO_FILE: u64 = 1024 * 1024;
 
 /// Reads a file, refusing one larger than [`MAX_SCENARIO_FILE`].
-fn read(path: &Path) -> Result<String, ParseError> {
+pub(crate) fn read(path: &Path) -> Result<String, ParseError> {
     let fail = |message: String| ParseError {
         path: path.display().to_string(),
         line: 0,
@@ -48,27 +48,7 @@ pub const CLIENTS_FOLDER: &str = "clients";
 /// client scenarios of `dir/clients/` ([`CLIENTS_FOLDER`]). Two files with one id are an error
 /// (the id names the keys a scenario may touch).
 pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ParseError> {
-    let mut files = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(d) = pending.pop() {
-        let entries = std::fs::read_dir(&d).map_err(|e| ParseError {
-            path: d.display().to_string(),
-            line: 0,
-            message: e.to_string(),
-        })?;
-        for entry in entries.flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                if d == dir && entry.file_name() == CLIENTS_FOLDER {
-                    continue;
-                }
-                pending.push(p);
-            } else if p.extension().is_some_and(|e| e == EXTENSION) {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
+    let files = scenario_files(dir, Some(CLIENTS_FOLDER))?;
     let scenarios: Vec<Scenario> = files
         .iter()
         .map(|p| Scenario::load_under(dir, p))
@@ -84,6 +64,33 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ParseError> {
         }
     }
     Ok(scenarios)
+}
+
+/// Every `*.scenario` file under `dir`, sorted by path, leaving out the folder `skip` directly
+/// under it (the client scenarios, for server runs).
+pub(crate) fn scenario_files(dir: &Path, skip: Option<&str>) -> Result<Vec<PathBuf>, ParseError> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| ParseError {
+            path: d.display().to_string(),
+            line: 0,
+            message: e.to_string(),
+        })?;
+        for entry in entries.flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                if d == dir && skip.is_some_and(|s| entry.file_name() == s) {
+                    continue;
+                }
+                pending.push(p);
+            } else if p.extension().is_some_and(|e| e == EXTENSION) {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 #[cfg(test)]
