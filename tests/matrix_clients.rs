@@ -7,7 +7,7 @@ mod support;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use support::ServerProcess;
 
@@ -54,6 +54,40 @@ fn page_row<'a>(page: &'a str, id: &str) -> &'a str {
         .find("</tr>")
         .map_or(page.len(), |e| start + e);
     &page[start..end]
+}
+
+/// The page in headless Chromium (when installed): after its script ran, the DOM has the
+/// client table with a HANG cell and a CRASH cell.
+fn rendered_client_table(page: &Path, work: &Path) {
+    if support::tool_missing("chromium") {
+        return;
+    }
+    let dom = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--dump-dom",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            work.join("profile").display()
+        ))
+        .arg(format!("file://{}", page.display()))
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .expect("chromium --dump-dom");
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(dom.contains("id=\"clients\""), "{dom:.500}");
+    assert_eq!(dom.matches("<th class=\"client\">").count(), 1);
+    assert!(dom.contains("<td class=\"o-HANG\""));
+    assert!(dom.contains("<td class=\"o-CRASH\""));
 }
 
 #[test]
@@ -143,6 +177,7 @@ fn client_drivers_get_a_table_of_their_own() {
         die.contains("value {&quot;simple&quot;:&quot;OK&quot;}"),
         "{die}"
     );
+    rendered_client_table(&with.join("index.html"), &work);
 
     // A driver that cannot start is a column saying why, and exit 2; details are clipped by
     // --max-logged-bytes.

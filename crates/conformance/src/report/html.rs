@@ -538,4 +538,59 @@ mod tests {
         assert!(page.contains("byte 0"));
         assert!(!page.contains("http"));
     }
+
+    #[test]
+    fn client_table_escapes_and_links_each_non_pass_cell_to_its_detail() {
+        use crate::clients::{ClientResult, ClientRun};
+        use crate::matrix::{ClientCell, ClientRow};
+        let run = ClientRun {
+            client: "lib<1>".into(),
+            library: "lib 1.0".into(),
+            started: true,
+            results: vec![ClientResult {
+                client: "lib<1>".into(),
+                id: "resp3.x".into(),
+                path: "resp3/y_x.scenario".into(),
+                title: "x".into(),
+                grade: Grade::Hang,
+                detail: "no answer in time (killed)".into(),
+                millis: 0,
+            }],
+        };
+        let clients = ClientMatrix {
+            runs: vec![run],
+            rows: vec![ClientRow {
+                id: "resp3.x".into(),
+                area: "clients/resp3".into(),
+                title: "x".into(),
+                reply: WireBytes::clipped(b"%1\r\n<\r\n", 4096),
+                delivery: "one byte per write".into(),
+                expectation: "survive".into(),
+                cells: vec![Some(ClientCell {
+                    grade: Grade::Hang,
+                    detail: "no answer in time (killed)".into(),
+                })],
+            }],
+        };
+        let matrix = Matrix {
+            columns: vec![column("a")],
+            rows: vec![],
+        };
+        let mut page = Vec::new();
+        write_html_with_clients(&matrix, Some(&clients), "m", &mut page).unwrap();
+        let page = String::from_utf8(page).unwrap();
+        assert!(page.contains("<th class=\"client\">lib&lt;1&gt;"));
+        assert!(page.contains("<a href=\"#client-0-0\">HANG</a>"));
+        assert!(page.contains("<details id=\"client-0-0\">"));
+        assert!(
+            page.contains("%1\\r\\n&lt;\\r\\n"),
+            "the reply, escaped twice over"
+        );
+        assert!(page.contains("(one byte per write)"));
+        assert!(page.contains(".o-HANG{"));
+        assert!(!page.contains("http"));
+        let mut plain = Vec::new();
+        write_html(&matrix, "m", &mut plain).unwrap();
+        assert!(!String::from_utf8(plain).unwrap().contains("o-HANG"));
+    }
 }
