@@ -12,6 +12,8 @@
 # then runs `respect matrix` over them and writes OUT/index.html and OUT/matrix.json.
 #
 # Usage: scripts/matrix.sh [OUT] [-- extra respect-matrix flags]
+#   e.g. `scripts/matrix.sh target/matrix -- --clients-all` adds the client table (every
+#   driver under clients/, graded as `respect clients --all` grades them).
 #   OUT defaults to target/matrix. SCREENSHOT=docs/matrix.png also renders the page with
 #   headless chromium. RESPECT_MATRIX_VENV picks the Python venv (default target/matrix-venv).
 # Every process started here is stopped on exit; nothing listens beyond 127.0.0.1.

@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use clap::ValueEnum;
 use respect::conformance::clients::report::{write_human, write_json, write_junit};
-use respect::conformance::clients::{load_client_dir, run_driver, ClientResult, Driver};
+use respect::conformance::clients::{
+    load_client_dir, run_driver, ClientResult, ClientRun, ClientScenario, Driver,
+};
 
 use super::shared::{block_on, Span, EXIT_USAGE};
 
@@ -69,6 +71,59 @@ fn every_driver(dir: &Path) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
+/// The drivers to run: `clients`, or every driver under `drivers` when `all` or when none is
+/// named; `Err` when one has no `run` file or there are none.
+pub(super) fn driver_names(
+    drivers: &Path,
+    clients: &[String],
+    all: bool,
+) -> Result<Vec<String>, String> {
+    let names = if clients.is_empty() || all {
+        every_driver(drivers)?
+    } else {
+        clients.to_vec()
+    };
+    for name in &names {
+        let run = drivers.join(name).join("run");
+        if !run.is_file() {
+            return Err(format!("no driver {}", run.display()));
+        }
+    }
+    if names.is_empty() {
+        return Err(format!("no drivers under {}", drivers.display()));
+    }
+    Ok(names)
+}
+
+/// The client scenarios of `dir` whose id or path contains `filter`.
+pub(super) fn chosen_scenarios(
+    dir: &Path,
+    filter: Option<&str>,
+) -> Result<Vec<Arc<ClientScenario>>, String> {
+    let scenarios = load_client_dir(dir).map_err(|e| e.to_string())?;
+    Ok(scenarios
+        .into_iter()
+        .filter(|s| filter.is_none_or(|f| s.id.contains(f) || s.path.to_string_lossy().contains(f)))
+        .map(Arc::new)
+        .collect())
+}
+
+/// Runs each driver over `chosen`, one after the other.
+pub(super) async fn run_drivers(
+    drivers: &Path,
+    names: &[String],
+    chosen: &[Arc<ClientScenario>],
+    timeout: std::time::Duration,
+    progress: &(dyn Fn(&ClientResult) + Sync),
+) -> Vec<ClientRun> {
+    let mut runs = Vec::new();
+    for name in names {
+        let mut driver = Driver::new(drivers, name);
+        runs.push(run_driver(&mut driver, chosen, timeout, progress).await);
+    }
+    runs
+}
+
 impl Args {
     /// Runs the drivers and writes the report: exit 1 on any FAIL, HANG or CRASH (or a driver
     /// that cannot start), 2 when the run cannot happen.
@@ -77,60 +132,27 @@ impl Args {
     }
 
     async fn execute(self) -> u8 {
-        let names = if self.clients.is_empty() || self.all {
-            match every_driver(&self.drivers) {
-                Ok(n) => n,
-                Err(e) => {
-                    eprintln!("respect clients: {e}");
-                    return EXIT_USAGE;
-                }
-            }
-        } else {
-            self.clients.clone()
-        };
-        for name in &names {
-            if !self.drivers.join(name).join("run").is_file() {
-                eprintln!(
-                    "respect clients: no driver {}",
-                    self.drivers.join(name).join("run").display()
-                );
+        let names = match driver_names(&self.drivers, &self.clients, self.all) {
+            Ok(n) => n,
+            Err(e) => {
+                eprintln!("respect clients: {e}");
                 return EXIT_USAGE;
             }
-        }
-        if names.is_empty() {
-            eprintln!(
-                "respect clients: no drivers under {}",
-                self.drivers.display()
-            );
-            return EXIT_USAGE;
-        }
-        let scenarios = match load_client_dir(&self.dir) {
+        };
+        let chosen = match chosen_scenarios(&self.dir, self.filter.as_deref()) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("respect clients: {e}");
                 return EXIT_USAGE;
             }
         };
-        let chosen: Vec<_> = scenarios
-            .into_iter()
-            .filter(|s| {
-                self.filter.as_ref().is_none_or(|f| {
-                    s.id.contains(f.as_str()) || s.path.to_string_lossy().contains(f.as_str())
-                })
-            })
-            .map(Arc::new)
-            .collect();
         let terminal = std::io::stderr().is_terminal();
         let progress = |r: &ClientResult| {
             if terminal {
                 eprint!("\r\x1b[K{} {} {}", r.client, r.grade.label(), r.id);
             }
         };
-        let mut runs = Vec::new();
-        for name in &names {
-            let mut driver = Driver::new(&self.drivers, name);
-            runs.push(run_driver(&mut driver, &chosen, self.timeout.0, &progress).await);
-        }
+        let runs = run_drivers(&self.drivers, &names, &chosen, self.timeout.0, &progress).await;
         if terminal {
             eprint!("\r\x1b[K");
         }

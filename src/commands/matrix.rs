@@ -5,13 +5,15 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use respect::conformance::clients::ClientResult;
 use respect::conformance::matrix::{
-    build_matrix, MatrixOptions, MatrixTarget, DEFAULT_MAX_LOGGED_BYTES,
+    build_matrix, ClientMatrix, MatrixOptions, MatrixTarget, DEFAULT_MAX_LOGGED_BYTES,
 };
-use respect::conformance::report::write_html;
+use respect::conformance::report::write_html_with_clients;
 use respect::conformance::CaseResult;
 
-use super::shared::{block_on, Scenarios, EXIT_OK, EXIT_USAGE};
+use super::clients::{chosen_scenarios, driver_names, run_drivers};
+use super::shared::{block_on, Scenarios, Span, EXIT_OK, EXIT_USAGE};
 
 /// Run the suite against several servers and write a compatibility matrix.
 #[derive(clap::Args, Debug)]
@@ -30,6 +32,25 @@ pub struct Args {
     /// Most bytes of one sent/expected/actual field kept in a wire log.
     #[arg(long, default_value_t = DEFAULT_MAX_LOGGED_BYTES)]
     max_logged_bytes: usize,
+    /// Also grade this client driver (a folder under --drivers) over the client scenarios,
+    /// as `respect clients --client` does: the page gets a client table. Repeat for several.
+    #[arg(long = "client")]
+    clients: Vec<String>,
+    /// Also grade every driver under --drivers (as `respect clients --all`).
+    #[arg(long)]
+    clients_all: bool,
+    /// Only client scenarios whose id or path contains this (`respect clients --filter`).
+    #[arg(long)]
+    client_filter: Option<String>,
+    /// Per-case client timeout (`respect clients --timeout`).
+    #[arg(long, default_value_t = Span(std::time::Duration::from_secs(5)))]
+    client_timeout: Span,
+    /// Client scenario folder.
+    #[arg(long, default_value = "conformance/clients")]
+    client_dir: PathBuf,
+    /// Client driver folder: one `<name>/run` executable per client.
+    #[arg(long, default_value = "clients")]
+    drivers: PathBuf,
     /// Only the scenarios of this flavor's suite are run on a target; `--flavor` here is
     /// ignored (each target names its own).
     #[command(flatten)]
@@ -38,7 +59,8 @@ pub struct Args {
 
 impl Args {
     /// Builds the matrix: exit 0 once it is written (FAIL cells are its content, not a failure
-    /// of the command), 2 when a target cannot be reached or the files cannot be written.
+    /// of the command), 2 when a target cannot be reached, a client driver cannot start, or
+    /// the files cannot be written.
     pub fn run(self) -> ExitCode {
         block_on(self.execute())
     }
@@ -51,6 +73,24 @@ impl Args {
             eprintln!("respect matrix: {e}");
             return EXIT_USAGE;
         }
+        // The client half is checked before any server is run: a misspelt driver is a usage
+        // error, not a page without it.
+        let client_plan = if self.clients.is_empty() && !self.clients_all {
+            None
+        } else {
+            let planned =
+                driver_names(&self.drivers, &self.clients, self.clients_all).and_then(|names| {
+                    chosen_scenarios(&self.client_dir, self.client_filter.as_deref())
+                        .map(|s| (names, s))
+                });
+            match planned {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    eprintln!("respect matrix: {e}");
+                    return EXIT_USAGE;
+                }
+            }
+        };
         let options = MatrixOptions {
             run: self.scenarios.options(),
             max_logged_bytes: self.max_logged_bytes,
@@ -76,13 +116,40 @@ impl Args {
                 return EXIT_USAGE;
             }
         };
+        let clients = match client_plan {
+            None => None,
+            Some((names, chosen)) => {
+                let progress = |r: &ClientResult| {
+                    if tty {
+                        eprint!("\r\x1b[K{} {} {}", r.client, r.grade.label(), r.id);
+                    }
+                };
+                let runs = run_drivers(
+                    &self.drivers,
+                    &names,
+                    &chosen,
+                    self.client_timeout.0,
+                    &progress,
+                )
+                .await;
+                Some(ClientMatrix::new(
+                    &self.client_dir,
+                    &chosen,
+                    runs,
+                    self.max_logged_bytes,
+                ))
+            }
+        };
         if tty {
             eprint!("\r\x1b[K");
         }
         let mut page = Vec::new();
         let mut json = Vec::new();
-        let written = write_html(&matrix, &self.title, &mut page)
-            .and_then(|()| matrix.write_json(&mut json))
+        let written = write_html_with_clients(&matrix, clients.as_ref(), &self.title, &mut page)
+            .and_then(|()| match &clients {
+                None => matrix.write_json(&mut json),
+                Some(c) => matrix.write_json_with_clients(c, &mut json),
+            })
             .and_then(|()| std::fs::create_dir_all(&self.out))
             .and_then(|()| std::fs::write(self.out.join("index.html"), &page))
             .and_then(|()| std::fs::write(self.out.join("matrix.json"), &json));
@@ -111,8 +178,19 @@ impl Args {
                 }
             }
         }
+        for r in clients.iter().flat_map(|c| &c.runs) {
+            if r.started {
+                let c = r.counts();
+                eprintln!(
+                    "{}: {} — {} PASS, {} NON-STRICT, {} UNSUPPORTED, {} FAIL, {} HANG, {} CRASH",
+                    r.client, r.library, c[0], c[1], c[2], c[3], c[4], c[5]
+                );
+            } else {
+                eprintln!("{}: not run: {}", r.client, r.library);
+            }
+        }
         eprintln!("wrote {}", self.out.join("index.html").display());
-        if matrix.all_reached() {
+        if matrix.all_reached() && clients.as_ref().is_none_or(ClientMatrix::all_started) {
             EXIT_OK
         } else {
             EXIT_USAGE

@@ -9,8 +9,12 @@
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
+use super::clients::report::clients_json;
+use super::clients::scenario::{Delivery, Split};
+use super::clients::{ClientRun, ClientScenario, Expect, Grade};
 use super::matcher::{describe, first_difference, matches};
 use super::report::Counts;
 use super::runner::{capture_scenario, CaseResult, Outcome, RunOptions};
@@ -445,6 +449,191 @@ fn decode_reply(flavor: Flavor, raw: &[u8]) -> Option<respect_resp::Frame> {
     decoder.decode(&mut buf).ok().flatten()
 }
 
+/// The client half of a matrix (`respect matrix --client`): the client scenarios, grouped by
+/// area, across the client drivers, graded by [`crate::clients::run_driver`] as `respect
+/// clients` grades them.
+#[derive(Debug, Clone)]
+pub struct ClientMatrix {
+    /// One run per driver, in command-line order (`matrix.json`'s `clients` section).
+    pub runs: Vec<ClientRun>,
+    /// The client scenarios, sorted by area then id.
+    pub rows: Vec<ClientRow>,
+}
+
+/// One client scenario across the drivers.
+#[derive(Debug, Clone)]
+pub struct ClientRow {
+    /// Scenario id.
+    pub id: String,
+    /// `clients/` and its folder under the client scenario root (`clients/resp3`).
+    pub area: String,
+    /// Its title.
+    pub title: String,
+    /// The exact bytes the scripted server sends (up to its close, if it closes), clipped to
+    /// the page's budget.
+    pub reply: WireBytes,
+    /// How they are delivered (`one byte per write, closed after 7 bytes`), empty when in one
+    /// write.
+    pub delivery: String,
+    /// The `?` line: what a correct library surfaces.
+    pub expectation: String,
+    /// One per driver, in the runs' order: `None` where the driver did not start.
+    pub cells: Vec<Option<ClientCell>>,
+}
+
+/// One client scenario on one driver.
+#[derive(Debug, Clone)]
+pub struct ClientCell {
+    /// The verdict.
+    pub grade: Grade,
+    /// What the library surfaced (and what was expected when they differ), clipped to the
+    /// page's budget.
+    pub detail: String,
+}
+
+impl ClientMatrix {
+    /// Gathers the runs of `scenarios` (loaded from `dir`) into rows; detail texts and reply
+    /// bytes over `max` bytes are clipped.
+    pub fn new(
+        dir: &Path,
+        scenarios: &[Arc<ClientScenario>],
+        runs: Vec<ClientRun>,
+        max: usize,
+    ) -> ClientMatrix {
+        let mut rows: Vec<ClientRow> = scenarios
+            .iter()
+            .map(|s| ClientRow {
+                id: s.id.clone(),
+                area: client_area(dir, s),
+                title: s.title.clone(),
+                reply: WireBytes::clipped(sent_bytes(s), max),
+                delivery: delivery(&s.delivery),
+                expectation: expectation(&s.expect),
+                cells: runs
+                    .iter()
+                    .map(|run| {
+                        run.results
+                            .iter()
+                            .find(|r| r.id == s.id)
+                            .map(|r| ClientCell {
+                                grade: r.grade,
+                                detail: clip_text(&r.detail, max),
+                            })
+                    })
+                    .collect(),
+            })
+            .collect();
+        rows.sort_by(|a, b| (&a.area, &a.id).cmp(&(&b.area, &b.id)));
+        ClientMatrix { runs, rows }
+    }
+
+    /// Whether every driver started.
+    pub fn all_started(&self) -> bool {
+        self.runs.iter().all(|r| r.started)
+    }
+}
+
+impl Matrix {
+    /// [`Matrix::write_json`] with a `clients` section in the shape `respect clients --format
+    /// json` writes (`[{client, library, started, counts, results}]`).
+    pub fn write_json_with_clients(
+        &self,
+        clients: &ClientMatrix,
+        out: &mut impl std::io::Write,
+    ) -> std::io::Result<()> {
+        let mut value = serde_json::to_value(self)?;
+        if let Some(map) = value.as_object_mut() {
+            map.insert("clients".into(), clients_json(&clients.runs));
+        }
+        serde_json::to_writer_pretty(&mut *out, &value)?;
+        writeln!(out)
+    }
+}
+
+/// The `?` line of a client scenario, as its file states it.
+pub fn expectation(expect: &Expect) -> String {
+    match expect {
+        Expect::Value(v) => format!("value {}", v.to_json()),
+        Expect::ServerError(text) => format!("error server {text}"),
+        Expect::Error(kinds) => {
+            let names: Vec<String> = kinds
+                .iter()
+                .map(|k| {
+                    serde_json::to_string(k)
+                        .unwrap_or_default()
+                        .trim_matches('"')
+                        .to_string()
+                })
+                .collect();
+            format!("error {}", names.join(" "))
+        }
+        Expect::Survive => "survive".into(),
+    }
+}
+
+/// The reply's bytes as the scripted server writes them: up to its close, if it closes.
+fn sent_bytes(s: &ClientScenario) -> &[u8] {
+    let end = s
+        .delivery
+        .close_after
+        .map_or(s.reply.len(), |n| n.min(s.reply.len()));
+    s.reply.get(..end).unwrap_or(&s.reply)
+}
+
+/// The `!` lines in words; empty for one write, at once, no close.
+fn delivery(d: &Delivery) -> String {
+    let mut parts = Vec::new();
+    match &d.split {
+        Split::Whole => {}
+        Split::Bytewise => parts.push("one byte per write".to_string()),
+        Split::At(at) => parts.push(format!("cut at {at:?}")),
+    }
+    if !d.delay.is_zero() {
+        parts.push(format!("{:?} before the first write", d.delay));
+    }
+    if !d.gap.is_zero() {
+        parts.push(format!("{:?} between writes", d.gap));
+    }
+    if let Some(n) = d.close_after {
+        parts.push(format!("closed after {n} bytes"));
+    }
+    parts.join(", ")
+}
+
+/// `text` cut to at most `max` bytes (on a character boundary), the cut counted.
+fn clip_text(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}… ({end} of {} bytes shown)",
+        text.get(..end).unwrap_or_default(),
+        text.len()
+    )
+}
+
+/// `clients/` and the scenario's folder under the client scenario root.
+fn client_area(dir: &Path, scenario: &ClientScenario) -> String {
+    let relative = scenario.path.strip_prefix(dir).unwrap_or(&scenario.path);
+    let folder: Vec<String> = relative
+        .parent()
+        .map(|p| {
+            p.components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    if folder.is_empty() {
+        "clients".into()
+    } else {
+        format!("clients/{}", folder.join("/"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -488,5 +677,11 @@ mod tests {
             serde_json::to_value(&b).unwrap(),
             serde_json::json!({"escaped": "+OK", "hex": "2b 4f 4b", "len": 5, "truncated": true})
         );
+    }
+
+    #[test]
+    fn client_details_are_clipped_on_a_character_boundary() {
+        assert_eq!(clip_text("short", 10), "short");
+        assert_eq!(clip_text("héllo", 2), "h… (1 of 6 bytes shown)");
     }
 }

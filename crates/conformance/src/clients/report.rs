@@ -62,8 +62,17 @@ pub fn write_human(runs: &[ClientRun], verbose: bool, out: &mut impl Write) -> i
 
 /// `{"clients": [{client, library, started, counts, results: [...]}]}`.
 pub fn write_json(runs: &[ClientRun], out: &mut impl Write) -> io::Result<()> {
-    let clients: Vec<serde_json::Value> = runs
-        .iter()
+    serde_json::to_writer_pretty(
+        &mut *out,
+        &serde_json::json!({ "clients": clients_json(runs) }),
+    )?;
+    writeln!(out)
+}
+
+/// The `clients` array of [`write_json`]: `[{client, library, started, counts, results}]`
+/// (also `matrix.json`'s `clients` section).
+pub fn clients_json(runs: &[ClientRun]) -> serde_json::Value {
+    runs.iter()
         .map(|r| {
             let counts: serde_json::Map<String, serde_json::Value> = Grade::ALL
                 .iter()
@@ -78,9 +87,7 @@ pub fn write_json(runs: &[ClientRun], out: &mut impl Write) -> io::Result<()> {
                 "results": r.results,
             })
         })
-        .collect();
-    serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "clients": clients }))?;
-    writeln!(out)
+        .collect()
 }
 
 /// JUnit XML: a `<testsuite>` per client; FAIL is a `<failure>`, HANG and CRASH `<error>`,

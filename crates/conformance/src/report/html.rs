@@ -9,7 +9,8 @@
 
 use std::io::{self, Write};
 
-use crate::matrix::{Cell, Exchange, Matrix, WireBytes};
+use crate::clients::Grade;
+use crate::matrix::{Cell, ClientMatrix, Exchange, Matrix, WireBytes};
 use crate::runner::Outcome;
 
 /// Every outcome in the order the page lists them.
@@ -48,6 +49,16 @@ details:target{outline:3px solid #f0a000}
 pre{white-space:pre-wrap;word-break:break-all;margin:2px 0;font-size:12px}
 table.wire td,table.wire th{border:1px solid #ddd;padding:2px 4px;vertical-align:top;text-align:left}
 table.wire{border-collapse:collapse;width:100%}
+"#;
+
+/// The client verdicts the server outcomes do not have.
+const CLIENT_ONLY: [Grade; 2] = [Grade::Hang, Grade::Crash];
+
+/// Added to [`STYLE`] only when the page has a client table.
+const CLIENT_STYLE: &str = r#"
+.o-HANG{background:#e07b00;color:#fff}
+.o-CRASH{background:#4a148c;color:#fff}
+.matrix th.client{white-space:normal;max-width:170px}
 "#;
 
 const SCRIPT: &str = r#"
@@ -92,29 +103,59 @@ fn anchor(r: usize, c: usize) -> String {
 
 /// Writes the matrix page.
 pub fn write_html(matrix: &Matrix, title: &str, out: &mut impl Write) -> io::Result<()> {
+    write_html_with_clients(matrix, None, title, out)
+}
+
+/// Writes the matrix page; with `clients`, a second table follows the servers' (client
+/// scenarios by area x client drivers), with a detail per non-PASS cell, under the same filters.
+pub fn write_html_with_clients(
+    matrix: &Matrix,
+    clients: Option<&ClientMatrix>,
+    title: &str,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let client_style = if clients.is_some() { CLIENT_STYLE } else { "" };
     writeln!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\n<style>{STYLE}</style>\n<script>{SCRIPT}</script></head><body>",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\n<style>{STYLE}{client_style}</style>\n<script>{SCRIPT}</script></head><body>",
         esc(title)
     )?;
     writeln!(out, "<h1>{}</h1>", esc(title))?;
-    write_legend(out)?;
-    write_filters(matrix, out)?;
+    write_legend(clients.is_some(), out)?;
+    write_filters(matrix, clients, out)?;
     write_table(matrix, out)?;
+    if let Some(clients) = clients {
+        write_client_table(clients, out)?;
+    }
     write_logs(matrix, out)?;
+    if let Some(clients) = clients {
+        write_client_details(clients, out)?;
+    }
     writeln!(out, "</body></html>")
 }
 
-fn write_legend(out: &mut impl Write) -> io::Result<()> {
+fn write_legend(clients: bool, out: &mut impl Write) -> io::Result<()> {
     write!(out, "<p class=\"legend\">")?;
     for o in OUTCOMES {
         write!(out, "<span class=\"o-{0}\">{0}</span>", o.label())?;
     }
+    if clients {
+        for g in CLIENT_ONLY {
+            write!(out, "<span class=\"o-{0}\">{0}</span>", g.label())?;
+        }
+    }
     writeln!(out, "<span class=\"o-NA\">— not for this target</span></p>")
 }
 
-fn write_filters(matrix: &Matrix, out: &mut impl Write) -> io::Result<()> {
+fn write_filters(
+    matrix: &Matrix,
+    clients: Option<&ClientMatrix>,
+    out: &mut impl Write,
+) -> io::Result<()> {
     let mut areas: Vec<&str> = matrix.rows.iter().map(|r| r.area.as_str()).collect();
+    if let Some(clients) = clients {
+        areas.extend(clients.rows.iter().map(|r| r.area.as_str()));
+    }
     areas.dedup();
     write!(
         out,
@@ -129,6 +170,11 @@ fn write_filters(matrix: &Matrix, out: &mut impl Write) -> io::Result<()> {
     )?;
     for o in OUTCOMES {
         write!(out, "<option>{}</option>", o.label())?;
+    }
+    if clients.is_some() {
+        for g in CLIENT_ONLY {
+            write!(out, "<option>{}</option>", g.label())?;
+        }
     }
     writeln!(out, "</select></label></p>")
 }
@@ -264,6 +310,121 @@ fn write_logs(matrix: &Matrix, out: &mut impl Write) -> io::Result<()> {
     Ok(())
 }
 
+/// The anchor of the detail of client row `r`, driver `c`.
+fn client_anchor(r: usize, c: usize) -> String {
+    format!("client-{r}-{c}")
+}
+
+fn write_client_table(clients: &ClientMatrix, out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "<h2>Clients</h2>")?;
+    write!(
+        out,
+        "<table class=\"matrix\" id=\"clients\"><thead><tr><th>client scenario</th>"
+    )?;
+    for run in &clients.runs {
+        let counts = if run.started {
+            let shown: Vec<String> = Grade::ALL
+                .iter()
+                .zip(run.counts())
+                .filter(|(_, n)| *n > 0)
+                .map(|(g, n)| format!("{n}&nbsp;{}", g.label()))
+                .collect();
+            shown.join("<br>")
+        } else {
+            "not run".into()
+        };
+        write!(
+            out,
+            "<th class=\"client\">{}<br><span class=\"counts\">{}</span><br><span class=\"counts\">{}</span></th>",
+            esc(&run.client),
+            esc(&run.library),
+            counts
+        )?;
+    }
+    writeln!(out, "</tr></thead><tbody>")?;
+    let span = clients.runs.len() + 1;
+    let mut area: Option<&str> = None;
+    for (r, row) in clients.rows.iter().enumerate() {
+        if area != Some(row.area.as_str()) {
+            area = Some(row.area.as_str());
+            writeln!(
+                out,
+                "<tr class=\"area\" data-area=\"{0}\"><th colspan=\"{span}\">{0}</th></tr>",
+                esc(&row.area)
+            )?;
+        }
+        let grades: Vec<&str> = row
+            .cells
+            .iter()
+            .flatten()
+            .map(|c| c.grade.label())
+            .collect();
+        write!(
+            out,
+            "<tr data-area=\"{}\" data-outcomes=\"{}\"><td class=\"id\" title=\"{}\">{}</td>",
+            esc(&row.area),
+            grades.join(" "),
+            esc(&row.title),
+            esc(&row.id)
+        )?;
+        for (c, cell) in row.cells.iter().enumerate() {
+            match cell {
+                None => write!(out, "<td class=\"o-NA\">—</td>")?,
+                Some(cell) if cell.grade == Grade::Pass => {
+                    write!(out, "<td class=\"o-PASS\">PASS</td>")?
+                }
+                Some(cell) => write!(
+                    out,
+                    "<td class=\"o-{0}\" title=\"{1}\"><a href=\"#{2}\">{0}</a></td>",
+                    cell.grade.label(),
+                    esc(&cell.detail),
+                    client_anchor(r, c)
+                )?,
+            }
+        }
+        writeln!(out, "</tr>")?;
+    }
+    writeln!(out, "</tbody></table>")
+}
+
+fn write_client_details(clients: &ClientMatrix, out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "<h2>Client details</h2>")?;
+    for (r, row) in clients.rows.iter().enumerate() {
+        for (c, cell) in row.cells.iter().enumerate() {
+            let Some(cell) = cell.as_ref().filter(|c| c.grade != Grade::Pass) else {
+                continue;
+            };
+            let client = clients.runs.get(c).map(|r| r.client.as_str()).unwrap_or("");
+            writeln!(
+                out,
+                "<details id=\"{}\"><summary><b>{}</b> on <b>{}</b>: {}</summary>",
+                client_anchor(r, c),
+                esc(&row.id),
+                esc(client),
+                cell.grade.label()
+            )?;
+            writeln!(
+                out,
+                "<table class=\"wire\"><tr><th>reply sent</th><th>library surfaced</th><th>expected</th></tr>"
+            )?;
+            writeln!(
+                out,
+                "<tr><td>{}{}</td><td><pre>{}</pre></td><td><pre>{}</pre></td></tr></table>",
+                bytes_cell(Some(&row.reply)),
+                if row.delivery.is_empty() {
+                    String::new()
+                } else {
+                    format!("<br>({})", esc(&row.delivery))
+                },
+                esc(&cell.detail),
+                esc(&row.expectation)
+            )?;
+            writeln!(out, "</details>")?;
+        }
+    }
+    Ok(())
+}
+
 fn write_exchange(x: &Exchange, out: &mut impl Write) -> io::Result<()> {
     let mark = if x.matched {
         ""
@@ -376,5 +537,60 @@ mod tests {
         assert!(page.contains("(2 of 6 bytes shown)"));
         assert!(page.contains("byte 0"));
         assert!(!page.contains("http"));
+    }
+
+    #[test]
+    fn client_table_escapes_and_links_each_non_pass_cell_to_its_detail() {
+        use crate::clients::{ClientResult, ClientRun};
+        use crate::matrix::{ClientCell, ClientRow};
+        let run = ClientRun {
+            client: "lib<1>".into(),
+            library: "lib 1.0".into(),
+            started: true,
+            results: vec![ClientResult {
+                client: "lib<1>".into(),
+                id: "resp3.x".into(),
+                path: "resp3/y_x.scenario".into(),
+                title: "x".into(),
+                grade: Grade::Hang,
+                detail: "no answer in time (killed)".into(),
+                millis: 0,
+            }],
+        };
+        let clients = ClientMatrix {
+            runs: vec![run],
+            rows: vec![ClientRow {
+                id: "resp3.x".into(),
+                area: "clients/resp3".into(),
+                title: "x".into(),
+                reply: WireBytes::clipped(b"%1\r\n<\r\n", 4096),
+                delivery: "one byte per write".into(),
+                expectation: "survive".into(),
+                cells: vec![Some(ClientCell {
+                    grade: Grade::Hang,
+                    detail: "no answer in time (killed)".into(),
+                })],
+            }],
+        };
+        let matrix = Matrix {
+            columns: vec![column("a")],
+            rows: vec![],
+        };
+        let mut page = Vec::new();
+        write_html_with_clients(&matrix, Some(&clients), "m", &mut page).unwrap();
+        let page = String::from_utf8(page).unwrap();
+        assert!(page.contains("<th class=\"client\">lib&lt;1&gt;"));
+        assert!(page.contains("<a href=\"#client-0-0\">HANG</a>"));
+        assert!(page.contains("<details id=\"client-0-0\">"));
+        assert!(
+            page.contains("%1\\r\\n&lt;\\r\\n"),
+            "the reply, escaped twice over"
+        );
+        assert!(page.contains("(one byte per write)"));
+        assert!(page.contains(".o-HANG{"));
+        assert!(!page.contains("http"));
+        let mut plain = Vec::new();
+        write_html(&matrix, "m", &mut plain).unwrap();
+        assert!(!String::from_utf8(plain).unwrap().contains("o-HANG"));
     }
 }

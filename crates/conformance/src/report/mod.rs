@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::runner::{CaseResult, Outcome};
 
-pub use html::write_html;
+pub use html::{write_html, write_html_with_clients};
 pub use human::write_human;
 pub use json::write_json;
 pub use junit::write_junit;
