@@ -556,16 +556,10 @@ pub fn expectation(expect: &Expect) -> String {
         Expect::Value(v) => format!("value {}", v.to_json()),
         Expect::ServerError(text) => format!("error server {text}"),
         Expect::Error(kinds) => {
-            let names: Vec<String> = kinds
-                .iter()
-                .map(|k| {
-                    serde_json::to_string(k)
-                        .unwrap_or_default()
-                        .trim_matches('"')
-                        .to_string()
-                })
-                .collect();
-            format!("error {}", names.join(" "))
+            format!(
+                "error {}",
+                crate::clients::scenario::ErrorKind::names(kinds, " ")
+            )
         }
         Expect::Survive => "survive".into(),
     }

@@ -119,19 +119,8 @@ fn grade_strict(s: &ClientScenario, answer: &Answer) -> (Grade, String) {
         }
         (Expect::Error(kinds), Answer::Error(k, _)) if kinds.contains(k) => (Grade::Pass, got),
         (Expect::Error(kinds), _) => {
-            let names: Vec<String> = kinds
-                .iter()
-                .map(|k| {
-                    serde_json::to_string(k)
-                        .unwrap_or_default()
-                        .trim_matches('"')
-                        .to_string()
-                })
-                .collect();
-            (
-                Grade::Fail,
-                format!("{got}; expected a {} error", names.join(" or ")),
-            )
+            let names = ErrorKind::names(kinds, " or ");
+            (Grade::Fail, format!("{got}; expected a {names} error"))
         }
     }
 }

@@ -107,16 +107,38 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in the order they are documented.
+    const ALL: [ErrorKind; 5] = [
+        ErrorKind::Server,
+        ErrorKind::Protocol,
+        ErrorKind::Connection,
+        ErrorKind::Timeout,
+        ErrorKind::Internal,
+    ];
+
+    /// The kind's name, as scenarios and drivers write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Server => "server",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::Connection => "connection",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Internal => "internal",
+        }
+    }
+
     /// Reads a kind's name.
     pub fn parse(name: &str) -> Option<ErrorKind> {
-        Some(match name {
-            "server" => ErrorKind::Server,
-            "protocol" => ErrorKind::Protocol,
-            "connection" => ErrorKind::Connection,
-            "timeout" => ErrorKind::Timeout,
-            "internal" => ErrorKind::Internal,
-            _ => return None,
-        })
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Several kinds' names, joined by `separator`.
+    pub fn names(kinds: &[ErrorKind], separator: &str) -> String {
+        kinds
+            .iter()
+            .map(|k| k.name())
+            .collect::<Vec<_>>()
+            .join(separator)
     }
 }
 

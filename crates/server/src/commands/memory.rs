@@ -216,16 +216,9 @@ fn value_size(value: &Value, encoding: &str, samples: usize) -> usize {
             hash.len(),
         ),
         Value::ZSet(zset) if encoding == "listpack" => {
-            let scores: Vec<String> = zset
-                .iter_from(0)
-                .map(|(_, s)| super::zsets::scan::listpack_score(s))
-                .collect();
-            let items: Vec<&[u8]> = zset
-                .iter_from(0)
-                .zip(&scores)
-                .flat_map(|((m, _), s)| [m.as_ref(), s.as_bytes()])
-                .collect();
-            ROBJ + jemalloc_class(listpack_len(items.into_iter()))
+            super::zsets::scan::with_listpack_entries(zset, |items| {
+                ROBJ + jemalloc_class(listpack_len(items))
+            })
         }
         Value::ZSet(zset) => {
             // zset, zskiplist, dict, the slots, and the 32-level header node.

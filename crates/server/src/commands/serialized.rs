@@ -348,16 +348,7 @@ pub fn saved_len(value: &Value, encoding: &str) -> usize {
                     .sum::<usize>()
         }
         Value::ZSet(zset) if encoding == "listpack" => {
-            let scores: Vec<String> = zset
-                .iter_from(0)
-                .map(|(_, s)| super::zsets::scan::listpack_score(s))
-                .collect();
-            let items: Vec<&[u8]> = zset
-                .iter_from(0)
-                .zip(&scores)
-                .flat_map(|((m, _), s)| [m.as_ref(), s.as_bytes()])
-                .collect();
-            listpack_string(items.into_iter())
+            super::zsets::scan::with_listpack_entries(zset, |items| listpack_string(items))
         }
         Value::ZSet(zset) => {
             len_len(zset.len())

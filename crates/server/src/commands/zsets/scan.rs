@@ -172,6 +172,20 @@ impl ScanItem for (&Bytes, f64) {
     }
 }
 
+/// What a listpack-encoded sorted set holds, member then score for each entry in rank order,
+/// as `f` reads it (DEBUG OBJECT's serialized length, MEMORY USAGE).
+pub(crate) fn with_listpack_entries<R>(
+    zset: &ZSet,
+    f: impl FnOnce(&mut dyn Iterator<Item = &[u8]>) -> R,
+) -> R {
+    let scores: Vec<String> = zset.iter_from(0).map(|(_, s)| listpack_score(s)).collect();
+    let mut items = zset
+        .iter_from(0)
+        .zip(&scores)
+        .flat_map(|((m, _), s)| [m.as_ref(), s.as_bytes()]);
+    f(&mut items)
+}
+
 /// A score as a listpack holds it (Redis's `zzlInsertAt`): an integer when the double is one
 /// that fits (so -0 is 0 and 1e17 is 100000000000000000), else `d2string`'s `%.17g`.
 pub(crate) fn listpack_score(score: f64) -> String {
