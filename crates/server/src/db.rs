@@ -427,7 +427,7 @@ impl Db {
         keys
     }
 
-    /// Removes the expired keys of shards `first..first + count` (modulo [`SHARDS`]): one
+    /// Removes the expired keys of shards `first..first + count` (modulo `SHARDS`): one
     /// step of the active expiry cycle (`crate::expiry`), which visits every shard in turn.
     pub fn purge_shards(&self, first: usize, count: usize, now: u64) {
         for i in first..first + count {

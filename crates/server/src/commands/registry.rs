@@ -359,7 +359,7 @@ pub enum FindKeys {
     /// dialect's `MSET {k: v, ...}`). `COMMAND INFO` never shows it.
     DictKeys,
     /// Redis's `unknown`, with [`BeginSearch::Unknown`]: the command's own key finder
-    /// ([`unknown_keys`]) says where the keys are.
+    /// (`unknown_keys`) says where the keys are.
     Unknown,
 }
 
