@@ -8,9 +8,10 @@
 //! REDIRECT sends to another client: as a RESP3 push (`>2 invalidate [keys]`), or to a RESP2
 //! client subscribed to `__redis__:invalidate` as a message on that channel.
 //!
-//! [`invalidate_key`] is the one entry for a changed key; the dispatcher calls it for every
-//! key of every successful write command (`dispatch.rs`, `track`). A client's own invalidations go out
-//! after its reply, as Redis 7.0 sends them.
+//! [`invalidate_key`] is the one entry for a changed key: `commands::watch::signal_modified`
+//! (Redis's `signalModifiedKey`, for every key a write changed) and `crate::expiry` (a key
+//! removed on expiry) call it. A client's own invalidations go out after its reply, as Redis
+//! 7.0 sends them.
 //!
 //! BCAST invalidations are batched as Redis batches them: a changed key is remembered (with
 //! the client that changed it last, for NOLOOP) and [`flush_broadcasts`] sends each BCAST
@@ -60,8 +61,10 @@ struct Table {
     keys: IndexMap<Bytes, IndexSet<u64>, ahash::RandomState>,
     /// Id -> settings, for every client with tracking on.
     clients: HashMap<u64, Settings, ahash::RandomState>,
-    /// How many of `clients` are in BCAST mode.
-    bcast_clients: usize,
+    /// The prefixes of the clients in BCAST mode (the empty prefix for one without any), with
+    /// how many clients have each: Redis's `PrefixTable`. A changed key is remembered when it
+    /// starts with one, looked up without going through every tracking client.
+    bcast_prefixes: BTreeMap<Bytes, usize>,
     /// Keys changed under some BCAST client's prefix since the last [`flush_broadcasts`], each
     /// with the id of the client that changed it last ([`SERVER`] for an expiry), in byte
     /// order as Redis's radix tree keeps them.
@@ -102,16 +105,15 @@ impl Tracking {
     /// Turns tracking on for `id` (or updates its settings).
     pub fn enable(&self, id: u64, settings: Settings) {
         let mut t = lock(&self.table);
-        let bcast = settings.bcast;
+        let new_prefixes = bcast_prefixes_of(&settings);
         match t.clients.insert(id, settings) {
             None => {
                 self.tracking.fetch_add(1, Ordering::Relaxed);
             }
-            Some(old) if old.bcast => t.bcast_clients -= 1,
-            Some(_) => {}
+            Some(old) => forget_prefixes(&mut t, &old),
         }
-        if bcast {
-            t.bcast_clients += 1;
+        for prefix in new_prefixes {
+            *t.bcast_prefixes.entry(prefix).or_default() += 1;
         }
     }
 
@@ -120,12 +122,7 @@ impl Tracking {
         let mut t = lock(&self.table);
         if let Some(old) = t.clients.remove(&id) {
             self.tracking.fetch_sub(1, Ordering::Relaxed);
-            if old.bcast {
-                t.bcast_clients -= 1;
-                if t.bcast_clients == 0 {
-                    t.changed.clear();
-                }
-            }
+            forget_prefixes(&mut t, &old);
         }
     }
 
@@ -194,6 +191,31 @@ impl Tracking {
     }
 }
 
+/// The prefixes a client's settings put in the BCAST prefix table (none outside BCAST).
+fn bcast_prefixes_of(s: &Settings) -> Vec<Bytes> {
+    match (s.bcast, s.prefixes.is_empty()) {
+        (false, _) => Vec::new(),
+        (true, true) => vec![Bytes::new()],
+        (true, false) => s.prefixes.clone(),
+    }
+}
+
+/// Takes a client's old settings out of the BCAST prefix table; with the last BCAST client
+/// gone, the keys waiting for one go too.
+fn forget_prefixes(t: &mut Table, old: &Settings) {
+    for prefix in bcast_prefixes_of(old) {
+        if let Some(n) = t.bcast_prefixes.get_mut(&prefix) {
+            *n -= 1;
+            if *n == 0 {
+                t.bcast_prefixes.remove(&prefix);
+            }
+        }
+    }
+    if t.bcast_prefixes.is_empty() {
+        t.changed.clear();
+    }
+}
+
 /// `key` was changed by client `by` ([`SERVER`] for an expiry) during a command of client
 /// `me` (the same client for a write): sends the invalidations it causes to default-mode
 /// clients, and remembers it for BCAST clients ([`flush_broadcasts`]). Those for `me` are
@@ -216,11 +238,7 @@ pub fn invalidate_key(hub: &Hub, key: &Bytes, by: u64, me: u64) -> Vec<(u64, Fra
             }
             targets.push(id);
         }
-        if t.bcast_clients > 0
-            && t.clients.values().any(|s| {
-                s.bcast && (s.prefixes.is_empty() || s.prefixes.iter().any(|p| key.starts_with(p)))
-            })
-        {
+        if t.bcast_prefixes.keys().any(|p| key.starts_with(p)) {
             t.changed.insert(key.clone(), by);
         }
     }
@@ -254,14 +272,11 @@ pub fn flush_broadcasts(hub: &Hub) {
             .clients
             .iter()
             .filter(|(_, s)| s.bcast)
-            .map(|(id, s)| (*id, s.noloop, s.prefixes.clone()))
+            .map(|(id, s)| (*id, s.noloop, bcast_prefixes_of(s)))
             .collect();
         (changed, clients)
     };
     for (id, noloop, mut prefixes) in clients {
-        if prefixes.is_empty() {
-            prefixes.push(Bytes::new());
-        }
         prefixes.sort();
         for prefix in prefixes {
             let keys: Vec<Frame> = changed
@@ -370,6 +385,41 @@ pub fn send_invalidation(hub: &Hub, id: u64, keys: Frame) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bcast_prefix_table_follows_clients_in_and_out() {
+        let tracking = Tracking::default();
+        let bcast = |prefixes: &[&str]| Settings {
+            bcast: true,
+            prefixes: prefixes
+                .iter()
+                .map(|p| Bytes::from(p.to_string()))
+                .collect(),
+            ..Settings::default()
+        };
+        let table = |t: &Tracking| -> Vec<(String, usize)> {
+            lock(&t.table)
+                .bcast_prefixes
+                .iter()
+                .map(|(p, n)| (String::from_utf8_lossy(p).into_owned(), *n))
+                .collect()
+        };
+        tracking.enable(1, bcast(&["a", "b"]));
+        tracking.enable(2, bcast(&["a"]));
+        tracking.enable(3, Settings::default());
+        assert_eq!(table(&tracking), [("a".into(), 2), ("b".into(), 1)]);
+        // New settings replace the old ones' prefixes.
+        tracking.enable(1, bcast(&[]));
+        assert_eq!(table(&tracking), [("".into(), 1), ("a".into(), 1)]);
+        lock(&tracking.table).changed.insert(Bytes::from("k"), 1);
+        tracking.disable(1);
+        tracking.disable(2);
+        assert!(table(&tracking).is_empty());
+        assert!(
+            lock(&tracking.table).changed.is_empty(),
+            "no BCAST client is left to send them to"
+        );
+    }
 
     #[test]
     fn a_full_table_evicts_keys_for_invalidation() {
