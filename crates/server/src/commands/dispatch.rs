@@ -258,7 +258,7 @@ fn run(
     let before = modified::before(&ctx, spec, argv);
     let existed = conversions::before(&ctx, spec, argv);
     let reply = (command.run)(&mut ctx, argv);
-    modified::after(&ctx, spec, argv, before, &reply);
+    modified::after(&ctx, spec, before, &reply);
     // Keys the command found expired: their `expired` events and invalidations.
     crate::expiry::report(
         ctx.server,

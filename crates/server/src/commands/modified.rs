@@ -10,10 +10,10 @@
 //!   and otherwise changed every key they name;
 //! - a few always change their keys when they succeed, whatever the number they answer
 //!   (INCRBY by 0, DECR to 0, HSET of an existing field, APPEND of an empty string);
-//! - multi-key deletions (DEL, UNLINK) changed exactly the keys that existed before;
-//! - SET (and GETSET), whose answer does not tell with GET (a null is the missing old value
-//!   of a key it did set; an old value is also what `NX GET` answers without setting): it
-//!   set the key unless NX found it or XX did not.
+//! - multi-key deletions (DEL, UNLINK) changed exactly the keys that existed before.
+//!
+//! SET (whose answer does not tell with GET: a null is also the missing old value of a key it
+//! did set) signals in its handler, where NX/XX decided; GETSET always sets.
 //!
 //! An empty array is a no-op answer too (ZPOPMIN of a missing key, LPOP with count 0).
 //! Commands that change whole databases (FLUSHDB, FLUSHALL, SWAPDB) or another database
@@ -36,15 +36,13 @@ enum Rule {
     Existing,
     /// The handler signals itself.
     Manual,
-    /// SET: changed its key unless NX found it or XX did not (see the module documentation).
-    Set,
 }
 
 fn rule(name: &str) -> Rule {
     match name {
         "incr" | "decr" | "incrby" | "decrby" | "incrbyfloat" | "hset" | "hincrby"
         | "hincrbyfloat" | "append" | "lpush" | "rpush" | "getset" => Rule::Always,
-        "set" => Rule::Set,
+        "set" => Rule::Manual,
         "del" | "unlink" => Rule::Existing,
         "move" | "flushdb" | "flushall" | "swapdb" => Rule::Manual,
         // Lists and sets whose answer does not tell (LINSERT's -1, LTRIM's +OK, SPOP's empty
@@ -83,7 +81,7 @@ pub fn before(ctx: &Ctx<'_>, spec: &Spec, argv: &[Bytes]) -> Option<Before> {
         .filter_map(|i| argv.get(i).cloned())
         .collect();
     let existed = match rule(spec.name) {
-        Rule::Existing | Rule::Set => keys
+        Rule::Existing => keys
             .iter()
             // A look that counts no keyspace hit or miss: the command has not read anything yet.
             .map(|k| ctx.db.shard(k).peek(k, ctx.now).is_some())
@@ -94,7 +92,7 @@ pub fn before(ctx: &Ctx<'_>, spec: &Spec, argv: &[Bytes]) -> Option<Before> {
 }
 
 /// Called after the command answered `reply`: signals the keys it changed.
-pub fn after(ctx: &Ctx<'_>, spec: &Spec, argv: &[Bytes], before: Option<Before>, reply: &Frame) {
+pub fn after(ctx: &Ctx<'_>, spec: &Spec, before: Option<Before>, reply: &Frame) {
     let Some(Before { keys, existed }) = before else {
         return;
     };
@@ -118,27 +116,6 @@ pub fn after(ctx: &Ctx<'_>, spec: &Spec, argv: &[Bytes], before: Option<Before>,
         Rule::Existing => {
             for (key, _) in keys.iter().zip(&existed).filter(|(_, e)| **e) {
                 signal_modified(ctx, db, key);
-            }
-        }
-        Rule::Set => {
-            let existed = existed.first().copied().unwrap_or(false);
-            let has = |word: &str| {
-                argv.get(3..)
-                    .unwrap_or_default()
-                    .iter()
-                    .any(|a| a.eq_ignore_ascii_case(word.as_bytes()))
-            };
-            let set = if has("NX") {
-                !existed
-            } else if has("XX") {
-                existed
-            } else {
-                true
-            };
-            if set {
-                for key in &keys {
-                    signal_modified(ctx, db, key);
-                }
             }
         }
     }

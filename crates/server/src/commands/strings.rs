@@ -559,6 +559,9 @@ fn set(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         );
     }
     drop(shard);
+    // Signalled here, where the condition was decided: the reply cannot tell (a null is also
+    // the missing old value of a key GET did set).
+    super::watch::signal_modified(ctx, ctx.state.db_index, &key);
     super::events::notify(ctx, crate::notify::STRING, "set", &key);
     if matches!(options.expiry, Expiry::At(_)) {
         super::events::notify(ctx, crate::notify::GENERIC, "expire", &key);
