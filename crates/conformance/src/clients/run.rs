@@ -78,12 +78,7 @@ pub fn grade(s: &ClientScenario, answer: &Answer) -> (Grade, String) {
 fn describe(answer: &Answer) -> String {
     match answer {
         Answer::Value(v) => format!("value {}", v.to_json()),
-        Answer::Error(kind, m) => format!(
-            "{} error: {m}",
-            serde_json::to_string(kind)
-                .unwrap_or_default()
-                .trim_matches('"')
-        ),
+        Answer::Error(kind, m) => format!("{} error: {m}", kind.name()),
         Answer::Unsupported(why) => format!("unsupported: {why}"),
         Answer::Hang => "no answer in time (killed)".into(),
         Answer::Crash(why) => format!("crash: {why}"),

@@ -90,8 +90,7 @@ impl Delivery {
 }
 
 /// Kinds of error a client may report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// The server answered with an error reply.
     Server,
