@@ -506,7 +506,7 @@ impl ClientMatrix {
                 id: s.id.clone(),
                 area: client_area(dir, s),
                 title: s.title.clone(),
-                reply: WireBytes::clipped(sent_bytes(s), max),
+                reply: WireBytes::clipped(s.delivery.sent(&s.reply), max),
                 delivery: delivery(&s.delivery),
                 expectation: expectation(&s.expect),
                 cells: runs
@@ -563,15 +563,6 @@ pub fn expectation(expect: &Expect) -> String {
         }
         Expect::Survive => "survive".into(),
     }
-}
-
-/// The reply's bytes as the scripted server writes them: up to its close, if it closes.
-fn sent_bytes(s: &ClientScenario) -> &[u8] {
-    let end = s
-        .delivery
-        .close_after
-        .map_or(s.reply.len(), |n| n.min(s.reply.len()));
-    s.reply.get(..end).unwrap_or(&s.reply)
 }
 
 /// The `!` lines in words; empty for one write, at once, no close.

@@ -59,11 +59,16 @@ pub enum Split {
 }
 
 impl Delivery {
+    /// The bytes of `reply` that are written: up to the close, if there is one.
+    pub fn sent<'a>(&self, reply: &'a [u8]) -> &'a [u8] {
+        let end = self.close_after.map_or(reply.len(), |n| n.min(reply.len()));
+        reply.get(..end).unwrap_or(reply)
+    }
+
     /// The pieces of `reply` as they are written, up to the close; made as they are written,
     /// so a large reply delivered bytewise costs no list of pieces.
     pub fn pieces<'a>(&'a self, reply: &'a [u8]) -> Box<dyn Iterator<Item = &'a [u8]> + Send + 'a> {
-        let end = self.close_after.map_or(reply.len(), |n| n.min(reply.len()));
-        let reply = reply.get(..end).unwrap_or(reply);
+        let reply = self.sent(reply);
         match &self.split {
             Split::Whole => Box::new(std::iter::once(reply).filter(|p| !p.is_empty())),
             Split::Bytewise => Box::new(reply.chunks(1)),
