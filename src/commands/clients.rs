@@ -175,11 +175,7 @@ impl Args {
             .any(|r| !r.started || r.results.iter().any(|x| x.grade.failed()));
         if self.output.is_some() {
             for r in &runs {
-                let c = r.counts();
-                eprintln!(
-                    "{}: {} PASS, {} NON-STRICT, {} UNSUPPORTED, {} FAIL, {} HANG, {} CRASH",
-                    r.client, c[0], c[1], c[2], c[3], c[4], c[5]
-                );
+                eprintln!("{}: {}", r.client, r.summary());
             }
         }
         u8::from(failed)

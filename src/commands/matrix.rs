@@ -180,11 +180,7 @@ impl Args {
         }
         for r in clients.iter().flat_map(|c| &c.runs) {
             if r.started {
-                let c = r.counts();
-                eprintln!(
-                    "{}: {} — {} PASS, {} NON-STRICT, {} UNSUPPORTED, {} FAIL, {} HANG, {} CRASH",
-                    r.client, r.library, c[0], c[1], c[2], c[3], c[4], c[5]
-                );
+                eprintln!("{}: {} — {}", r.client, r.library, r.summary());
             } else {
                 eprintln!("{}: not run: {}", r.client, r.library);
             }

@@ -165,6 +165,16 @@ impl ClientRun {
         }
         c
     }
+
+    /// The counts in words, every grade in [`Grade::ALL`]'s order: `3 PASS, 0 NON-STRICT, ...`.
+    pub fn summary(&self) -> String {
+        Grade::ALL
+            .iter()
+            .zip(self.counts())
+            .map(|(g, n)| format!("{n} {}", g.label()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// Runs every scenario through one driver, one scripted server per case; `timeout` is the
