@@ -166,29 +166,6 @@ impl Driver {
         }
     }
 
-    /// A driver whose program is `program` (tests use fixtures).
-    pub fn with_program(name: &str, program: PathBuf) -> Driver {
-        Driver {
-            name: name.to_string(),
-            program,
-            process: None,
-            library: None,
-        }
-    }
-
-    /// The last lines the driver wrote to stderr.
-    pub fn stderr_tail(&self) -> String {
-        self.process
-            .as_ref()
-            .and_then(|p| {
-                p.stderr
-                    .lock()
-                    .ok()
-                    .map(|b| String::from_utf8_lossy(&b).into_owned())
-            })
-            .unwrap_or_default()
-    }
-
     /// Starts the process if none runs, and reads its first line.
     async fn ensure_started(&mut self) -> Result<&mut Process, String> {
         if self.process.is_none() {
