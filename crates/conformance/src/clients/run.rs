@@ -10,27 +10,28 @@ use super::value::error_text_matches;
 use crate::scenario::Verdict as FileVerdict;
 
 /// The verdict for one scenario and one client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Grade {
     /// What the scenario expects, every distinction kept.
-    #[serde(rename = "PASS")]
     Pass,
     /// The value, with a distinction lost (the ladder of [`super::value::Loose`]), or an
     /// `i_` scenario answered otherwise.
-    #[serde(rename = "NON-STRICT")]
     NonStrict,
     /// The library cannot speak the scenario's protocol (RESP3).
-    #[serde(rename = "UNSUPPORTED")]
     Unsupported,
     /// A wrong value or error.
-    #[serde(rename = "FAIL")]
     Fail,
     /// No answer within the case's timeout.
-    #[serde(rename = "HANG")]
     Hang,
     /// The driver died, or the library failed with an internal error.
-    #[serde(rename = "CRASH")]
     Crash,
+}
+
+/// A grade is written as its [`Grade::label`], the one spelling reports use.
+impl serde::Serialize for Grade {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.label())
+    }
 }
 
 impl Grade {
