@@ -37,6 +37,9 @@ pub const READ_DEADLINE: Duration = Duration::from_secs(30);
 /// Largest request buffered (the codec's limits, narrowed: a driver's request is small).
 pub const MAX_REQUEST: usize = 1024 * 1024;
 
+/// How long the accept loop waits after a failed accept before it tries again.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
+
 /// A running scripted server; dropping it stops the listener and every connection.
 pub struct ScriptedServer {
     addr: SocketAddr,
@@ -52,11 +55,14 @@ impl ScriptedServer {
             let mut connections = tokio::task::JoinSet::new();
             loop {
                 tokio::select! {
-                    accepted = listener.accept() => {
-                        if let Ok((stream, _)) = accepted {
+                    accepted = listener.accept() => match accepted {
+                        Ok((stream, _)) => {
                             connections.spawn(serve(stream, Arc::clone(&scenario)));
                         }
-                    }
+                        // Out of descriptors (a library reconnecting in a loop): accept fails
+                        // at once until one closes, so wait instead of spinning.
+                        Err(_) => tokio::time::sleep(ACCEPT_BACKOFF).await,
+                    },
                     Some(_) = connections.join_next(), if !connections.is_empty() => {}
                 }
             }
