@@ -77,12 +77,8 @@ impl Delivery {
                     .iter()
                     .copied()
                     .filter(move |&c| c > 0 && c < reply.len());
+                let starts = std::iter::once(0).chain(cuts.clone());
                 let ends = cuts.chain(std::iter::once(reply.len()));
-                let starts = std::iter::once(0).chain(
-                    at.iter()
-                        .copied()
-                        .filter(move |&c| c > 0 && c < reply.len()),
-                );
                 Box::new(
                     starts
                         .zip(ends)
