@@ -1,6 +1,7 @@
 //! The scripted server: a loopback listener that plays Redis 7.0.15 for a client library's
 //! handshake and then answers the scenario's request with the scenario's bytes, delivered as
-//! the scenario says. It uses the codec only, and knows nothing of `respect-server`.
+//! the scenario says. It uses the codec, and of `respect-server` only its wording of an
+//! unknown command.
 //!
 //! Every connection is served alike (a library that reconnects and retries gets the same
 //! reply again). Handshake commands are answered as redis-server 7.0.15 answers them, with
@@ -14,7 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use respect_resp::{Decoder, Dialect, Frame, Limits, Role};
+use respect_resp::{encode, Decoder, Dialect, Frame, Limits, Role};
+use respect_server::commands::unknown_command;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
@@ -127,19 +129,13 @@ fn handshake_reply(args: &[Bytes], proto: &mut u8) -> Vec<u8> {
     }
 }
 
-/// Redis's reply to a command it does not know.
+/// Redis's reply to a command it does not know, worded by the reference server (at most 128
+/// bytes of arguments, the bytes as sent).
 fn unknown(args: &[Bytes]) -> Vec<u8> {
-    let clip = |b: &Bytes| {
-        let text = String::from_utf8_lossy(b).replace(['\r', '\n'], " ");
-        text.chars().take(128).collect::<String>()
-    };
-    let name = args.first().map(clip).unwrap_or_default();
-    let rest: String = args
-        .iter()
-        .skip(1)
-        .map(|a| format!("'{}' ", clip(a)))
-        .collect();
-    format!("-ERR unknown command '{name}', with args beginning with: {rest}\r\n").into_bytes()
+    let (name, rest) = args
+        .split_first()
+        .map_or((&[][..], &[][..]), |(n, r)| (&n[..], r));
+    encode(&unknown_command(name, rest), Dialect::Resp2).to_vec()
 }
 
 fn request_args(frame: Frame) -> Vec<Bytes> {
@@ -287,6 +283,20 @@ mod tests {
             exchange(&mut c, b"GET k\r\nGET k\r\n", 10).await,
             b"+OK\r\n+OK\r\n"
         );
+        // As redis-server 7.0.15 words it (measured): at most 128 bytes of arguments, the
+        // bytes as sent.
+        let want = format!(
+            "-ERR unknown command 'FOO', with args beginning with: {}\r\n",
+            "'x' ".repeat(32)
+        );
+        let many = format!("FOO{}\r\n", " x".repeat(60));
+        assert_eq!(
+            exchange(&mut c, many.as_bytes(), want.len()).await,
+            want.as_bytes()
+        );
+        let want = b"-ERR unknown command 'FOO', with args beginning with: '\xff\xfe' \r\n";
+        let raw = b"*2\r\n$3\r\nFOO\r\n$2\r\n\xff\xfe\r\n";
+        assert_eq!(exchange(&mut c, raw, want.len()).await, want);
         let got = exchange(&mut c, b"*1\r\n$x\r\n", 100).await;
         assert_eq!(got, b"-ERR Protocol error: invalid bulk length\r\n");
     }

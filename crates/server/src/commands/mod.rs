@@ -62,6 +62,8 @@ pub use registry::{
     BeginSearch, Categories, Category, Deprecation, Docs, FindKeys, Flag, Flags, KeyFlag, KeyFlags,
     KeyRange, KeySpec, Spec,
 };
+/// Redis 7's `ERR unknown command ...` wording, also used by the harness's scripted server.
+pub use reply::unknown_command;
 
 use respect_resp::Flavor;
 
