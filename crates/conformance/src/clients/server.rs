@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use respect_resp::{encode, Decoder, Dialect, Frame, Limits, Role};
-use respect_server::commands::unknown_command;
+use respect_server::commands::{unknown_command, unknown_subcommand};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
@@ -115,11 +115,12 @@ fn handshake_reply(args: &[Bytes], proto: &mut u8) -> Vec<u8> {
                 HELLO2_REPLY.to_vec()
             }
         }
-        "CLIENT" => match word(1).as_deref() {
-            Some("SETINFO") => SETINFO_REPLY.to_vec(),
-            Some("SETNAME") if args.len() == 3 => b"+OK\r\n".to_vec(),
-            Some("ID") if args.len() == 2 => b":3\r\n".to_vec(),
-            _ => unknown(args),
+        "CLIENT" => match (word(1).as_deref(), args.get(1)) {
+            (Some("SETNAME"), _) if args.len() == 3 => b"+OK\r\n".to_vec(),
+            (Some("ID"), _) if args.len() == 2 => b":3\r\n".to_vec(),
+            // SETINFO (7.2) and the rest: the subcommand as sent, as 7.0.15 words it.
+            (_, Some(sub)) => encode(&unknown_subcommand(sub, "client"), Dialect::Resp2).to_vec(),
+            (_, None) => unknown(args),
         },
         "SELECT" if args.len() == 2 => b"+OK\r\n".to_vec(),
         "PING" if args.len() == 1 => b"+PONG\r\n".to_vec(),
@@ -266,6 +267,9 @@ mod tests {
             exchange(&mut c, info, SETINFO_REPLY.len()).await,
             SETINFO_REPLY
         );
+        let lower = b"*4\r\n$6\r\nclient\r\n$7\r\nsetinfo\r\n$8\r\nlib-name\r\n$1\r\nx\r\n";
+        let want = b"-ERR unknown subcommand 'setinfo'. Try CLIENT HELP.\r\n";
+        assert_eq!(exchange(&mut c, lower, want.len()).await, want);
         assert_eq!(exchange(&mut c, b"PING\r\n", 7).await, b"+PONG\r\n");
         let got = exchange(&mut c, b"*2\r\n$3\r\nget\r\n$1\r\nk\r\n", 100).await;
         assert_eq!(got, b"$3\r\na", "five bytes, then the close");
