@@ -1,13 +1,14 @@
 //! The scripted server: a loopback listener that plays Redis 7.0.15 for a client library's
 //! handshake and then answers the scenario's request with the scenario's bytes, delivered as
 //! the scenario says. It uses the codec, and of `respect-server` only its wording of an
-//! unknown command.
+//! unknown command or subcommand.
 //!
 //! Every connection is served alike (a library that reconnects and retries gets the same
 //! reply again). Handshake commands are answered as redis-server 7.0.15 answers them, with
 //! bytes recorded from it: `HELLO [2|3] [AUTH u p] [SETNAME n]`, `CLIENT SETINFO` (unknown in
 //! 7.0: an error the libraries ignore), `CLIENT SETNAME`, `SELECT`, `PING`, `AUTH` (no
-//! password set), `READONLY`; any other command is `-ERR unknown command`. The scenario's
+//! password set: user `default` gets in with any password, any other user does not),
+//! `READONLY`; any other command is `-ERR unknown command`. The scenario's
 //! request wins over all of them when it matches (command name and argument count).
 
 use std::net::SocketAddr;
@@ -31,6 +32,10 @@ pub const HELLO2_REPLY: &[u8] = b"*14\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nve
 pub const NOPROTO_REPLY: &[u8] = b"-NOPROTO unsupported protocol version\r\n";
 /// redis-server 7.0.15's reply to `CLIENT SETINFO ...` (added in 7.2).
 pub const SETINFO_REPLY: &[u8] = b"-ERR unknown subcommand 'SETINFO'. Try CLIENT HELP.\r\n";
+/// redis-server 7.0.15's reply to `AUTH u p` and `HELLO 3 AUTH u p` for a user other than
+/// `default` (the only user, with no password).
+pub const WRONGPASS_REPLY: &[u8] =
+    b"-WRONGPASS invalid username-password pair or user is disabled.\r\n";
 /// redis-server 7.0.15's reply to `AUTH p` with no password configured.
 pub const AUTH_REPLY: &[u8] = b"-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n";
 
@@ -103,11 +108,21 @@ fn handshake_reply(args: &[Bytes], proto: &mut u8) -> Vec<u8> {
     let name = word(0).unwrap_or_default();
     match name.as_str() {
         "HELLO" => {
-            match word(1).as_deref() {
-                None => {}
-                Some("2") => *proto = 2,
-                Some("3") => *proto = 3,
+            let version = match word(1).as_deref() {
+                None => None,
+                Some("2") => Some(2),
+                Some("3") => Some(3),
                 Some(_) => return NOPROTO_REPLY.to_vec(),
+            };
+            // `AUTH user pass` among the options: only `default` (no password set) gets in.
+            let auth_user = (2..args.len())
+                .find(|&i| word(i).as_deref() == Some("AUTH"))
+                .and_then(|i| args.get(i + 1));
+            if auth_user.is_some_and(|user| user.as_ref() != b"default") {
+                return WRONGPASS_REPLY.to_vec();
+            }
+            if let Some(version) = version {
+                *proto = version;
             }
             if *proto == 3 {
                 HELLO3_REPLY.to_vec()
@@ -124,7 +139,13 @@ fn handshake_reply(args: &[Bytes], proto: &mut u8) -> Vec<u8> {
         },
         "SELECT" if args.len() == 2 => b"+OK\r\n".to_vec(),
         "PING" if args.len() == 1 => b"+PONG\r\n".to_vec(),
-        "AUTH" => AUTH_REPLY.to_vec(),
+        "AUTH" => match args.len() {
+            1 => b"-ERR wrong number of arguments for 'auth' command\r\n".to_vec(),
+            2 => AUTH_REPLY.to_vec(),
+            3 if args.get(1).is_some_and(|user| user.as_ref() == b"default") => b"+OK\r\n".to_vec(),
+            3 => WRONGPASS_REPLY.to_vec(),
+            _ => b"-ERR syntax error\r\n".to_vec(),
+        },
         "READONLY" => b"-ERR This instance has cluster support disabled\r\n".to_vec(),
         _ => unknown(args),
     }
@@ -301,6 +322,16 @@ mod tests {
         let want = b"-ERR unknown command 'FOO', with args beginning with: '\xff\xfe' \r\n";
         let raw = b"*2\r\n$3\r\nFOO\r\n$2\r\n\xff\xfe\r\n";
         assert_eq!(exchange(&mut c, raw, want.len()).await, want);
+        // AUTH as measured on redis-server 7.0.15 with no password set.
+        for (send, want) in [
+            (&b"AUTH p\r\n"[..], AUTH_REPLY),
+            (b"AUTH default x\r\n", b"+OK\r\n"),
+            (b"AUTH u p\r\n", WRONGPASS_REPLY),
+            (b"HELLO 3 AUTH u p\r\n", WRONGPASS_REPLY),
+            (b"HELLO 2 AUTH default p\r\n", HELLO2_REPLY),
+        ] {
+            assert_eq!(exchange(&mut c, send, want.len()).await, want);
+        }
         let got = exchange(&mut c, b"*1\r\n$x\r\n", 100).await;
         assert_eq!(got, b"-ERR Protocol error: invalid bulk length\r\n");
     }
