@@ -7,7 +7,7 @@ mod support;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use support::ServerProcess;
 
@@ -59,30 +59,15 @@ fn page_row<'a>(page: &'a str, id: &str) -> &'a str {
 /// The page in headless Chromium (when installed): after its script ran, the DOM has the
 /// client table with a HANG cell and a CRASH cell.
 fn rendered_client_table(page: &Path, work: &Path) {
-    if support::tool_missing("chromium") {
+    if support::tool_missing(support::CHROMIUM) {
         return;
     }
-    let dom = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--dump-dom",
-        ])
-        .arg(format!(
-            "--user-data-dir={}",
-            work.join("profile").display()
-        ))
-        .arg(format!("file://{}", page.display()))
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .expect("chromium --dump-dom");
+    let dom = support::output_within(
+        support::chromium(&work.join("profile"))
+            .arg("--dump-dom")
+            .arg(format!("file://{}", page.display())),
+        support::CHROMIUM_DEADLINE,
+    );
     let dom = String::from_utf8_lossy(&dom.stdout);
     assert!(dom.contains("id=\"clients\""), "{dom:.500}");
     assert_eq!(dom.matches("<th class=\"client\">").count(), 1);

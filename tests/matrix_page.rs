@@ -5,34 +5,9 @@
 mod support;
 
 use std::ffi::OsStr;
-use std::path::Path;
 use std::process::{Command, Stdio};
 
-use support::{RedisServer, ServerProcess};
-
-/// The Chromium binary Debian installs (`apt-get install chromium`).
-const CHROMIUM: &str = "chromium";
-
-/// The flags that keep headless Chromium off the network and out of the user's profile.
-fn chromium(profile: &Path) -> Command {
-    let mut command = Command::new(CHROMIUM);
-    command
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--window-size=1400,900",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .stdin(Stdio::null())
-        .stderr(Stdio::null());
-    command
-}
+use support::{chromium, output_within, RedisServer, ServerProcess, CHROMIUM, CHROMIUM_DEADLINE};
 
 /// Our server as a process, in `flavor`.
 fn ours(flavor: &str) -> ServerProcess {
@@ -100,22 +75,23 @@ fn matrix_page_renders_with_one_column_per_target() {
 
     // The DOM after the page's script ran: one header per target.
     let page = format!("file://{}", out.join("index.html").display());
-    let dom = chromium(&work.join("profile-dom"))
-        .arg("--dump-dom")
-        .arg(&page)
-        .output()
-        .expect("chromium --dump-dom");
+    let dom = output_within(
+        chromium(&work.join("profile-dom"))
+            .arg("--dump-dom")
+            .arg(&page),
+        CHROMIUM_DEADLINE,
+    );
     let dom = String::from_utf8_lossy(&dom.stdout);
     assert_eq!(dom.matches("<th class=\"target\"").count(), 3, "{dom:.500}");
 
     let shot = work.join("matrix.png");
-    let status = chromium(&work.join("profile-shot"))
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg(&page)
-        .stdout(Stdio::null())
-        .status()
-        .expect("chromium --screenshot");
-    assert!(status.success());
+    let shot_run = output_within(
+        chromium(&work.join("profile-shot"))
+            .arg(format!("--screenshot={}", shot.display()))
+            .arg(&page),
+        CHROMIUM_DEADLINE,
+    );
+    assert!(shot_run.status.success());
     let decoder = png::Decoder::new(std::fs::File::open(&shot).expect("screenshot"));
     let mut reader = decoder.read_info().expect("a PNG");
     let mut pixels = vec![0; reader.output_buffer_size()];

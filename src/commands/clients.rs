@@ -108,6 +108,15 @@ pub(super) fn chosen_scenarios(
         .collect())
 }
 
+/// The progress line of a verdict, on a terminal only (rewritten in place).
+pub(super) fn progress_line(terminal: bool) -> impl Fn(&ClientResult) + Sync {
+    move |r: &ClientResult| {
+        if terminal {
+            eprint!("\r\x1b[K{} {} {}", r.client, r.grade.label(), r.id);
+        }
+    }
+}
+
 /// Runs each driver over `chosen`, one after the other.
 pub(super) async fn run_drivers(
     drivers: &Path,
@@ -147,11 +156,7 @@ impl Args {
             }
         };
         let terminal = std::io::stderr().is_terminal();
-        let progress = |r: &ClientResult| {
-            if terminal {
-                eprint!("\r\x1b[K{} {} {}", r.client, r.grade.label(), r.id);
-            }
-        };
+        let progress = progress_line(terminal);
         let runs = run_drivers(&self.drivers, &names, &chosen, self.timeout.0, &progress).await;
         if terminal {
             eprint!("\r\x1b[K");
@@ -175,11 +180,7 @@ impl Args {
             .any(|r| !r.started || r.results.iter().any(|x| x.grade.failed()));
         if self.output.is_some() {
             for r in &runs {
-                let c = r.counts();
-                eprintln!(
-                    "{}: {} PASS, {} NON-STRICT, {} UNSUPPORTED, {} FAIL, {} HANG, {} CRASH",
-                    r.client, c[0], c[1], c[2], c[3], c[4], c[5]
-                );
+                eprintln!("{}: {}", r.client, r.summary());
             }
         }
         u8::from(failed)

@@ -5,14 +5,13 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use respect::conformance::clients::ClientResult;
 use respect::conformance::matrix::{
     build_matrix, ClientMatrix, MatrixOptions, MatrixTarget, DEFAULT_MAX_LOGGED_BYTES,
 };
 use respect::conformance::report::write_html_with_clients;
 use respect::conformance::CaseResult;
 
-use super::clients::{chosen_scenarios, driver_names, run_drivers};
+use super::clients::{chosen_scenarios, driver_names, progress_line, run_drivers};
 use super::shared::{block_on, Scenarios, Span, EXIT_OK, EXIT_USAGE};
 
 /// Run the suite against several servers and write a compatibility matrix.
@@ -119,11 +118,7 @@ impl Args {
         let clients = match client_plan {
             None => None,
             Some((names, chosen)) => {
-                let progress = |r: &ClientResult| {
-                    if tty {
-                        eprint!("\r\x1b[K{} {} {}", r.client, r.grade.label(), r.id);
-                    }
-                };
+                let progress = progress_line(tty);
                 let runs = run_drivers(
                     &self.drivers,
                     &names,
@@ -180,11 +175,7 @@ impl Args {
         }
         for r in clients.iter().flat_map(|c| &c.runs) {
             if r.started {
-                let c = r.counts();
-                eprintln!(
-                    "{}: {} — {} PASS, {} NON-STRICT, {} UNSUPPORTED, {} FAIL, {} HANG, {} CRASH",
-                    r.client, r.library, c[0], c[1], c[2], c[3], c[4], c[5]
-                );
+                eprintln!("{}: {} — {}", r.client, r.library, r.summary());
             } else {
                 eprintln!("{}: not run: {}", r.client, r.library);
             }

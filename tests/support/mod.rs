@@ -3,9 +3,10 @@
 #![allow(dead_code)]
 
 use std::ffi::OsStr;
+use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// A free port on 127.0.0.1 (the OS picks it; a tiny race with other processes remains, so
@@ -55,6 +56,67 @@ pub fn python_with_redis_py() -> Option<String> {
         "skipping: {python} has no redis-py/hiredis (set RESPECT_PYTHON to a venv that has them)"
     );
     None
+}
+
+/// The Chromium binary Debian installs (`apt-get install chromium`).
+pub const CHROMIUM: &str = "chromium";
+
+/// Longest one headless Chromium run may take before the test fails.
+pub const CHROMIUM_DEADLINE: Duration = Duration::from_secs(120);
+
+/// Headless Chromium with the flags that keep it off the network and out of the user's
+/// profile (`profile` is its own), stdin and stderr closed; run it with [`output_within`].
+pub fn chromium(profile: &Path) -> Command {
+    let mut command = Command::new(CHROMIUM);
+    command
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1400,900",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .stdin(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+/// Runs `command` with its stdout captured, as [`Command::output`] does, but kills it (and
+/// fails the test) when it has not exited within `limit`: a hung external tool fails the
+/// test instead of hanging it.
+pub fn output_within(command: &mut Command, limit: Duration) -> Output {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {command:?}: {e}"));
+    let mut stdout = child.stdout.take().expect("a piped stdout");
+    let reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = stdout.read_to_end(&mut bytes);
+        bytes
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{command:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Output {
+        status,
+        stdout: reader.join().unwrap_or_default(),
+        stderr: Vec::new(),
+    }
 }
 
 /// A server process listening on a free loopback port, killed on drop. It runs in a

@@ -358,9 +358,10 @@ pub async fn build_matrix(
     Ok(Matrix { columns, rows })
 }
 
-/// The scenario's folder under the scenario root, `/`-separated (`redis/strings`).
-fn area_of(dir: &Path, scenario: &Scenario) -> String {
-    let relative = scenario.path.strip_prefix(dir).unwrap_or(&scenario.path);
+/// The folder of `path` under `dir`, `/`-separated (`redis/strings`); empty when `path` is
+/// directly in `dir`.
+fn folder_under(dir: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(dir).unwrap_or(path);
     relative
         .parent()
         .map(|p| {
@@ -369,8 +370,17 @@ fn area_of(dir: &Path, scenario: &Scenario) -> String {
                 .collect::<Vec<_>>()
                 .join("/")
         })
-        .filter(|a| !a.is_empty())
-        .unwrap_or_else(|| flavor_name(scenario.flavor).to_string())
+        .unwrap_or_default()
+}
+
+/// The scenario's folder under the scenario root (`redis/strings`), or its flavor's name.
+fn area_of(dir: &Path, scenario: &Scenario) -> String {
+    let folder = folder_under(dir, &scenario.path);
+    if folder.is_empty() {
+        flavor_name(scenario.flavor).to_string()
+    } else {
+        folder
+    }
 }
 
 /// Replays `scenario` in capture mode and pairs each captured reply with its expectation.
@@ -506,7 +516,7 @@ impl ClientMatrix {
                 id: s.id.clone(),
                 area: client_area(dir, s),
                 title: s.title.clone(),
-                reply: WireBytes::clipped(sent_bytes(s), max),
+                reply: WireBytes::clipped(s.delivery.sent(&s.reply), max),
                 delivery: delivery(&s.delivery),
                 expectation: expectation(&s.expect),
                 cells: runs
@@ -565,15 +575,6 @@ pub fn expectation(expect: &Expect) -> String {
     }
 }
 
-/// The reply's bytes as the scripted server writes them: up to its close, if it closes.
-fn sent_bytes(s: &ClientScenario) -> &[u8] {
-    let end = s
-        .delivery
-        .close_after
-        .map_or(s.reply.len(), |n| n.min(s.reply.len()));
-    s.reply.get(..end).unwrap_or(&s.reply)
-}
-
 /// The `!` lines in words; empty for one write, at once, no close.
 fn delivery(d: &Delivery) -> String {
     let mut parts = Vec::new();
@@ -612,19 +613,11 @@ fn clip_text(text: &str, max: usize) -> String {
 
 /// `clients/` and the scenario's folder under the client scenario root.
 fn client_area(dir: &Path, scenario: &ClientScenario) -> String {
-    let relative = scenario.path.strip_prefix(dir).unwrap_or(&scenario.path);
-    let folder: Vec<String> = relative
-        .parent()
-        .map(|p| {
-            p.components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
+    let folder = folder_under(dir, &scenario.path);
     if folder.is_empty() {
         "clients".into()
     } else {
-        format!("clients/{}", folder.join("/"))
+        format!("clients/{folder}")
     }
 }
 

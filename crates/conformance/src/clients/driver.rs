@@ -23,9 +23,13 @@ use super::value::Value;
 
 /// Longest line read from a driver.
 pub const MAX_LINE: usize = 16 * 1024 * 1024;
-/// How long a driver may take to start and print its first line (a compiled driver may
-/// build first).
+/// How long a driver may take to start and print its first line the first time (its run
+/// script may install or build the library first: `npm ci`, `pip install`, `cargo build`).
 pub const START_DEADLINE: Duration = Duration::from_secs(600);
+/// How long a driver that has started once may take to start again after a HANG or CRASH:
+/// what the first start installed or built is in place, so a driver that takes longer is
+/// stuck, and every case after it would otherwise wait [`START_DEADLINE`] again.
+pub const RESTART_DEADLINE: Duration = Duration::from_secs(30);
 /// Added to a case's timeout before the driver is declared hung: the library's own timeout
 /// is the case's, so it has this long to report it.
 pub const GRACE: Duration = Duration::from_secs(2);
@@ -129,7 +133,7 @@ pub struct Driver {
     pub name: String,
     program: PathBuf,
     process: Option<Process>,
-    /// What it said it is at its last start (`redis-py 8.1.0`).
+    /// What it said it is at its last start that succeeded (`redis-py 8.1.0`).
     pub library: Option<String>,
 }
 
@@ -160,29 +164,6 @@ impl Driver {
             process: None,
             library: None,
         }
-    }
-
-    /// A driver whose program is `program` (tests use fixtures).
-    pub fn with_program(name: &str, program: PathBuf) -> Driver {
-        Driver {
-            name: name.to_string(),
-            program,
-            process: None,
-            library: None,
-        }
-    }
-
-    /// The last lines the driver wrote to stderr.
-    pub fn stderr_tail(&self) -> String {
-        self.process
-            .as_ref()
-            .and_then(|p| {
-                p.stderr
-                    .lock()
-                    .ok()
-                    .map(|b| String::from_utf8_lossy(&b).into_owned())
-            })
-            .unwrap_or_default()
     }
 
     /// Starts the process if none runs, and reads its first line.
@@ -222,7 +203,13 @@ impl Driver {
                 stderr: tail,
                 stderr_task,
             };
-            let first = tokio::time::timeout(START_DEADLINE, read_line(&mut process.stdout)).await;
+            // `library` is set by a first start that succeeded.
+            let deadline = if self.library.is_some() {
+                RESTART_DEADLINE
+            } else {
+                START_DEADLINE
+            };
+            let first = tokio::time::timeout(deadline, read_line(&mut process.stdout)).await;
             let line = match first {
                 Ok(Ok(Some(line))) => line,
                 Ok(Ok(None)) => {
@@ -239,21 +226,21 @@ impl Driver {
                 }
                 Err(_) => {
                     stop(process).await;
-                    return Err("the driver printed nothing in time".into());
+                    return Err(format!(
+                        "the driver printed nothing in {} s",
+                        deadline.as_secs()
+                    ));
                 }
             };
             let hello: Json = serde_json::from_str(&line).unwrap_or(Json::Null);
-            self.library = hello
-                .get("library")
-                .and_then(Json::as_str)
-                .map(String::from);
-            if self.library.is_none() {
+            let Some(library) = hello.get("library").and_then(Json::as_str) else {
                 stop(process).await;
                 return Err(format!(
                     "the driver's first line is not {{\"driver\", \"library\"}}: {}",
                     clip(&line)
                 ));
-            }
+            };
+            self.library = Some(library.to_string());
             self.process = Some(process);
         }
         self.process

@@ -10,27 +10,28 @@ use super::value::error_text_matches;
 use crate::scenario::Verdict as FileVerdict;
 
 /// The verdict for one scenario and one client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Grade {
     /// What the scenario expects, every distinction kept.
-    #[serde(rename = "PASS")]
     Pass,
     /// The value, with a distinction lost (the ladder of [`super::value::Loose`]), or an
     /// `i_` scenario answered otherwise.
-    #[serde(rename = "NON-STRICT")]
     NonStrict,
     /// The library cannot speak the scenario's protocol (RESP3).
-    #[serde(rename = "UNSUPPORTED")]
     Unsupported,
     /// A wrong value or error.
-    #[serde(rename = "FAIL")]
     Fail,
     /// No answer within the case's timeout.
-    #[serde(rename = "HANG")]
     Hang,
     /// The driver died, or the library failed with an internal error.
-    #[serde(rename = "CRASH")]
     Crash,
+}
+
+/// A grade is written as its [`Grade::label`], the one spelling reports use.
+impl serde::Serialize for Grade {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.label())
+    }
 }
 
 impl Grade {
@@ -78,12 +79,7 @@ pub fn grade(s: &ClientScenario, answer: &Answer) -> (Grade, String) {
 fn describe(answer: &Answer) -> String {
     match answer {
         Answer::Value(v) => format!("value {}", v.to_json()),
-        Answer::Error(kind, m) => format!(
-            "{} error: {m}",
-            serde_json::to_string(kind)
-                .unwrap_or_default()
-                .trim_matches('"')
-        ),
+        Answer::Error(kind, m) => format!("{} error: {m}", kind.name()),
         Answer::Unsupported(why) => format!("unsupported: {why}"),
         Answer::Hang => "no answer in time (killed)".into(),
         Answer::Crash(why) => format!("crash: {why}"),
@@ -169,6 +165,16 @@ impl ClientRun {
             }
         }
         c
+    }
+
+    /// The counts in words, every grade in [`Grade::ALL`]'s order: `3 PASS, 0 NON-STRICT, ...`.
+    pub fn summary(&self) -> String {
+        Grade::ALL
+            .iter()
+            .zip(self.counts())
+            .map(|(g, n)| format!("{n} {}", g.label()))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

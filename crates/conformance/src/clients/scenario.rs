@@ -59,11 +59,16 @@ pub enum Split {
 }
 
 impl Delivery {
+    /// The bytes of `reply` that are written: up to the close, if there is one.
+    pub fn sent<'a>(&self, reply: &'a [u8]) -> &'a [u8] {
+        let end = self.close_after.map_or(reply.len(), |n| n.min(reply.len()));
+        reply.get(..end).unwrap_or(reply)
+    }
+
     /// The pieces of `reply` as they are written, up to the close; made as they are written,
     /// so a large reply delivered bytewise costs no list of pieces.
     pub fn pieces<'a>(&'a self, reply: &'a [u8]) -> Box<dyn Iterator<Item = &'a [u8]> + Send + 'a> {
-        let end = self.close_after.map_or(reply.len(), |n| n.min(reply.len()));
-        let reply = reply.get(..end).unwrap_or(reply);
+        let reply = self.sent(reply);
         match &self.split {
             Split::Whole => Box::new(std::iter::once(reply).filter(|p| !p.is_empty())),
             Split::Bytewise => Box::new(reply.chunks(1)),
@@ -72,12 +77,8 @@ impl Delivery {
                     .iter()
                     .copied()
                     .filter(move |&c| c > 0 && c < reply.len());
+                let starts = std::iter::once(0).chain(cuts.clone());
                 let ends = cuts.chain(std::iter::once(reply.len()));
-                let starts = std::iter::once(0).chain(
-                    at.iter()
-                        .copied()
-                        .filter(move |&c| c > 0 && c < reply.len()),
-                );
                 Box::new(
                     starts
                         .zip(ends)
@@ -90,8 +91,7 @@ impl Delivery {
 }
 
 /// Kinds of error a client may report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// The server answered with an error reply.
     Server,

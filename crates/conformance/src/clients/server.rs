@@ -1,12 +1,14 @@
 //! The scripted server: a loopback listener that plays Redis 7.0.15 for a client library's
 //! handshake and then answers the scenario's request with the scenario's bytes, delivered as
-//! the scenario says. It uses the codec only, and knows nothing of `respect-server`.
+//! the scenario says. It uses the codec, and of `respect-server` only its wording of an
+//! unknown command or subcommand.
 //!
 //! Every connection is served alike (a library that reconnects and retries gets the same
 //! reply again). Handshake commands are answered as redis-server 7.0.15 answers them, with
 //! bytes recorded from it: `HELLO [2|3] [AUTH u p] [SETNAME n]`, `CLIENT SETINFO` (unknown in
 //! 7.0: an error the libraries ignore), `CLIENT SETNAME`, `SELECT`, `PING`, `AUTH` (no
-//! password set), `READONLY`; any other command is `-ERR unknown command`. The scenario's
+//! password set: user `default` gets in with any password, any other user does not),
+//! `READONLY`; any other command is `-ERR unknown command`. The scenario's
 //! request wins over all of them when it matches (command name and argument count).
 
 use std::net::SocketAddr;
@@ -14,7 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use respect_resp::{Decoder, Dialect, Frame, Limits, Role};
+use respect_resp::{encode, Decoder, Dialect, Frame, Limits, Role};
+use respect_server::commands::{unknown_command, unknown_subcommand};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
@@ -29,6 +32,10 @@ pub const HELLO2_REPLY: &[u8] = b"*14\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nve
 pub const NOPROTO_REPLY: &[u8] = b"-NOPROTO unsupported protocol version\r\n";
 /// redis-server 7.0.15's reply to `CLIENT SETINFO ...` (added in 7.2).
 pub const SETINFO_REPLY: &[u8] = b"-ERR unknown subcommand 'SETINFO'. Try CLIENT HELP.\r\n";
+/// redis-server 7.0.15's reply to `AUTH u p` and `HELLO 3 AUTH u p` for a user other than
+/// `default` (the only user, with no password).
+pub const WRONGPASS_REPLY: &[u8] =
+    b"-WRONGPASS invalid username-password pair or user is disabled.\r\n";
 /// redis-server 7.0.15's reply to `AUTH p` with no password configured.
 pub const AUTH_REPLY: &[u8] = b"-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n";
 
@@ -36,6 +43,9 @@ pub const AUTH_REPLY: &[u8] = b"-ERR AUTH <password> called without any password
 pub const READ_DEADLINE: Duration = Duration::from_secs(30);
 /// Largest request buffered (the codec's limits, narrowed: a driver's request is small).
 pub const MAX_REQUEST: usize = 1024 * 1024;
+
+/// How long the accept loop waits after a failed accept before it tries again.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
 
 /// A running scripted server; dropping it stops the listener and every connection.
 pub struct ScriptedServer {
@@ -52,11 +62,14 @@ impl ScriptedServer {
             let mut connections = tokio::task::JoinSet::new();
             loop {
                 tokio::select! {
-                    accepted = listener.accept() => {
-                        if let Ok((stream, _)) = accepted {
+                    accepted = listener.accept() => match accepted {
+                        Ok((stream, _)) => {
                             connections.spawn(serve(stream, Arc::clone(&scenario)));
                         }
-                    }
+                        // Out of descriptors (a library reconnecting in a loop): accept fails
+                        // at once until one closes, so wait instead of spinning.
+                        Err(_) => tokio::time::sleep(ACCEPT_BACKOFF).await,
+                    },
                     Some(_) = connections.join_next(), if !connections.is_empty() => {}
                 }
             }
@@ -95,11 +108,21 @@ fn handshake_reply(args: &[Bytes], proto: &mut u8) -> Vec<u8> {
     let name = word(0).unwrap_or_default();
     match name.as_str() {
         "HELLO" => {
-            match word(1).as_deref() {
-                None => {}
-                Some("2") => *proto = 2,
-                Some("3") => *proto = 3,
+            let version = match word(1).as_deref() {
+                None => None,
+                Some("2") => Some(2),
+                Some("3") => Some(3),
                 Some(_) => return NOPROTO_REPLY.to_vec(),
+            };
+            // `AUTH user pass` among the options: only `default` (no password set) gets in.
+            let auth_user = (2..args.len())
+                .find(|&i| word(i).as_deref() == Some("AUTH"))
+                .and_then(|i| args.get(i + 1));
+            if auth_user.is_some_and(|user| user.as_ref() != b"default") {
+                return WRONGPASS_REPLY.to_vec();
+            }
+            if let Some(version) = version {
+                *proto = version;
             }
             if *proto == 3 {
                 HELLO3_REPLY.to_vec()
@@ -107,33 +130,34 @@ fn handshake_reply(args: &[Bytes], proto: &mut u8) -> Vec<u8> {
                 HELLO2_REPLY.to_vec()
             }
         }
-        "CLIENT" => match word(1).as_deref() {
-            Some("SETINFO") => SETINFO_REPLY.to_vec(),
-            Some("SETNAME") if args.len() == 3 => b"+OK\r\n".to_vec(),
-            Some("ID") if args.len() == 2 => b":3\r\n".to_vec(),
-            _ => unknown(args),
+        "CLIENT" => match (word(1).as_deref(), args.get(1)) {
+            (Some("SETNAME"), _) if args.len() == 3 => b"+OK\r\n".to_vec(),
+            (Some("ID"), _) if args.len() == 2 => b":3\r\n".to_vec(),
+            // SETINFO (7.2) and the rest: the subcommand as sent, as 7.0.15 words it.
+            (_, Some(sub)) => encode(&unknown_subcommand(sub, "client"), Dialect::Resp2).to_vec(),
+            (_, None) => unknown(args),
         },
         "SELECT" if args.len() == 2 => b"+OK\r\n".to_vec(),
         "PING" if args.len() == 1 => b"+PONG\r\n".to_vec(),
-        "AUTH" => AUTH_REPLY.to_vec(),
+        "AUTH" => match args.len() {
+            1 => b"-ERR wrong number of arguments for 'auth' command\r\n".to_vec(),
+            2 => AUTH_REPLY.to_vec(),
+            3 if args.get(1).is_some_and(|user| user.as_ref() == b"default") => b"+OK\r\n".to_vec(),
+            3 => WRONGPASS_REPLY.to_vec(),
+            _ => b"-ERR syntax error\r\n".to_vec(),
+        },
         "READONLY" => b"-ERR This instance has cluster support disabled\r\n".to_vec(),
         _ => unknown(args),
     }
 }
 
-/// Redis's reply to a command it does not know.
+/// Redis's reply to a command it does not know, worded by the reference server (at most 128
+/// bytes of arguments, the bytes as sent).
 fn unknown(args: &[Bytes]) -> Vec<u8> {
-    let clip = |b: &Bytes| {
-        let text = String::from_utf8_lossy(b).replace(['\r', '\n'], " ");
-        text.chars().take(128).collect::<String>()
-    };
-    let name = args.first().map(clip).unwrap_or_default();
-    let rest: String = args
-        .iter()
-        .skip(1)
-        .map(|a| format!("'{}' ", clip(a)))
-        .collect();
-    format!("-ERR unknown command '{name}', with args beginning with: {rest}\r\n").into_bytes()
+    let (name, rest) = args
+        .split_first()
+        .map_or((&[][..], &[][..]), |(n, r)| (&n[..], r));
+    encode(&unknown_command(name, rest), Dialect::Resp2).to_vec()
 }
 
 fn request_args(frame: Frame) -> Vec<Bytes> {
@@ -264,6 +288,9 @@ mod tests {
             exchange(&mut c, info, SETINFO_REPLY.len()).await,
             SETINFO_REPLY
         );
+        let lower = b"*4\r\n$6\r\nclient\r\n$7\r\nsetinfo\r\n$8\r\nlib-name\r\n$1\r\nx\r\n";
+        let want = b"-ERR unknown subcommand 'setinfo'. Try CLIENT HELP.\r\n";
+        assert_eq!(exchange(&mut c, lower, want.len()).await, want);
         assert_eq!(exchange(&mut c, b"PING\r\n", 7).await, b"+PONG\r\n");
         let got = exchange(&mut c, b"*2\r\n$3\r\nget\r\n$1\r\nk\r\n", 100).await;
         assert_eq!(got, b"$3\r\na", "five bytes, then the close");
@@ -281,6 +308,30 @@ mod tests {
             exchange(&mut c, b"GET k\r\nGET k\r\n", 10).await,
             b"+OK\r\n+OK\r\n"
         );
+        // As redis-server 7.0.15 words it (measured): at most 128 bytes of arguments, the
+        // bytes as sent.
+        let want = format!(
+            "-ERR unknown command 'FOO', with args beginning with: {}\r\n",
+            "'x' ".repeat(32)
+        );
+        let many = format!("FOO{}\r\n", " x".repeat(60));
+        assert_eq!(
+            exchange(&mut c, many.as_bytes(), want.len()).await,
+            want.as_bytes()
+        );
+        let want = b"-ERR unknown command 'FOO', with args beginning with: '\xff\xfe' \r\n";
+        let raw = b"*2\r\n$3\r\nFOO\r\n$2\r\n\xff\xfe\r\n";
+        assert_eq!(exchange(&mut c, raw, want.len()).await, want);
+        // AUTH as measured on redis-server 7.0.15 with no password set.
+        for (send, want) in [
+            (&b"AUTH p\r\n"[..], AUTH_REPLY),
+            (b"AUTH default x\r\n", b"+OK\r\n"),
+            (b"AUTH u p\r\n", WRONGPASS_REPLY),
+            (b"HELLO 3 AUTH u p\r\n", WRONGPASS_REPLY),
+            (b"HELLO 2 AUTH default p\r\n", HELLO2_REPLY),
+        ] {
+            assert_eq!(exchange(&mut c, send, want.len()).await, want);
+        }
         let got = exchange(&mut c, b"*1\r\n$x\r\n", 100).await;
         assert_eq!(got, b"-ERR Protocol error: invalid bulk length\r\n");
     }

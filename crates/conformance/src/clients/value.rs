@@ -22,7 +22,7 @@
 
 use bytes::Bytes;
 use respect_resp::Frame;
-use serde_json::{json, Map as JsonMap, Value as Json};
+use serde_json::{json, Value as Json};
 
 /// One value a client surfaced (or a scenario expects).
 #[derive(Debug, Clone, PartialEq)]
@@ -434,13 +434,6 @@ pub fn error_text_matches(got: &[u8], want: &[u8]) -> bool {
 pub fn parse_value(text: &str) -> Result<Value, String> {
     let j: Json = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
     Value::from_json(&j)
-}
-
-/// A JSON object with one key, for the driver protocol's messages.
-pub fn one_key(key: &str, value: Json) -> Json {
-    let mut m = JsonMap::new();
-    m.insert(key.to_string(), value);
-    Json::Object(m)
 }
 
 #[cfg(test)]

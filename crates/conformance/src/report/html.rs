@@ -189,7 +189,7 @@ fn write_table(matrix: &Matrix, out: &mut impl Write) -> io::Result<()> {
         let counts = match &c.error {
             Some(e) => format!("not run: {}", esc(e)),
             None => {
-                let shown: Vec<String> = [
+                let counts = [
                     (k.pass, Outcome::Pass),
                     (k.non_strict, Outcome::NonStrict),
                     (k.unsupported, Outcome::Unsupported),
@@ -197,12 +197,8 @@ fn write_table(matrix: &Matrix, out: &mut impl Write) -> io::Result<()> {
                     (k.skipped, Outcome::Skipped),
                     (k.fail, Outcome::Fail),
                     (k.error, Outcome::Error),
-                ]
-                .iter()
-                .filter(|(n, _)| *n > 0)
-                .map(|(n, o)| format!("{n}&nbsp;{}", o.label()))
-                .collect();
-                shown.join("<br>")
+                ];
+                counts_text(counts.map(|(n, o)| (n, o.label())))
             }
         };
         write!(
@@ -218,33 +214,69 @@ fn write_table(matrix: &Matrix, out: &mut impl Write) -> io::Result<()> {
     let span = matrix.columns.len() + 1;
     let mut area: Option<&str> = None;
     for (r, row) in matrix.rows.iter().enumerate() {
-        if area != Some(row.area.as_str()) {
-            area = Some(row.area.as_str());
-            writeln!(
-                out,
-                "<tr class=\"area\" data-area=\"{0}\"><th colspan=\"{span}\">{0}</th></tr>",
-                esc(&row.area)
-            )?;
-        }
         let outcomes: Vec<&str> = row
             .cells
             .iter()
             .filter_map(|c| c.outcome.map(Outcome::label))
             .collect();
-        write!(
-            out,
-            "<tr data-area=\"{}\" data-outcomes=\"{}\"><td class=\"id\" title=\"{}\">{}</td>",
-            esc(&row.area),
-            outcomes.join(" "),
-            esc(&row.title),
-            esc(&row.id)
-        )?;
+        let head = RowHead {
+            area: &row.area,
+            id: &row.id,
+            title: &row.title,
+            verdicts: &outcomes,
+        };
+        write_row_head(&head, &mut area, span, out)?;
         for (c, cell) in row.cells.iter().enumerate() {
             write_cell(cell, &anchor(r, c), out)?;
         }
         writeln!(out, "</tr>")?;
     }
     writeln!(out, "</tbody></table>")
+}
+
+/// A column's counts for its header: the grades that occur, one per line (`3&nbsp;PASS`).
+fn counts_text<'a>(counts: impl IntoIterator<Item = (usize, &'a str)>) -> String {
+    let shown: Vec<String> = counts
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, label)| format!("{n}&nbsp;{label}"))
+        .collect();
+    shown.join("<br>")
+}
+
+/// What starts a row of the server or the client table.
+struct RowHead<'a, 'b> {
+    area: &'a str,
+    id: &'b str,
+    title: &'b str,
+    /// The verdicts of its cells, for the verdict filter.
+    verdicts: &'b [&'b str],
+}
+
+/// Opens a row of a table (`span` columns wide): an area heading first when the row's area
+/// differs from the last row's (`area`), then the row with its filter attributes and its id.
+fn write_row_head<'a>(
+    row: &RowHead<'a, '_>,
+    area: &mut Option<&'a str>,
+    span: usize,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    if *area != Some(row.area) {
+        *area = Some(row.area);
+        writeln!(
+            out,
+            "<tr class=\"area\" data-area=\"{0}\"><th colspan=\"{span}\">{0}</th></tr>",
+            esc(row.area)
+        )?;
+    }
+    write!(
+        out,
+        "<tr data-area=\"{}\" data-outcomes=\"{}\"><td class=\"id\" title=\"{}\">{}</td>",
+        esc(row.area),
+        row.verdicts.join(" "),
+        esc(row.title),
+        esc(row.id)
+    )
 }
 
 fn write_cell(cell: &Cell, anchor: &str, out: &mut impl Write) -> io::Result<()> {
@@ -323,13 +355,7 @@ fn write_client_table(clients: &ClientMatrix, out: &mut impl Write) -> io::Resul
     )?;
     for run in &clients.runs {
         let counts = if run.started {
-            let shown: Vec<String> = Grade::ALL
-                .iter()
-                .zip(run.counts())
-                .filter(|(_, n)| *n > 0)
-                .map(|(g, n)| format!("{n}&nbsp;{}", g.label()))
-                .collect();
-            shown.join("<br>")
+            counts_text(run.counts().into_iter().zip(Grade::ALL.map(Grade::label)))
         } else {
             "not run".into()
         };
@@ -345,28 +371,19 @@ fn write_client_table(clients: &ClientMatrix, out: &mut impl Write) -> io::Resul
     let span = clients.runs.len() + 1;
     let mut area: Option<&str> = None;
     for (r, row) in clients.rows.iter().enumerate() {
-        if area != Some(row.area.as_str()) {
-            area = Some(row.area.as_str());
-            writeln!(
-                out,
-                "<tr class=\"area\" data-area=\"{0}\"><th colspan=\"{span}\">{0}</th></tr>",
-                esc(&row.area)
-            )?;
-        }
         let grades: Vec<&str> = row
             .cells
             .iter()
             .flatten()
             .map(|c| c.grade.label())
             .collect();
-        write!(
-            out,
-            "<tr data-area=\"{}\" data-outcomes=\"{}\"><td class=\"id\" title=\"{}\">{}</td>",
-            esc(&row.area),
-            grades.join(" "),
-            esc(&row.title),
-            esc(&row.id)
-        )?;
+        let head = RowHead {
+            area: &row.area,
+            id: &row.id,
+            title: &row.title,
+            verdicts: &grades,
+        };
+        write_row_head(&head, &mut area, span, out)?;
         for (c, cell) in row.cells.iter().enumerate() {
             match cell {
                 None => write!(out, "<td class=\"o-NA\">—</td>")?,

@@ -62,6 +62,9 @@ pub use registry::{
     BeginSearch, Categories, Category, Deprecation, Docs, FindKeys, Flag, Flags, KeyFlag, KeyFlags,
     KeyRange, KeySpec, Spec,
 };
+/// Redis 7's `ERR unknown command ...` and `ERR unknown subcommand ...` wordings, also used
+/// by the harness's scripted server.
+pub use reply::{unknown_command, unknown_subcommand};
 
 use respect_resp::Flavor;
 
