@@ -28,8 +28,11 @@
 //! Every allocation is bounded by the data present: the sorting vector holds at most the
 //! collection's elements, and LIMIT's numbers are clamped to its length first.
 //!
-//! The command holds the server's gate exclusively (see `dispatch::exclusive`): the keys its
-//! patterns name are found only while it runs, so nothing else may write in between.
+//! With a BY or GET pattern that names keys, or with STORE, the command holds the server's
+//! gate exclusively (see [`needs_exclusive`]): the keys its patterns name are found only while
+//! it runs, and a STORE writes a second key after reading the first, so nothing else may write
+//! in between. Without them it reads one key under that key's shard lock, as any read does,
+//! and sorts after letting go of it: other clients are not stopped for the sort.
 
 use bytes::Bytes;
 use respect_resp::Frame;
@@ -216,6 +219,27 @@ fn parse(argv: &[Bytes], readonly: bool) -> Result<Options, Frame> {
     Ok(options)
 }
 
+/// Whether this SORT (or SORT_RO: `readonly`) must run with the server's gate held
+/// exclusively: when it STOREs, or a BY or GET pattern names keys (has a `*`, and is not `#`).
+/// A request that does not parse reads nothing.
+pub(crate) fn needs_exclusive(argv: &[Bytes], readonly: bool) -> bool {
+    parse(argv, readonly).is_ok_and(|options| {
+        options.store.is_some()
+            || !options.dont_sort && options.by.is_some()
+            || options.gets.iter().any(|pattern| names_keys(pattern))
+    })
+}
+
+/// Whether a pattern is `#`: the element itself (as C compares it, up to a NUL byte).
+fn is_element(pattern: &[u8]) -> bool {
+    c_str(pattern) == b"#"
+}
+
+/// Whether [`lookup_by_pattern`] reads a key for `pattern`.
+fn names_keys(pattern: &[u8]) -> bool {
+    !is_element(pattern) && star(pattern).is_some()
+}
+
 /// `s` as C reads it: up to its first NUL byte.
 fn c_str(s: &[u8]) -> &[u8] {
     s.split(|&b| b == 0).next().unwrap_or_default()
@@ -314,7 +338,7 @@ fn score(value: &[u8]) -> Option<f64> {
 /// first `*` is replaced by it to make a key (a pattern without one names nothing), holding
 /// a string, or with `key->field` a hash whose field is read. Anything else is `None`.
 fn lookup_by_pattern(ctx: &Ctx<'_>, pattern: &[u8], element: &Bytes) -> Option<Bytes> {
-    if pattern.first() == Some(&b'#') && pattern.get(1).is_none_or(|&b| b == 0) {
+    if is_element(pattern) {
         return Some(element.clone());
     }
     let at = star(pattern)?;
