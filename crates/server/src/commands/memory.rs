@@ -120,7 +120,7 @@ const QUICKLIST_NODE: usize = 40;
 
 /// The usable size jemalloc gives a request of `n` bytes: its size class (8, 16, then four
 /// classes per doubling).
-pub fn jemalloc_class(n: usize) -> usize {
+fn jemalloc_class(n: usize) -> usize {
     if n <= 8 {
         return 8;
     }
@@ -166,7 +166,7 @@ fn sampled(base: usize, sizes: impl Iterator<Item = usize>, samples: usize, len:
 
 /// `objectComputeSize` for `value`, whose OBJECT ENCODING is `encoding`.
 fn value_size(value: &Value, encoding: &str, samples: usize) -> usize {
-    use super::serialized::{listpack_len, quicklist_nodes};
+    use super::serialized::{intset_width, listpack_len, quicklist_nodes};
     match value {
         Value::Str(_) if encoding == "int" => ROBJ,
         Value::Str(s) if encoding == "embstr" => jemalloc_class(ROBJ + 3 + s.len() + 1),
@@ -180,22 +180,7 @@ fn value_size(value: &Value, encoding: &str, samples: usize) -> usize {
             sampled(ROBJ + QUICKLIST, sizes, samples.max(1), nodes.len())
         }
         Value::Set(set) if encoding == "intset" => {
-            let width = if set
-                .iter()
-                .filter_map(|m| parse_i64(m))
-                .all(|n| i16::try_from(n).is_ok())
-            {
-                2
-            } else if set
-                .iter()
-                .filter_map(|m| parse_i64(m))
-                .all(|n| i32::try_from(n).is_ok())
-            {
-                4
-            } else {
-                8
-            };
-            ROBJ + jemalloc_class(8 + width * set.len())
+            ROBJ + jemalloc_class(8 + intset_width(set) * set.len())
         }
         Value::Set(set) => sampled(
             ROBJ + DICT + 8 * dict_slots(set.len()),
