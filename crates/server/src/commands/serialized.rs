@@ -81,14 +81,9 @@ fn lzf_len(input: &[u8], out_len: usize) -> Option<usize> {
     let idx = |h: u32| {
         ((h >> (3 * 8 - HLOG)).wrapping_sub(h.wrapping_mul(5)) & ((1 << HLOG) - 1)) as usize
     };
-    // Redis's table of 2^16 slots, kept sparse: a fresh table per string costs what the
-    // string costs (a dense one would be 512 KiB zeroed for every string of a big set).
-    // Positions + 1 (absent: empty); Redis's table holds pointers, and position 0 never
-    // matches.
-    let mut table: std::collections::HashMap<usize, usize> =
-        std::collections::HashMap::with_capacity(in_len.min(1 << HLOG));
-    let set = |table: &mut std::collections::HashMap<usize, usize>, h: u32, p: usize| {
-        table.insert(idx(h), p + 1);
+    let mut table = Table::for_input(in_len, 1 << HLOG);
+    let set = |table: &mut Table, h: u32, p: usize| {
+        table.replace(idx(h), p);
     };
     let mut op = 1usize;
     let mut lit = 0usize;
@@ -97,8 +92,7 @@ fn lzf_len(input: &[u8], out_len: usize) -> Option<usize> {
     while ip < in_len - 2 {
         hval = next(hval, ip);
         let slot = idx(hval);
-        let reference = table.get(&slot).copied().unwrap_or(0).checked_sub(1);
-        set(&mut table, hval, ip);
+        let reference = table.replace(slot, ip);
         let matched = reference.filter(|&r| {
             r < ip
                 && ip - r - 1 < MAX_OFF
@@ -224,6 +218,42 @@ fn backlen_len(body: usize) -> usize {
         16383..=2097150 => 3,
         2097151..=268435454 => 4,
         _ => 5,
+    }
+}
+
+/// `lzf_c.c`'s hash table of `2^HLOG` slots, each the last position whose three bytes hashed
+/// there. Dense for a long input, as Redis's; kept sparse for a short one, since a fresh table
+/// per string costs what the string costs (a dense one would be 512 KiB zeroed for every string
+/// of a big set), and a sparse one for a long input costs a hash-map probe per byte (20 MB took
+/// 15 s in a debug build).
+enum Table {
+    Sparse(std::collections::HashMap<usize, usize>),
+    Dense(Vec<usize>),
+}
+
+impl Table {
+    /// Inputs at least this long get a dense table: zeroing it costs less than reading them.
+    const DENSE_FROM: usize = 1 << 16;
+
+    fn for_input(len: usize, slots: usize) -> Table {
+        if len >= Self::DENSE_FROM {
+            Table::Dense(vec![0; slots])
+        } else {
+            Table::Sparse(std::collections::HashMap::with_capacity(len.min(slots)))
+        }
+    }
+
+    /// Records position `p` in `slot`, answering the position it held before, if any.
+    /// (Positions are stored + 1, 0 being empty; Redis's table holds pointers, and
+    /// position 0 never matches.)
+    fn replace(&mut self, slot: usize, p: usize) -> Option<usize> {
+        let old = match self {
+            Table::Sparse(map) => map.insert(slot, p + 1).unwrap_or(0),
+            Table::Dense(slots) => slots
+                .get_mut(slot)
+                .map_or(0, |s| std::mem::replace(s, p + 1)),
+        };
+        old.checked_sub(1)
     }
 }
 
