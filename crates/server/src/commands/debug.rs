@@ -101,10 +101,6 @@ fn debug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     }
 }
 
-/// `DEBUG RELOAD [options]` and `DEBUG LOADAOF`: Redis saves and loads its dataset again. Without persistence the
-/// data stays as it is; what a reload changes is the encodings, picked anew from each value's
-/// contents as Redis's loader picks them (a set of integers is an intset again, a small
-/// sorted set a listpack). The dispatcher holds the gate exclusively for DEBUG.
 /// `DEBUG OBJECT key`: Redis's status line. The address is where our entry lies; `refcount`
 /// and `encoding` are OBJECT's; `serializedlength` is what Redis's RDB writer would spend
 /// (see `serialized`); access times are not tracked, so `lru` is the LRU clock now (Unix
@@ -138,6 +134,11 @@ fn object(ctx: &mut Ctx<'_>, key: &Bytes) -> Frame {
     Frame::Simple(Bytes::from(line))
 }
 
+/// `DEBUG RELOAD [options]` and `DEBUG LOADAOF`: Redis saves and loads its dataset again.
+/// Without persistence the data stays as it is; what a reload changes is the encodings,
+/// picked anew from each value's contents as Redis's loader picks them (a set of integers is
+/// an intset again, a small sorted set a listpack). The dispatcher holds the gate exclusively
+/// for DEBUG.
 fn reload(ctx: &mut Ctx<'_>) -> Frame {
     for index in 0.. {
         let Some(db) = ctx.server.db(index) else {
