@@ -85,6 +85,15 @@ fn lzf_len(input: &[u8], out_len: usize) -> Option<usize> {
     let set = |table: &mut Table, h: u32, p: usize| {
         table.replace(idx(h), p);
     };
+    // One more literal byte in the output: a run of them takes a control byte every MAX_LIT.
+    let literal = |lit: &mut usize, op: &mut usize| {
+        *lit += 1;
+        *op += 1;
+        if *lit == MAX_LIT {
+            *lit = 0;
+            *op += 1;
+        }
+    };
     let mut op = 1usize;
     let mut lit = 0usize;
     let mut ip = 0usize;
@@ -148,26 +157,16 @@ fn lzf_len(input: &[u8], out_len: usize) -> Option<usize> {
             if op >= out_len {
                 return None;
             }
-            lit += 1;
-            op += 1;
+            literal(&mut lit, &mut op);
             ip += 1;
-            if lit == MAX_LIT {
-                lit = 0;
-                op += 1;
-            }
         }
     }
     if op + 3 > out_len {
         return None;
     }
     while ip < in_len {
-        lit += 1;
-        op += 1;
+        literal(&mut lit, &mut op);
         ip += 1;
-        if lit == MAX_LIT {
-            lit = 0;
-            op += 1;
-        }
     }
     op -= usize::from(lit == 0);
     Some(op)
@@ -351,8 +350,7 @@ pub fn saved_len(value: &Value, encoding: &str) -> usize {
             let mut total = len_len(nodes.len());
             let mut rest = list.iter();
             for (count, _) in &nodes {
-                let items: Vec<&[u8]> = rest.by_ref().take(*count).map(|b| b.as_ref()).collect();
-                total += 1 + listpack_string(items.into_iter());
+                total += 1 + listpack_string(rest.by_ref().take(*count).map(|b| b.as_ref()));
             }
             total
         }
