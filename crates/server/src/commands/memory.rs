@@ -152,6 +152,8 @@ fn dict_slots(len: usize) -> usize {
 }
 
 /// `asize + elesize / samples * len`, as Redis computes it in doubles and truncates.
+/// `samples` is at least 1 (SAMPLES 0 is all of them), so Redis's `do ... while` over a
+/// list's nodes and this agree.
 fn sampled(base: usize, sizes: impl Iterator<Item = usize>, samples: usize, len: usize) -> usize {
     let (mut total, mut count) = (0usize, 0usize);
     for size in sizes.take(samples) {
@@ -173,11 +175,10 @@ fn value_size(value: &Value, encoding: &str, samples: usize) -> usize {
         Value::Str(s) => sds(s.len()) + ROBJ,
         Value::List(list) => {
             let nodes = quicklist_nodes(list);
-            // `do ... while`: the head node is sampled even with SAMPLES 0... or 1.
             let sizes = nodes
                 .iter()
                 .map(|(_, size)| QUICKLIST_NODE + jemalloc_class(*size));
-            sampled(ROBJ + QUICKLIST, sizes, samples.max(1), nodes.len())
+            sampled(ROBJ + QUICKLIST, sizes, samples, nodes.len())
         }
         Value::Set(set) if encoding == "intset" => {
             ROBJ + jemalloc_class(8 + intset_width(set) * set.len())
