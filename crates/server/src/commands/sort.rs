@@ -810,6 +810,33 @@ mod tests {
     }
 
     #[test]
+    fn only_a_sort_that_reads_other_keys_or_stores_is_exclusive() {
+        let args = |s: &str| -> Vec<Bytes> {
+            s.split(' ')
+                .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+                .collect()
+        };
+        for (command, readonly, exclusive) in [
+            ("SORT k", false, false),
+            ("SORT k LIMIT 0 5 DESC ALPHA", false, false),
+            ("SORT k BY nosort GET # GET plain", false, false),
+            ("SORT k BY w_*", false, true),
+            ("SORT k BY w_* BY nosort", false, false),
+            ("SORT k GET # GET h_*->f", false, true),
+            ("SORT k STORE d", false, true),
+            ("SORT_RO k GET w_*", true, true),
+            ("SORT_RO k STORE d", true, false),
+            ("SORT k BY", false, false),
+        ] {
+            assert_eq!(
+                needs_exclusive(&args(command), readonly),
+                exclusive,
+                "{command}"
+            );
+        }
+    }
+
+    #[test]
     fn limit_follows_redis_arithmetic() {
         assert_eq!(limit_range(0, -1, 5), (0, 4));
         assert_eq!(limit_range(1, 2, 5), (1, 2));
