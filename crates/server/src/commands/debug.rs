@@ -114,7 +114,7 @@ fn object(ctx: &mut Ctx<'_>, key: &Bytes) -> Frame {
     };
     let value = &entry.value;
     let encoding = crate::encoding::encoding_name(value, mark);
-    let refcount = super::object::refcount_of(value, mark, ctx.server);
+    let refcount = super::object::refcount(value, mark, ctx.server);
     let serialized = super::serialized::saved_len(value, encoding);
     let lru = (ctx.now / 1000) & ((1 << 24) - 1);
     let mut line = format!(
