@@ -615,8 +615,9 @@ fn store(ctx: &mut Ctx<'_>, destination: &Bytes, list: std::collections::VecDequ
 /// parts wholly outside positions `lo..=hi`): after it, those positions hold what a full sort
 /// would put there, and equal elements are where Redis leaves them. The parts still to sort
 /// are kept on a heap stack, not the call stack: a crafted input that makes the quicksort
-/// quadratic costs time, never a stack overflow. (Disjoint parts are independent, so the
-/// order they are taken in changes nothing.)
+/// quadratic costs time, never a stack overflow, and the stack stays O(log n) long (the
+/// smaller part is taken first). Disjoint parts are independent, so the order they are
+/// taken in changes nothing.
 fn partial_sort<T>(v: &mut [T], lo: usize, hi: usize, cmp: &dyn Fn(&T, &T) -> std::cmp::Ordering) {
     let mut pending = vec![(0usize, v.len())];
     while let Some((base, n)) = pending.pop() {
@@ -725,18 +726,24 @@ fn partition<T>(
     for i in 0..r {
         swap(v, pb + i, end - r + i);
     }
-    // The elements below the pivot, then those above it, each sorted further only if it
-    // overlaps `lo..=hi`.
+    // The elements below the pivot and those above it, each sorted further only if it
+    // overlaps `lo..=hi`. The larger is pushed first, so the smaller is taken next: the
+    // stack then holds O(log n) parts whatever the input, as a recursion on the smaller
+    // part would.
     let overlaps = |from: usize, len: usize| {
         !((lo < from && hi < from) || (lo >= from + len && hi >= from + len))
     };
-    let left = pb - pa;
-    if left > 1 && overlaps(base, left) {
-        pending.push((base, left));
-    }
-    let right = pd - pc;
-    if right > 1 && overlaps(end - right, right) {
-        pending.push((end - right, right));
+    let left = (base, pb - pa);
+    let right = (end - (pd - pc), pd - pc);
+    let (larger, smaller) = if left.1 >= right.1 {
+        (left, right)
+    } else {
+        (right, left)
+    };
+    for (from, len) in [larger, smaller] {
+        if len > 1 && overlaps(from, len) {
+            pending.push((from, len));
+        }
     }
 }
 
