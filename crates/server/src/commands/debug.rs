@@ -115,14 +115,21 @@ fn object(ctx: &mut Ctx<'_>, key: &Bytes) -> Frame {
     let value = &entry.value;
     let encoding = crate::encoding::encoding_name(value, mark);
     let refcount = super::object::refcount(value, mark, ctx.server);
-    let serialized = super::serialized::saved_len(value, encoding);
+    // A list's quicklist nodes, worked out once for `serializedlength` and the `ql_*` fields.
+    let list = match value {
+        crate::db::Value::List(list) => Some((list, super::serialized::quicklist_nodes(list))),
+        _ => None,
+    };
+    let serialized = match &list {
+        Some((list, nodes)) => super::serialized::list_saved_len(list, nodes),
+        None => super::serialized::saved_len(value, encoding),
+    };
     let lru = (ctx.now / 1000) & ((1 << 24) - 1);
     let mut line = format!(
         "Value at:{:p} refcount:{refcount} encoding:{encoding} serializedlength:{serialized} lru:{lru} lru_seconds_idle:0",
         value as *const _
     );
-    if let crate::db::Value::List(list) = value {
-        let nodes = super::serialized::quicklist_nodes(list);
+    if let Some((list, nodes)) = list {
         let count = nodes.len().max(1);
         let avg = list.len() as f64 / count as f64;
         let size: usize = nodes.iter().map(|(_, s)| s).sum();

@@ -344,19 +344,22 @@ pub fn intset_width(set: &indexmap::IndexSet<Bytes>) -> usize {
         .unwrap_or(2)
 }
 
+/// `rdbSavedObjectLen` for a list whose quicklist has `nodes` (see [`quicklist_nodes`]):
+/// each node's listpack saved as one string.
+pub fn list_saved_len(list: &std::collections::VecDeque<Bytes>, nodes: &[(usize, usize)]) -> usize {
+    let mut total = len_len(nodes.len());
+    let mut rest = list.iter();
+    for (count, _) in nodes {
+        total += 1 + listpack_string(rest.by_ref().take(*count).map(|b| b.as_ref()));
+    }
+    total
+}
+
 /// `rdbSavedObjectLen` for `value`, whose OBJECT ENCODING is `encoding`.
 pub fn saved_len(value: &Value, encoding: &str) -> usize {
     match value {
         Value::Str(s) => raw_string(s),
-        Value::List(list) => {
-            let nodes = quicklist_nodes(list);
-            let mut total = len_len(nodes.len());
-            let mut rest = list.iter();
-            for (count, _) in &nodes {
-                total += 1 + listpack_string(rest.by_ref().take(*count).map(|b| b.as_ref()));
-            }
-            total
-        }
+        Value::List(list) => list_saved_len(list, &quicklist_nodes(list)),
         Value::Set(set) if encoding == "intset" => {
             let width = intset_width(set);
             let mut sorted: Vec<i64> = set.iter().filter_map(|m| parse_i64(m)).collect();
