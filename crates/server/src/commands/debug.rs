@@ -101,10 +101,6 @@ fn debug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     }
 }
 
-/// `DEBUG RELOAD [options]` and `DEBUG LOADAOF`: Redis saves and loads its dataset again. Without persistence the
-/// data stays as it is; what a reload changes is the encodings, picked anew from each value's
-/// contents as Redis's loader picks them (a set of integers is an intset again, a small
-/// sorted set a listpack). The dispatcher holds the gate exclusively for DEBUG.
 /// `DEBUG OBJECT key`: Redis's status line. The address is where our entry lies; `refcount`
 /// and `encoding` are OBJECT's; `serializedlength` is what Redis's RDB writer would spend
 /// (see `serialized`); access times are not tracked, so `lru` is the LRU clock now (Unix
@@ -118,15 +114,22 @@ fn object(ctx: &mut Ctx<'_>, key: &Bytes) -> Frame {
     };
     let value = &entry.value;
     let encoding = crate::encoding::encoding_name(value, mark);
-    let refcount = super::object::refcount_of(value, mark, ctx.server);
-    let serialized = super::serialized::saved_len(value, encoding);
+    let refcount = super::object::refcount(value, mark, ctx.server);
+    // A list's quicklist nodes, worked out once for `serializedlength` and the `ql_*` fields.
+    let list = match value {
+        crate::db::Value::List(list) => Some((list, super::serialized::quicklist_nodes(list))),
+        _ => None,
+    };
+    let serialized = match &list {
+        Some((list, nodes)) => super::serialized::list_saved_len(list, nodes),
+        None => super::serialized::saved_len(value, encoding),
+    };
     let lru = (ctx.now / 1000) & ((1 << 24) - 1);
     let mut line = format!(
         "Value at:{:p} refcount:{refcount} encoding:{encoding} serializedlength:{serialized} lru:{lru} lru_seconds_idle:0",
         value as *const _
     );
-    if let crate::db::Value::List(list) = value {
-        let nodes = super::serialized::quicklist_nodes(list);
+    if let Some((list, nodes)) = list {
         let count = nodes.len().max(1);
         let avg = list.len() as f64 / count as f64;
         let size: usize = nodes.iter().map(|(_, s)| s).sum();
@@ -138,6 +141,11 @@ fn object(ctx: &mut Ctx<'_>, key: &Bytes) -> Frame {
     Frame::Simple(Bytes::from(line))
 }
 
+/// `DEBUG RELOAD [options]` and `DEBUG LOADAOF`: Redis saves and loads its dataset again.
+/// Without persistence the data stays as it is; what a reload changes is the encodings,
+/// picked anew from each value's contents as Redis's loader picks them (a set of integers is
+/// an intset again, a small sorted set a listpack). The dispatcher holds the gate exclusively
+/// for DEBUG.
 fn reload(ctx: &mut Ctx<'_>) -> Frame {
     for index in 0.. {
         let Some(db) = ctx.server.db(index) else {

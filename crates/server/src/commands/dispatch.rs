@@ -124,7 +124,7 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
         // lock. Taking it again here, under that lock, would invert the order EXEC's
         // CLIENT UNBLOCK takes them in (gate exclusive, then queues): a deadlock.
         run(server, state, command, spec, argv)
-    } else if exclusive(spec.name) {
+    } else if exclusive(spec.name, argv) {
         let _gate = server.exclusive();
         run(server, state, command, spec, argv)
     } else {
@@ -217,13 +217,16 @@ fn runs_inside_multi(name: &str) -> bool {
 
 /// Commands that hold the server's gate exclusively: EXEC (atomicity), the commands that
 /// touch two databases at once (their shard locks would otherwise need an order across
-/// databases), DEBUG (DEBUG SLEEP stops the server, as in Redis), and SORT, whose BY and GET
-/// patterns name keys found only as it runs, which no other command may change meanwhile.
-fn exclusive(name: &str) -> bool {
-    matches!(
-        name,
-        "exec" | "swapdb" | "move" | "flushall" | "debug" | "sort" | "sort_ro"
-    )
+/// databases), DEBUG (DEBUG SLEEP stops the server, as in Redis), and a SORT whose BY and GET
+/// patterns name keys found only as it runs, which no other command may change meanwhile, or
+/// that STOREs (see `sort::needs_exclusive`).
+fn exclusive(name: &str, argv: &[Bytes]) -> bool {
+    match name {
+        "exec" | "swapdb" | "move" | "flushall" | "debug" => true,
+        "sort" => super::sort::needs_exclusive(argv, false),
+        "sort_ro" => super::sort::needs_exclusive(argv, true),
+        _ => false,
+    }
 }
 
 /// Runs a command EXEC took from its queue (the gate is already held; the command passed

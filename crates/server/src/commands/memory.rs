@@ -120,7 +120,7 @@ const QUICKLIST_NODE: usize = 40;
 
 /// The usable size jemalloc gives a request of `n` bytes: its size class (8, 16, then four
 /// classes per doubling).
-pub fn jemalloc_class(n: usize) -> usize {
+fn jemalloc_class(n: usize) -> usize {
     if n <= 8 {
         return 8;
     }
@@ -152,6 +152,8 @@ fn dict_slots(len: usize) -> usize {
 }
 
 /// `asize + elesize / samples * len`, as Redis computes it in doubles and truncates.
+/// `samples` is at least 1 (SAMPLES 0 is all of them), so Redis's `do ... while` over a
+/// list's nodes and this agree.
 fn sampled(base: usize, sizes: impl Iterator<Item = usize>, samples: usize, len: usize) -> usize {
     let (mut total, mut count) = (0usize, 0usize);
     for size in sizes.take(samples) {
@@ -166,36 +168,20 @@ fn sampled(base: usize, sizes: impl Iterator<Item = usize>, samples: usize, len:
 
 /// `objectComputeSize` for `value`, whose OBJECT ENCODING is `encoding`.
 fn value_size(value: &Value, encoding: &str, samples: usize) -> usize {
-    use super::serialized::{listpack_len, quicklist_nodes};
+    use super::serialized::{intset_width, listpack_len, quicklist_nodes};
     match value {
         Value::Str(_) if encoding == "int" => ROBJ,
         Value::Str(s) if encoding == "embstr" => jemalloc_class(ROBJ + 3 + s.len() + 1),
         Value::Str(s) => sds(s.len()) + ROBJ,
         Value::List(list) => {
             let nodes = quicklist_nodes(list);
-            // `do ... while`: the head node is sampled even with SAMPLES 0... or 1.
             let sizes = nodes
                 .iter()
                 .map(|(_, size)| QUICKLIST_NODE + jemalloc_class(*size));
-            sampled(ROBJ + QUICKLIST, sizes, samples.max(1), nodes.len())
+            sampled(ROBJ + QUICKLIST, sizes, samples, nodes.len())
         }
         Value::Set(set) if encoding == "intset" => {
-            let width = if set
-                .iter()
-                .filter_map(|m| parse_i64(m))
-                .all(|n| i16::try_from(n).is_ok())
-            {
-                2
-            } else if set
-                .iter()
-                .filter_map(|m| parse_i64(m))
-                .all(|n| i32::try_from(n).is_ok())
-            {
-                4
-            } else {
-                8
-            };
-            ROBJ + jemalloc_class(8 + width * set.len())
+            ROBJ + jemalloc_class(8 + intset_width(set) * set.len())
         }
         Value::Set(set) => sampled(
             ROBJ + DICT + 8 * dict_slots(set.len()),

@@ -182,7 +182,7 @@ fn object(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             encoding_name(&entry.value, mark).as_bytes(),
         ))
     } else if is_keyword(sub, "REFCOUNT") {
-        Frame::Integer(refcount(&entry.value, mark, ctx))
+        Frame::Integer(refcount(&entry.value, mark, ctx.server))
     } else if is_keyword(sub, "IDLETIME") {
         // Access times are not tracked: every key answers as one just touched does.
         if lfu {
@@ -202,14 +202,10 @@ fn object(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     }
 }
 
-/// Redis shares the integer objects 0..10000 (refcount `INT_MAX`) among all keys holding
-/// them, unless a `maxmemory` limit with an LRU or LFU policy needs per-key access times.
-fn refcount(value: &Value, mark: Option<crate::db::Converted>, ctx: &Ctx<'_>) -> i64 {
-    refcount_of(value, mark, ctx.server)
-}
-
-/// [`refcount`] for DEBUG OBJECT too.
-pub(crate) fn refcount_of(
+/// OBJECT REFCOUNT's (and DEBUG OBJECT's) answer: Redis shares the integer objects 0..10000
+/// (refcount `INT_MAX`) among all keys holding them, unless a `maxmemory` limit with an LRU
+/// or LFU policy needs per-key access times.
+pub(crate) fn refcount(
     value: &Value,
     mark: Option<crate::db::Converted>,
     server: &crate::state::ServerState,

@@ -28,8 +28,11 @@
 //! Every allocation is bounded by the data present: the sorting vector holds at most the
 //! collection's elements, and LIMIT's numbers are clamped to its length first.
 //!
-//! The command holds the server's gate exclusively (see `dispatch::exclusive`): the keys its
-//! patterns name are found only while it runs, so nothing else may write in between.
+//! With a BY or GET pattern that names keys, or with STORE, the command holds the server's
+//! gate exclusively (see [`needs_exclusive`]): the keys its patterns name are found only while
+//! it runs, and a STORE writes a second key after reading the first, so nothing else may write
+//! in between. Without them it reads one key under that key's shard lock, as any read does,
+//! and sorts after letting go of it: other clients are not stopped for the sort.
 
 use bytes::Bytes;
 use respect_resp::Frame;
@@ -216,6 +219,27 @@ fn parse(argv: &[Bytes], readonly: bool) -> Result<Options, Frame> {
     Ok(options)
 }
 
+/// Whether this SORT (or SORT_RO: `readonly`) must run with the server's gate held
+/// exclusively: when it STOREs, or a BY or GET pattern names keys (has a `*`, and is not `#`).
+/// A request that does not parse reads nothing.
+pub(crate) fn needs_exclusive(argv: &[Bytes], readonly: bool) -> bool {
+    parse(argv, readonly).is_ok_and(|options| {
+        options.store.is_some()
+            || !options.dont_sort && options.by.is_some()
+            || options.gets.iter().any(|pattern| names_keys(pattern))
+    })
+}
+
+/// Whether a pattern is `#`: the element itself (as C compares it, up to a NUL byte).
+fn is_element(pattern: &[u8]) -> bool {
+    c_str(pattern) == b"#"
+}
+
+/// Whether a pattern reads keys.
+fn names_keys(pattern: &[u8]) -> bool {
+    matches!(Pattern::parse(pattern), Pattern::Key { .. })
+}
+
 /// `s` as C reads it: up to its first NUL byte.
 fn c_str(s: &[u8]) -> &[u8] {
     s.split(|&b| b == 0).next().unwrap_or_default()
@@ -310,34 +334,67 @@ fn score(value: &[u8]) -> Option<f64> {
     (!value.is_nan() && !erange && !subnormal).then_some(value)
 }
 
-/// What `pattern` names for `element`, Redis's `lookupKeyByPattern`: `#` is the element; the
-/// first `*` is replaced by it to make a key (a pattern without one names nothing), holding
-/// a string, or with `key->field` a hash whose field is read. Anything else is `None`.
-fn lookup_by_pattern(ctx: &Ctx<'_>, pattern: &[u8], element: &Bytes) -> Option<Bytes> {
-    if pattern.first() == Some(&b'#') && pattern.get(1).is_none_or(|&b| b == 0) {
-        return Some(element.clone());
+/// A BY or GET pattern, read once for all the elements (Redis's `lookupKeyByPattern` reads it
+/// again for each): `#` is the element; the first `*` is replaced by the element to make a key
+/// (a pattern without one names nothing), holding a string, or with `key->field` a hash whose
+/// field is read.
+enum Pattern<'a> {
+    Element,
+    Nothing,
+    Key {
+        prefix: &'a [u8],
+        suffix: &'a [u8],
+        field: Option<&'a [u8]>,
+    },
+}
+
+impl<'a> Pattern<'a> {
+    fn parse(pattern: &'a [u8]) -> Pattern<'a> {
+        if is_element(pattern) {
+            return Pattern::Element;
+        }
+        let Some(at) = star(pattern) else {
+            return Pattern::Nothing;
+        };
+        // The field starts after the first `->` behind the `*` (in the C string), if anything
+        // follows it; it runs to the pattern's end.
+        let after_star = c_str(pattern).get(at + 1..).unwrap_or_default();
+        let field_start = after_star
+            .windows(2)
+            .position(|w| w == b"->")
+            .map(|i| at + 1 + i + 2)
+            .filter(|&start| pattern.get(start).is_some_and(|&b| b != 0));
+        let key_end = field_start.map_or(pattern.len(), |start| start - 2);
+        Pattern::Key {
+            prefix: pattern.get(..at).unwrap_or_default(),
+            suffix: pattern.get(at + 1..key_end).unwrap_or_default(),
+            field: field_start.and_then(|start| pattern.get(start..)),
+        }
     }
-    let at = star(pattern)?;
-    // The field starts after the first `->` behind the `*` (in the C string), if anything
-    // follows it; it runs to the pattern's end.
-    let after_star = c_str(pattern).get(at + 1..).unwrap_or_default();
-    let field_len = after_star
-        .windows(2)
-        .position(|w| w == b"->")
-        .map(|i| at + 1 + i + 2)
-        .filter(|&start| pattern.get(start).is_some_and(|&b| b != 0))
-        .map(|start| pattern.len() - start);
-    let key_end = pattern.len() - field_len.map_or(0, |n| n + 2);
-    let mut key = Vec::with_capacity(key_end + element.len());
-    key.extend_from_slice(pattern.get(..at)?);
-    key.extend_from_slice(element);
-    key.extend_from_slice(pattern.get(at + 1..key_end)?);
-    let mut shard = ctx.db.shard(&key);
-    let entry = shard.get(&key, ctx.now)?;
-    match (field_len, &entry.value) {
-        (None, Value::Str(s)) => Some(s.clone()),
-        (Some(n), Value::Hash(h)) => h.get(pattern.get(pattern.len() - n..)?).cloned(),
-        _ => None,
+
+    /// What the pattern names for `element` (anything but a string, or a hash's field, is
+    /// `None`); `key` is room to spell the key in, reused from element to element.
+    fn lookup(&self, ctx: &Ctx<'_>, element: &Bytes, key: &mut Vec<u8>) -> Option<Bytes> {
+        let (prefix, suffix, field) = match self {
+            Pattern::Element => return Some(element.clone()),
+            Pattern::Nothing => return None,
+            Pattern::Key {
+                prefix,
+                suffix,
+                field,
+            } => (prefix, suffix, field),
+        };
+        key.clear();
+        key.extend_from_slice(prefix);
+        key.extend_from_slice(element);
+        key.extend_from_slice(suffix);
+        let mut shard = ctx.db.shard(key);
+        let entry = shard.get(key, ctx.now)?;
+        match (field, &entry.value) {
+            (None, Value::Str(s)) => Some(s.clone()),
+            (Some(field), Value::Hash(h)) => h.get(*field).cloned(),
+            _ => None,
+        }
     }
 }
 
@@ -436,11 +493,14 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> Frame {
     }
     drop(shard);
 
+    let by = options.by.as_deref().map(Pattern::parse);
+    let gets: Vec<Pattern<'_>> = options.gets.iter().map(|g| Pattern::parse(g)).collect();
+    let mut key = Vec::new();
     if !options.dont_sort {
         let mut unconvertible = false;
         for item in &mut items {
-            let value = match &options.by {
-                Some(pattern) => match lookup_by_pattern(ctx, pattern, &item.element) {
+            let value = match &by {
+                Some(pattern) => match pattern.lookup(ctx, &item.element, &mut key) {
                     Some(value) => value,
                     None => continue,
                 },
@@ -487,16 +547,17 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> Frame {
             let mut out = Vec::with_capacity(
                 selected
                     .len()
-                    .saturating_mul(options.gets.len().max(1))
+                    .saturating_mul(gets.len().max(1))
                     .min(1 << 16),
             );
             for item in selected {
-                if options.gets.is_empty() {
+                if gets.is_empty() {
                     out.push(Frame::Bulk(item.element.clone()));
                 }
-                for pattern in &options.gets {
+                for pattern in &gets {
                     out.push(
-                        lookup_by_pattern(ctx, pattern, &item.element)
+                        pattern
+                            .lookup(ctx, &item.element, &mut key)
                             .map_or(Frame::Null, Frame::Bulk),
                     );
                 }
@@ -506,12 +567,14 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> Frame {
         Some(destination) => {
             let mut list = std::collections::VecDeque::new();
             for item in selected {
-                if options.gets.is_empty() {
+                if gets.is_empty() {
                     list.push_back(item.element.clone());
                 }
-                for pattern in &options.gets {
+                for pattern in &gets {
                     list.push_back(
-                        lookup_by_pattern(ctx, pattern, &item.element).unwrap_or_default(),
+                        pattern
+                            .lookup(ctx, &item.element, &mut key)
+                            .unwrap_or_default(),
                     );
                 }
             }
@@ -552,8 +615,9 @@ fn store(ctx: &mut Ctx<'_>, destination: &Bytes, list: std::collections::VecDequ
 /// parts wholly outside positions `lo..=hi`): after it, those positions hold what a full sort
 /// would put there, and equal elements are where Redis leaves them. The parts still to sort
 /// are kept on a heap stack, not the call stack: a crafted input that makes the quicksort
-/// quadratic costs time, never a stack overflow. (Disjoint parts are independent, so the
-/// order they are taken in changes nothing.)
+/// quadratic costs time, never a stack overflow, and the stack stays O(log n) long (the
+/// smaller part is taken first). Disjoint parts are independent, so the order they are
+/// taken in changes nothing.
 fn partial_sort<T>(v: &mut [T], lo: usize, hi: usize, cmp: &dyn Fn(&T, &T) -> std::cmp::Ordering) {
     let mut pending = vec![(0usize, v.len())];
     while let Some((base, n)) = pending.pop() {
@@ -662,18 +726,24 @@ fn partition<T>(
     for i in 0..r {
         swap(v, pb + i, end - r + i);
     }
-    // The elements below the pivot, then those above it, each sorted further only if it
-    // overlaps `lo..=hi`.
+    // The elements below the pivot and those above it, each sorted further only if it
+    // overlaps `lo..=hi`. The larger is pushed first, so the smaller is taken next: the
+    // stack then holds O(log n) parts whatever the input, as a recursion on the smaller
+    // part would.
     let overlaps = |from: usize, len: usize| {
         !((lo < from && hi < from) || (lo >= from + len && hi >= from + len))
     };
-    let left = pb - pa;
-    if left > 1 && overlaps(base, left) {
-        pending.push((base, left));
-    }
-    let right = pd - pc;
-    if right > 1 && overlaps(end - right, right) {
-        pending.push((end - right, right));
+    let left = (base, pb - pa);
+    let right = (end - (pd - pc), pd - pc);
+    let (larger, smaller) = if left.1 >= right.1 {
+        (left, right)
+    } else {
+        (right, left)
+    };
+    for (from, len) in [larger, smaller] {
+        if len > 1 && overlaps(from, len) {
+            pending.push((from, len));
+        }
     }
 }
 
@@ -713,6 +783,63 @@ mod tests {
                 all.sort();
                 assert_eq!(all, sorted, "a permutation");
             }
+        }
+    }
+
+    #[test]
+    fn patterns_are_read_as_lookup_key_by_pattern_reads_them() {
+        let key = |p: &'static [u8]| match Pattern::parse(p) {
+            Pattern::Element => Some((&b"#"[..], &b""[..], None)),
+            Pattern::Nothing => None,
+            Pattern::Key {
+                prefix,
+                suffix,
+                field,
+            } => Some((prefix, suffix, field)),
+        };
+        assert_eq!(key(b"#"), Some((&b"#"[..], &b""[..], None)));
+        assert_eq!(key(b"#\0x"), Some((&b"#"[..], &b""[..], None)));
+        assert_eq!(key(b"nosort"), None);
+        assert_eq!(key(b"a\0*"), None);
+        assert_eq!(key(b"w_*"), Some((&b"w_"[..], &b""[..], None)));
+        assert_eq!(
+            key(b"h_*x->f"),
+            Some((&b"h_"[..], &b"x"[..], Some(&b"f"[..])))
+        );
+        assert_eq!(key(b"h_*->"), Some((&b"h_"[..], &b"->"[..], None)));
+        assert_eq!(
+            key(b"a*b->c*->e"),
+            Some((&b"a"[..], &b"b"[..], Some(&b"c*->e"[..])))
+        );
+        assert_eq!(key(b"a*\0->f"), Some((&b"a"[..], &b"\0->f"[..], None)));
+        assert_eq!(key(b"a*->\0f"), Some((&b"a"[..], &b"->\0f"[..], None)));
+        assert!(!names_keys(b"#") && !names_keys(b"k") && names_keys(b"k*"));
+    }
+
+    #[test]
+    fn only_a_sort_that_reads_other_keys_or_stores_is_exclusive() {
+        let args = |s: &str| -> Vec<Bytes> {
+            s.split(' ')
+                .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+                .collect()
+        };
+        for (command, readonly, exclusive) in [
+            ("SORT k", false, false),
+            ("SORT k LIMIT 0 5 DESC ALPHA", false, false),
+            ("SORT k BY nosort GET # GET plain", false, false),
+            ("SORT k BY w_*", false, true),
+            ("SORT k BY w_* BY nosort", false, false),
+            ("SORT k GET # GET h_*->f", false, true),
+            ("SORT k STORE d", false, true),
+            ("SORT_RO k GET w_*", true, true),
+            ("SORT_RO k STORE d", true, false),
+            ("SORT k BY", false, false),
+        ] {
+            assert_eq!(
+                needs_exclusive(&args(command), readonly),
+                exclusive,
+                "{command}"
+            );
         }
     }
 
