@@ -328,7 +328,7 @@ const RELATIVE_TTL_COMMANDS: &[&str] = &["expire", "pexpire", "setex", "psetex"]
 /// Options whose next argument is a relative time to live.
 const RELATIVE_TTL_OPTIONS: &[&str] = &["EX", "PX"];
 
-/// Below this, a generated time to live is moved up by this much (see [`stable_times`]).
+/// Below this, a generated time to live is moved up by this much (see `stable_times`).
 pub const MIN_STABLE_TTL: i64 = 100_000;
 
 /// A key that lives 3 ms expires during the sequence on one server and not yet on the other:

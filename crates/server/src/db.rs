@@ -221,6 +221,15 @@ impl Shard {
         found
     }
 
+    /// The live entry at `key` as a write looks it up (Redis's `lookupKeyWrite`): removed
+    /// first if it has expired, no keyspace hit or miss counted.
+    pub fn get_for_write(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
+        if self.map.get(key).is_some_and(|e| !e.is_live(now)) {
+            self.expire(key);
+        }
+        self.map.get(key)
+    }
+
     /// The live entry at `key`, read-only: nothing counted, nothing removed. For a second
     /// look at a key already read with [`Shard::get`] under the same lock, when several
     /// entries must be borrowed at once (SINTER and friends).
@@ -459,6 +468,15 @@ impl Db {
         }
     }
 
+    /// CONFIG RESETSTAT: keyspace hits, misses and expired keys count from zero again.
+    pub fn reset_stats(&self) {
+        self.for_each_shard(|s| {
+            s.hits = 0;
+            s.misses = 0;
+            s.expired = 0;
+        });
+    }
+
     /// Keys removed on expiry since the start (INFO expired_keys).
     pub fn expired_count(&self) -> u64 {
         self.for_each_shard(|s| s.expired).into_iter().sum()
@@ -564,6 +582,10 @@ mod tests {
         assert_eq!(keys, ["a", "b", "c", "d", "e"].map(Bytes::from));
         assert!(db.take_expired().is_empty());
         assert_eq!(db.expired_count(), 5);
+        assert_eq!(db.hits_and_misses(), (0, 1));
+        db.reset_stats();
+        assert_eq!(db.expired_count(), 0);
+        assert_eq!(db.hits_and_misses(), (0, 0));
     }
 
     #[test]

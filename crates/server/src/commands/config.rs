@@ -191,6 +191,10 @@ fn config(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         }
     } else if is_keyword(sub, "RESETSTAT") {
         ctx.server.stats.reset();
+        // keyspace_hits, keyspace_misses and expired_keys are counted per database shard.
+        for db in ctx.server.dbs() {
+            db.reset_stats();
+        }
         ok()
     } else if is_keyword(sub, "REWRITE") {
         Frame::error("ERR The server is running without a config file")

@@ -515,7 +515,13 @@ fn set(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     };
     let want_old = options.get;
     let mut shard = ctx.db.shard(&key);
-    let old = match shard.get(&key, ctx.now) {
+    // With GET it is a read too, counted as Redis's getGenericCommand counts it.
+    let found = if want_old {
+        shard.get(&key, ctx.now)
+    } else {
+        shard.get_for_write(&key, ctx.now)
+    };
+    let old = match found {
         None => None,
         Some(Entry {
             value: Value::Str(s),
