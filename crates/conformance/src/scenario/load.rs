@@ -102,6 +102,32 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conformance")
     }
 
+    /// A guest may not change a server's settings: every scenario that sends a command that
+    /// would (if the target wrongly accepted it) is `# global: yes`, so it runs only with
+    /// `--allow-global`, alone.
+    #[test]
+    fn every_scenario_that_can_change_server_settings_is_global() {
+        const SETTING_COMMANDS: &[&str] =
+            &["CONFIG SET", "CONFIG RESETSTAT", "DEBUG SET-ACTIVE-EXPIRE"];
+        let root = corpus();
+        for s in load_dir(&root).expect("the corpus loads") {
+            let text = std::fs::read_to_string(&s.path).expect("readable");
+            let sends = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("> "))
+                .map(str::to_ascii_uppercase);
+            for sent in sends {
+                if SETTING_COMMANDS.iter().any(|c| sent.starts_with(c)) {
+                    assert!(
+                        s.global,
+                        "{} sends `{sent}` without `# global: yes`",
+                        s.path.display()
+                    );
+                }
+            }
+        }
+    }
+
     /// Identity comes from the path; a `# id:` header may only repeat it (the corpus has none
     /// left: they repeated their paths, so the path is the one source).
     #[test]
