@@ -37,6 +37,7 @@ mod glob;
 mod listener;
 pub mod notify;
 pub(crate) mod pubsub;
+pub(crate) mod rdb;
 pub(crate) mod session;
 mod state;
 pub mod tracking;

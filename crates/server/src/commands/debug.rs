@@ -103,7 +103,7 @@ fn debug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 
 /// `DEBUG OBJECT key`: Redis's status line. The address is where our entry lies; `refcount`
 /// and `encoding` are OBJECT's; `serializedlength` is what Redis's RDB writer would spend
-/// (see `serialized`); access times are not tracked, so `lru` is the LRU clock now (Unix
+/// (see `crate::rdb::write`); access times are not tracked, so `lru` is the LRU clock now (Unix
 /// seconds, 24 bits) and `lru_seconds_idle` 0, as for a key just touched. A list adds the
 /// `ql_*` fields of a quicklist with Redis's defaults (8 KiB listpacks, no compression).
 fn object(ctx: &mut Ctx<'_>, key: &Bytes) -> Frame {
@@ -117,12 +117,16 @@ fn object(ctx: &mut Ctx<'_>, key: &Bytes) -> Frame {
     let refcount = super::object::refcount(value, mark, ctx.server);
     // A list's quicklist nodes, worked out once for `serializedlength` and the `ql_*` fields.
     let list = match value {
-        crate::db::Value::List(list) => Some((list, super::serialized::quicklist_nodes(list))),
+        crate::db::Value::List(list) => Some((list, crate::rdb::write::quicklist_nodes(list))),
         _ => None,
     };
     let serialized = match &list {
-        Some((list, nodes)) => super::serialized::list_saved_len(list, nodes),
-        None => super::serialized::saved_len(value, encoding),
+        Some((list, nodes)) => {
+            let mut out = Vec::new();
+            crate::rdb::write::list(&mut out, list, nodes);
+            out.len()
+        }
+        None => crate::rdb::write::object_len(value, encoding),
     };
     let lru = (ctx.now / 1000) & ((1 << 24) - 1);
     let mut line = format!(

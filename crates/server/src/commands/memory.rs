@@ -3,7 +3,7 @@
 //!
 //! Exact where Redis's estimate depends only on the value: integers, `embstr` and `raw`
 //! strings as SET stores them, intsets, listpacks (small hashes and sorted sets), and lists
-//! (quicklist nodes as `serialized` packs them, sampled as Redis samples them). Approximate
+//! (quicklist nodes as `crate::rdb::write` packs them, sampled as Redis samples them). Approximate
 //! for hash tables (big sets and hashes, skip-list sorted sets): Redis averages the first
 //! SAMPLES elements of its hash table's order, which ours does not share, and a skip-list
 //! node's size depends on its random level (counted here as level 1); strings grown in place
@@ -168,7 +168,7 @@ fn sampled(base: usize, sizes: impl Iterator<Item = usize>, samples: usize, len:
 
 /// `objectComputeSize` for `value`, whose OBJECT ENCODING is `encoding`.
 fn value_size(value: &Value, encoding: &str, samples: usize) -> usize {
-    use super::serialized::{intset_width, listpack_len, quicklist_nodes};
+    use crate::rdb::{intset, listpack, write::quicklist_nodes};
     match value {
         Value::Str(_) if encoding == "int" => ROBJ,
         Value::Str(s) if encoding == "embstr" => jemalloc_class(ROBJ + 3 + s.len() + 1),
@@ -181,7 +181,7 @@ fn value_size(value: &Value, encoding: &str, samples: usize) -> usize {
             sampled(ROBJ + QUICKLIST, sizes, samples, nodes.len())
         }
         Value::Set(set) if encoding == "intset" => {
-            ROBJ + jemalloc_class(8 + intset_width(set) * set.len())
+            ROBJ + jemalloc_class(8 + intset::width(set.iter().map(|m| m.as_ref())) * set.len())
         }
         Value::Set(set) => sampled(
             ROBJ + DICT + 8 * dict_slots(set.len()),
@@ -190,7 +190,7 @@ fn value_size(value: &Value, encoding: &str, samples: usize) -> usize {
             set.len(),
         ),
         Value::Hash(hash) if encoding == "listpack" => {
-            ROBJ + jemalloc_class(listpack_len(
+            ROBJ + jemalloc_class(listpack::len(
                 hash.iter().flat_map(|(f, v)| [f.as_ref(), v.as_ref()]),
             ))
         }
@@ -203,7 +203,7 @@ fn value_size(value: &Value, encoding: &str, samples: usize) -> usize {
         ),
         Value::ZSet(zset) if encoding == "listpack" => {
             super::zsets::scan::with_listpack_entries(zset, |items| {
-                ROBJ + jemalloc_class(listpack_len(items))
+                ROBJ + jemalloc_class(listpack::len(items))
             })
         }
         Value::ZSet(zset) => {

@@ -1,0 +1,293 @@
+//! DUMP and RESTORE against a real redis-server 7.0: the same values built on both servers,
+//! their payloads compared byte for byte where Redis's bytes do not depend on its hash
+//! tables' order, each server's payload RESTOREd into the other (contents compared with
+//! DEBUG DIGEST-VALUE, encodings with OBJECT ENCODING), and RESTORE's refusals compared
+//! reply for reply.
+
+mod support;
+
+use respect::client::Client;
+use respect::resp::{escape_bytes, Dialect, Frame};
+use respect::server::ServerConfig;
+
+/// A command as its arguments.
+type Command = Vec<Vec<u8>>;
+
+/// Values covering every encoding a DUMP can carry: (key, commands that build it, whether
+/// Redis's payload is deterministic).
+fn values() -> Vec<(&'static str, Vec<Command>, bool)> {
+    let cmd = |parts: &[&[u8]]| parts.iter().map(|p| p.to_vec()).collect::<Vec<_>>();
+    let many = |verb: &[u8], key: &[u8], n: usize, f: &dyn Fn(usize) -> Vec<Vec<u8>>| {
+        let mut c = vec![verb.to_vec(), key.to_vec()];
+        for i in 0..n {
+            c.extend(f(i));
+        }
+        vec![c]
+    };
+    let mut random = Vec::new();
+    let mut x: u32 = 12345;
+    for _ in 0..5000 {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        random.push((x >> 16) as u8);
+    }
+    let text: Vec<u8> = (0..3000u64)
+        .flat_map(|i| format!("{} ", i * i % 1000).into_bytes())
+        .collect();
+    vec![
+        ("s:hello", vec![cmd(&[b"SET", b"s:hello", b"hello"])], true),
+        ("s:empty", vec![cmd(&[b"SET", b"s:empty", b""])], true),
+        ("s:int", vec![cmd(&[b"SET", b"s:int", b"123456"])], true),
+        ("s:neg", vec![cmd(&[b"SET", b"s:neg", b"-5"])], true),
+        (
+            "s:long-int",
+            vec![cmd(&[b"SET", b"s:long-int", b"-9223372036854775808"])],
+            true,
+        ),
+        ("s:text", vec![cmd(&[b"SET", b"s:text", &text])], true),
+        ("s:random", vec![cmd(&[b"SET", b"s:random", &random])], true),
+        (
+            "s:appended",
+            vec![cmd(&[b"APPEND", b"s:appended", b"12"])],
+            true,
+        ),
+        (
+            "l:small",
+            vec![cmd(&[
+                b"RPUSH", b"l:small", b"a", b"1", b"-300", b"70000", b"",
+            ])],
+            true,
+        ),
+        (
+            "l:big",
+            many(b"RPUSH", b"l:big", 3000, &|i| {
+                vec![if i % 7 == 0 {
+                    vec![b'x'; 200]
+                } else {
+                    i.to_string().into_bytes()
+                }]
+            }),
+            true,
+        ),
+        (
+            "set:ints",
+            vec![cmd(&[b"SADD", b"set:ints", b"5", b"-1", b"70000", b"3"])],
+            true,
+        ),
+        (
+            "set:wide",
+            vec![cmd(&[b"SADD", b"set:wide", b"1", b"-9223372036854775808"])],
+            true,
+        ),
+        (
+            "set:words",
+            vec![cmd(&[b"SADD", b"set:words", b"a", b"b", b"c"])],
+            false,
+        ),
+        (
+            "set:many-ints",
+            many(b"SADD", b"set:many-ints", 600, &|i| {
+                vec![i.to_string().into_bytes()]
+            }),
+            false,
+        ),
+        (
+            "h:small",
+            vec![cmd(&[
+                b"HSET", b"h:small", b"f", b"v", b"n", b"12", b"neg", b"-70000",
+            ])],
+            true,
+        ),
+        (
+            "h:long-value",
+            vec![cmd(&[b"HSET", b"h:long-value", b"f", &[b'v'; 100]])],
+            false,
+        ),
+        (
+            "h:many",
+            many(b"HSET", b"h:many", 600, &|i| {
+                vec![format!("field{i}").into_bytes(), i.to_string().into_bytes()]
+            }),
+            false,
+        ),
+        (
+            "z:small",
+            vec![cmd(&[
+                b"ZADD", b"z:small", b"1", b"a", b"2.5", b"b", b"-inf", b"c", b"1e17", b"d",
+                b"0.1", b"e",
+            ])],
+            true,
+        ),
+        (
+            "z:big",
+            many(b"ZADD", b"z:big", 300, &|i| {
+                vec![
+                    format!("{}", i as f64 / 3.0).into_bytes(),
+                    format!("m{i}").into_bytes(),
+                ]
+            }),
+            true,
+        ),
+        (
+            "z:long-member",
+            vec![cmd(&[b"ZADD", b"z:long-member", b"1", &[b'm'; 100]])],
+            true,
+        ),
+    ]
+}
+
+async fn call(client: &mut Client, args: &[&[u8]]) -> Frame {
+    client.call(args).await.expect("a reply")
+}
+
+fn bulk(frame: &Frame) -> Vec<u8> {
+    match frame {
+        Frame::Bulk(b) => b.to_vec(),
+        other => panic!("not a bulk string: {other:?}"),
+    }
+}
+
+/// A payload with `body` (type byte and value) and a valid footer.
+fn payload(body: &[u8], version: u16) -> Vec<u8> {
+    let mut out = body.to_vec();
+    out.extend_from_slice(&version.to_le_bytes());
+    let crc = crc::Crc::<u64>::new(&crc::CRC_64_REDIS).checksum(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+#[tokio::test]
+async fn payloads_are_redis_payloads_both_ways() {
+    let Some(redis) = support::RedisServer::start() else {
+        return;
+    };
+    let ours = support::our_server(ServerConfig {
+        enable_debug_command: true,
+        ..Default::default()
+    })
+    .await;
+    let mut r = Client::connect(redis.addr, Dialect::Resp2)
+        .await
+        .expect("redis");
+    let mut o = Client::connect(ours.addr(), Dialect::Resp2)
+        .await
+        .expect("ours");
+    let mut compared = 0;
+    for (key, commands, deterministic) in values() {
+        for command in &commands {
+            let args: Vec<&[u8]> = command.iter().map(|a| a.as_slice()).collect();
+            let (a, b) = (call(&mut r, &args).await, call(&mut o, &args).await);
+            assert_eq!(a, b, "{key}: {:?}", command.first());
+        }
+        let k = key.as_bytes();
+        let digest = call(&mut r, &[b"DEBUG", b"DIGEST-VALUE", k]).await;
+        assert_eq!(
+            digest,
+            call(&mut o, &[b"DEBUG", b"DIGEST-VALUE", k]).await,
+            "{key}"
+        );
+        let encoding = call(&mut r, &[b"OBJECT", b"ENCODING", k]).await;
+        assert_eq!(
+            encoding,
+            call(&mut o, &[b"OBJECT", b"ENCODING", k]).await,
+            "{key}"
+        );
+        let from_redis = bulk(&call(&mut r, &[b"DUMP", k]).await);
+        let from_ours = bulk(&call(&mut o, &[b"DUMP", k]).await);
+        if deterministic {
+            assert_eq!(
+                escape_bytes(&from_ours),
+                escape_bytes(&from_redis),
+                "{key}: DUMP differs"
+            );
+            compared += 1;
+        }
+        // Each payload into the other server, under a new name.
+        let copy = format!("{key}:copy");
+        let copy = copy.as_bytes();
+        for (client, payload) in [(&mut o, &from_redis), (&mut r, &from_ours)] {
+            let reply = call(client, &[b"RESTORE", copy, b"0", payload]).await;
+            assert_eq!(reply, Frame::Simple("OK".into()), "{key}");
+            let got = call(client, &[b"DEBUG", b"DIGEST-VALUE", copy]).await;
+            assert_eq!(got, digest, "{key}: restored contents differ");
+            let got = call(client, &[b"OBJECT", b"ENCODING", copy]).await;
+            assert_eq!(got, encoding, "{key}: restored encoding differs");
+        }
+    }
+    assert!(compared >= 15, "{compared}");
+}
+
+#[tokio::test]
+async fn restore_refuses_what_redis_refuses_with_its_words() {
+    let Some(redis) = support::RedisServer::start() else {
+        return;
+    };
+    let ours = support::our_server(ServerConfig::default()).await;
+    let mut r = Client::connect(redis.addr, Dialect::Resp2)
+        .await
+        .expect("redis");
+    let mut o = Client::connect(ours.addr(), Dialect::Resp2)
+        .await
+        .expect("ours");
+    let good = payload(b"\x00\x05hello", 10);
+    let mut bad_crc = good.clone();
+    if let Some(last) = bad_crc.last_mut() {
+        *last ^= 1;
+    }
+    let lp_hash = b"\x10\x12\x12\x00\x00\x00\x04\x00\x81f\x02\x81v\x02\x81n\x02\x0c\x01\xff";
+    let mut broken_lp = lp_hash.to_vec();
+    broken_lp[8] = 0x85; // a 5-byte string where 1 byte is
+    let c = |parts: &[&[u8]]| parts.iter().map(|p| p.to_vec()).collect::<Vec<_>>();
+    let cases: Vec<Vec<Vec<u8>>> = vec![
+        c(&[b"SET", b"busy", b"x"]),
+        c(&[b"RESTORE", b"busy", b"0", &good]),
+        c(&[b"RESTORE", b"busy", b"0", &good, b"REPLACE"]),
+        c(&[b"GET", b"busy"]),
+        c(&[b"RESTORE", b"k", b"-1", &good]),
+        c(&[b"RESTORE", b"k", b"x", &good]),
+        c(&[b"RESTORE", b"k", b"0", &good, b"BOGUS"]),
+        c(&[b"RESTORE", b"k", b"0", &good, b"IDLETIME", b"-1"]),
+        c(&[b"RESTORE", b"k", b"0", &good, b"IDLETIME", b"x"]),
+        c(&[b"RESTORE", b"k", b"0", &good, b"FREQ", b"256"]),
+        c(&[
+            b"RESTORE",
+            b"k",
+            b"0",
+            &good,
+            b"FREQ",
+            b"1",
+            b"IDLETIME",
+            b"1",
+        ]),
+        c(&[b"RESTORE", b"k", b"0", &good, b"IDLETIME"]),
+        c(&[b"RESTORE", b"k", b"0", &bad_crc]),
+        c(&[b"RESTORE", b"k", b"0", b"short"]),
+        c(&[b"RESTORE", b"k", b"0", b""]),
+        c(&[b"RESTORE", b"k", b"0", &payload(b"\x00\x05hello", 11)]),
+        c(&[b"RESTORE", b"k", b"0", &payload(b"\x63\x05hello", 10)]),
+        c(&[b"RESTORE", b"k", b"0", &payload(b"\x00\x09hello", 10)]),
+        c(&[b"RESTORE", b"k", b"0", &payload(b"\x02\x00", 10)]),
+        c(&[b"RESTORE", b"k", b"0", &payload(b"\x02\x02\x01a\x01a", 10)]),
+        c(&[b"RESTORE", b"k", b"0", &payload(b"\x04\x01\x01f\x01v", 10)]),
+        c(&[b"RESTORE", b"k", b"0", &payload(&broken_lp, 10)]),
+        c(&[b"RESTORE", b"k", b"0", &payload(lp_hash, 10)]),
+        c(&[b"HGETALL", b"k"]),
+        c(&[b"RESTORE", b"k", b"1", &good, b"ABSTTL", b"REPLACE"]),
+        c(&[b"EXISTS", b"k"]),
+        c(&[b"RESTORE", b"k", b"4102444800000", &good, b"ABSTTL"]),
+        c(&[b"PEXPIRETIME", b"k"]),
+        c(&[b"RESTORE", b"k2", b"100000", &good, b"FREQ", b"5"]),
+        c(&[b"TYPE", b"k2"]),
+        c(&[b"DUMP", b"missing"]),
+        c(&[b"DUMP"]),
+    ];
+    for case in &cases {
+        let case: Vec<&[u8]> = case.iter().map(|a| a.as_slice()).collect();
+        let (a, b) = (call(&mut r, &case).await, call(&mut o, &case).await);
+        assert_eq!(
+            a,
+            b,
+            "{:?}",
+            case.iter().map(|a| escape_bytes(a)).collect::<Vec<_>>()
+        );
+    }
+}
