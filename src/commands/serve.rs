@@ -46,6 +46,13 @@ pub struct Args {
     /// Allow the DEBUG command (Redis's `enable-debug-command`); off by default.
     #[arg(long)]
     enable_debug_command: bool,
+    /// Turn RDB persistence on, in this directory (Redis's `dir`): load DBFILENAME from it at
+    /// start, and SAVE/BGSAVE to it. Off by default: a test double starts empty.
+    #[arg(long)]
+    dir: Option<std::path::PathBuf>,
+    /// The RDB file's name in --dir (Redis's `dbfilename`).
+    #[arg(long, default_value = "dump.rdb")]
+    dbfilename: String,
 }
 
 impl Args {
@@ -65,6 +72,8 @@ impl Args {
             tcp_backlog: self.tcp_backlog,
             databases: self.databases,
             enable_debug_command: self.enable_debug_command,
+            dir: self.dir,
+            dbfilename: self.dbfilename,
             ..ServerConfig::default()
         };
         let rt = match runtime_with(self.threads) {

@@ -271,6 +271,16 @@ impl Shard {
         }
     }
 
+    /// Gives every live entry to `f` with its key and encoding mark, in no particular order
+    /// (SAVE and BGSAVE: nothing counted, nothing removed).
+    pub fn for_each_live(&self, now: u64, mut f: impl FnMut(&Bytes, &Entry, Option<Converted>)) {
+        for (key, entry) in &self.map {
+            if entry.is_live(now) {
+                f(key, entry, self.converted(key));
+            }
+        }
+    }
+
     /// Live keys, expired ones dropped on the way.
     pub fn live_keys(&mut self, now: u64) -> Vec<Bytes> {
         self.purge_expired(now);

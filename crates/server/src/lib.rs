@@ -36,6 +36,7 @@ pub(crate) mod expiry;
 mod glob;
 mod listener;
 pub mod notify;
+mod persistence;
 pub(crate) mod pubsub;
 pub(crate) mod rdb;
 pub(crate) mod session;
@@ -107,6 +108,12 @@ pub struct ServerConfig {
     /// Whether the DEBUG command is allowed (Redis's `enable-debug-command`); off by
     /// default, as in Redis, since it lets a client stall or reshape the server.
     pub enable_debug_command: bool,
+    /// Where SAVE and BGSAVE write and whence the server loads at start (Redis's `dir`);
+    /// `None`, the default, turns persistence off: an in-process test double never loads a
+    /// stale file nor leaves one behind. See `persistence.rs`.
+    pub dir: Option<std::path::PathBuf>,
+    /// The file's name in `dir` (Redis's `dbfilename`).
+    pub dbfilename: String,
 }
 
 impl ServerConfig {
@@ -134,6 +141,8 @@ impl Default for ServerConfig {
             notify_keyspace_events: String::new(),
             databases: DEFAULT_DATABASES,
             enable_debug_command: false,
+            dir: None,
+            dbfilename: "dump.rdb".into(),
         }
     }
 }
@@ -180,6 +189,11 @@ pub async fn spawn(config: ServerConfig) -> io::Result<ServerHandle> {
         .notifications
         .set_notify_keyspace_events(&config.notify_keyspace_events)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    if let Some(keys) = persistence::load_at_start(&server)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?
+    {
+        tracing::info!(keys, "keys loaded");
+    }
     tokio::spawn(expiry::run_active_cycle(
         Arc::downgrade(&server),
         signal.clone(),

@@ -59,6 +59,8 @@ pub struct ServerState {
     /// The last memory estimate, and when it was made (Unix ms); see `out_of_memory`.
     memory_estimate: AtomicU64,
     memory_checked_at: AtomicU64,
+    /// SAVE, BGSAVE, LASTSAVE: where the file goes, when it last went.
+    pub(crate) persistence: crate::persistence::Persistence,
 }
 
 impl ServerState {
@@ -75,7 +77,19 @@ impl ServerState {
         state.hub = Arc::new(Hub::new(config.pubsub_output_limit));
         state.port = port;
         state.debug_command = config.enable_debug_command;
+        state.persistence =
+            crate::persistence::Persistence::new(config.dir.as_deref(), &config.dbfilename);
         let settings = &state.settings;
+        // CONFIG GET dir answers an absolute directory, as Redis (its working directory).
+        let dir = config
+            .dir
+            .clone()
+            .or_else(|| std::env::current_dir().ok())
+            .map(|d| std::fs::canonicalize(&d).unwrap_or(d));
+        if let Some(dir) = dir {
+            settings.set_initial("dir", &dir.display().to_string());
+        }
+        settings.set_initial("dbfilename", &config.dbfilename);
         settings.set_initial("maxclients", &config.maxclients.to_string());
         settings.set_initial(
             "client-query-buffer-limit",
@@ -131,6 +145,7 @@ impl ServerState {
             active_expire: std::sync::atomic::AtomicBool::new(true),
             memory_estimate: AtomicU64::new(BASE_MEMORY as u64),
             memory_checked_at: AtomicU64::new(0),
+            persistence: crate::persistence::Persistence::new(None, "dump.rdb"),
         }
     }
 

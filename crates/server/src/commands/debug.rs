@@ -88,6 +88,7 @@ fn debug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
                 ),
             }
         }
+        [] if is_keyword(sub, "DIGEST") => super::digest::dataset_digest(ctx.server),
         keys if is_keyword(sub, "DIGEST-VALUE") => super::digest::digest_value(ctx, keys),
         _ if is_keyword(sub, "RELOAD") || is_keyword(sub, "LOADAOF") => reload(ctx),
         _ if is_keyword(sub, "LOG") => {

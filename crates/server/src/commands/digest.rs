@@ -1,4 +1,4 @@
-//! DEBUG DIGEST-VALUE: Redis's content digest of a value (its `xorObjectDigest`), byte-exact,
+//! DEBUG DIGEST and DIGEST-VALUE: Redis's content digest of the dataset and of a value (its `xorObjectDigest`), byte-exact,
 //! so a test suite can check that two keys hold the same data (COPY, RENAME, a reload).
 //!
 //! Ordered contents (a string, a list) are mixed in order (`digest = SHA1(digest ^ SHA1(x))`),
@@ -30,6 +30,36 @@ pub fn digest_value(ctx: &mut Ctx<'_>, keys: &[Bytes]) -> Frame {
             })
             .collect(),
     )
+}
+
+/// `DEBUG DIGEST`: Redis's digest of the whole dataset (`computeDatasetDigest`): each
+/// non-empty database's index mixed in, then every key's digest (its name mixed, its value's
+/// digest) XORed in as a SHA-1, so the order of keys does not matter. All zeros when empty.
+pub fn dataset_digest(server: &crate::state::ServerState) -> Frame {
+    let mut all = [0u8; 20];
+    let now = crate::db::now_ms();
+    for index in 0u32.. {
+        let Some(db) = server.db(index as usize) else {
+            break;
+        };
+        let mut keys: Vec<Digest> = Vec::new();
+        db.for_each_shard(|shard| {
+            shard.for_each_live(now, |key, entry, _| {
+                let mut digest = [0u8; 20];
+                mix(&mut digest, key);
+                value_digest(&mut digest, &entry.value, entry.expires_at.is_some());
+                keys.push(digest);
+            })
+        });
+        if keys.is_empty() {
+            continue;
+        }
+        mix(&mut all, &index.to_be_bytes());
+        for digest in keys {
+            xor(&mut all, &digest);
+        }
+    }
+    Frame::Simple(Bytes::from(hex(&all)))
 }
 
 fn hex(digest: &Digest) -> String {

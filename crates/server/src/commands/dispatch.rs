@@ -45,6 +45,7 @@ const FAMILIES: &[&[Command]] = &[
     super::sort::COMMANDS,
     super::memory::COMMANDS,
     super::dump::COMMANDS,
+    super::persistence::COMMANDS,
 ];
 
 /// Every command of the Redis flavor.
@@ -218,12 +219,15 @@ fn runs_inside_multi(name: &str) -> bool {
 
 /// Commands that hold the server's gate exclusively: EXEC (atomicity), the commands that
 /// touch two databases at once (their shard locks would otherwise need an order across
-/// databases), DEBUG (DEBUG SLEEP stops the server, as in Redis), and a SORT whose BY and GET
+/// databases), DEBUG (DEBUG SLEEP stops the server, as in Redis), SAVE and BGSAVE (while
+/// they copy the keyspace), and a SORT whose BY and GET
 /// patterns name keys found only as it runs, which no other command may change meanwhile, or
 /// that STOREs (see `sort::needs_exclusive`).
 fn exclusive(name: &str, argv: &[Bytes]) -> bool {
     match name {
         "exec" | "swapdb" | "move" | "flushall" | "debug" => true,
+        // Their copy of the keyspace is one instant's (BGSAVE writes it afterwards, outside).
+        "save" | "bgsave" => true,
         "sort" => super::sort::needs_exclusive(argv, false),
         "sort_ro" => super::sort::needs_exclusive(argv, true),
         _ => false,

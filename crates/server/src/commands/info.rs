@@ -145,15 +145,24 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
             line(format_args!("lazyfree_pending_objects:0"));
         }
         "persistence" => {
-            let started = crate::db::now_ms() / 1000 - server.started.elapsed().as_secs();
             let aof = u8::from(setting("appendonly") == "yes");
             line(format_args!("# Persistence"));
             line(format_args!("loading:0"));
             line(format_args!("async_loading:0"));
             line(format_args!("rdb_changes_since_last_save:0"));
-            line(format_args!("rdb_bgsave_in_progress:0"));
-            line(format_args!("rdb_last_save_time:{started}"));
-            line(format_args!("rdb_last_bgsave_status:ok"));
+            let persistence = &server.persistence;
+            let running = u8::from(persistence.bgsave_running());
+            line(format_args!("rdb_bgsave_in_progress:{running}"));
+            line(format_args!(
+                "rdb_last_save_time:{}",
+                persistence.last_save()
+            ));
+            let status = if persistence.last_bgsave_ok() {
+                "ok"
+            } else {
+                "err"
+            };
+            line(format_args!("rdb_last_bgsave_status:{status}"));
             line(format_args!("aof_enabled:{aof}"));
             line(format_args!("aof_rewrite_in_progress:0"));
             line(format_args!("aof_rewrite_scheduled:0"));

@@ -40,6 +40,7 @@ pub(crate) mod long_double;
 pub(crate) mod memory;
 pub(crate) mod modified;
 pub(crate) mod object;
+pub(crate) mod persistence;
 pub(crate) mod pubsub;
 mod registry;
 pub(crate) mod reply;

@@ -33,6 +33,9 @@ enum Kind {
     Notify,
     /// Set at start only.
     Immutable,
+    /// Refused by CONFIG SET unless `enable-protected-configs` allows it (Redis 7.0's
+    /// `dir`, `dbfilename`); this server never allows it.
+    Protected,
 }
 
 /// One parameter: its name, the old name Redis still accepts, its default, its kind.
@@ -103,6 +106,8 @@ const PARAMS: &[Param] = &[
         ]),
     ),
     p("save", None, "", Kind::Save),
+    p("dir", None, "", Kind::Protected),
+    p("dbfilename", None, "dump.rdb", Kind::Protected),
     p("appendonly", None, "no", Kind::Bool),
     p(
         "appendfsync",
@@ -383,6 +388,7 @@ impl Settings {
             }
             let normalised = match param.kind {
                 Kind::Immutable => Err("can't set immutable config".to_string()),
+                Kind::Protected => Err("can't set protected config".to_string()),
                 kind => normalise(kind, value),
             };
             checked.push((param, normalised.map_err(|why| failed(&why))?));
@@ -464,6 +470,7 @@ fn normalise(kind: Kind, value: &[u8]) -> Result<String, String> {
         Kind::Save => normalise_save(value),
         Kind::Notify => crate::notify::canonical(value),
         Kind::Immutable => Err("can't set immutable config".into()),
+        Kind::Protected => Err("can't set protected config".into()),
     }
 }
 

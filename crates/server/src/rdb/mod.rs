@@ -7,9 +7,11 @@
 //! both ([`verify`]) before reading the value ([`read`]), which takes what Redis 7.0 writes
 //! and what older versions wrote (ziplists, linked lists, text scores).
 //!
-//! Not here: streams and module values (RESTORE of one is `Bad data format`: this server
-//! has no such types), whole RDB files (the keyspace, expiry and auxiliary records).
+//! Whole files (the keyspace, expiry and auxiliary records around the values) are [`file`]'s.
+//! Not here: streams and module values (RESTORE of one is `Bad data format`, a file holding
+//! one does not load: this server has no such types).
 
+pub mod file;
 pub mod intset;
 pub mod listpack;
 pub mod lzf;

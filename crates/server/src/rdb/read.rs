@@ -30,14 +30,26 @@ impl<'a> Reader<'a> {
         self.data.len().saturating_sub(self.at)
     }
 
-    fn take(&mut self, n: usize) -> Result<&'a [u8], Corrupt> {
+    /// How far it has read.
+    pub fn position(&self) -> usize {
+        self.at
+    }
+
+    /// Skips `n` bytes.
+    pub fn skip(&mut self, n: usize) -> Result<(), Corrupt> {
+        self.take(n).map(|_| ())
+    }
+
+    /// The next `n` bytes.
+    pub fn take(&mut self, n: usize) -> Result<&'a [u8], Corrupt> {
         let end = self.at.checked_add(n).ok_or(Corrupt)?;
         let bytes = self.data.get(self.at..end).ok_or(Corrupt)?;
         self.at = end;
         Ok(bytes)
     }
 
-    fn byte(&mut self) -> Result<u8, Corrupt> {
+    /// The next byte.
+    pub fn byte(&mut self) -> Result<u8, Corrupt> {
         self.take(1).map(|b| b.first().copied().unwrap_or(0))
     }
 

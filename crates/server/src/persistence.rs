@@ -1,0 +1,204 @@
+//! RDB persistence: SAVE, BGSAVE and loading at start, in Redis 7.0's file format (see
+//! [`crate::rdb::file`]), so a `dump.rdb` moves between this server and redis-server.
+//!
+//! Off unless the server is given a directory (`ServerConfig::dir`, `respect serve --dir`):
+//! an in-process test double must never pick up a stale `dump.rdb` from its working
+//! directory, nor leave one behind. A save writes a temporary file in the same directory,
+//! flushes it to disk and renames it over the old one, so a crash mid-save leaves the
+//! previous file whole.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::db::now_ms;
+use crate::rdb::file::{self, Item};
+use crate::state::ServerState;
+
+/// Where and how this server saves.
+#[derive(Debug)]
+pub(crate) struct Persistence {
+    /// The file SAVE writes and the server loads at start; `None`: persistence is off.
+    path: Option<PathBuf>,
+    /// Unix seconds of the last successful save (the start time before any): LASTSAVE.
+    last_save: AtomicU64,
+    /// A BGSAVE is writing.
+    bgsave_running: AtomicBool,
+    /// Whether the last BGSAVE succeeded (INFO's `rdb_last_bgsave_status`).
+    last_bgsave_ok: AtomicBool,
+}
+
+impl Persistence {
+    /// Persistence to `dir`/`dbfilename`, or off without a directory.
+    pub(crate) fn new(dir: Option<&Path>, dbfilename: &str) -> Persistence {
+        Persistence {
+            path: dir.map(|d| d.join(dbfilename)),
+            last_save: AtomicU64::new(now_ms() / 1000),
+            bgsave_running: AtomicBool::new(false),
+            last_bgsave_ok: AtomicBool::new(true),
+        }
+    }
+
+    /// The file, if persistence is on.
+    pub(crate) fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// LASTSAVE.
+    pub(crate) fn last_save(&self) -> u64 {
+        self.last_save.load(Ordering::Relaxed)
+    }
+
+    /// Whether a BGSAVE is running.
+    pub(crate) fn bgsave_running(&self) -> bool {
+        self.bgsave_running.load(Ordering::Relaxed)
+    }
+
+    /// Whether the last BGSAVE succeeded.
+    pub(crate) fn last_bgsave_ok(&self) -> bool {
+        self.last_bgsave_ok.load(Ordering::Relaxed)
+    }
+}
+
+/// A copy of every live key of every database, with the encoding that picks its RDB type.
+/// The caller holds the server's gate exclusively, so the copy is one instant's keyspace.
+pub(crate) fn snapshot(server: &ServerState) -> Vec<(usize, Vec<Item>)> {
+    let now = now_ms();
+    let mut databases = Vec::new();
+    for index in 0.. {
+        let Some(db) = server.db(index) else {
+            break;
+        };
+        let mut items = Vec::new();
+        db.for_each_shard(|shard| {
+            shard.for_each_live(now, |key, entry, mark| {
+                items.push(Item {
+                    key: key.clone(),
+                    entry: entry.clone(),
+                    encoding: crate::encoding::encoding_name(&entry.value, mark),
+                })
+            })
+        });
+        if !items.is_empty() {
+            databases.push((index, items));
+        }
+    }
+    databases
+}
+
+/// Writes `databases` to `path`: a temporary file in the same directory, flushed to disk,
+/// then renamed over `path`. Returns how many seed-dialect values were left out.
+pub(crate) fn write(path: &Path, databases: &[(usize, Vec<Item>)]) -> std::io::Result<usize> {
+    let (bytes, skipped) = file::encode(databases, now_ms());
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let temp = dir.join(format!("temp-{}.rdb", std::process::id()));
+    let result = (|| {
+        let mut out = std::fs::File::create(&temp)?;
+        out.write_all(&bytes)?;
+        out.sync_all()?;
+        std::fs::rename(&temp, path)?;
+        // The rename itself is durable once the directory is.
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(skipped)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+/// SAVE: the snapshot written now (the caller holds the gate exclusively).
+pub(crate) fn save(server: &ServerState) -> Result<(), String> {
+    let persistence = &server.persistence;
+    let Some(path) = persistence.path() else {
+        return Err(off());
+    };
+    let skipped = write(path, &snapshot(server)).map_err(|e| {
+        tracing::warn!(path = %path.display(), "SAVE failed: {e}");
+        format!("ERR saving to {} failed: {e}", path.display())
+    })?;
+    if skipped > 0 {
+        tracing::warn!("SAVE left out {skipped} seed-dialect values (no RDB form)");
+    }
+    persistence
+        .last_save
+        .store(now_ms() / 1000, Ordering::Relaxed);
+    tracing::info!(path = %path.display(), "DB saved on disk");
+    Ok(())
+}
+
+/// BGSAVE: the snapshot copied now (the caller holds the gate exclusively), encoded and
+/// written on a thread of its own while clients go on.
+pub(crate) fn bgsave(server: &std::sync::Arc<ServerState>) -> Result<(), String> {
+    let persistence = &server.persistence;
+    let Some(path) = persistence.path().map(Path::to_path_buf) else {
+        return Err(off());
+    };
+    if persistence.bgsave_running.swap(true, Ordering::AcqRel) {
+        return Err("ERR Background save already in progress".into());
+    }
+    let databases = snapshot(server);
+    let server = std::sync::Arc::clone(server);
+    std::thread::spawn(move || {
+        let persistence = &server.persistence;
+        let ok = match write(&path, &databases) {
+            Ok(_) => {
+                persistence
+                    .last_save
+                    .store(now_ms() / 1000, Ordering::Relaxed);
+                tracing::info!(path = %path.display(), "background saving terminated with success");
+                true
+            }
+            Err(e) => {
+                tracing::warn!(path = %path.display(), "background saving failed: {e}");
+                false
+            }
+        };
+        persistence.last_bgsave_ok.store(ok, Ordering::Relaxed);
+        persistence.bgsave_running.store(false, Ordering::Release);
+    });
+    Ok(())
+}
+
+fn off() -> String {
+    "ERR persistence is off: start the server with a directory (respect serve --dir) to save".into()
+}
+
+/// Loads the file at start, if persistence is on and the file exists: every key into its
+/// database. An unreadable file stops the start with the reason (nothing is half loaded:
+/// the whole file is read and checked first).
+pub(crate) fn load_at_start(server: &ServerState) -> Result<Option<usize>, String> {
+    let Some(path) = server.persistence.path() else {
+        return Ok(None);
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let databases = (0..).take_while(|&i| server.db(i).is_some()).count();
+    let now = now_ms();
+    let loaded = file::decode(&bytes, now, databases)
+        .map_err(|e| format!("cannot load {}: {e}", path.display()))?;
+    if loaded.skipped_functions > 0 {
+        tracing::warn!(
+            "{} function libraries in {} not loaded: this server has no scripting",
+            loaded.skipped_functions,
+            path.display()
+        );
+    }
+    let mut count = 0;
+    for (index, keys) in loaded.databases {
+        let Some(db) = server.db(index) else {
+            continue;
+        };
+        for (key, entry) in keys {
+            db.shard(&key).insert(key, entry, now);
+            count += 1;
+        }
+    }
+    tracing::info!(keys = count, path = %path.display(), "DB loaded from disk");
+    Ok(Some(count))
+}

@@ -1,0 +1,213 @@
+//! RDB files between our server and a real redis-server 7.0: our SAVE loads in redis-server
+//! and redis-server's SAVE loads in ours, with the same DEBUG DIGEST (every key, value,
+//! database and expiry flag) and the same expiry times; BGSAVE writes the same file while
+//! the server goes on; a damaged file stops our server's start with the reason.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use respect::client::Client;
+use respect::resp::{Dialect, Frame};
+use respect::server::ServerConfig;
+
+/// Commands that build one of each encoding in two databases, with expiry times.
+fn dataset() -> Vec<Vec<String>> {
+    let mut commands: Vec<Vec<String>> = Vec::new();
+    let mut c = |parts: &[&str]| commands.push(parts.iter().map(|p| p.to_string()).collect());
+    c(&["SET", "s", "hello"]);
+    c(&["SET", "n", "123456"]);
+    c(&["SET", "long", &"abc".repeat(100)]);
+    c(&["SET", "ttl", "v", "PXAT", "4102444800123"]);
+    c(&["RPUSH", "l", "a", "1", "-300", ""]);
+    c(&["SADD", "ints", "1", "2", "-70000"]);
+    c(&["SADD", "words", "a", "b", "c"]);
+    c(&["HSET", "h", "f", "v", "n", "12"]);
+    c(&["HSET", "bigh", "f", &"v".repeat(100)]);
+    c(&["ZADD", "z", "1", "a", "2.5", "b", "-inf", "c"]);
+    c(&["ZADD", "bigz", "1", &"m".repeat(100)]);
+    c(&["PEXPIREAT", "h", "4102444800999"]);
+    c(&["SELECT", "5"]);
+    c(&["SET", "other", "db"]);
+    c(&["RPUSH", "biglist"]);
+    if let Some(push) = commands.last_mut() {
+        push.extend((0..2000).map(|i| i.to_string()));
+    }
+    commands.push(vec!["SELECT".into(), "0".into()]);
+    commands
+}
+
+async fn call(client: &mut Client, args: &[&str]) -> Frame {
+    client.call(args).await.expect("a reply")
+}
+
+async fn build(client: &mut Client) {
+    for command in dataset() {
+        let args: Vec<&str> = command.iter().map(String::as_str).collect();
+        let reply = call(client, &args).await;
+        assert!(!matches!(reply, Frame::Error(_)), "{args:?}: {reply:?}");
+    }
+}
+
+/// DEBUG DIGEST, DBSIZE of databases 0 and 5, and the two expiry times.
+async fn fingerprint(client: &mut Client) -> Vec<Frame> {
+    let mut out = vec![call(client, &["DEBUG", "DIGEST"]).await];
+    out.push(call(client, &["DBSIZE"]).await);
+    out.push(call(client, &["PEXPIRETIME", "ttl"]).await);
+    out.push(call(client, &["PEXPIRETIME", "h"]).await);
+    out.push(call(client, &["SELECT", "5"]).await);
+    out.push(call(client, &["DBSIZE"]).await);
+    out.push(call(client, &["SELECT", "0"]).await);
+    out
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("respect-rdb-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    dir
+}
+
+fn persistent(dir: &Path) -> ServerConfig {
+    ServerConfig {
+        enable_debug_command: true,
+        dir: Some(dir.to_path_buf()),
+        ..ServerConfig::default()
+    }
+}
+
+fn redis_in(dir: &Path) -> Option<support::RedisServer> {
+    let dir = dir.display().to_string();
+    support::RedisServer::start_with(&["--dir", &dir, "--dbfilename", "dump.rdb"])
+}
+
+#[tokio::test]
+async fn our_file_loads_in_redis_and_redis_file_loads_in_ours() {
+    if support::tool_missing("redis-server") {
+        return;
+    }
+    // Ours saves; redis-server loads.
+    let dir = temp_dir("ours");
+    let ours = support::our_server(persistent(&dir)).await;
+    let mut o = Client::connect(ours.addr(), Dialect::Resp2)
+        .await
+        .expect("ours");
+    build(&mut o).await;
+    assert_eq!(call(&mut o, &["SAVE"]).await, Frame::Simple("OK".into()));
+    let expected = fingerprint(&mut o).await;
+    assert_ne!(expected[0], Frame::Simple("0".repeat(40).into()));
+    let redis = redis_in(&dir).expect("redis-server");
+    let mut r = Client::connect(redis.addr, Dialect::Resp2)
+        .await
+        .expect("redis");
+    assert_eq!(
+        fingerprint(&mut r).await,
+        expected,
+        "redis-server loading our file"
+    );
+    drop(r);
+    drop(redis);
+
+    // redis-server saves; ours loads.
+    let dir = temp_dir("redis");
+    let redis = redis_in(&dir).expect("redis-server");
+    let mut r = Client::connect(redis.addr, Dialect::Resp2)
+        .await
+        .expect("redis");
+    build(&mut r).await;
+    assert_eq!(call(&mut r, &["SAVE"]).await, Frame::Simple("OK".into()));
+    let expected = fingerprint(&mut r).await;
+    let ours = support::our_server(persistent(&dir)).await;
+    let mut o = Client::connect(ours.addr(), Dialect::Resp2)
+        .await
+        .expect("ours");
+    assert_eq!(
+        fingerprint(&mut o).await,
+        expected,
+        "ours loading redis-server's file"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn bgsave_writes_while_the_server_goes_on_and_lastsave_moves() {
+    let dir = temp_dir("bgsave");
+    let ours = support::our_server(persistent(&dir)).await;
+    let mut o = Client::connect(ours.addr(), Dialect::Resp2)
+        .await
+        .expect("ours");
+    build(&mut o).await;
+    let expected = fingerprint(&mut o).await;
+    let before = call(&mut o, &["LASTSAVE"]).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        call(&mut o, &["BGSAVE"]).await,
+        Frame::Simple("Background saving started".into())
+    );
+    let start = Instant::now();
+    loop {
+        let info = call(&mut o, &["INFO", "persistence"]).await;
+        let text = match info {
+            Frame::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+            other => panic!("{other:?}"),
+        };
+        if text.contains("rdb_bgsave_in_progress:0") {
+            assert!(text.contains("rdb_last_bgsave_status:ok"), "{text}");
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "BGSAVE never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_ne!(call(&mut o, &["LASTSAVE"]).await, before);
+    assert_eq!(
+        call(&mut o, &["BGSAVE", "NOW"]).await,
+        Frame::Error("ERR syntax error".into())
+    );
+    // A second server started on the same directory holds the same data.
+    let again = support::our_server(persistent(&dir)).await;
+    let mut a = Client::connect(again.addr(), Dialect::Resp2)
+        .await
+        .expect("again");
+    assert_eq!(fingerprint(&mut a).await, expected);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_damaged_file_stops_the_start_and_no_directory_means_no_saving() {
+    let dir = temp_dir("damaged");
+    std::fs::write(dir.join("dump.rdb"), b"REDIS0010\xfa\x09redis-ver").expect("write");
+    let error = respect::server::spawn(ServerConfig {
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        ..persistent(&dir)
+    })
+    .await
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(
+        error.contains("cannot load") && error.contains("dump.rdb"),
+        "{error}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let ours = support::our_server(ServerConfig::default()).await;
+    let mut o = Client::connect(ours.addr(), Dialect::Resp2)
+        .await
+        .expect("ours");
+    let reply = call(&mut o, &["SAVE"]).await;
+    assert!(
+        matches!(&reply, Frame::Error(e) if e.starts_with(b"ERR persistence is off")),
+        "{reply:?}"
+    );
+    assert_eq!(
+        call(&mut o, &["CONFIG", "SET", "dir", "/tmp"]).await,
+        Frame::Error(
+            "ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config"
+                .into()
+        )
+    );
+}
