@@ -211,3 +211,45 @@ async fn a_damaged_file_stops_the_start_and_no_directory_means_no_saving() {
         )
     );
 }
+
+#[tokio::test]
+async fn shutdown_saves_closes_without_a_reply_and_stops_the_server() {
+    let dir = temp_dir("shutdown");
+    let ours = support::our_server(persistent(&dir)).await;
+    let addr = ours.addr();
+    let mut o = Client::connect(addr, Dialect::Resp2).await.expect("ours");
+    build(&mut o).await;
+    let expected = fingerprint(&mut o).await;
+    for (args, error) in [
+        (&["SHUTDOWN", "NOSAVE", "SAVE"][..], "ERR syntax error"),
+        (&["SHUTDOWN", "ABORT", "NOW"][..], "ERR syntax error"),
+        (&["SHUTDOWN", "LATER"][..], "ERR syntax error"),
+        (&["SHUTDOWN", "ABORT"][..], "ERR No shutdown in progress."),
+    ] {
+        assert_eq!(
+            call(&mut o, args).await,
+            Frame::Error(error.into()),
+            "{args:?}"
+        );
+    }
+    o.send(&Frame::command(["SHUTDOWN", "SAVE"]))
+        .await
+        .expect("send");
+    // No reply: the connection closes.
+    let closed = o.expect_close(Duration::from_secs(10)).await;
+    assert!(matches!(&closed, Ok(rest) if rest.is_empty()), "{closed:?}");
+    tokio::time::timeout(Duration::from_secs(10), ours.stop_requested())
+        .await
+        .expect("the server was asked to stop");
+    ours.shutdown().await;
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "still accepting"
+    );
+    let again = support::our_server(persistent(&dir)).await;
+    let mut a = Client::connect(again.addr(), Dialect::Resp2)
+        .await
+        .expect("again");
+    assert_eq!(fingerprint(&mut a).await, expected);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,4 +1,4 @@
-//! `respect serve`: run the reference server until SIGINT or SIGTERM.
+//! `respect serve`: run the reference server until SIGINT, SIGTERM or SHUTDOWN.
 
 use std::net::SocketAddr;
 use std::num::NonZeroUsize;
@@ -103,15 +103,15 @@ fn init_logging() {
         .try_init();
 }
 
-/// Serves until SIGINT or SIGTERM, then shuts down cleanly.
+/// Serves until SIGINT, SIGTERM or a client's SHUTDOWN, then shuts down cleanly.
 async fn serve(config: ServerConfig) -> std::io::Result<()> {
     let server = respect::server::spawn(config).await?;
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate.recv() => {}
+        _ = tokio::signal::ctrl_c() => tracing::info!("signal received, shutting down"),
+        _ = terminate.recv() => tracing::info!("signal received, shutting down"),
+        _ = server.stop_requested() => tracing::info!("SHUTDOWN received, shutting down"),
     }
-    tracing::info!("signal received, shutting down");
     server.shutdown().await;
     Ok(())
 }

@@ -127,6 +127,12 @@ pub(super) async fn serve(
                     release_or_clear(&mut output);
                 }
             }
+            if session.closes_without_reply() {
+                // SHUTDOWN: the replies before it go out, its own never does.
+                let _ = write_out(&mut stream, &output, &client).await;
+                let _ = stream.shutdown().await;
+                return;
+            }
             match session.take_block() {
                 None => {
                     // CLIENT REPLY OFF/SKIP silences replies, not pushes: a (un)subscribe

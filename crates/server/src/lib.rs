@@ -52,7 +52,6 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use db::Db;
@@ -151,7 +150,6 @@ impl Default for ServerConfig {
 #[derive(Debug)]
 pub struct ServerHandle {
     addr: SocketAddr,
-    shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
     server: Arc<state::ServerState>,
 }
@@ -169,8 +167,15 @@ impl ServerHandle {
 
     /// Stops accepting, closes every connection after its current batch, and waits.
     pub async fn shutdown(self) {
-        let _ = self.shutdown.send(true);
+        self.server.stop.send_replace(true);
         let _ = self.task.await;
+    }
+
+    /// Resolves once something asked the server to stop: a client's SHUTDOWN (or
+    /// [`ServerHandle::shutdown`] from another task). `respect serve` exits on it.
+    pub async fn stop_requested(&self) {
+        let mut stop = self.server.stop.subscribe();
+        let _ = stop.wait_for(|stop| *stop).await;
     }
 }
 
@@ -180,10 +185,10 @@ impl ServerHandle {
 pub async fn spawn(config: ServerConfig) -> io::Result<ServerHandle> {
     let listener = listen(config.bind, config.tcp_backlog)?;
     let addr = listener.local_addr()?;
-    let (shutdown, signal) = watch::channel(false);
     let (flavor, password_set) = (config.flavor, config.requirepass.is_some());
     let stats = Arc::new(Stats::default());
     let server = Arc::new(state::ServerState::start(&config, addr.port(), stats));
+    let signal = server.stop.subscribe();
     server
         .hub
         .notifications
@@ -211,12 +216,7 @@ pub async fn spawn(config: ServerConfig) -> io::Result<ServerHandle> {
             "a password is set (requirepass): clients must AUTH before any other command"
         );
     }
-    Ok(ServerHandle {
-        addr,
-        shutdown,
-        task,
-        server,
-    })
+    Ok(ServerHandle { addr, task, server })
 }
 
 /// A listening socket on `addr` with a backlog of `backlog` (see [`DEFAULT_TCP_BACKLOG`]),

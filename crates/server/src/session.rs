@@ -90,6 +90,7 @@ impl Session {
                 authenticated: requirepass.is_none(),
                 requirepass,
                 quit: false,
+                close_without_reply: false,
                 stats,
                 batch_time: None,
                 db_index: 0,
@@ -160,6 +161,11 @@ impl Session {
     /// Whether the connection must close after the last reply (QUIT).
     pub fn should_close(&self) -> bool {
         self.state.quit
+    }
+
+    /// Whether the connection must close without writing the last reply (SHUTDOWN).
+    pub fn closes_without_reply(&self) -> bool {
+        self.state.close_without_reply
     }
 
     /// This session's client id.

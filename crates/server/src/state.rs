@@ -61,6 +61,9 @@ pub struct ServerState {
     memory_checked_at: AtomicU64,
     /// SAVE, BGSAVE, LASTSAVE: where the file goes, when it last went.
     pub(crate) persistence: crate::persistence::Persistence,
+    /// Set to true to stop the server: by `ServerHandle::shutdown` or by SHUTDOWN. The
+    /// accept loop and every connection watch it.
+    pub(crate) stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl ServerState {
@@ -146,6 +149,7 @@ impl ServerState {
             memory_estimate: AtomicU64::new(BASE_MEMORY as u64),
             memory_checked_at: AtomicU64::new(0),
             persistence: crate::persistence::Persistence::new(None, "dump.rdb"),
+            stop: tokio::sync::watch::Sender::new(false),
         }
     }
 

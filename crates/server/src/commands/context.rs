@@ -35,6 +35,8 @@ pub struct SessionState {
     pub requirepass: Option<Arc<[u8]>>,
     /// Set by QUIT: reply, then close.
     pub quit: bool,
+    /// Set by SHUTDOWN: close without replying (Redis exits before it writes one).
+    pub close_without_reply: bool,
     /// The server's counters.
     pub stats: Arc<Stats>,
     /// The time every command of the current batch sees; `None` reads the clock per command.

@@ -227,7 +227,7 @@ fn exclusive(name: &str, argv: &[Bytes]) -> bool {
     match name {
         "exec" | "swapdb" | "move" | "flushall" | "debug" => true,
         // Their copy of the keyspace is one instant's (BGSAVE writes it afterwards, outside).
-        "save" | "bgsave" => true,
+        "save" | "bgsave" | "shutdown" => true,
         "sort" => super::sort::needs_exclusive(argv, false),
         "sort_ro" => super::sort::needs_exclusive(argv, true),
         _ => false,
