@@ -29,6 +29,7 @@ pub(crate) mod debug;
 pub(crate) mod digest;
 pub(crate) mod dispatch;
 pub(crate) mod events;
+pub(crate) mod geo;
 pub(crate) mod hash_fields;
 pub(crate) mod hashes;
 pub(crate) mod info;

@@ -58,6 +58,8 @@ fn rule(name: &str) -> Rule {
         "zadd" | "zincrby" => Rule::Manual,
         // SORT changes only its STORE destination, and answers its length either way.
         "sort" => Rule::Manual,
+        // GEOADD is ZADD (above); the GEORADIUS family changes only its STORE destination.
+        "geoadd" | "georadius" | "georadiusbymember" | "geosearchstore" => Rule::Manual,
         _ => Rule::UnlessNoop,
     }
 }
