@@ -66,7 +66,7 @@ impl Bits {
 
     /// The hash shifted to 52 bits (`geohashAlign52Bits`).
     pub fn align52(self) -> u64 {
-        self.bits << (52 - u32::from(self.step) * 2)
+        self.bits << 52u32.saturating_sub(u32::from(self.step) * 2)
     }
 }
 
@@ -245,7 +245,7 @@ pub fn geohash_string(score: f64) -> [u8; 11] {
 }
 
 fn move_x(hash: &mut Bits, d: i8) {
-    if d == 0 {
+    if d == 0 || !(1..=32).contains(&hash.step) {
         return;
     }
     let mut x = hash.bits & 0xaaaaaaaaaaaaaaaa;
@@ -262,7 +262,7 @@ fn move_x(hash: &mut Bits, d: i8) {
 }
 
 fn move_y(hash: &mut Bits, d: i8) {
-    if d == 0 {
+    if d == 0 || !(1..=32).contains(&hash.step) {
         return;
     }
     let x = hash.bits & 0xaaaaaaaaaaaaaaaa;
