@@ -10,7 +10,7 @@
 
 use bytes::Bytes;
 
-use crate::zset::{ScoreBound, ScoreRange, ZSet};
+use crate::zset::ZSet;
 
 /// Redis's `GEO_STEP_MAX`: 26 bits a coordinate, 52 in all.
 pub const STEP_MAX: u8 = 26;
@@ -531,18 +531,9 @@ fn in_cell(set: &ZSet, cell: Bits, shape: &Shape, found: &mut Vec<Point>, limit:
         step: cell.step,
     }
     .align52() as f64;
-    let range = ScoreRange {
-        min: ScoreBound {
-            value: min,
-            exclusive: false,
-        },
-        max: ScoreBound {
-            value: max,
-            exclusive: true,
-        },
-    };
-    let (start, end) = set.ranks_by_score(&range);
-    for (member, score) in set.iter_from(start).take(end - start) {
+    // One descent to the first score at or above `min`, then a walk while under `max`.
+    let start = set.rank_of_score(min);
+    for (member, score) in set.iter_from(start).take_while(|(_, s)| *s < max) {
         if let Some((dist, xy)) = shape.contains(score) {
             found.push(Point {
                 member: member.clone(),
