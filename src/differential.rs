@@ -193,6 +193,12 @@ pub fn normalise_for(frame: &Frame, utf8_errors: bool) -> Result<Norm, Unmodelle
         | Frame::StreamedSet(_) => return Err(Unmodelled::Streamed),
         // Not reply frames of RESP2/RESP3: the decoder never yields them here.
         Frame::Text(b) | Frame::Json(b) => Norm::Bulk(b.to_vec()),
+        Frame::DoubleText(t) => double(
+            std::str::from_utf8(t)
+                .ok()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(f64::NAN),
+        ),
         Frame::Inline(args) => {
             Norm::Array(false, args.iter().map(|a| Norm::Bulk(a.to_vec())).collect())
         }

@@ -119,6 +119,9 @@ fn render(frame: &Frame, indent: usize, out: &mut String) {
             };
             let _ = writeln!(out, "(double) {text}");
         }
+        Frame::DoubleText(text) => {
+            let _ = writeln!(out, "(double) {}", String::from_utf8_lossy(text));
+        }
         Frame::Boolean(b) => {
             let _ = writeln!(out, "({b})");
         }

@@ -7,6 +7,7 @@
 //! | frame            | RESP2                        | RESP3           | seed                         |
 //! |------------------|------------------------------|-----------------|------------------------------|
 //! | `Null`           | `$-1`                        | `_`             | `$-1`                        |
+//! | `DoubleText`     | bulk string of its text      | `,text`         | bulk string of its text      |
 //! | `Boolean`        | `:1` / `:0`                  | `#t` / `#f`     | `:1` / `:0`                  |
 //! | `Double`         | bulk string of its text      | `,text`         | `:text` (always has `.`/`e`) |
 //! | `BigNumber`      | bulk string of its digits    | `(digits`       | `:digits`                    |
@@ -61,6 +62,8 @@ pub fn encode_into(frame: &Frame, dialect: Dialect, out: &mut BytesMut) {
                 write_bulk(text.as_bytes(), out);
             }
         }
+        Frame::DoubleText(text) if resp3 => write_line(b',', text, out),
+        Frame::DoubleText(text) => write_bulk(text, out),
         Frame::Boolean(b) => match (resp3, b) {
             (true, true) => out.put_slice(b"#t\r\n"),
             (true, false) => out.put_slice(b"#f\r\n"),

@@ -30,6 +30,11 @@ pub enum Frame {
     Null,
     /// `,` in RESP3; in the seed dialect a `:` that holds a float.
     Double(f64),
+    /// A double written with a text of its own: `,text` in RESP3, a bulk string of the text in
+    /// RESP2 and seed. Servers use it where the text is not the `%.17g` one [`Frame::Double`]
+    /// writes (Redis's `addReplyHumanLongDouble`: `%.17Lf` with the trailing zeros cut). Never
+    /// produced by decoding: `,text` decodes as [`Frame::Double`].
+    DoubleText(Bytes),
     /// `#t` / `#f` (RESP3).
     Boolean(bool),
     /// `!len` + payload (RESP3).
@@ -117,7 +122,7 @@ impl Frame {
             Frame::NullArray => "null array",
             Frame::Array(_) => "array",
             Frame::Null => "null",
-            Frame::Double(_) => "double",
+            Frame::Double(_) | Frame::DoubleText(_) => "double",
             Frame::Boolean(_) => "boolean",
             Frame::BlobError(_) => "blob error",
             Frame::Verbatim { .. } => "verbatim string",
@@ -184,6 +189,7 @@ impl Frame {
             Frame::BigNumber(b) => Frame::BigNumber(copy(b)),
             Frame::Text(b) => Frame::Text(copy(b)),
             Frame::Json(b) => Frame::Json(copy(b)),
+            Frame::DoubleText(b) => Frame::DoubleText(copy(b)),
             Frame::Verbatim { format, text } => Frame::Verbatim {
                 format,
                 text: copy(text),
@@ -239,6 +245,7 @@ impl Frame {
             Frame::Array(items) => all(items),
             Frame::Null | Frame::Boolean(_) | Frame::BlobError(_) | Frame::Verbatim { .. } => resp3,
             Frame::Double(_) => resp3 || seed,
+            Frame::DoubleText(_) => false,
             Frame::BigNumber(b) => {
                 let well_formed = is_big_number(b);
                 (resp3 && well_formed)
@@ -287,7 +294,8 @@ impl PartialEq for Frame {
             | (BlobError(a), BlobError(b))
             | (BigNumber(a), BigNumber(b))
             | (Text(a), Text(b))
-            | (Json(a), Json(b)) => a == b,
+            | (Json(a), Json(b))
+            | (DoubleText(a), DoubleText(b)) => a == b,
             (Integer(a), Integer(b)) => a == b,
             (NullBulk, NullBulk) | (NullArray, NullArray) | (Null, Null) => true,
             (Double(a), Double(b)) => a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),

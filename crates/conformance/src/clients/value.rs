@@ -245,6 +245,12 @@ impl Value {
             Frame::NullBulk | Frame::NullArray | Frame::Null => Value::Null,
             Frame::Array(v) | Frame::StreamedArray(v) => Value::Array(list(v)),
             Frame::Double(d) => Value::Double(*d),
+            Frame::DoubleText(text) => Value::Double(
+                std::str::from_utf8(text)
+                    .ok()
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(f64::NAN),
+            ),
             Frame::Boolean(b) => Value::Bool(*b),
             Frame::Verbatim { format, text } => {
                 Value::Verbatim(String::from_utf8_lossy(format).into_owned(), text.clone())

@@ -43,6 +43,7 @@ const FAMILIES: &[&[Command]] = &[
     keyspace::COMMANDS,
     object::COMMANDS,
     super::sort::COMMANDS,
+    super::geo::COMMANDS,
     super::memory::COMMANDS,
     super::dump::COMMANDS,
     super::persistence::COMMANDS,
@@ -222,10 +223,12 @@ fn runs_inside_multi(name: &str) -> bool {
 /// databases), DEBUG (DEBUG SLEEP stops the server, as in Redis), SAVE and BGSAVE (while
 /// they copy the keyspace), and a SORT whose BY and GET
 /// patterns name keys found only as it runs, which no other command may change meanwhile, or
-/// that STOREs (see `sort::needs_exclusive`).
+/// that STOREs (see `sort::needs_exclusive`); the geo searches that STORE (they read the
+/// source under its shard's lock, then write the destination: nobody may come between).
 fn exclusive(name: &str, argv: &[Bytes]) -> bool {
     match name {
-        "exec" | "swapdb" | "move" | "flushall" | "debug" => true,
+        "exec" | "swapdb" | "move" | "flushall" | "debug" | "geosearchstore" => true,
+        "georadius" | "georadiusbymember" => super::geo::stores(argv),
         // Their copy of the keyspace is one instant's (BGSAVE writes it afterwards, outside).
         "save" | "bgsave" | "shutdown" => true,
         "sort" => super::sort::needs_exclusive(argv, false),

@@ -50,6 +50,41 @@ impl LongDouble {
         exponent: 0,
     };
 
+    /// A double, exactly (every double is an 80-bit value): C's promotion to `long double`.
+    pub fn from_f64(v: f64) -> LongDouble {
+        if v.is_nan() {
+            return LongDouble::NaN;
+        }
+        let negative = v.is_sign_negative();
+        if v.is_infinite() {
+            return LongDouble::Infinite { negative };
+        }
+        let bits = v.to_bits();
+        let biased = ((bits >> 52) & 0x7ff) as i64;
+        let fraction = bits & ((1u64 << 52) - 1);
+        if biased == 0 {
+            if fraction == 0 {
+                return LongDouble::Finite {
+                    negative,
+                    mantissa: 0,
+                    exponent: 0,
+                };
+            }
+            // Subnormal: fraction * 2^-1074, normalized.
+            let shift = fraction.leading_zeros();
+            return LongDouble::Finite {
+                negative,
+                mantissa: fraction << shift,
+                exponent: -1074 - i64::from(shift),
+            };
+        }
+        LongDouble::Finite {
+            negative,
+            mantissa: (fraction | (1u64 << 52)) << 11,
+            exponent: biased - 1075 - 11,
+        }
+    }
+
     /// Whether the value is neither infinite nor NaN.
     pub fn is_finite(self) -> bool {
         matches!(self, LongDouble::Finite { .. })

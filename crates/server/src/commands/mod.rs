@@ -30,6 +30,7 @@ pub(crate) mod digest;
 pub(crate) mod dispatch;
 pub(crate) mod dump;
 pub(crate) mod events;
+pub(crate) mod geo;
 pub(crate) mod hash_fields;
 pub(crate) mod hashes;
 pub(crate) mod info;

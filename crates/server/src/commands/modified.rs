@@ -58,6 +58,8 @@ fn rule(name: &str) -> Rule {
         "zadd" | "zincrby" => Rule::Manual,
         // SORT changes only its STORE destination, and answers its length either way.
         "sort" => Rule::Manual,
+        // GEOADD is ZADD (above); the GEORADIUS family changes only its STORE destination.
+        "geoadd" | "georadius" | "georadiusbymember" | "geosearchstore" => Rule::Manual,
         // RESTORE with a TTL already past stores nothing (and deletes only with REPLACE).
         "restore" => Rule::Manual,
         _ => Rule::UnlessNoop,

@@ -618,7 +618,12 @@ fn store(ctx: &mut Ctx<'_>, destination: &Bytes, list: std::collections::VecDequ
 /// quadratic costs time, never a stack overflow, and the stack stays O(log n) long (the
 /// smaller part is taken first). Disjoint parts are independent, so the order they are
 /// taken in changes nothing.
-fn partial_sort<T>(v: &mut [T], lo: usize, hi: usize, cmp: &dyn Fn(&T, &T) -> std::cmp::Ordering) {
+pub(crate) fn partial_sort<T>(
+    v: &mut [T],
+    lo: usize,
+    hi: usize,
+    cmp: &dyn Fn(&T, &T) -> std::cmp::Ordering,
+) {
     let mut pending = vec![(0usize, v.len())];
     while let Some((base, n)) = pending.pop() {
         partition(v, base, n, lo, hi, cmp, &mut pending);

@@ -207,6 +207,12 @@ impl ZSet {
         self.scores.iter().map(|(m, s)| (m, *s))
     }
 
+    /// The ascending rank of the first member whose score is `min` or more (the length when
+    /// there is none): one descent, for a walk upwards from `min`.
+    pub fn rank_of_score(&self, min: f64) -> usize {
+        self.list.count_prefix(|s, _| s < min)
+    }
+
     /// The ascending ranks `[start, end)` of the members with scores in `range`.
     pub fn ranks_by_score(&self, range: &ScoreRange) -> (usize, usize) {
         let start = self.list.count_prefix(|s, _| range.below(s));

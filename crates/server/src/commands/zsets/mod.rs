@@ -33,6 +33,7 @@ use range::{
 use read::{zcard, zcount, zlexcount, zmscore, zrank, zrevrank, zscore};
 use scan::zscan;
 use setops::{zdiff, zdiffstore, zinter, zintercard, zinterstore, zunion, zunionstore};
+pub(crate) use write::geo_add;
 use write::{zadd, zincrby, zrem};
 
 /// This family's commands, with their specs as redis-server 7.0.15's COMMAND INFO and

@@ -129,13 +129,41 @@ fn add(ctx: &mut Ctx<'_>, argv: &[Bytes], incr: bool) -> Frame {
         Ok(parsed) => parsed,
         Err(error) => return error,
     };
-    let key = arg(argv, 1);
+    add_pairs(ctx, &arg(argv, 1), options, &pairs)
+}
+
+/// GEOADD's end: ZADD with its NX, XX and CH options and the (score, member) pairs it
+/// computed, as Redis's `geoaddCommand` hands them to `zaddCommand` (the same events, the same
+/// errors, the same reply). An empty `pairs` is ZADD's syntax error.
+pub(crate) fn geo_add(
+    ctx: &mut Ctx<'_>,
+    key: &Bytes,
+    nx: bool,
+    xx: bool,
+    ch: bool,
+    pairs: &[(f64, Bytes)],
+) -> Frame {
+    if pairs.is_empty() {
+        return syntax_error();
+    }
+    let options = AddOptions {
+        nx,
+        xx,
+        ch,
+        ..AddOptions::default()
+    };
+    add_pairs(ctx, key, options, pairs)
+}
+
+fn add_pairs(ctx: &mut Ctx<'_>, key: &Bytes, options: AddOptions, pairs: &[(f64, Bytes)]) -> Frame {
+    let incr = options.incr;
+    let key = key.clone();
     let first = pairs.first().map(|(_, m)| m.clone()).unwrap_or_default();
     let result = update::<ZSet, _>(ctx, &key, |set| {
         set.encode_for_first_member(&first);
         let (mut added, mut updated) = (0, 0);
         let mut last = None;
-        for (new, member) in &pairs {
+        for (new, member) in pairs {
             match options.apply(set, *new, member) {
                 Outcome::Added(s) => {
                     added += 1;
