@@ -291,3 +291,71 @@ async fn restore_refuses_what_redis_refuses_with_its_words() {
         );
     }
 }
+
+#[tokio::test]
+async fn idle_time_and_frequency_are_kept_as_redis_keeps_them() {
+    let Some(redis) = support::RedisServer::start() else {
+        return;
+    };
+    let ours = support::our_server(ServerConfig::default()).await;
+    let hello = payload(b"\x00\x05hello", 10);
+    for addr in [redis.addr, ours.addr()] {
+        let mut c = Client::connect(addr, Dialect::Resp2)
+            .await
+            .expect("connect");
+        let ok = Frame::Simple("OK".into());
+        assert_eq!(
+            call(
+                &mut c,
+                &[b"RESTORE", b"old", b"0", &hello, b"IDLETIME", b"1000"]
+            )
+            .await,
+            ok
+        );
+        let idle = call(&mut c, &[b"OBJECT", b"IDLETIME", b"old"]).await;
+        assert!(
+            matches!(idle, Frame::Integer(1000 | 1001)),
+            "{addr}: {idle:?}"
+        );
+        // EXISTS, TYPE and TTL look without touching; TOUCH and GET stamp the key as used.
+        for look in [&b"EXISTS"[..], b"TYPE", b"TTL"] {
+            call(&mut c, &[look, b"old"]).await;
+        }
+        let idle = call(&mut c, &[b"OBJECT", b"IDLETIME", b"old"]).await;
+        assert!(
+            matches!(idle, Frame::Integer(1000 | 1001)),
+            "{addr}: {idle:?}"
+        );
+        assert_eq!(
+            call(&mut c, &[b"TOUCH", b"old", b"none"]).await,
+            Frame::Integer(1)
+        );
+        assert_eq!(
+            call(&mut c, &[b"OBJECT", b"IDLETIME", b"old"]).await,
+            Frame::Integer(0)
+        );
+        // Under an LFU policy: FREQ is kept, IDLETIME refused.
+        let lfu: &[&[u8]] = &[b"CONFIG", b"SET", b"maxmemory-policy", b"allkeys-lfu"];
+        assert_eq!(call(&mut c, lfu).await, ok);
+        assert_eq!(
+            call(&mut c, &[b"RESTORE", b"hot", b"0", &hello, b"FREQ", b"100"]).await,
+            ok
+        );
+        assert_eq!(
+            call(&mut c, &[b"OBJECT", b"FREQ", b"hot"]).await,
+            Frame::Integer(100)
+        );
+        assert_eq!(call(&mut c, &[b"SET", b"new", b"v"]).await, ok);
+        assert_eq!(
+            call(&mut c, &[b"OBJECT", b"FREQ", b"new"]).await,
+            Frame::Integer(5)
+        );
+        let refused = call(&mut c, &[b"OBJECT", b"IDLETIME", b"hot"]).await;
+        assert!(
+            matches!(&refused, Frame::Error(e) if e.starts_with(b"ERR An LFU maxmemory policy is selected")),
+            "{refused:?}"
+        );
+        let back: &[&[u8]] = &[b"CONFIG", b"SET", b"maxmemory-policy", b"noeviction"];
+        assert_eq!(call(&mut c, back).await, ok);
+    }
+}

@@ -75,6 +75,9 @@ pub struct Entry {
     pub value: Value,
     /// Absolute expiry time in Unix milliseconds, if any.
     pub expires_at: Option<u64>,
+    /// When it was last used, or how often (see [`crate::access`]); stamped by the shard on
+    /// insert and on every lookup but the introspection commands'.
+    pub access: u32,
 }
 
 impl Entry {
@@ -85,9 +88,15 @@ impl Entry {
 
     /// A value that never expires.
     pub fn new(value: Value) -> Entry {
+        Entry::expiring(value, None)
+    }
+
+    /// A value with an expiry time (Unix ms), if any.
+    pub fn expiring(value: Value, expires_at: Option<u64>) -> Entry {
         Entry {
             value,
-            expires_at: None,
+            expires_at,
+            access: 0,
         }
     }
 }
@@ -197,18 +206,29 @@ impl Shard {
         }
     }
 
-    /// The live entry at `key`, removing it first if it has expired.
+    /// The live entry at `key`, removing it first if it has expired; stamped as used.
     pub fn get_mut(&mut self, key: &[u8], now: u64) -> Option<&mut Entry> {
         // The caller may give the entry a time to live (EXPIRE, GETEX).
         self.may_expire = true;
         if self.map.get(key).is_some_and(|e| !e.is_live(now)) {
             self.expire(key);
         }
-        self.map.get_mut(key)
+        let entry = self.map.get_mut(key)?;
+        crate::access::touch(&mut entry.access, now);
+        Some(entry)
     }
 
-    /// The live entry at `key`, counted as a keyspace hit or miss.
+    /// The live entry at `key`, counted as a keyspace hit or miss; stamped as used.
     pub fn get(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
+        let found = self.get_untouched(key, now).is_some();
+        let entry = self.map.get_mut(key).filter(|_| found)?;
+        crate::access::touch(&mut entry.access, now);
+        Some(entry)
+    }
+
+    /// [`Shard::get`] without the use stamp: what OBJECT and DEBUG OBJECT see (Redis's
+    /// `LOOKUP_NOTOUCH`), so that looking at a key's idle time does not reset it.
+    pub fn get_untouched(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
         if self.map.get(key).is_some_and(|e| !e.is_live(now)) {
             self.expire(key);
         }
@@ -222,12 +242,14 @@ impl Shard {
     }
 
     /// The live entry at `key` as a write looks it up (Redis's `lookupKeyWrite`): removed
-    /// first if it has expired, no keyspace hit or miss counted.
+    /// first if it has expired, no keyspace hit or miss counted; stamped as used.
     pub fn get_for_write(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
         if self.map.get(key).is_some_and(|e| !e.is_live(now)) {
             self.expire(key);
         }
-        self.map.get(key)
+        let entry = self.map.get_mut(key)?;
+        crate::access::touch(&mut entry.access, now);
+        Some(entry)
     }
 
     /// The live entry at `key`, read-only: nothing counted, nothing removed. For a second
@@ -237,8 +259,10 @@ impl Shard {
         self.map.get(key).filter(|e| e.is_live(now))
     }
 
-    /// Stores `entry` at `key`, returning the live entry it replaced.
-    pub fn insert(&mut self, key: Bytes, entry: Entry, now: u64) -> Option<Entry> {
+    /// Stores `entry` at `key`, returning the live entry it replaced. The entry is stamped
+    /// as new (see [`crate::access`]).
+    pub fn insert(&mut self, key: Bytes, mut entry: Entry, now: u64) -> Option<Entry> {
+        entry.access = crate::access::fresh(now);
         self.forget_converted(&key);
         self.may_expire |= entry.expires_at.is_some();
         match self.map.entry(key) {
@@ -564,10 +588,7 @@ mod tests {
     use super::*;
 
     fn expiring(at: u64) -> Entry {
-        Entry {
-            value: Value::Str(Bytes::from_static(b"v")),
-            expires_at: Some(at),
-        }
+        Entry::expiring(Value::Str(Bytes::from_static(b"v")), Some(at))
     }
 
     #[test]

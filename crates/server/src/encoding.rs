@@ -45,6 +45,11 @@ pub struct Limits {
     set_intset_entries: AtomicU64,
     zset_entries: AtomicU64,
     zset_value: AtomicU64,
+    /// An LFU `maxmemory-policy`: keys count accesses instead of stamping times (see
+    /// `crate::access`).
+    lfu: std::sync::atomic::AtomicBool,
+    lfu_log_factor: AtomicU64,
+    lfu_decay_time: AtomicU64,
 }
 
 impl Default for Limits {
@@ -55,6 +60,9 @@ impl Default for Limits {
             set_intset_entries: AtomicU64::new(DEFAULT_SET_MAX_INTSET_ENTRIES),
             zset_entries: AtomicU64::new(DEFAULT_ZSET_MAX_LISTPACK_ENTRIES),
             zset_value: AtomicU64::new(DEFAULT_ZSET_MAX_LISTPACK_VALUE),
+            lfu: std::sync::atomic::AtomicBool::new(false),
+            lfu_log_factor: AtomicU64::new(crate::access::DEFAULT_LFU_LOG_FACTOR),
+            lfu_decay_time: AtomicU64::new(crate::access::DEFAULT_LFU_DECAY_TIME),
         }
     }
 }
@@ -72,11 +80,18 @@ impl Limits {
             "set-max-intset-entries" => &self.set_intset_entries,
             "zset-max-listpack-entries" => &self.zset_entries,
             "zset-max-listpack-value" => &self.zset_value,
+            "lfu-log-factor" => &self.lfu_log_factor,
+            "lfu-decay-time" => &self.lfu_decay_time,
             _ => return,
         };
         if let Some(n) = value.and_then(|n| u64::try_from(n).ok()) {
             target.store(n, Ordering::Relaxed);
         }
+    }
+
+    /// Takes a new `maxmemory-policy`: whether it is an LFU one.
+    pub fn set_policy(&self, policy: &str) {
+        self.lfu.store(policy.ends_with("-lfu"), Ordering::Relaxed);
     }
 
     /// Makes these the limits the current thread's command sees (see [`current`]). The
@@ -89,6 +104,9 @@ impl Limits {
                 set_intset_entries: load(&self.set_intset_entries),
                 zset_entries: load(&self.zset_entries),
                 zset_value: load(&self.zset_value),
+                lfu: self.lfu.load(Ordering::Relaxed),
+                lfu_log_factor: load(&self.lfu_log_factor),
+                lfu_decay_time: load(&self.lfu_decay_time),
             })
         });
     }
@@ -102,6 +120,9 @@ pub struct Snapshot {
     set_intset_entries: usize,
     zset_entries: usize,
     zset_value: usize,
+    lfu: bool,
+    lfu_log_factor: usize,
+    lfu_decay_time: usize,
 }
 
 impl Snapshot {
@@ -112,6 +133,9 @@ impl Snapshot {
         set_intset_entries: DEFAULT_SET_MAX_INTSET_ENTRIES as usize,
         zset_entries: DEFAULT_ZSET_MAX_LISTPACK_ENTRIES as usize,
         zset_value: DEFAULT_ZSET_MAX_LISTPACK_VALUE as usize,
+        lfu: false,
+        lfu_log_factor: crate::access::DEFAULT_LFU_LOG_FACTOR as usize,
+        lfu_decay_time: crate::access::DEFAULT_LFU_DECAY_TIME as usize,
     };
 
     /// `hash-max-listpack-entries`.
@@ -133,6 +157,18 @@ impl Snapshot {
     /// `zset-max-listpack-value`.
     pub fn zset_value(&self) -> usize {
         self.zset_value
+    }
+    /// Whether `maxmemory-policy` is an LFU one.
+    pub fn lfu(&self) -> bool {
+        self.lfu
+    }
+    /// `lfu-log-factor`.
+    pub fn lfu_log_factor(&self) -> usize {
+        self.lfu_log_factor
+    }
+    /// `lfu-decay-time` (minutes).
+    pub fn lfu_decay_time(&self) -> usize {
+        self.lfu_decay_time
     }
 }
 

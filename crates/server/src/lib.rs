@@ -25,6 +25,7 @@
 //! `server` fuzz target drives it without sockets).
 #![deny(missing_docs)]
 
+pub(crate) mod access;
 pub(crate) mod blocking;
 pub mod clients;
 pub mod commands;

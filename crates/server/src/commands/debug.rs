@@ -104,13 +104,13 @@ fn debug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 
 /// `DEBUG OBJECT key`: Redis's status line. The address is where our entry lies; `refcount`
 /// and `encoding` are OBJECT's; `serializedlength` is what Redis's RDB writer would spend
-/// (see `crate::rdb::write`); access times are not tracked, so `lru` is the LRU clock now (Unix
-/// seconds, 24 bits) and `lru_seconds_idle` 0, as for a key just touched. A list adds the
+/// (see `crate::rdb::write`); `lru` and `lru_seconds_idle` are the key's use stamp and idle
+/// time (see `crate::access`). A list adds the
 /// `ql_*` fields of a quicklist with Redis's defaults (8 KiB listpacks, no compression).
 fn object(ctx: &mut Ctx<'_>, key: &Bytes) -> Frame {
     let mut shard = ctx.db.shard(key);
     let mark = shard.converted(key);
-    let Some(entry) = shard.get(key, ctx.now) else {
+    let Some(entry) = shard.get_untouched(key, ctx.now) else {
         return Frame::error("ERR no such key");
     };
     let value = &entry.value;
@@ -129,9 +129,12 @@ fn object(ctx: &mut Ctx<'_>, key: &Bytes) -> Frame {
         }
         None => crate::rdb::write::object_len(value, encoding),
     };
-    let lru = (ctx.now / 1000) & ((1 << 24) - 1);
+    let (lru, idle) = (
+        entry.access,
+        crate::access::idle_seconds(entry.access, ctx.now),
+    );
     let mut line = format!(
-        "Value at:{:p} refcount:{refcount} encoding:{encoding} serializedlength:{serialized} lru:{lru} lru_seconds_idle:0",
+        "Value at:{:p} refcount:{refcount} encoding:{encoding} serializedlength:{serialized} lru:{lru} lru_seconds_idle:{idle}",
         value as *const _
     );
     if let Some((list, nodes)) = list {

@@ -1,8 +1,8 @@
 //! DUMP and RESTORE: a value as Redis's RDB serializes it (see [`crate::rdb`]), so a payload
 //! DUMPed from redis-server RESTOREs here and one DUMPed here RESTOREs into redis-server.
 //!
-//! RESTORE's IDLETIME and FREQ are checked as Redis checks them, then dropped: this server
-//! does not track access times (OBJECT IDLETIME answers 0, OBJECT FREQ a new key's value).
+//! RESTORE's IDLETIME and FREQ set the key's use stamp (see [`crate::access`]) as Redis's
+//! `objectSetLRUOrLFU` does: IDLETIME under an LRU (or any non-LFU) policy, FREQ under LFU.
 
 use bytes::Bytes;
 
@@ -84,6 +84,8 @@ fn dump(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 struct RestoreOptions {
     replace: bool,
     absttl: bool,
+    idle: Option<u64>,
+    freq: Option<u8>,
 }
 
 impl RestoreOptions {
@@ -91,10 +93,9 @@ impl RestoreOptions {
         let mut options = RestoreOptions {
             replace: false,
             absttl: false,
+            idle: None,
+            freq: None,
         };
-        // IDLETIME and FREQ exclude each other: once one is given, the other is a syntax
-        // error.
-        let (mut idle, mut freq) = (false, false);
         let mut i = 0;
         while let Some(option) = args.get(i) {
             let value = args.get(i + 1);
@@ -102,20 +103,25 @@ impl RestoreOptions {
                 options.replace = true;
             } else if is_keyword(option, "ABSTTL") {
                 options.absttl = true;
-            } else if let (true, Some(value), false) = (is_keyword(option, "IDLETIME"), value, freq)
+            } else if let (true, Some(value), None) =
+                (is_keyword(option, "IDLETIME"), value, options.freq)
             {
-                if integer(value)? < 0 {
+                // IDLETIME and FREQ exclude each other: once one is given, the other is a
+                // syntax error.
+                let Ok(idle) = u64::try_from(integer(value)?) else {
                     return Err(Frame::error("ERR Invalid IDLETIME value, must be >= 0"));
-                }
-                idle = true;
+                };
+                options.idle = Some(idle);
                 i += 1;
-            } else if let (true, Some(value), false) = (is_keyword(option, "FREQ"), value, idle) {
-                if !(0..=255).contains(&integer(value)?) {
+            } else if let (true, Some(value), None) =
+                (is_keyword(option, "FREQ"), value, options.idle)
+            {
+                let Ok(freq) = u8::try_from(integer(value)?) else {
                     return Err(Frame::error(
                         "ERR Invalid FREQ value, must be >= 0 and <= 255",
                     ));
-                }
-                freq = true;
+                };
+                options.freq = Some(freq);
                 i += 1;
             } else {
                 return Err(syntax_error());
@@ -167,9 +173,19 @@ fn restore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         return ok();
     }
     let waited_on = matches!(value, Value::List(_) | Value::ZSet(_));
-    ctx.db
-        .shard(&key)
-        .insert(key.clone(), Entry { value, expires_at }, now);
+    {
+        let mut shard = ctx.db.shard(&key);
+        shard.insert(key.clone(), Entry::expiring(value, expires_at), now);
+        let stamp = options.idle.is_some() || options.freq.is_some();
+        if let Some(entry) = shard.get_mut(&key, now).filter(|_| stamp) {
+            if let Some(idle) = options.idle {
+                crate::access::idle_for(&mut entry.access, idle, now);
+            }
+            if let Some(freq) = options.freq {
+                crate::access::frequency_of(&mut entry.access, freq, now);
+            }
+        }
+    }
     signal_modified(ctx, db, &key);
     super::events::notify(ctx, crate::notify::GENERIC, "restore", &key);
     if waited_on {

@@ -367,11 +367,24 @@ fn del(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 
 /// `EXISTS key [key ...]`: how many of the keys are live (a key named twice counts twice).
 pub(crate) fn exists(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    count_existing(ctx, argv, false)
+}
+
+/// EXISTS (`touch` false: Redis looks with LOOKUP_NOTOUCH) and TOUCH (`touch` true: the
+/// keys' use stamps are refreshed) count the same way, keyspace hits and misses included.
+pub(crate) fn count_existing(ctx: &mut Ctx<'_>, argv: &[Bytes], touch: bool) -> Frame {
     let found = argv
         .get(1..)
         .unwrap_or_default()
         .iter()
-        .filter(|k| ctx.db.shard(k).get(k, ctx.now).is_some())
+        .filter(|k| {
+            let mut shard = ctx.db.shard(k);
+            if touch {
+                shard.get(k, ctx.now).is_some()
+            } else {
+                shard.get_untouched(k, ctx.now).is_some()
+            }
+        })
         .count();
     Frame::Integer(found as i64)
 }
@@ -379,9 +392,10 @@ pub(crate) fn exists(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 fn type_of(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let key = argv.get(1).cloned().unwrap_or_default();
     let mut shard = ctx.db.shard(&key);
+    // Without touching, as Redis's TYPE (LOOKUP_NOTOUCH).
     Frame::simple(
         shard
-            .get(&key, ctx.now)
+            .get_untouched(&key, ctx.now)
             .map_or("none", |e| e.value.type_name()),
     )
 }
@@ -610,7 +624,8 @@ fn dbsize(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
 /// of the expiry) in milliseconds, or in seconds rounded to the nearest.
 pub(super) fn ttl_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], ms: bool, absolute: bool) -> Frame {
     let key = argv.get(1).map_or(&[][..], |k| k.as_ref());
-    let expires_at = match ctx.db.shard(key).get(key, ctx.now) {
+    // Looked up without touching, as Redis's TTL family does (LOOKUP_NOTOUCH).
+    let expires_at = match ctx.db.shard(key).get_untouched(key, ctx.now) {
         None => return Frame::Integer(-2),
         Some(e) => e.expires_at,
     };

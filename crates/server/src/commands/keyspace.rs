@@ -339,11 +339,10 @@ fn copy(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     Frame::Integer(1)
 }
 
-/// `TOUCH key [key ...]`: EXISTS's count. In Redis the two differ only in that TOUCH
-/// refreshes the keys' access time; access times are not tracked here (OBJECT IDLETIME
-/// answers 0), and both count keyspace hits and misses.
+/// `TOUCH key [key ...]`: EXISTS's count, refreshing the keys' use stamps (which EXISTS
+/// leaves alone); both count keyspace hits and misses.
 fn touch(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    super::keys::exists(ctx, argv)
+    super::keys::count_existing(ctx, argv, true)
 }
 
 /// A random live key, or a null: a random shard first, then the next non-empty one. Keys in

@@ -154,9 +154,6 @@ const NO_LFU: &str = "ERR An LFU maxmemory policy is not selected, access freque
 /// Redis's error when IDLETIME is asked for under an LFU policy.
 const LFU: &str = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
-/// The LFU counter Redis gives a new object (`LFU_INIT_VAL`), which FREQ answers.
-const LFU_INIT_VAL: i64 = 5;
-
 /// OBJECT REFCOUNT of a shared object (Redis's `OBJ_SHARED_REFCOUNT`, `INT_MAX`).
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 
@@ -167,14 +164,11 @@ fn object(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         return help("object", HELP);
     }
     let key = argv.get(2).cloned().unwrap_or_default();
-    let lfu = ctx
-        .server
-        .settings
-        .get("maxmemory-policy")
-        .is_some_and(|p| p.ends_with("-lfu"));
+    let lfu = crate::encoding::current().lfu();
     let mut shard = ctx.db.shard(&key);
     let mark = shard.converted(&key);
-    let Some(entry) = shard.get(&key, ctx.now) else {
+    // Looked at without touching (Redis's LOOKUP_NOTOUCH): IDLETIME is not reset by asking.
+    let Some(entry) = shard.get_untouched(&key, ctx.now) else {
         return Frame::Null;
     };
     if is_keyword(sub, "ENCODING") {
@@ -184,16 +178,15 @@ fn object(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     } else if is_keyword(sub, "REFCOUNT") {
         Frame::Integer(refcount(&entry.value, mark, ctx.server))
     } else if is_keyword(sub, "IDLETIME") {
-        // Access times are not tracked: every key answers as one just touched does.
         if lfu {
             Frame::error(LFU)
         } else {
-            Frame::Integer(0)
+            let idle = crate::access::idle_seconds(entry.access, ctx.now);
+            Frame::Integer(i64::try_from(idle).unwrap_or(i64::MAX))
         }
     } else if is_keyword(sub, "FREQ") {
-        // Access frequencies are not tracked: every key answers as a new one does.
         if lfu {
-            Frame::Integer(LFU_INIT_VAL)
+            Frame::Integer(i64::from(crate::access::frequency(entry.access, ctx.now)))
         } else {
             Frame::error(NO_LFU)
         }

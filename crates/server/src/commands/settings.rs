@@ -415,7 +415,9 @@ impl Settings {
                 self.timeout_secs.store(as_u64(number), Ordering::Relaxed);
                 self.timeout_changed.send_replace(());
             }
-            // The encoding limits (`hash-max-listpack-entries`...): see `crate::encoding`.
+            "maxmemory-policy" => self.encoding.set_policy(&value),
+            // The encoding limits (`hash-max-listpack-entries`...) and the LFU parameters:
+            // see `crate::encoding`.
             _ => self.encoding.apply(param.name, number),
         }
         let mut values = self.values.write().unwrap_or_else(|p| p.into_inner());

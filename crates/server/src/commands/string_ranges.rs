@@ -189,6 +189,7 @@ fn getex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         Some(Entry {
             value: Value::Str(s),
             expires_at,
+            ..
         }) => (s.clone(), expires_at.is_some()),
         Some(_) => return wrong_type(),
     };

@@ -526,6 +526,7 @@ fn set(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         Some(Entry {
             value: Value::Str(s),
             expires_at,
+            ..
         }) => Some((Some(s.clone()), *expires_at)),
         Some(entry) if want_old => {
             let _ = entry;
@@ -557,10 +558,7 @@ fn set(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     } else {
         shard.insert(
             key.clone(),
-            Entry {
-                value: Value::Str(value),
-                expires_at,
-            },
+            Entry::expiring(Value::Str(value), expires_at),
             ctx.now,
         );
     }
@@ -624,10 +622,7 @@ fn setex_with(ctx: &mut Ctx<'_>, argv: &[Bytes], unit: i64, name: &str) -> Frame
     };
     ctx.db.shard(&key).insert(
         key.clone(),
-        Entry {
-            value: Value::Str(value),
-            expires_at: Some(at),
-        },
+        Entry::expiring(Value::Str(value), Some(at)),
         ctx.now,
     );
     super::events::notify(ctx, crate::notify::STRING, "set", &key);
@@ -692,6 +687,7 @@ pub fn incr_by(ctx: &mut Ctx<'_>, key: Bytes, delta: i64) -> Frame {
         Some(Entry {
             value: Value::Str(s),
             expires_at,
+            ..
         }) => match parse_i64(s) {
             Some(n) => (n, *expires_at),
             None => return not_integer(),
@@ -705,10 +701,7 @@ pub fn incr_by(ctx: &mut Ctx<'_>, key: Bytes, delta: i64) -> Frame {
     let text = Bytes::copy_from_slice(digits.format(next).as_bytes());
     shard.insert(
         key.clone(),
-        Entry {
-            value: Value::Str(text),
-            expires_at,
-        },
+        Entry::expiring(Value::Str(text), expires_at),
         ctx.now,
     );
     drop(shard);
@@ -751,6 +744,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         Some(Entry {
             value: Value::Str(s),
             expires_at,
+            ..
         }) => match LongDouble::parse(s) {
             Some(n) => (n, *expires_at),
             None => return Frame::error("ERR value is not a valid float"),
@@ -767,10 +761,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let text = Bytes::from(next.to_human());
     shard.insert(
         key.clone(),
-        Entry {
-            value: Value::Str(text.clone()),
-            expires_at,
-        },
+        Entry::expiring(Value::Str(text.clone()), expires_at),
         ctx.now,
     );
     drop(shard);

@@ -216,10 +216,7 @@ pub fn decode(file: &[u8], now_ms: u64, databases: usize) -> Result<Loaded, Load
                 if at.is_some_and(|t| t <= now_ms) {
                     continue;
                 }
-                let entry = Entry {
-                    value,
-                    expires_at: at,
-                };
+                let entry = Entry::expiring(value, at);
                 match loaded.databases.last_mut() {
                     Some((index, keys)) if *index == db => keys.push((key, entry)),
                     _ => loaded.databases.push((db, vec![(key, entry)])),
@@ -261,18 +258,12 @@ mod tests {
             },
             Item {
                 key: Bytes::from_static(b"b"),
-                entry: Entry {
-                    value: Value::Str(Bytes::from_static(b"12")),
-                    expires_at: Some(u64::MAX / 2),
-                },
+                entry: Entry::expiring(Value::Str(Bytes::from_static(b"12")), Some(u64::MAX / 2)),
                 encoding: "int",
             },
             Item {
                 key: Bytes::from_static(b"gone"),
-                entry: Entry {
-                    value: Value::Str(Bytes::from_static(b"x")),
-                    expires_at: Some(5),
-                },
+                entry: Entry::expiring(Value::Str(Bytes::from_static(b"x")), Some(5)),
                 encoding: "embstr",
             },
         ];
