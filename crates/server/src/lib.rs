@@ -34,6 +34,7 @@ pub(crate) mod encoded_push;
 pub(crate) mod encoding;
 pub(crate) mod expiry;
 mod glob;
+pub(crate) mod hll;
 mod listener;
 pub mod notify;
 pub(crate) mod pubsub;

@@ -44,6 +44,7 @@ const FAMILIES: &[&[Command]] = &[
     object::COMMANDS,
     super::sort::COMMANDS,
     super::memory::COMMANDS,
+    super::hyperloglog::COMMANDS,
 ];
 
 /// Every command of the Redis flavor.

@@ -31,6 +31,7 @@ pub(crate) mod dispatch;
 pub(crate) mod events;
 pub(crate) mod hash_fields;
 pub(crate) mod hashes;
+pub(crate) mod hyperloglog;
 pub(crate) mod info;
 pub(crate) mod keys;
 pub(crate) mod keyspace;
