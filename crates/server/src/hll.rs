@@ -305,8 +305,8 @@ pub fn add(sketch: &mut BytesMut, element: &[u8], max_bytes: u64) -> Result<bool
 /// reads that byte; splitting such an opcode writes one byte past the new end, which later
 /// changes of the same command read back. The batch keeps the bytes after the end for as
 /// long as the command runs (the string's length is `len`; `buf` holds at least 4 more
-/// bytes), so that a PFADD of many elements sees what Redis sees. Dropping it cuts the
-/// buffer back to the string.
+/// bytes once a sparse change needed them), so that a PFADD of many elements sees what Redis
+/// sees. Dropping it cuts the buffer back to the string.
 pub struct Batch<'a> {
     buf: &'a mut BytesMut,
     len: usize,
@@ -321,8 +321,9 @@ impl Drop for Batch<'_> {
 impl<'a> Batch<'a> {
     /// Starts changing `sketch` (a value [`is_sketch`] accepted).
     pub fn new(sketch: &'a mut BytesMut) -> Batch<'a> {
+        // Nothing is added yet: a dense sketch never needs the bytes after its end (its last
+        // register's bits all lie inside), so PFADD on one moves no memory.
         let len = sketch.len();
-        sketch.resize(len + 4, 0);
         Batch { buf: sketch, len }
     }
 
@@ -342,9 +343,8 @@ impl<'a> Batch<'a> {
         if self.encoding() == DENSE {
             return Ok(());
         }
-        let mut dense = dense_of(self.buf, self.len)?;
+        let dense = dense_of(&self.buf[..], self.len)?;
         self.len = dense.len();
-        dense.resize(self.len + 4, 0);
         *self.buf = dense;
         Ok(())
     }
