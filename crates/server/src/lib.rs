@@ -35,6 +35,7 @@ pub(crate) mod encoded_push;
 pub(crate) mod encoding;
 pub(crate) mod expiry;
 mod glob;
+pub(crate) mod hll;
 mod listener;
 pub mod notify;
 mod persistence;

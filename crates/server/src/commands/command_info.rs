@@ -171,6 +171,18 @@ fn key_spec(spec: &KeySpec) -> Option<Frame> {
     Some(map(pairs))
 }
 
+/// The commands redis-server 7.0.15 documents with the `syscmd` doc flag (none of them is
+/// also deprecated).
+const SYSCMD: &[&str] = &[
+    "debug",
+    "pfdebug",
+    "pfselftest",
+    "psync",
+    "replconf",
+    "restore-asking",
+    "sync",
+];
+
 /// One `COMMAND DOCS` entry: the name and its docs (without the argument tree).
 fn docs_pair(spec: &'static Spec) -> (Frame, Frame) {
     let docs = &spec.docs;
@@ -180,7 +192,10 @@ fn docs_pair(spec: &'static Spec) -> (Frame, Frame) {
         (bulk("group"), bulk(docs.group)),
         (bulk("complexity"), bulk(docs.complexity)),
     ];
-    if let Some(deprecated) = docs.deprecated {
+    if SYSCMD.contains(&spec.name) {
+        // Redis's `CMD_DOC_SYSCMD`: commands meant for the system, not for applications.
+        fields.push((bulk("doc_flags"), Frame::Set(vec![simple("syscmd")])));
+    } else if let Some(deprecated) = docs.deprecated {
         fields.push((bulk("doc_flags"), Frame::Set(vec![simple("deprecated")])));
         fields.push((bulk("deprecated_since"), bulk(deprecated.since)));
         fields.push((bulk("replaced_by"), bulk(deprecated.replaced_by)));

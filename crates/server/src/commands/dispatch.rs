@@ -47,6 +47,7 @@ const FAMILIES: &[&[Command]] = &[
     super::memory::COMMANDS,
     super::dump::COMMANDS,
     super::persistence::COMMANDS,
+    super::hyperloglog::COMMANDS,
 ];
 
 /// Every command of the Redis flavor.

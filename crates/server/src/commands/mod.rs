@@ -33,6 +33,7 @@ pub(crate) mod events;
 pub(crate) mod geo;
 pub(crate) mod hash_fields;
 pub(crate) mod hashes;
+pub(crate) mod hyperloglog;
 pub(crate) mod info;
 pub(crate) mod keys;
 pub(crate) mod keyspace;

@@ -241,6 +241,16 @@ const PARAMS: &[Param] = &[
     p("lazyfree-lazy-expire", None, "no", Kind::Bool),
     p("lazyfree-lazy-server-del", None, "no", Kind::Bool),
     p("lazyfree-lazy-user-del", None, "no", Kind::Bool),
+    // The largest sparse HyperLogLog before it turns dense (read by PFADD and PFMERGE).
+    p(
+        "hll-sparse-max-bytes",
+        None,
+        "3000",
+        Kind::Memory {
+            min: 0,
+            max: i64::MAX,
+        },
+    ),
 ];
 
 const fn p(
@@ -278,6 +288,8 @@ pub struct Settings {
     timeout_changed: tokio::sync::watch::Sender<()>,
     /// The encoding limits, read by every write that may convert (see `crate::encoding`).
     pub encoding: crate::encoding::Limits,
+    /// `hll-sparse-max-bytes`, read by PFADD and PFMERGE.
+    pub hll_sparse_max_bytes: AtomicU64,
 }
 
 impl Settings {
@@ -297,6 +309,7 @@ impl Settings {
             timeout_secs: AtomicU64::new(0),
             timeout_changed: tokio::sync::watch::Sender::new(()),
             encoding: crate::encoding::Limits::default(),
+            hll_sparse_max_bytes: AtomicU64::new(3000),
         }
     }
 
@@ -411,6 +424,9 @@ impl Settings {
                 .query_buffer_limit
                 .store(as_u64(number), Ordering::Relaxed),
             "maxmemory" => self.maxmemory.store(as_u64(number), Ordering::Relaxed),
+            "hll-sparse-max-bytes" => self
+                .hll_sparse_max_bytes
+                .store(as_u64(number), Ordering::Relaxed),
             "timeout" => {
                 self.timeout_secs.store(as_u64(number), Ordering::Relaxed);
                 self.timeout_changed.send_replace(());
