@@ -168,7 +168,7 @@ pub(super) async fn serve(
         }
         // Every command read so far has run: BCAST invalidations go out now, batched as
         // Redis sends them before its event loop sleeps.
-        crate::tracking::flush_broadcasts(&hub);
+        crate::tracking::flush_broadcasts(&shared);
         // Pushes from other clients (messages, invalidations), in the order they came.
         drain_pushes(
             &client,

@@ -87,12 +87,15 @@ pub async fn run_active_cycle(
 /// database, under the server's shared gate (as a command runs, so never inside an EXEC or
 /// a SWAPDB).
 fn cycle_step(server: &Arc<ServerState>, first: usize) {
-    let _gate = server.shared();
-    let now = now_ms();
-    for (index, db) in server.dbs().iter().enumerate() {
-        db.purge_shards(first, ACTIVE_EXPIRE_SHARDS_PER_TICK, now);
-        report(server, index, db, None);
+    {
+        let _gate = server.shared();
+        let now = now_ms();
+        for (index, db) in server.dbs().iter().enumerate() {
+            db.purge_shards(first, ACTIVE_EXPIRE_SHARDS_PER_TICK, now);
+            report(server, index, db, None);
+        }
     }
-    // What the tick removed goes to BCAST clients now, as Redis's beforeSleep sends it.
-    crate::tracking::flush_broadcasts(&server.hub);
+    // What the tick removed goes to BCAST clients now, as Redis's beforeSleep sends it (the
+    // flush takes the gate itself, exclusively).
+    crate::tracking::flush_broadcasts(server);
 }

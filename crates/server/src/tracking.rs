@@ -257,11 +257,19 @@ pub fn invalidate_key(hub: &Hub, key: &Bytes, by: u64, me: u64) -> Vec<(u64, Fra
 /// Sends every BCAST client the keys changed under its prefixes since the last call: one
 /// message per prefix (in byte order of the prefixes), keys in byte order, without the keys a
 /// NOLOOP client changed last itself; a prefix with no such key sends nothing.
-pub fn flush_broadcasts(hub: &Hub) {
+///
+/// It runs between commands, never inside one: the server's gate is taken exclusively first
+/// (only when some change waits), so no EXEC stands between two of its writes and no MSET
+/// between two of its keys while the keys go out. (Without it, a flush from another
+/// connection could split an EXEC's keys over two messages: CI saw it.)
+pub fn flush_broadcasts(server: &crate::state::ServerState) {
+    let hub = &server.hub;
     let tracking = &hub.tracking;
-    if tracking.tracking.load(Ordering::Relaxed) == 0 {
+    if tracking.tracking.load(Ordering::Relaxed) == 0 || lock(&tracking.table).changed.is_empty()
+    {
         return;
     }
+    let _gate = server.exclusive();
     let (changed, clients) = {
         let mut t = lock(&tracking.table);
         if t.changed.is_empty() {
