@@ -265,8 +265,7 @@ pub fn invalidate_key(hub: &Hub, key: &Bytes, by: u64, me: u64) -> Vec<(u64, Fra
 pub fn flush_broadcasts(server: &crate::state::ServerState) {
     let hub = &server.hub;
     let tracking = &hub.tracking;
-    if tracking.tracking.load(Ordering::Relaxed) == 0 || lock(&tracking.table).changed.is_empty()
-    {
+    if tracking.tracking.load(Ordering::Relaxed) == 0 || lock(&tracking.table).changed.is_empty() {
         return;
     }
     let _gate = server.exclusive();

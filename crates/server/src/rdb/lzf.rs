@@ -43,6 +43,16 @@ pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
             *control = (lit - 1) as u8;
         }
     };
+    // One more literal byte; a full run gets its control byte and a new run starts.
+    let literal = |out: &mut Vec<u8>, lit: &mut usize, b: u8| {
+        *lit += 1;
+        out.push(b);
+        if *lit == MAX_LIT {
+            stop_run(out, *lit);
+            *lit = 0;
+            out.push(0);
+        }
+    };
     while ip < in_len - 2 {
         hval = next(hval, ip);
         let reference = table.replace(idx(hval), ip);
@@ -108,28 +118,16 @@ pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
             if out.len() >= out_len {
                 return None;
             }
-            lit += 1;
-            out.push(byte(ip));
+            literal(&mut out, &mut lit, byte(ip));
             ip += 1;
-            if lit == MAX_LIT {
-                stop_run(&mut out, lit);
-                lit = 0;
-                out.push(0);
-            }
         }
     }
     if out.len() + 3 > out_len {
         return None;
     }
     while ip < in_len {
-        lit += 1;
-        out.push(byte(ip));
+        literal(&mut out, &mut lit, byte(ip));
         ip += 1;
-        if lit == MAX_LIT {
-            stop_run(&mut out, lit);
-            lit = 0;
-            out.push(0);
-        }
     }
     stop_run(&mut out, lit);
     Some(out)
