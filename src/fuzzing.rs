@@ -235,6 +235,11 @@ enum Op {
     FlushAll,
     Hello(bool),
     Raw(Frame),
+    /// RESTORE of an arbitrary RDB value (a type byte and a body) behind a valid footer, so
+    /// the reader itself is fuzzed, not the checksum.
+    Restore(u8, Vec<u8>),
+    /// DUMP of one key RESTOREd under another: what DUMP writes must always restore.
+    DumpRestore(u8, u8),
     /// A command from the registry's grammar ([`crate::netfuzz::grammar`]), drawn by a PRNG
     /// seeded with this number: every command the server implements, with its arity, key
     /// positions and typed arguments.
@@ -299,6 +304,24 @@ pub fn check_server(data: &[u8]) {
             Op::FlushAll => args(&mut session, &[b"FLUSHALL"]),
             Op::Hello(three) => args(&mut session, &[b"HELLO", if *three { b"3" } else { b"2" }]),
             Op::Raw(frame) => session.execute(frame.clone()),
+            Op::Restore(k, body) => {
+                let payload = crate::server::dump_payload(body);
+                args(
+                    &mut session,
+                    &[b"RESTORE", &key(*k), b"0", &payload, b"REPLACE"],
+                )
+            }
+            Op::DumpRestore(from, to) => match args(&mut session, &[b"DUMP", &key(*from)]) {
+                Frame::Bulk(payload) if flavor == Flavor::Redis => {
+                    let reply = args(
+                        &mut session,
+                        &[b"RESTORE", &key(*to), b"0", &payload, b"REPLACE"],
+                    );
+                    assert_eq!(reply, Frame::Simple("OK".into()), "DUMP's payload refused");
+                    reply
+                }
+                other => other,
+            },
             Op::Registry(seed) => {
                 let mut rng = crate::netfuzz::Rng::new(*seed);
                 match registry_grammar().command(&mut rng, "k") {

@@ -60,6 +60,17 @@ pub use db::Db;
 pub use session::Session;
 pub use state::{DEFAULT_DATABASES, MAX_DATABASES};
 
+/// A DUMP payload around `body` (an RDB type byte and a value): Redis 7.0's RDB version and
+/// CRC-64 footer appended, so RESTORE reads the body. For fuzzing RESTORE's reader past its
+/// checksum, and for tests that craft payloads.
+pub fn dump_payload(body: &[u8]) -> Vec<u8> {
+    let mut out = body.to_vec();
+    out.extend_from_slice(&rdb::RDB_VERSION.to_le_bytes());
+    let crc = rdb::crc64(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
 use respect_resp::Limits;
 
 /// Most clients served at once; one more is told `-ERR max number of clients reached`.
