@@ -253,3 +253,53 @@ async fn shutdown_saves_closes_without_a_reply_and_stops_the_server() {
     assert_eq!(fingerprint(&mut a).await, expected);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// INFO persistence's `rdb_changes_since_last_save`.
+async fn changes(client: &mut Client) -> u64 {
+    let Frame::Bulk(info) = call(client, &["INFO", "persistence"]).await else {
+        panic!("INFO is not a bulk string")
+    };
+    String::from_utf8_lossy(&info)
+        .lines()
+        .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("rdb_changes_since_last_save")
+}
+
+#[tokio::test]
+async fn changes_are_counted_and_a_save_point_saves() {
+    let dir = temp_dir("savepoints");
+    let ours = support::our_server(persistent(&dir)).await;
+    let mut o = Client::connect(ours.addr(), Dialect::Resp2)
+        .await
+        .expect("ours");
+    assert_eq!(changes(&mut o).await, 0);
+    call(&mut o, &["SETBIT", "b", "0", "1"]).await;
+    call(&mut o, &["SETBIT", "b", "0", "1"]).await;
+    call(&mut o, &["MSET", "x", "1", "y", "2"]).await;
+    // A SETBIT that changes nothing is no change (Tcl unit/bitops asks it of Redis).
+    assert_eq!(changes(&mut o).await, 3);
+    assert_eq!(call(&mut o, &["SAVE"]).await, Frame::Simple("OK".into()));
+    assert_eq!(changes(&mut o).await, 0);
+    // One change within one second: the save point starts a BGSAVE by itself.
+    let before = call(&mut o, &["LASTSAVE"]).await;
+    assert_eq!(
+        call(&mut o, &["CONFIG", "SET", "save", "1 1"]).await,
+        Frame::Simple("OK".into())
+    );
+    call(&mut o, &["SET", "z", "3"]).await;
+    let start = Instant::now();
+    while changes(&mut o).await != 0 || call(&mut o, &["LASTSAVE"]).await == before {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "no save point fired"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let again = support::our_server(persistent(&dir)).await;
+    let mut a = Client::connect(again.addr(), Dialect::Resp2)
+        .await
+        .expect("again");
+    assert_eq!(call(&mut a, &["GET", "z"]).await, Frame::Bulk("3".into()));
+    let _ = std::fs::remove_dir_all(&dir);
+}

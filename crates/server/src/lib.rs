@@ -212,6 +212,12 @@ pub async fn spawn(config: ServerConfig) -> io::Result<ServerHandle> {
     {
         tracing::info!(keys, "keys loaded");
     }
+    if server.persistence.path().is_some() {
+        tokio::spawn(persistence::run_save_points(
+            Arc::downgrade(&server),
+            signal.clone(),
+        ));
+    }
     tokio::spawn(expiry::run_active_cycle(
         Arc::downgrade(&server),
         signal.clone(),

@@ -26,6 +26,11 @@ pub(crate) struct Persistence {
     bgsave_running: AtomicBool,
     /// Whether the last BGSAVE succeeded (INFO's `rdb_last_bgsave_status`).
     last_bgsave_ok: AtomicBool,
+    /// Key changes since the last successful save (Redis's `server.dirty`, INFO's
+    /// `rdb_changes_since_last_save`): one per key a write signalled as modified.
+    dirty: AtomicU64,
+    /// When the last BGSAVE was tried (Unix seconds), for the retry delay after a failure.
+    last_bgsave_try: AtomicU64,
 }
 
 impl Persistence {
@@ -36,7 +41,28 @@ impl Persistence {
             last_save: AtomicU64::new(now_ms() / 1000),
             bgsave_running: AtomicBool::new(false),
             last_bgsave_ok: AtomicBool::new(true),
+            dirty: AtomicU64::new(0),
+            last_bgsave_try: AtomicU64::new(0),
         }
+    }
+
+    /// A write changed a key.
+    pub(crate) fn note_change(&self) {
+        self.dirty.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A save wrote the first `saved` changes: later ones stay counted.
+    fn forget_changes(&self, saved: u64) {
+        let _ = self
+            .dirty
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |d| {
+                Some(d.saturating_sub(saved))
+            });
+    }
+
+    /// INFO's `rdb_changes_since_last_save`.
+    pub(crate) fn dirty(&self) -> u64 {
+        self.dirty.load(Ordering::Relaxed)
     }
 
     /// The file, if persistence is on.
@@ -115,6 +141,7 @@ pub(crate) fn save(server: &ServerState) -> Result<(), String> {
     let Some(path) = persistence.path() else {
         return Err(off());
     };
+    let dirty = persistence.dirty();
     let skipped = write(path, &snapshot(server)).map_err(|e| {
         tracing::warn!(path = %path.display(), "SAVE failed: {e}");
         format!("ERR saving to {} failed: {e}", path.display())
@@ -125,6 +152,7 @@ pub(crate) fn save(server: &ServerState) -> Result<(), String> {
     persistence
         .last_save
         .store(now_ms() / 1000, Ordering::Relaxed);
+    persistence.forget_changes(dirty);
     tracing::info!(path = %path.display(), "DB saved on disk");
     Ok(())
 }
@@ -139,6 +167,10 @@ pub(crate) fn bgsave(server: &std::sync::Arc<ServerState>) -> Result<(), String>
     if persistence.bgsave_running.swap(true, Ordering::AcqRel) {
         return Err("ERR Background save already in progress".into());
     }
+    persistence
+        .last_bgsave_try
+        .store(now_ms() / 1000, Ordering::Relaxed);
+    let dirty = persistence.dirty();
     let databases = snapshot(server);
     let server = std::sync::Arc::clone(server);
     std::thread::spawn(move || {
@@ -148,6 +180,8 @@ pub(crate) fn bgsave(server: &std::sync::Arc<ServerState>) -> Result<(), String>
                 persistence
                     .last_save
                     .store(now_ms() / 1000, Ordering::Relaxed);
+                // Changes made while it wrote stay counted for the next save.
+                persistence.forget_changes(dirty);
                 tracing::info!(path = %path.display(), "background saving terminated with success");
                 true
             }
@@ -160,6 +194,58 @@ pub(crate) fn bgsave(server: &std::sync::Arc<ServerState>) -> Result<(), String>
         persistence.bgsave_running.store(false, Ordering::Release);
     });
     Ok(())
+}
+
+/// How long after a failed BGSAVE the save points may try again (Redis's
+/// `CONFIG_BGSAVE_RETRY_DELAY`).
+const BGSAVE_RETRY_DELAY_SECS: u64 = 5;
+
+/// Redis's save points (`save "3600 1 300 100"`): once a second, a BGSAVE starts when some
+/// point's changes happened within its seconds since the last save (and, after a failed one,
+/// not before the retry delay). Runs only when persistence is on; stops with the server.
+pub(crate) async fn run_save_points(
+    server: std::sync::Weak<ServerState>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
+        let Some(server) = server.upgrade() else {
+            return;
+        };
+        let persistence = &server.persistence;
+        if persistence.path().is_none() || persistence.bgsave_running() {
+            continue;
+        }
+        let now = now_ms() / 1000;
+        let since_save = now.saturating_sub(persistence.last_save());
+        let dirty = persistence.dirty();
+        let points = server.settings.get("save").unwrap_or_default();
+        let numbers: Vec<u64> = points
+            .split_whitespace()
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        let due = numbers
+            .chunks_exact(2)
+            .any(|p| p[1] > 0 && dirty >= p[1] && since_save >= p[0]);
+        let retry_ok = persistence.last_bgsave_ok()
+            || now.saturating_sub(persistence.last_bgsave_try.load(Ordering::Relaxed))
+                >= BGSAVE_RETRY_DELAY_SECS;
+        if due && retry_ok {
+            tracing::info!("{dirty} changes in {since_save} seconds: saving");
+            let _gate = server.exclusive();
+            if let Err(e) = bgsave(&server) {
+                tracing::warn!("save point: {e}");
+            }
+        }
+    }
 }
 
 fn off() -> String {

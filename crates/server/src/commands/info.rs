@@ -149,7 +149,10 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
             line(format_args!("# Persistence"));
             line(format_args!("loading:0"));
             line(format_args!("async_loading:0"));
-            line(format_args!("rdb_changes_since_last_save:0"));
+            line(format_args!(
+                "rdb_changes_since_last_save:{}",
+                server.persistence.dirty()
+            ));
             let persistence = &server.persistence;
             let running = u8::from(persistence.bgsave_running());
             line(format_args!("rdb_bgsave_in_progress:{running}"));

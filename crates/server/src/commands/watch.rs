@@ -95,6 +95,7 @@ impl Watches {
 /// reply). The one entry point every write goes through (see the module documentation).
 pub fn signal_modified(ctx: &Ctx<'_>, db: usize, key: &Bytes) {
     let server = ctx.server;
+    server.persistence.note_change();
     if server.watches.is_active() {
         server.watches.touch(db, key);
     }
@@ -108,10 +109,13 @@ pub fn signal_modified(ctx: &Ctx<'_>, db: usize, key: &Bytes) {
     }
 }
 
-/// Whether anyone is interested in which keys a command modifies (WATCH, CLIENT TRACKING):
-/// when not, writes skip computing it.
+/// Whether anyone is interested in which keys a command modifies (WATCH, CLIENT TRACKING,
+/// the changes-since-last-save count of a server that saves): when not, writes skip
+/// computing it (so without persistence `rdb_changes_since_last_save` stays 0).
 pub fn modifications_wanted(ctx: &Ctx<'_>) -> bool {
-    ctx.server.watches.is_active() || ctx.state.hub.tracking.active()
+    ctx.server.watches.is_active()
+        || ctx.state.hub.tracking.active()
+        || ctx.server.persistence.path().is_some()
 }
 
 /// Database `db` was emptied or replaced (FLUSHDB, FLUSHALL, SWAPDB): as Redis's
