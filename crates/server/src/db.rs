@@ -218,12 +218,23 @@ impl Shard {
         Some(entry)
     }
 
-    /// The live entry at `key`, counted as a keyspace hit or miss; stamped as used.
+    /// The live entry at `key`, counted as a keyspace hit or miss; stamped as used. Two map
+    /// lookups on a hit, as before the stamp: one for the expiry check, one to stamp it.
     pub fn get(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
-        let found = self.get_untouched(key, now).is_some();
-        let entry = self.map.get_mut(key).filter(|_| found)?;
-        crate::access::touch(&mut entry.access, now);
-        Some(entry)
+        if self.map.get(key).is_some_and(|e| !e.is_live(now)) {
+            self.expire(key);
+        }
+        match self.map.get_mut(key) {
+            Some(entry) => {
+                self.hits += 1;
+                crate::access::touch(&mut entry.access, now);
+                Some(entry)
+            }
+            None => {
+                self.misses += 1;
+                None
+            }
+        }
     }
 
     /// [`Shard::get`] without the use stamp: what OBJECT and DEBUG OBJECT see (Redis's
