@@ -345,6 +345,11 @@ async fn idle_time_and_frequency_are_kept_as_redis_keeps_them() {
             call(&mut c, &[b"OBJECT", b"FREQ", b"hot"]).await,
             Frame::Integer(100)
         );
+        // Without FREQ, a restored key starts at a new key's counter: RESTORE is no access.
+        let plain: &[&[u8]] = &[b"RESTORE", b"plain", b"0", &hello];
+        assert_eq!(call(&mut c, plain).await, ok);
+        let freq: &[&[u8]] = &[b"OBJECT", b"FREQ", b"plain"];
+        assert_eq!(call(&mut c, freq).await, Frame::Integer(5), "{addr}");
         assert_eq!(call(&mut c, &[b"SET", b"new", b"v"]).await, ok);
         assert_eq!(
             call(&mut c, &[b"OBJECT", b"FREQ", b"new"]).await,

@@ -176,8 +176,10 @@ fn restore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     {
         let mut shard = ctx.db.shard(&key);
         shard.insert(key.clone(), Entry::expiring(value, expires_at), now);
+        // Only when asked: a lookup stamps the key as used, which under an LFU policy would
+        // bump a new key's counter past Redis's 5.
         let stamp = options.idle.is_some() || options.freq.is_some();
-        if let Some(entry) = shard.get_mut(&key, now).filter(|_| stamp) {
+        if let Some(entry) = stamp.then(|| shard.get_mut(&key, now)).flatten() {
             if let Some(idle) = options.idle {
                 crate::access::idle_for(&mut entry.access, idle, now);
             }
