@@ -264,9 +264,11 @@ pub(crate) fn load_at_start(server: &ServerState) -> Result<Option<usize>, Strin
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
-    let databases = (0..).take_while(|&i| server.db(i).is_some()).count();
+    let databases = server.dbs().len();
+    let max_string = usize::try_from(server.settings.proto_max_bulk_len.load(Ordering::Relaxed))
+        .unwrap_or(usize::MAX);
     let now = now_ms();
-    let loaded = file::decode(&bytes, now, databases)
+    let loaded = file::decode(&bytes, now, databases, max_string)
         .map_err(|e| format!("cannot load {}: {e}", path.display()))?;
     if loaded.skipped_functions > 0 {
         tracing::warn!(

@@ -155,7 +155,13 @@ fn restore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     if !crate::rdb::verify(payload) {
         return Frame::error("ERR DUMP payload version or checksum are wrong");
     }
-    let Ok(value) = crate::rdb::restore(payload) else {
+    let max_string = ctx
+        .server
+        .settings
+        .proto_max_bulk_len
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let max_string = usize::try_from(max_string).unwrap_or(usize::MAX);
+    let Ok(value) = crate::rdb::restore(payload, max_string) else {
         return Frame::error("ERR Bad data format");
     };
     let expires_at = match (ttl, options.absttl) {

@@ -135,8 +135,14 @@ pub struct Loaded {
     pub skipped_functions: usize,
 }
 
-/// Reads a whole RDB file. `databases` is how many this server has.
-pub fn decode(file: &[u8], now_ms: u64, databases: usize) -> Result<Loaded, LoadError> {
+/// Reads a whole RDB file. `databases` is how many this server has; `max_string` caps a
+/// compressed string's unpacked length (see [`Reader::max_string`]).
+pub fn decode(
+    file: &[u8],
+    now_ms: u64,
+    databases: usize,
+    max_string: usize,
+) -> Result<Loaded, LoadError> {
     let magic = file
         .get(..9)
         .ok_or_else(|| LoadError::Header("too short".into()))?;
@@ -152,7 +158,7 @@ pub fn decode(file: &[u8], now_ms: u64, databases: usize) -> Result<Loaded, Load
             "RDB version {version} (this server reads 1 to {RDB_VERSION})"
         )));
     }
-    let mut reader = Reader::new(file);
+    let mut reader = Reader::new(file).max_string(max_string);
     reader.skip(9).map_err(|_| LoadError::Corrupt(9))?;
     let corrupt = |r: &Reader<'_>| LoadError::Corrupt(r.position());
     let mut loaded = Loaded {
@@ -269,20 +275,30 @@ mod tests {
         ];
         let (file, skipped) = encode(&[(3, items)], 1000);
         assert_eq!(skipped, 0);
-        let loaded = decode(&file, 1000, 16).unwrap_or_else(|e| panic!("{e}"));
+        let loaded = decode(&file, 1000, 16, crate::rdb::DEFAULT_MAX_STRING)
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(loaded.databases.len(), 1);
         let (db, keys) = &loaded.databases[0];
         assert_eq!(*db, 3);
         let names: Vec<&[u8]> = keys.iter().map(|(k, _)| k.as_ref()).collect();
         assert_eq!(names, [&b"a"[..], b"b"]);
         assert_eq!(keys[1].1.expires_at, Some(u64::MAX / 2));
-        assert_eq!(decode(&file, 1000, 2).err(), Some(LoadError::Database(3)));
+        assert_eq!(
+            decode(&file, 1000, 2, crate::rdb::DEFAULT_MAX_STRING).err(),
+            Some(LoadError::Database(3))
+        );
         for cut in 0..file.len() {
-            assert!(decode(&file[..cut], 1000, 16).is_err(), "{cut}");
+            assert!(
+                decode(&file[..cut], 1000, 16, crate::rdb::DEFAULT_MAX_STRING).is_err(),
+                "{cut}"
+            );
         }
         let mut bad = file.clone();
         let n = bad.len();
         bad[n - 1] ^= 1;
-        assert_eq!(decode(&bad, 1000, 16).err(), Some(LoadError::Checksum));
+        assert_eq!(
+            decode(&bad, 1000, 16, crate::rdb::DEFAULT_MAX_STRING).err(),
+            Some(LoadError::Checksum)
+        );
     }
 }

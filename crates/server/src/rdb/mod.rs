@@ -24,6 +24,10 @@ use crate::db::Value;
 /// The RDB version this server writes and the newest it reads (Redis 7.0's `RDB_VERSION`).
 pub const RDB_VERSION: u16 = 10;
 
+/// The longest string a reader unpacks unless told otherwise ([`read::Reader::max_string`]):
+/// Redis's default `proto-max-bulk-len`, 512 MiB.
+pub const DEFAULT_MAX_STRING: usize = 512 * 1024 * 1024;
+
 /// Encoded-string markers (the low bits after a `11` length prefix).
 pub const ENC_INT8: u8 = 0;
 /// See [`ENC_INT8`].
@@ -173,8 +177,9 @@ pub fn verify(payload: &[u8]) -> bool {
 /// Redis reads the value from the whole payload, footer included: bytes after the value are
 /// ignored, and a value that runs into the footer takes its bytes (a string declared 4
 /// bytes longer than it is ends with the version and two bytes of the CRC), so ours does too.
-pub fn restore(payload: &[u8]) -> Result<Value, Corrupt> {
-    let mut reader = read::Reader::new(payload);
+/// `max_string` caps a compressed string's unpacked length (see [`read::Reader::max_string`]).
+pub fn restore(payload: &[u8], max_string: usize) -> Result<Value, Corrupt> {
+    let mut reader = read::Reader::new(payload).max_string(max_string);
     let kind = reader.object_type()?;
     reader.object(kind)
 }
@@ -197,12 +202,30 @@ mod tests {
         let value = Value::Str(Bytes::from_static(b"hello"));
         assert_eq!(dump(&value, "embstr").as_deref(), Some(&redis[..]));
         assert!(verify(redis));
-        assert_eq!(restore(redis), Ok(value));
+        assert_eq!(restore(redis, DEFAULT_MAX_STRING), Ok(value));
         // SET n 123456: an integer in 4 bytes.
         let redis = b"\x00\xc2@\xe2\x01\x00\n\x00C&G\xf4C\x19r\x83";
         let value = Value::Str(Bytes::from_static(b"123456"));
         assert_eq!(dump(&value, "int").as_deref(), Some(&redis[..]));
-        assert_eq!(restore(redis), Ok(value));
+        assert_eq!(restore(redis, DEFAULT_MAX_STRING), Ok(value));
+    }
+
+    #[test]
+    fn a_compressed_string_past_the_cap_is_refused_before_it_is_unpacked() {
+        let value = Value::Str(Bytes::from(vec![b'a'; 100]));
+        let payload = dump(&value, "raw").unwrap_or_default();
+        assert_eq!(payload.get(1), Some(&0xc3), "LZF-compressed");
+        assert_eq!(restore(&payload, 100), Ok(value));
+        assert_eq!(restore(&payload, 99), Err(Corrupt));
+        // A record declaring 2^62 bytes from 3 packed ones: refused, nothing allocated.
+        let mut body = vec![0x00, 0xc3, 0x03, 0x81];
+        body.extend_from_slice(&(1u64 << 62).to_be_bytes());
+        body.extend_from_slice(&[0xe0, 0xff, 0x00]);
+        body.extend_from_slice(&RDB_VERSION.to_le_bytes());
+        let crc = crc64(&body);
+        body.extend_from_slice(&crc.to_le_bytes());
+        assert!(verify(&body));
+        assert_eq!(restore(&body, DEFAULT_MAX_STRING), Err(Corrupt));
     }
 
     #[test]
@@ -210,7 +233,7 @@ mod tests {
         let redis = b"\x00\x05hello\n\x00cr\xdfve4 \n";
         for cut in 0..redis.len() {
             assert!(!verify(&redis[..cut]));
-            let _ = restore(&redis[..cut]);
+            let _ = restore(&redis[..cut], DEFAULT_MAX_STRING);
         }
         let mut newer = redis.to_vec();
         newer[7] = 11;
@@ -236,6 +259,6 @@ mod round_trip {
             .collect();
         let value = Value::List(list);
         let payload = dump(&value, "quicklist").unwrap_or_default();
-        assert_eq!(restore(&payload), Ok(value));
+        assert_eq!(restore(&payload, DEFAULT_MAX_STRING), Ok(value));
     }
 }

@@ -17,12 +17,27 @@ use crate::zset::ZSet;
 pub struct Reader<'a> {
     data: &'a [u8],
     at: usize,
+    /// The longest string an LZF record may unpack to (see [`Reader::max_string`]).
+    max_string: usize,
 }
 
 impl<'a> Reader<'a> {
     /// A reader at the start of `data`.
     pub fn new(data: &'a [u8]) -> Reader<'a> {
-        Reader { data, at: 0 }
+        Reader {
+            data,
+            at: 0,
+            max_string: super::DEFAULT_MAX_STRING,
+        }
+    }
+
+    /// Caps what one LZF-compressed string may unpack to: LZF expands up to ~130 times, so a
+    /// payload of a few MB could otherwise ask for GBs. The server passes its
+    /// `proto-max-bulk-len` (no string a client could send is longer); a longer one is
+    /// corrupt data for this server.
+    pub fn max_string(mut self, limit: usize) -> Reader<'a> {
+        self.max_string = limit;
+        self
     }
 
     /// Bytes not yet read.
@@ -101,6 +116,9 @@ impl<'a> Reader<'a> {
             Err(super::ENC_LZF) => {
                 let packed_len = self.len()?;
                 let plain_len = self.len()?;
+                if plain_len > self.max_string {
+                    return Err(Corrupt);
+                }
                 let packed = self.take(packed_len)?;
                 lzf::decompress(packed, plain_len)
                     .map(Bytes::from)
