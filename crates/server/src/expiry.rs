@@ -57,30 +57,15 @@ pub fn report(server: &ServerState, db_index: usize, db: &Db, me: Option<&Client
 /// [`ACTIVE_EXPIRE_INTERVAL`], unless DEBUG SET-ACTIVE-EXPIRE 0 paused it, removes the expired
 /// keys of the next [`ACTIVE_EXPIRE_SHARDS_PER_TICK`] shards of every database and reports
 /// them. Holds the server weakly, so it never keeps a stopped server alive.
-pub async fn run_active_cycle(
-    server: Weak<ServerState>,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    let mut tick = tokio::time::interval(ACTIVE_EXPIRE_INTERVAL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+pub async fn run_active_cycle(server: Weak<ServerState>, stop: tokio::sync::watch::Receiver<bool>) {
     let mut next = 0;
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.changed() => return,
+    crate::state::every(ACTIVE_EXPIRE_INTERVAL, server, stop, |server| {
+        if server.active_expire.load(Ordering::Relaxed) {
+            cycle_step(server, next);
+            next = (next + ACTIVE_EXPIRE_SHARDS_PER_TICK) % SHARDS;
         }
-        if *stop.borrow() {
-            return;
-        }
-        let Some(server) = server.upgrade() else {
-            return;
-        };
-        if !server.active_expire.load(Ordering::Relaxed) {
-            continue;
-        }
-        cycle_step(&server, next);
-        next = (next + ACTIVE_EXPIRE_SHARDS_PER_TICK) % SHARDS;
-    }
+    })
+    .await;
 }
 
 /// One tick of the cycle: shards `first..first + ACTIVE_EXPIRE_SHARDS_PER_TICK` of every

@@ -205,45 +205,42 @@ const BGSAVE_RETRY_DELAY_SECS: u64 = 5;
 /// not before the retry delay). Runs only when persistence is on; stops with the server.
 pub(crate) async fn run_save_points(
     server: std::sync::Weak<ServerState>,
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.changed() => return,
-        }
-        if *stop.borrow() {
-            return;
-        }
-        let Some(server) = server.upgrade() else {
-            return;
-        };
-        let persistence = &server.persistence;
-        if persistence.path().is_none() || persistence.bgsave_running() {
-            continue;
-        }
-        let now = now_ms() / 1000;
-        let since_save = now.saturating_sub(persistence.last_save());
-        let dirty = persistence.dirty();
-        let points = server.settings.get("save").unwrap_or_default();
-        let numbers: Vec<u64> = points
-            .split_whitespace()
-            .filter_map(|n| n.parse().ok())
-            .collect();
-        let due = numbers
-            .chunks_exact(2)
-            .any(|p| p[1] > 0 && dirty >= p[1] && since_save >= p[0]);
-        let retry_ok = persistence.last_bgsave_ok()
-            || now.saturating_sub(persistence.last_bgsave_try.load(Ordering::Relaxed))
-                >= BGSAVE_RETRY_DELAY_SECS;
-        if due && retry_ok {
-            tracing::info!("{dirty} changes in {since_save} seconds: saving");
-            let _gate = server.exclusive();
-            if let Err(e) = bgsave(&server) {
-                tracing::warn!("save point: {e}");
-            }
+    crate::state::every(
+        std::time::Duration::from_secs(1),
+        server,
+        stop,
+        save_point_tick,
+    )
+    .await;
+}
+
+/// One second of [`run_save_points`].
+fn save_point_tick(server: &std::sync::Arc<ServerState>) {
+    let persistence = &server.persistence;
+    if persistence.path().is_none() || persistence.bgsave_running() {
+        return;
+    }
+    let now = now_ms() / 1000;
+    let since_save = now.saturating_sub(persistence.last_save());
+    let dirty = persistence.dirty();
+    let points = server.settings.get("save").unwrap_or_default();
+    let numbers: Vec<u64> = points
+        .split_whitespace()
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let due = numbers.chunks_exact(2).any(
+        |p| matches!(p, &[secs, changes] if changes > 0 && dirty >= changes && since_save >= secs),
+    );
+    let retry_ok = persistence.last_bgsave_ok()
+        || now.saturating_sub(persistence.last_bgsave_try.load(Ordering::Relaxed))
+            >= BGSAVE_RETRY_DELAY_SECS;
+    if due && retry_ok {
+        tracing::info!("{dirty} changes in {since_save} seconds: saving");
+        let _gate = server.exclusive();
+        if let Err(e) = bgsave(server) {
+            tracing::warn!("save point: {e}");
         }
     }
 }

@@ -216,3 +216,29 @@ fn unreachable_db() -> &'static Db {
     static EMPTY: std::sync::OnceLock<Db> = std::sync::OnceLock::new();
     EMPTY.get_or_init(Db::new)
 }
+
+/// Runs `tick` on `server` every `period` until the server is gone or `stop` turns true: the
+/// server's background work (the active expiry cycle, the save points). Holds the server
+/// weakly, so it never keeps a stopped server alive; a tick that runs late is not made up.
+pub(crate) async fn every(
+    period: std::time::Duration,
+    server: std::sync::Weak<ServerState>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    mut tick: impl FnMut(&Arc<ServerState>),
+) {
+    let mut interval = tokio::time::interval(period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
+        let Some(server) = server.upgrade() else {
+            return;
+        };
+        tick(&server);
+    }
+}
