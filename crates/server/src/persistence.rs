@@ -117,7 +117,11 @@ pub(crate) fn snapshot(server: &ServerState) -> Vec<(usize, Vec<Item>)> {
 pub(crate) fn write(path: &Path, databases: &[(usize, Vec<Item>)]) -> std::io::Result<usize> {
     let (bytes, skipped) = file::encode(databases, now_ms());
     let dir = path.parent().unwrap_or(Path::new("."));
-    let temp = dir.join(format!("temp-{}.rdb", std::process::id()));
+    // Unique per save, not only per process: several servers of one process (tests, an
+    // embedding application) may save into the same directory at once.
+    static SAVES: AtomicU64 = AtomicU64::new(0);
+    let n = SAVES.fetch_add(1, Ordering::Relaxed);
+    let temp = dir.join(format!("temp-{}-{n}.rdb", std::process::id()));
     let result = (|| {
         let mut out = std::fs::File::create(&temp)?;
         out.write_all(&bytes)?;
