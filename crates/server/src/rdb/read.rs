@@ -45,6 +45,14 @@ impl<'a> Reader<'a> {
         self.data.len().saturating_sub(self.at)
     }
 
+    /// How many of a collection's `declared` elements to make room for before reading them:
+    /// at most one per byte left, and at most [`PREALLOCATE_MAX`] (an element costs a hash
+    /// table far more than the byte or two it takes in the payload, so a hostile count must
+    /// not size the table; growth takes care of the rest).
+    fn preallocation(&self, declared: usize) -> usize {
+        declared.min(self.remaining()).min(PREALLOCATE_MAX)
+    }
+
     /// How far it has read.
     pub fn position(&self) -> usize {
         self.at
@@ -160,7 +168,7 @@ impl<'a> Reader<'a> {
             Type::String => Ok(Value::Str(self.string()?)),
             Type::List => {
                 let n = self.len()?;
-                let mut list = VecDeque::with_capacity(n.min(self.remaining()));
+                let mut list = VecDeque::with_capacity(self.preallocation(n));
                 for _ in 0..n {
                     list.push_back(self.string()?);
                 }
@@ -190,7 +198,7 @@ impl<'a> Reader<'a> {
             }
             Type::Set => {
                 let n = self.len()?;
-                let mut set = IndexSet::with_capacity(n.min(self.remaining()));
+                let mut set = IndexSet::with_capacity(self.preallocation(n));
                 for _ in 0..n {
                     if !set.insert(self.string()?) {
                         return Err(Corrupt);
@@ -204,7 +212,7 @@ impl<'a> Reader<'a> {
             }
             Type::Hash => {
                 let n = self.len()?;
-                let mut hash = IndexMap::with_capacity(n.min(self.remaining()));
+                let mut hash = IndexMap::with_capacity(self.preallocation(n));
                 for _ in 0..n {
                     let field = self.string()?;
                     let value = self.string()?;
@@ -266,6 +274,10 @@ impl<'a> Reader<'a> {
         }
     }
 }
+
+/// Most elements a collection is given room for before they are read (see
+/// [`Reader::preallocation`]).
+pub const PREALLOCATE_MAX: usize = 4096;
 
 /// Quicklist node containers.
 const PLAIN: usize = 1;
