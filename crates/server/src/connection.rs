@@ -133,6 +133,17 @@ pub(super) async fn serve(
                 let _ = stream.shutdown().await;
                 return;
             }
+            if let Some(snapshot) = session.take_replica_snapshot() {
+                // SYNC: the replies before it, the snapshot, then only the stream.
+                let _attached = Attached {
+                    server: Arc::clone(&shared),
+                    id: client.id,
+                };
+                output.extend_from_slice(&snapshot);
+                drop(snapshot);
+                serve_replica(stream, &client, output, config.output_batch_limit, shutdown).await;
+                return;
+            }
             match session.take_block() {
                 None => {
                     // CLIENT REPLY OFF/SKIP silences replies, not pushes: a (un)subscribe
@@ -272,6 +283,53 @@ struct Registered {
 impl Drop for Registered {
     fn drop(&mut self) {
         self.hub.unregister(&self.client);
+    }
+}
+
+/// Detaches a replica from the stream however its connection ends.
+struct Attached {
+    server: Arc<ServerState>,
+    id: u64,
+}
+
+impl Drop for Attached {
+    fn drop(&mut self) {
+        self.server.replication.detach(self.id);
+    }
+}
+
+/// A connection that sent SYNC: from now on it only carries the replication stream, which
+/// arrives in its outbox (see [`crate::replication`]). What the replica sends (REPLCONF ACK,
+/// say) is read and dropped: it is read only to notice the replica leave.
+async fn serve_replica(
+    mut stream: TcpStream,
+    client: &Client,
+    mut output: BytesMut,
+    budget: usize,
+    mut shutdown: Pin<&mut impl std::future::Future>,
+) {
+    let mut ignored = BytesMut::new();
+    loop {
+        drain_pushes(client, Dialect::Resp2, budget, &mut output);
+        if !output.is_empty() {
+            if write_out(&mut stream, &output, client).await.is_err() {
+                return;
+            }
+            release_or_clear(&mut output);
+        }
+        if client.is_killed() {
+            return;
+        }
+        tokio::select! {
+            biased;
+            read = read_available(&mut stream, &mut ignored) => match read {
+                Ok(0) | Err(_) => return,
+                Ok(_) => ignored = BytesMut::new(),
+            },
+            () = std::future::ready(()), if client.has_pending() => {}
+            () = client.woken() => {}
+            _ = &mut shutdown => return,
+        }
     }
 }
 

@@ -32,10 +32,15 @@ pub const ACTIVE_EXPIRE_SHARDS_PER_TICK: usize = 8;
 /// Sends the signals of the keys database `db_index` (`db`) removed on expiry since the last
 /// report: the `expired` keyspace event and the CLIENT TRACKING invalidations, those for
 /// `me` (the client whose command found the keys) held until its reply is out.
+/// While a replica reads the stream, their deletions are noted for it (see
+/// [`crate::replication::Replication::note_expired`]).
 pub fn report(server: &ServerState, db_index: usize, db: &Db, me: Option<&Client>) {
     let keys = db.take_expired();
     if keys.is_empty() {
         return;
+    }
+    if server.replication.active() {
+        server.replication.note_expired(db_index, &keys);
     }
     let hub = &server.hub;
     let index = i64::try_from(db_index).unwrap_or(i64::MAX);
@@ -78,6 +83,11 @@ fn cycle_step(server: &Arc<ServerState>, first: usize) {
         for (index, db) in server.dbs().iter().enumerate() {
             db.purge_shards(first, ACTIVE_EXPIRE_SHARDS_PER_TICK, now);
             report(server, index, db, None);
+        }
+        // Each deletion of the cycle is its own unit of the replication stream, as Redis's
+        // active expiry propagates them one by one.
+        for op in server.replication.take_expired() {
+            server.replication.feed(std::slice::from_ref(&op), false);
         }
     }
     // What the tick removed goes to BCAST clients now, as Redis's beforeSleep sends it (the

@@ -41,6 +41,7 @@ pub mod notify;
 mod persistence;
 pub(crate) mod pubsub;
 pub(crate) mod rdb;
+pub(crate) mod replication;
 pub(crate) mod session;
 mod state;
 pub mod tracking;
@@ -218,6 +219,10 @@ pub async fn spawn(config: ServerConfig) -> io::Result<ServerHandle> {
             signal.clone(),
         ));
     }
+    tokio::spawn(replication::run_pings(
+        Arc::downgrade(&server),
+        signal.clone(),
+    ));
     tokio::spawn(expiry::run_active_cycle(
         Arc::downgrade(&server),
         signal.clone(),

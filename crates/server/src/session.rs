@@ -98,6 +98,9 @@ impl Session {
                 watch: Default::default(),
                 reply: Default::default(),
                 before_reply: Vec::new(),
+                propagate_as: None,
+                propagated: Vec::new(),
+                replica_snapshot: None,
                 hub,
                 client,
                 block: None,
@@ -166,6 +169,11 @@ impl Session {
     /// Whether the connection must close without writing the last reply (SHUTDOWN).
     pub fn closes_without_reply(&self) -> bool {
         self.state.close_without_reply
+    }
+
+    /// The snapshot SYNC asked to send, after which the connection is a replica.
+    pub(crate) fn take_replica_snapshot(&mut self) -> Option<Bytes> {
+        self.state.replica_snapshot.take()
     }
 
     /// This session's client id.

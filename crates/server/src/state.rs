@@ -64,6 +64,8 @@ pub struct ServerState {
     /// Set to true to stop the server: by `ServerHandle::shutdown` or by SHUTDOWN. The
     /// accept loop and every connection watch it.
     pub(crate) stop: tokio::sync::watch::Sender<bool>,
+    /// The replicas attached with SYNC and the stream they read (see [`crate::replication`]).
+    pub(crate) replication: crate::replication::Replication,
 }
 
 impl ServerState {
@@ -150,6 +152,7 @@ impl ServerState {
             memory_checked_at: AtomicU64::new(0),
             persistence: crate::persistence::Persistence::new(None, "dump.rdb"),
             stop: tokio::sync::watch::Sender::new(false),
+            replication: crate::replication::Replication::default(),
         }
     }
 

@@ -15,6 +15,7 @@ use bytes::Bytes;
 use super::args::{is_keyword, parse_f64, parse_i64};
 use super::context::Ctx;
 use super::events::{notify, signal_created};
+use super::propagate::{number, word};
 use super::registry::{
     BeginSearch, Categories, Category, Command, Deprecation, Docs, FindKeys, Flag, Flags, KeyFlag,
     KeyFlags, KeyRange, KeySpec, Spec,
@@ -255,6 +256,14 @@ impl End {
         }
     }
 
+    /// The pop a replica runs for a pop from this end.
+    fn pop_word(self) -> Bytes {
+        match self {
+            End::Left => word("LPOP"),
+            End::Right => word("RPOP"),
+        }
+    }
+
     fn push_event(self) -> &'static str {
         match self {
             End::Left => "lpush",
@@ -328,6 +337,7 @@ fn blocking_pop(ctx: &mut Ctx<'_>, argv: &[Bytes], end: End) -> Frame {
         match pop_from(ctx, key, end, 1) {
             Ok(Some(mut v)) => {
                 let value = v.pop().unwrap_or_default();
+                ctx.propagate_as(|| vec![vec![end.pop_word(), key.clone()]]);
                 return Frame::Array(vec![Frame::Bulk(key.clone()), Frame::Bulk(value)]);
             }
             Ok(None) => {}
@@ -444,7 +454,20 @@ fn move_command(
         return syntax_error();
     };
     match move_element(ctx, src, dst, from, to) {
-        Ok(Some(value)) => Frame::Bulk(value),
+        Ok(Some(value)) => {
+            // The blocking forms go to a replica as the forms that do not block.
+            if timeout.is_some() {
+                ctx.propagate_as(|| match argv.get(3..5) {
+                    Some(ends) => {
+                        let mut lmove = vec![word("LMOVE"), src.clone(), dst.clone()];
+                        lmove.extend_from_slice(ends);
+                        vec![lmove]
+                    }
+                    None => vec![vec![word("RPOPLPUSH"), src.clone(), dst.clone()]],
+                });
+            }
+            Frame::Bulk(value)
+        }
         Ok(None) => match timeout {
             Some(timeout) => block_on(ctx, vec![src.clone()], timeout),
             None => Frame::Null,
@@ -545,10 +568,11 @@ fn mpop(ctx: &mut Ctx<'_>, argv: &[Bytes], numkeys_at: usize) -> Frame {
     for key in keys {
         match pop_from(ctx, key, end, count) {
             Ok(Some(values)) => {
+                ctx.propagate_as(|| vec![vec![end.pop_word(), key.clone(), number(values.len())]]);
                 return Frame::Array(vec![
                     Frame::Bulk(key.clone()),
                     Frame::Array(values.into_iter().map(Frame::Bulk).collect()),
-                ])
+                ]);
             }
             Ok(None) => {}
             Err(e) if timeout.is_some() && keep_waiting(ctx, &e) => {}

@@ -14,6 +14,7 @@ use super::watch::WatchState;
 use crate::blocking::BlockRequest;
 use crate::clients::{Client, Hub};
 use crate::db::Db;
+use crate::replication::Op;
 use crate::state::ServerState;
 use crate::{Flavor, Stats};
 use respect_resp::{Dialect, Frame};
@@ -63,6 +64,15 @@ pub struct SessionState {
     pub reply: ReplyState,
     /// Frames to write before the current command's reply (DEBUG PROTOCOL push's push).
     pub before_reply: Vec<Frame>,
+    // --- the replication stream (only while a replica is attached; see `propagate`) ---
+    /// What the running command asked to propagate instead of itself (Redis's
+    /// `rewriteClientCommandVector`): SET EX as SET PXAT, a served BLPOP as LPOP...
+    pub propagate_as: Option<Vec<Vec<Bytes>>>,
+    /// The commands the current top-level call propagates, in order; written to the
+    /// replicas when it ends (wrapped in MULTI/EXEC when there are several).
+    pub propagated: Vec<Op>,
+    /// Set by SYNC: the snapshot to send before this connection turns into a replica.
+    pub replica_snapshot: Option<Bytes>,
 }
 
 impl SessionState {
@@ -88,6 +98,22 @@ impl Ctx<'_> {
     /// Whether replies go out as RESP3.
     pub fn resp3(&self) -> bool {
         self.state.dialect == Dialect::Resp3
+    }
+
+    /// Whether a replica reads the stream: only then do commands work out how they
+    /// propagate (see [`Ctx::propagate_as`]).
+    pub fn replicating(&self) -> bool {
+        self.server.replication.active()
+    }
+
+    /// Propagates the commands `argv` makes instead of the command as sent, when a replica
+    /// reads the stream (`argv` is not called otherwise): Redis's `rewriteClientCommandVector`,
+    /// for commands whose effect must not depend on the replica's clock or randomness.
+    /// They go out only if the command changed something.
+    pub fn propagate_as(&mut self, argv: impl FnOnce() -> Vec<Vec<Bytes>>) {
+        if self.replicating() {
+            self.state.propagate_as = Some(argv());
+        }
     }
 
     /// The null array of the connection's protocol: `*-1` in RESP2, `_` in RESP3.

@@ -11,8 +11,8 @@ use super::context::{Ctx, SessionState};
 use super::registry::{find, index, Command, Flag, NameIndex, Spec};
 use super::reply::{no_auth, unknown_command, unknown_subcommand, wrong_args};
 use super::{
-    blocking, cluster, config, connection, databases, debug, hashes, keys, lists, modified, pubsub,
-    scripting, server, sets, strings, transaction, zsets,
+    blocking, cluster, config, connection, databases, debug, hashes, keys, lists, modified,
+    propagate, pubsub, scripting, server, sets, strings, transaction, zsets,
 };
 // wt-keyspace: RENAME, COPY, OBJECT... and the encoding conversions writes cause.
 use super::{conversions, keyspace, object};
@@ -48,6 +48,7 @@ const FAMILIES: &[&[Command]] = &[
     super::dump::COMMANDS,
     super::persistence::COMMANDS,
     super::hyperloglog::COMMANDS,
+    super::replication::COMMANDS,
 ];
 
 /// Every command of the Redis flavor.
@@ -128,13 +129,23 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
         // lock. Taking it again here, under that lock, would invert the order EXEC's
         // CLIENT UNBLOCK takes them in (gate exclusive, then queues): a deadlock.
         run(server, state, command, spec, argv)
-    } else if exclusive(spec.name, argv) {
+    } else if exclusive(spec.name, argv) || server.replication.active() {
+        // While a replica reads the stream, every command runs alone: the stream's order
+        // is then the order of execution (see `crate::replication`).
         let _gate = server.exclusive();
         run(server, state, command, spec, argv)
     } else {
         let _gate = server.shared();
         run(server, state, command, spec, argv)
     };
+    // What this call changed goes to the replicas as one unit, before any client it
+    // unblocked runs (as Redis propagates at the end of `call`).
+    if !state.propagated.is_empty() {
+        let ops = std::mem::take(&mut state.propagated);
+        server
+            .replication
+            .feed(&ops, !propagate::touches_arbitrary_keys(spec.name));
+    }
     // Clients blocked on keys this command made ready are served now, before its reply,
     // and outside the gate (their commands enter it themselves).
     if !state.retrying && state.hub.blocking.has_ready() {
@@ -232,6 +243,8 @@ fn exclusive(name: &str, argv: &[Bytes]) -> bool {
         "georadius" | "georadiusbymember" => super::geo::stores(argv),
         // Their copy of the keyspace is one instant's (BGSAVE writes it afterwards, outside).
         "save" | "bgsave" | "shutdown" => true,
+        // The snapshot a replica starts from and its attachment are one instant.
+        "sync" | "psync" => true,
         "sort" => super::sort::needs_exclusive(argv, false),
         "sort_ro" => super::sort::needs_exclusive(argv, true),
         _ => false,
@@ -267,17 +280,20 @@ fn run(
         state,
         now,
     };
+    let db_index = ctx.state.db_index;
+    let changes = server
+        .replication
+        .active()
+        .then(|| server.persistence.dirty());
     let before = modified::before(&ctx, spec, argv);
     let existed = conversions::before(&ctx, spec, argv);
     let reply = (command.run)(&mut ctx, argv);
     modified::after(&ctx, spec, before, &reply);
     // Keys the command found expired: their `expired` events and invalidations.
-    crate::expiry::report(
-        ctx.server,
-        ctx.state.db_index,
-        ctx.db,
-        Some(&ctx.state.client),
-    );
+    crate::expiry::report(ctx.server, db_index, ctx.db, Some(&ctx.state.client));
+    if let Some(changes) = changes {
+        propagate::after(&mut ctx, spec, argv, &reply, db_index, changes);
+    }
     conversions::after(&ctx, spec, argv, &reply, existed);
     if let Some(wait) = ctx.state.block.as_mut() {
         wait.argv = argv.to_vec();

@@ -8,6 +8,7 @@ use bytes::Bytes;
 
 use super::args::{integer, is_keyword};
 use super::context::Ctx;
+use super::propagate::{number, word};
 use super::registry::{
     BeginSearch, Categories, Category, Command, Docs, FindKeys, Flag, Flags, KeyFlag, KeyFlags,
     KeyRange, KeySpec, Spec,
@@ -173,6 +174,7 @@ fn restore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     if expires_at.is_some_and(|at| at <= now) {
         let deleted = options.replace && ctx.db.shard(&key).remove(&key, now).is_some();
         if deleted {
+            ctx.propagate_as(|| vec![vec![word("DEL"), key.clone()]]);
             signal_modified(ctx, db, &key);
             super::events::notify(ctx, crate::notify::GENERIC, "del", &key);
         }
@@ -193,6 +195,17 @@ fn restore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
                 crate::access::frequency_of(&mut entry.access, freq, now);
             }
         }
+    }
+    if let (Some(at), false) = (expires_at, options.absttl) {
+        // The time to live as the absolute time it ends, whatever the replica's clock.
+        ctx.propagate_as(|| {
+            let mut argv = argv.to_vec();
+            if let Some(ttl) = argv.get_mut(2) {
+                *ttl = number(at);
+            }
+            argv.push(word("ABSTTL"));
+            vec![argv]
+        });
     }
     signal_modified(ctx, db, &key);
     super::events::notify(ctx, crate::notify::GENERIC, "restore", &key);

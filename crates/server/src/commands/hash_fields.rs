@@ -7,6 +7,7 @@ use super::args::{arg, integer, is_keyword};
 use super::collection::{read, reply, update};
 use super::context::Ctx;
 use super::long_double::LongDouble;
+use super::propagate::word;
 use super::registry::{
     BeginSearch, Categories, Category, Command, Docs, FindKeys, Flag, Flags, KeyFlag, KeyFlags,
     KeyRange, KeySpec, Spec,
@@ -134,7 +135,16 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         hash.insert(field.clone(), text.clone());
         Frame::Bulk(text)
     }));
-    if !out.is_error() {
+    if let Frame::Bulk(value) = &out {
+        // The new value, not the increment: a replica's float arithmetic must not matter.
+        ctx.propagate_as(|| {
+            vec![vec![
+                word("HSET"),
+                key.clone(),
+                field.clone(),
+                value.clone(),
+            ]]
+        });
         super::events::notify(ctx, crate::notify::HASH, "hincrbyfloat", &key);
     }
     out

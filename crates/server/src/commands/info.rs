@@ -199,13 +199,24 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
         "replication" => {
             line(format_args!("# Replication"));
             line(format_args!("role:master"));
-            line(format_args!("connected_slaves:0"));
+            let replication = &server.replication;
+            line(format_args!("connected_slaves:{}", replication.replicas()));
+            for (i, addr) in replication.replica_addrs().into_iter().enumerate() {
+                let offset = replication.offset();
+                let ip = addr.map_or_else(|| "?".to_string(), |a| a.ip().to_string());
+                line(format_args!(
+                    "slave{i}:ip={ip},port=0,state=online,offset={offset},lag=0"
+                ));
+            }
             line(format_args!("master_failover_state:no-failover"));
             line(format_args!("master_replid:{}", run_id()));
             line(format_args!(
                 "master_replid2:0000000000000000000000000000000000000000"
             ));
-            line(format_args!("master_repl_offset:0"));
+            line(format_args!(
+                "master_repl_offset:{}",
+                server.replication.offset()
+            ));
             line(format_args!("second_repl_offset:-1"));
             line(format_args!("repl_backlog_active:0"));
         }
@@ -251,7 +262,7 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
 }
 
 /// A 40-hex-digit id for this process's run (Redis's `run_id`), stable for its life.
-fn run_id() -> &'static str {
+pub(crate) fn run_id() -> &'static str {
     static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     ID.get_or_init(|| {
         let seed = ahash::RandomState::new();

@@ -4,6 +4,7 @@ use bytes::Bytes;
 
 use super::args::{integer, is_keyword, Options};
 use super::context::Ctx;
+use super::propagate::{number, word};
 use super::registry::{
     BeginSearch, Categories, Category, Command, Docs, FindKeys, Flag, Flags, KeyFlag, KeyFlags,
     KeyRange, KeySpec, Spec,
@@ -588,6 +589,22 @@ fn expire_generic(
         "expire"
     };
     drop(shard);
+    ctx.propagate_as(|| {
+        if event == "del" {
+            return vec![vec![word("DEL"), key.clone()]];
+        }
+        // PEXPIREAT with the absolute time, the options kept; PEXPIREAT itself as sent.
+        let mut argv = argv.to_vec();
+        if name != "pexpireat" {
+            if let Some(first) = argv.first_mut() {
+                *first = word("PEXPIREAT");
+            }
+            if let Some(when) = argv.get_mut(2) {
+                *when = number(at);
+            }
+        }
+        vec![argv]
+    });
     super::events::notify(ctx, crate::notify::GENERIC, event, &key);
     Frame::Integer(1)
 }

@@ -6,6 +6,7 @@ use indexmap::IndexSet;
 use super::args::parse_i64;
 use super::collection::{read, reply, update};
 use super::context::Ctx;
+use super::propagate::word;
 use super::registry::{
     BeginSearch, Categories, Category, Command, Docs, FindKeys, Flag, Flags, KeyFlag, KeyFlags,
     KeyRange, KeySpec, Spec,
@@ -513,6 +514,21 @@ fn spop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         Ok(None) if count.is_some() => Frame::Set(vec![]),
         Ok(None) => Frame::Null,
         Ok(Some(out)) => {
+            // As Redis: a count that took the whole set goes as DEL, any other pop as one
+            // SREM per member (the replica must lose the very members this one chose).
+            let whole = count.is_some() && ctx.db.shard(&key).peek(&key, ctx.now).is_none();
+            ctx.propagate_as(|| match (&out, whole) {
+                (_, true) => vec![vec![word("DEL"), key.clone()]],
+                (Frame::Bulk(member), _) => vec![vec![word("SREM"), key.clone(), member.clone()]],
+                (Frame::Set(members) | Frame::Array(members), _) => members
+                    .iter()
+                    .filter_map(|m| match m {
+                        Frame::Bulk(m) => Some(vec![word("SREM"), key.clone(), m.clone()]),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            });
             signal_modified(ctx, ctx.state.db_index, &key);
             super::events::notify(ctx, crate::notify::SET, "spop", &key);
             super::events::notify_if_deleted(ctx, &key);

@@ -5,6 +5,7 @@ use bytes::Bytes;
 
 use super::args::{arg, integer, is_keyword};
 use super::context::Ctx;
+use super::propagate::{number, word};
 use super::registry::{
     BeginSearch, Categories, Category, Command, Deprecation, Docs, FindKeys, Flag, Flags, KeyFlag,
     KeyFlags, KeyRange, KeySpec, Spec,
@@ -199,6 +200,7 @@ fn getex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             if let Some(entry) = shard.get_mut(&key, ctx.now) {
                 entry.expires_at = None;
             }
+            ctx.propagate_as(|| vec![vec![word("PERSIST"), key.clone()]]);
             had_ttl.then_some((crate::notify::GENERIC, "persist"))
         }
         GetexOption::Expire {
@@ -212,11 +214,13 @@ fn getex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             };
             if *absolute && at <= ctx.now {
                 shard.remove(&key, ctx.now);
+                ctx.propagate_as(|| vec![vec![word("DEL"), key.clone()]]);
                 Some((crate::notify::GENERIC, "del"))
             } else {
                 if let Some(entry) = shard.get_mut(&key, ctx.now) {
                     entry.expires_at = Some(at);
                 }
+                ctx.propagate_as(|| vec![vec![word("PEXPIREAT"), key.clone(), number(at)]]);
                 Some((crate::notify::GENERIC, "expire"))
             }
         }

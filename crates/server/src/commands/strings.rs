@@ -5,6 +5,7 @@ use bytes::{Bytes, BytesMut};
 use super::args::{arg, integer, is_keyword, parse_i64, Options};
 use super::context::Ctx;
 use super::long_double::LongDouble;
+use super::propagate::{number, word};
 use super::registry::{
     BeginSearch, Categories, Category, Command, Deprecation, Docs, FindKeys, Flag, Flags, KeyFlag,
     KeyFlags, KeyRange, KeySpec, Spec,
@@ -553,6 +554,19 @@ fn set(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         Expiry::Keep => old.as_ref().and_then(|(_, e)| *e),
     };
     let reply = if want_old { previous() } else { ok() };
+    // Any expiry goes to a replica as PXAT (its clock must not matter); GET, which only
+    // shapes the reply, does not go at all.
+    if let Expiry::At(at) = options.expiry {
+        ctx.propagate_as(|| vec![set_pxat(&key, &value, at)]);
+    } else if want_old {
+        ctx.propagate_as(|| {
+            let kept = argv
+                .iter()
+                .enumerate()
+                .filter(|(i, a)| *i < 3 || !is_keyword(a, "GET"));
+            vec![kept.map(|(_, a)| a.clone()).collect()]
+        });
+    }
     if expires_at.is_some_and(|at| at <= ctx.now) {
         shard.remove(&key, ctx.now);
     } else {
@@ -580,10 +594,22 @@ fn getset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         Ok(old) => old.cloned(),
         Err(e) => return e,
     };
-    shard.insert(key.clone(), Entry::new(Value::Str(value)), ctx.now);
+    shard.insert(key.clone(), Entry::new(Value::Str(value.clone())), ctx.now);
     drop(shard);
+    ctx.propagate_as(|| vec![vec![word("SET"), key.clone(), value]]);
     super::events::notify(ctx, crate::notify::STRING, "set", &key);
     old.map_or(Frame::Null, Frame::Bulk)
+}
+
+/// `SET key value PXAT at`: how SET with a relative expiry, SETEX and PSETEX propagate.
+fn set_pxat(key: &Bytes, value: &Bytes, at: u64) -> Vec<Bytes> {
+    vec![
+        word("SET"),
+        key.clone(),
+        value.clone(),
+        word("PXAT"),
+        number(at),
+    ]
 }
 
 fn getdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
@@ -594,6 +620,7 @@ fn getdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             let v = v.clone();
             shard.remove(&key, ctx.now);
             drop(shard);
+            ctx.propagate_as(|| vec![vec![word("DEL"), key.clone()]]);
             super::events::notify(ctx, crate::notify::GENERIC, "del", &key);
             Frame::Bulk(v)
         }
@@ -620,6 +647,7 @@ fn setex_with(ctx: &mut Ctx<'_>, argv: &[Bytes], unit: i64, name: &str) -> Frame
         Ok(at) => at,
         Err(error) => return error,
     };
+    ctx.propagate_as(|| vec![set_pxat(&key, &value, at)]);
     ctx.db.shard(&key).insert(
         key.clone(),
         Entry::expiring(Value::Str(value), Some(at)),
@@ -765,6 +793,15 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         ctx.now,
     );
     drop(shard);
+    // The new value, not the increment: a replica's float arithmetic must not matter.
+    ctx.propagate_as(|| {
+        vec![vec![
+            word("SET"),
+            key.clone(),
+            text.clone(),
+            word("KEEPTTL"),
+        ]]
+    });
     super::events::notify(ctx, crate::notify::STRING, "incrbyfloat", &key);
     Frame::Bulk(text)
 }

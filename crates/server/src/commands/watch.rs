@@ -110,12 +110,14 @@ pub fn signal_modified(ctx: &Ctx<'_>, db: usize, key: &Bytes) {
 }
 
 /// Whether anyone is interested in which keys a command modifies (WATCH, CLIENT TRACKING,
-/// the changes-since-last-save count of a server that saves): when not, writes skip
+/// the changes-since-last-save count of a server that saves, a replica: a command that
+/// changed nothing does not propagate): when not, writes skip
 /// computing it (so without persistence `rdb_changes_since_last_save` stays 0).
 pub fn modifications_wanted(ctx: &Ctx<'_>) -> bool {
     ctx.server.watches.is_active()
         || ctx.state.hub.tracking.active()
         || ctx.server.persistence.path().is_some()
+        || ctx.server.replication.active()
 }
 
 /// Database `db` was emptied or replaced (FLUSHDB, FLUSHALL, SWAPDB): as Redis's

@@ -12,7 +12,7 @@ use respect_resp::Frame;
 
 use super::super::blocking::{block_on, parse_timeout};
 use super::super::reply::{syntax_error, wrong_type};
-use super::pop::{parse_mpop, pop_first, reply_bzpop, reply_zmpop, Popped};
+use super::pop::{parse_mpop, pop_first, propagate_pop, reply_bzpop, reply_zmpop, Popped};
 use crate::commands::context::Ctx;
 use crate::commands::registry::{
     BeginSearch, Categories, Category, Command, Docs, FindKeys, Flag, Flags, KeyFlag, KeyFlags,
@@ -121,7 +121,10 @@ fn bzpop(ctx: &mut Ctx<'_>, argv: &[Bytes], end: End) -> Frame {
         Err(error) => return error,
     };
     match try_pop(ctx, keys, end, 1) {
-        Ok(Some((key, members))) => reply_bzpop(key, members),
+        Ok(Some((key, members))) => {
+            propagate_pop(ctx, &key, end, None);
+            reply_bzpop(key, members)
+        }
         Ok(None) => block_on(ctx, keys.to_vec(), timeout),
         Err(error) => error,
     }
@@ -148,7 +151,10 @@ fn bzmpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         Err(error) => return error,
     };
     match try_pop(ctx, keys, end, count) {
-        Ok(Some((key, members))) => reply_zmpop(key, members),
+        Ok(Some((key, members))) => {
+            propagate_pop(ctx, &key, end, Some(members.len()));
+            reply_zmpop(key, members)
+        }
         Ok(None) => block_on(ctx, keys.to_vec(), timeout),
         Err(error) => error,
     }

@@ -16,6 +16,7 @@ use super::super::reply::syntax_error;
 use super::{arg, flat_pairs, members_reply, not_positive, removed};
 use crate::commands::args::{integer, is_keyword, parse_i64};
 use crate::commands::context::Ctx;
+use crate::commands::propagate::{number, word};
 use crate::zset::{End, ZSet};
 
 /// The most members one ZRANDMEMBER with a negative count may return: Redis streams such a
@@ -113,8 +114,25 @@ pub fn zmpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     match pop_first(ctx, keys, end, count) {
         Err(error) => error,
         Ok(None) => ctx.null_array(),
-        Ok(Some((key, members))) => reply_zmpop(key, members),
+        Ok(Some((key, members))) => {
+            propagate_pop(ctx, &key, end, Some(members.len()));
+            reply_zmpop(key, members)
+        }
     }
+}
+
+/// How ZMPOP and the blocking pops go to a replica: `ZPOPMIN|ZPOPMAX key [count]`, the
+/// count being how many were popped (Redis's rewrite).
+pub fn propagate_pop(ctx: &mut Ctx<'_>, key: &Bytes, end: End, count: Option<usize>) {
+    ctx.propagate_as(|| {
+        let name = match end {
+            End::Min => word("ZPOPMIN"),
+            End::Max => word("ZPOPMAX"),
+        };
+        let mut argv = vec![name, key.clone()];
+        argv.extend(count.map(number));
+        vec![argv]
+    });
 }
 
 /// Parses `numkeys key [key ...] MIN|MAX [COUNT count]` starting at `numkeys_at`

@@ -1,0 +1,155 @@
+//! SYNC, PSYNC and REPLCONF: the commands a replica sends to attach to the replication
+//! stream (see [`crate::replication`]). A connection that sends SYNC gets a snapshot of the
+//! dataset as an RDB file in a bulk (`$<len>\r\n` and the file, without a closing CRLF, as
+//! Redis sends it), then every change as a command; PSYNC answers `+FULLRESYNC <replid>
+//! <offset>` first, as to a replica that cannot continue an earlier stream. The snapshot is
+//! built in memory (Redis writes it to disk first for a replica that does not announce
+//! diskless support: the bytes on the wire are the same).
+
+use bytes::{BufMut, Bytes, BytesMut};
+use respect_resp::Frame;
+
+use super::context::Ctx;
+use super::registry::{Categories, Category, Command, Docs, Flag, Flags, KeyRange, Spec};
+use super::reply::ok;
+
+/// This family's commands.
+pub const COMMANDS: &[Command] = &[
+    Command {
+        spec: Spec {
+            name: "sync",
+            arity: 1,
+            flags: Flags::of(&[
+                Flag::Admin,
+                Flag::Noscript,
+                Flag::NoAsyncLoading,
+                Flag::NoMulti,
+            ]),
+            keys: KeyRange {
+                first: 0,
+                last: 0,
+                step: 0,
+            },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Admin, Category::Slow, Category::Dangerous]),
+            tips: &[],
+            docs: Docs {
+                summary: "Internal command used for replication",
+                since: "1.0.0",
+                group: "server",
+                complexity: "",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: sync,
+    },
+    Command {
+        spec: Spec {
+            name: "psync",
+            arity: -3,
+            flags: Flags::of(&[
+                Flag::Admin,
+                Flag::Noscript,
+                Flag::NoAsyncLoading,
+                Flag::NoMulti,
+            ]),
+            keys: KeyRange {
+                first: 0,
+                last: 0,
+                step: 0,
+            },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Admin, Category::Slow, Category::Dangerous]),
+            tips: &[],
+            docs: Docs {
+                summary: "Internal command used for replication",
+                since: "2.8.0",
+                group: "server",
+                complexity: "",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: psync,
+    },
+    Command {
+        spec: Spec {
+            name: "replconf",
+            arity: -1,
+            flags: Flags::of(&[
+                Flag::Admin,
+                Flag::Noscript,
+                Flag::Loading,
+                Flag::Stale,
+                Flag::AllowBusy,
+            ]),
+            keys: KeyRange {
+                first: 0,
+                last: 0,
+                step: 0,
+            },
+            key_specs: &[],
+            acl: Categories::of(&[Category::Admin, Category::Slow, Category::Dangerous]),
+            tips: &[],
+            docs: Docs {
+                summary: "An internal command for configuring the replication stream",
+                since: "3.0.0",
+                group: "server",
+                complexity: "O(1)",
+                deprecated: None,
+                history: &[],
+            },
+            subcommands: &[],
+        },
+        run: replconf,
+    },
+];
+
+/// SYNC: the dispatcher holds the gate exclusively, so the snapshot and the attachment are
+/// one instant: every later change reaches the replica as a command, none twice.
+fn sync(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
+    attach(ctx, None)
+}
+
+/// PSYNC replid offset: always a full resynchronisation (there is no backlog to continue
+/// from), announced as Redis announces one.
+fn psync(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
+    let line = format!(
+        "+FULLRESYNC {} {}\r\n",
+        super::info::run_id(),
+        ctx.server.replication.offset()
+    );
+    attach(ctx, Some(line))
+}
+
+/// Takes the snapshot, attaches the connection, and leaves the bytes to send first for the
+/// connection (which then serves only the stream). The reply frame is never written.
+fn attach(ctx: &mut Ctx<'_>, preamble: Option<String>) -> Frame {
+    if ctx.state.replica_snapshot.is_some() {
+        return Frame::Null;
+    }
+    let databases = crate::persistence::snapshot(ctx.server);
+    let (file, _) = crate::rdb::file::encode(&databases, ctx.now);
+    let header = format!("${}\r\n", file.len());
+    let preamble = preamble.unwrap_or_default();
+    let mut out = BytesMut::with_capacity(preamble.len() + header.len() + file.len());
+    out.put_slice(preamble.as_bytes());
+    out.put_slice(header.as_bytes());
+    out.put_slice(&file);
+    ctx.server.replication.attach(ctx.state.client.clone());
+    ctx.state.replica_snapshot = Some(out.freeze());
+    Frame::Null
+}
+
+/// REPLCONF: the options a replica announces (listening-port, capa, ip-address...) are
+/// accepted. (What a replica sends once it reads the stream, REPLCONF ACK among it, is
+/// read and dropped by its connection: ACK concerns offsets this stream does not keep.)
+fn replconf(_: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    if argv.len().is_multiple_of(2) {
+        return super::reply::syntax_error();
+    }
+    ok()
+}

@@ -1,0 +1,417 @@
+//! The replication stream against a real redis-server 7.0: the same commands run on both
+//! servers while a connection attached with SYNC reads what each propagates, and the two
+//! streams are compared command for command. Absolute times (the PXAT and PEXPIREAT that
+//! relative expiries become) differ by the milliseconds between the runs, so 13-digit
+//! numbers are compared as "a time in milliseconds"; everything else is compared byte for
+//! byte: which commands propagate, their rewrites, SELECTs, MULTI/EXEC wrapping.
+
+mod support;
+
+use std::time::Duration;
+
+use bytes::BytesMut;
+use respect::client::Client;
+use respect::resp::{escape_bytes, Decoder, Dialect, Frame};
+use respect::server::ServerConfig;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// One step of a script.
+enum Step {
+    /// A command on the main connection.
+    Run(Vec<Vec<u8>>),
+    /// A blocking command on a second connection, left waiting until the server counts it
+    /// blocked (its reply is read at the end).
+    Block(Vec<Vec<u8>>),
+    /// A pause (a key's time to live running out).
+    Sleep(u64),
+}
+
+fn run(words: &[&str]) -> Step {
+    Step::Run(words.iter().map(|w| w.as_bytes().to_vec()).collect())
+}
+
+fn block(words: &[&str]) -> Step {
+    Step::Block(words.iter().map(|w| w.as_bytes().to_vec()).collect())
+}
+
+/// The PUBLISH that ends every script: Redis propagates PUBLISH, so seeing it in the stream
+/// says that everything before it has arrived.
+const END: &str = "__end_of_script__";
+
+/// The scripts, each a name and its steps; every script starts from empty databases.
+fn scripts() -> Vec<(&'static str, Vec<Step>)> {
+    let secs = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+        + 1000)
+        .to_string();
+    let ms = format!("{secs}000");
+    vec![
+        (
+            "strings and their expiries",
+            vec![
+                run(&["SET", "k", "v"]),
+                run(&["SET", "k", "v", "EX", "100"]),
+                run(&["set", "k", "v", "px", "100000", "get"]),
+                run(&["SET", "k", "v", "EXAT", &secs]),
+                run(&["SET", "k", "v", "PXAT", &ms, "GET"]),
+                run(&["SET", "k", "v", "GET", "XX", "get"]),
+                run(&["SET", "k", "v", "NX"]),
+                run(&["SET", "k", "v", "XX", "KEEPTTL"]),
+                run(&["SETEX", "k", "100", "v"]),
+                run(&["PSETEX", "k", "100000", "v"]),
+                run(&["SETNX", "k", "v"]),
+                run(&["GETSET", "k", "w"]),
+                run(&["GETDEL", "k"]),
+                run(&["GETDEL", "k"]),
+                run(&["INCRBYFLOAT", "f", "1.5"]),
+                run(&["INCRBYFLOAT", "f", "3.0e3"]),
+                run(&["APPEND", "a", "xyz"]),
+                run(&["SETRANGE", "a", "1", ""]),
+                run(&["SETRANGE", "a", "1", "Q"]),
+                run(&["INCR", "n"]),
+                run(&["SET", "g", "v"]),
+                run(&["GETEX", "g"]),
+                run(&["GETEX", "g", "EX", "100"]),
+                run(&["GETEX", "g", "PERSIST"]),
+                run(&["GETEX", "g", "PERSIST"]),
+                run(&["GETEX", "g", "PXAT", &ms]),
+                run(&["GETEX", "g", "EXAT", "100"]),
+                run(&["MSET", "m1", "1", "m2", "2"]),
+                run(&["MSETNX", "m1", "1", "m3", "3"]),
+            ],
+        ),
+        (
+            "the expire family",
+            vec![
+                run(&["SET", "e", "v"]),
+                run(&["EXPIRE", "e", "100"]),
+                run(&["PEXPIRE", "e", "200000", "GT"]),
+                run(&["EXPIRE", "e", "50", "GT"]),
+                run(&["EXPIRE", "e", "100", "NX"]),
+                run(&["EXPIREAT", "e", &secs]),
+                run(&["pexpireat", "e", &ms]),
+                run(&["PERSIST", "e"]),
+                run(&["PERSIST", "e"]),
+                run(&["EXPIRE", "missing", "100"]),
+                run(&["EXPIREAT", "e", "100"]),
+                run(&["SET", "e", "v"]),
+                run(&["PEXPIRE", "e", "-1"]),
+            ],
+        ),
+        (
+            "lists: pops propagate as the pops that do not block",
+            vec![
+                run(&["RPUSH", "l", "a", "b", "c", "d", "e", "f"]),
+                run(&["LPOP", "l"]),
+                run(&["RPOP", "l", "1"]),
+                run(&["BLPOP", "l", "0"]),
+                run(&["BRPOP", "missing", "l", "0"]),
+                run(&["RPUSH", "l", "a", "b", "c", "d"]),
+                run(&["LMPOP", "1", "l", "LEFT", "COUNT", "2"]),
+                run(&["BLMPOP", "0", "2", "missing", "l", "RIGHT", "COUNT", "10"]),
+                run(&["LMPOP", "1", "l", "LEFT"]),
+                run(&["RPUSH", "l", "a", "b", "c"]),
+                run(&["BLMOVE", "l", "dst", "LEFT", "RIGHT", "0"]),
+                run(&["BRPOPLPUSH", "l", "dst", "0"]),
+                run(&["LMOVE", "dst", "l", "left", "left"]),
+                run(&["RPOPLPUSH", "dst", "l"]),
+                run(&["LPOP", "missing"]),
+                run(&["LINSERT", "l", "BEFORE", "a", "z"]),
+                run(&["LTRIM", "l", "0", "1"]),
+            ],
+        ),
+        (
+            "a blocked client served by a push",
+            vec![
+                block(&["BLPOP", "w", "0"]),
+                run(&["RPUSH", "w", "x", "y"]),
+                block(&["BLMPOP", "0", "1", "w2", "RIGHT", "COUNT", "5"]),
+                run(&["LPUSH", "w2", "1", "2", "3"]),
+                block(&["BZPOPMAX", "z", "0"]),
+                run(&["ZADD", "z", "1", "a", "2", "b"]),
+            ],
+        ),
+        (
+            "sets, hashes and sorted sets",
+            vec![
+                run(&["SADD", "s", "a"]),
+                run(&["SPOP", "s"]),
+                run(&["SADD", "s", "a", "b", "c"]),
+                run(&["SPOP", "s", "10"]),
+                run(&["SPOP", "s", "10"]),
+                run(&["SADD", "s", "a"]),
+                run(&["SREM", "s", "nothing"]),
+                run(&["HSET", "h", "f", "1"]),
+                run(&["HINCRBYFLOAT", "h", "f", "0.25"]),
+                run(&["HINCRBY", "h", "g", "2"]),
+                run(&["HDEL", "h", "nothing"]),
+                run(&["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"]),
+                run(&["ZADD", "z", "NX", "1", "a"]),
+                run(&["ZPOPMIN", "z"]),
+                run(&["ZPOPMAX", "z", "1"]),
+                run(&["BZPOPMIN", "z", "0"]),
+                run(&["ZMPOP", "1", "z", "MAX", "COUNT", "5"]),
+                run(&["ZADD", "z", "1", "a"]),
+                run(&["BZMPOP", "0", "1", "z", "MIN"]),
+            ],
+        ),
+        (
+            "transactions",
+            vec![
+                run(&["MULTI"]),
+                run(&["SET", "t", "1"]),
+                run(&["EXEC"]),
+                run(&["MULTI"]),
+                run(&["SET", "t", "1"]),
+                run(&["GET", "t"]),
+                run(&["INCR", "t"]),
+                run(&["EXEC"]),
+                run(&["MULTI"]),
+                run(&["GET", "t"]),
+                run(&["EXEC"]),
+                run(&["MULTI"]),
+                run(&["DEL", "missing"]),
+                run(&["EXEC"]),
+                run(&["MULTI"]),
+                run(&["SELECT", "1"]),
+                run(&["SET", "t", "1"]),
+                run(&["SELECT", "2"]),
+                run(&["SET", "t", "2"]),
+                run(&["SELECT", "0"]),
+                run(&["EXEC"]),
+                run(&["MULTI"]),
+                run(&["SET", "t", "3", "EX", "100"]),
+                run(&["INCRBYFLOAT", "u", "1"]),
+                run(&["EXEC"]),
+            ],
+        ),
+        (
+            "databases",
+            vec![
+                run(&["SET", "d", "0"]),
+                run(&["SELECT", "3"]),
+                run(&["SET", "d", "3"]),
+                run(&["MOVE", "d", "4"]),
+                run(&["MOVE", "d", "4"]),
+                run(&["COPY", "x", "y"]),
+                run(&["SELECT", "0"]),
+                run(&["COPY", "d", "d2", "DB", "5"]),
+                run(&["SWAPDB", "0", "5"]),
+                run(&["FLUSHDB"]),
+                run(&["FLUSHALL"]),
+                run(&["DEL", "d"]),
+                run(&["SET", "d", "1"]),
+                run(&["RENAME", "d", "e"]),
+                run(&["UNLINK", "e", "f"]),
+            ],
+        ),
+        (
+            "keys found expired are deleted first",
+            vec![
+                run(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]),
+                run(&["SET", "x1", "v", "PX", "1"]),
+                run(&["SET", "x2", "v", "PX", "1"]),
+                run(&["SET", "x3", "v", "PX", "1"]),
+                Step::Sleep(20),
+                run(&["GET", "x1"]),
+                run(&["SET", "x2", "new"]),
+                run(&["EXISTS", "x3"]),
+                run(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]),
+            ],
+        ),
+    ]
+}
+
+/// What a replica read: the snapshot, then the commands (each as its words).
+type Stream = (BytesMut, Vec<Vec<String>>);
+
+/// Reads the stream of one script on `addr`: attaches with SYNC, runs `steps`, and returns
+/// the snapshot and every command propagated until the closing PUBLISH.
+async fn stream_of(addr: std::net::SocketAddr, steps: &[Step]) -> Stream {
+    let mut client = Client::connect(addr, Dialect::Resp2)
+        .await
+        .expect("connect");
+    let mut replica = TcpStream::connect(addr).await.expect("connect replica");
+    replica.write_all(b"SYNC\r\n").await.expect("sync");
+    let mut input = BytesMut::new();
+    // The snapshot: `$<len>\r\n` and that many bytes, after any keep-alive newlines.
+    let len = loop {
+        if let Some(end) = input.iter().position(|b| *b == b'\n') {
+            let line = input.split_to(end + 1);
+            let line = std::str::from_utf8(&line).expect("header").trim();
+            if line.is_empty() {
+                continue;
+            }
+            let len = line.strip_prefix('$').expect("a bulk header");
+            break len.parse::<usize>().expect("a length");
+        }
+        read_more(&mut replica, &mut input).await;
+    };
+    while input.len() < len {
+        read_more(&mut replica, &mut input).await;
+    }
+    let snapshot = input.split_to(len);
+    assert!(snapshot.starts_with(b"REDIS"), "an RDB file");
+    let mut blocked = Vec::new();
+    for step in steps {
+        match step {
+            Step::Run(argv) => {
+                client.call(argv).await.expect("reply");
+            }
+            Step::Block(argv) => {
+                let mut waiter = Client::connect(addr, Dialect::Resp2)
+                    .await
+                    .expect("connect");
+                let frame =
+                    Frame::Array(argv.iter().map(|a| Frame::Bulk(a.clone().into())).collect());
+                let before = blocked_clients(&mut client).await;
+                waiter.send(&frame).await.expect("send");
+                wait_blocked(&mut client, before + 1).await;
+                blocked.push(waiter);
+            }
+            Step::Sleep(ms) => tokio::time::sleep(Duration::from_millis(*ms)).await,
+        }
+    }
+    for waiter in &mut blocked {
+        waiter
+            .read_reply()
+            .await
+            .expect("the blocked client's reply");
+    }
+    client.call(&["PUBLISH", END, "x"]).await.expect("publish");
+    let mut decoder = Decoder::new(Dialect::Resp2);
+    let mut commands = Vec::new();
+    loop {
+        while let Some(frame) = decoder.decode(&mut input).expect("a valid stream") {
+            let words: Vec<String> = match frame {
+                Frame::Array(items) => items
+                    .iter()
+                    .map(|item| match item {
+                        Frame::Bulk(b) => normalised(b),
+                        other => panic!("not a bulk string in the stream: {other:?}"),
+                    })
+                    .collect(),
+                other => panic!("not a command in the stream: {other:?}"),
+            };
+            if words
+                .first()
+                .is_some_and(|w| w.eq_ignore_ascii_case("ping"))
+            {
+                continue;
+            }
+            if words.get(1).map(String::as_str) == Some(END) {
+                return (snapshot, commands);
+            }
+            commands.push(words);
+        }
+        read_more(&mut replica, &mut input).await;
+    }
+}
+
+/// One argument for comparison: a 13-digit number is an absolute time in milliseconds.
+fn normalised(arg: &[u8]) -> String {
+    if arg.len() == 13 && arg.iter().all(u8::is_ascii_digit) {
+        "<unix-ms>".to_string()
+    } else {
+        escape_bytes(arg).to_string()
+    }
+}
+
+async fn read_more(stream: &mut TcpStream, input: &mut BytesMut) {
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_buf(input))
+        .await
+        .expect("the stream went silent for 10 s")
+        .expect("read");
+    assert!(read > 0, "the server closed the replica's connection");
+}
+
+/// INFO's `blocked_clients`.
+async fn blocked_clients(client: &mut Client) -> usize {
+    let info = client.call(&["INFO", "clients"]).await.expect("info");
+    let text = match info {
+        Frame::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+        _ => String::new(),
+    };
+    text.lines()
+        .find_map(|l| l.strip_prefix("blocked_clients:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("INFO clients has blocked_clients")
+}
+
+/// Waits until the server counts `n` blocked clients.
+async fn wait_blocked(client: &mut Client, n: usize) {
+    for _ in 0..500 {
+        if blocked_clients(client).await >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the client never blocked");
+}
+
+#[tokio::test]
+async fn the_stream_is_redis_stream() {
+    let Some(redis) = support::RedisServer::start() else {
+        return;
+    };
+    let ours = support::our_server(ServerConfig {
+        enable_debug_command: true,
+        ..Default::default()
+    })
+    .await;
+    let mut differences = Vec::new();
+    for (name, steps) in scripts() {
+        for addr in [redis.addr, ours.addr()] {
+            let mut client = Client::connect(addr, Dialect::Resp2)
+                .await
+                .expect("connect");
+            client.call(&["FLUSHALL"]).await.expect("flushall");
+        }
+        let (_, theirs) = stream_of(redis.addr, &steps).await;
+        let (_, mine) = stream_of(ours.addr(), &steps).await;
+        if theirs != mine {
+            differences.push(format!(
+                "{name}:\n  redis-server: {theirs:?}\n  ours:         {mine:?}"
+            ));
+        }
+        assert!(
+            !theirs.is_empty(),
+            "{name}: redis-server propagated nothing"
+        );
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
+#[tokio::test]
+async fn a_replica_gets_the_dataset_then_every_change_until_it_leaves() {
+    let ours = support::our_server(ServerConfig::default()).await;
+    let mut client = Client::connect(ours.addr(), Dialect::Resp2)
+        .await
+        .expect("connect");
+    client.call(&["SET", "before", "1"]).await.expect("set");
+    let steps = [run(&["SET", "after", "2"])];
+    let (snapshot, stream) = stream_of(ours.addr(), &steps).await;
+    assert!(
+        snapshot.windows(6).any(|w| w == b"before"),
+        "the snapshot holds the key set before SYNC"
+    );
+    assert_eq!(
+        stream,
+        vec![
+            vec!["SELECT".to_string(), "0".to_string()],
+            vec!["SET".to_string(), "after".to_string(), "2".to_string()],
+        ]
+    );
+    // The replicas that left are gone: INFO counts none, and commands run as before.
+    for _ in 0..100 {
+        let info = client.call(&["INFO", "replication"]).await.expect("info");
+        if matches!(&info, Frame::Bulk(b) if b.windows(18).any(|w| w == b"connected_slaves:0")) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the replica never detached");
+}
