@@ -70,6 +70,11 @@ impl Persistence {
         self.path.as_deref()
     }
 
+    /// The data directory (`--dir`), if persistence is on.
+    pub(crate) fn dir(&self) -> Option<&Path> {
+        self.path.as_deref().and_then(Path::parent)
+    }
+
     /// LASTSAVE.
     pub(crate) fn last_save(&self) -> u64 {
         self.last_save.load(Ordering::Relaxed)
@@ -116,6 +121,13 @@ pub(crate) fn snapshot(server: &ServerState) -> Vec<(usize, Vec<Item>)> {
 /// then renamed over `path`. Returns how many seed-dialect values were left out.
 pub(crate) fn write(path: &Path, databases: &[(usize, Vec<Item>)]) -> std::io::Result<usize> {
     let (bytes, skipped) = file::encode(databases, now_ms());
+    write_atomically(path, &bytes)?;
+    Ok(skipped)
+}
+
+/// Writes `bytes` to `path` so that a crash leaves either the old file or the new one whole:
+/// a temporary file in the same directory, flushed to disk, then renamed over `path`.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     // Unique per save, not only per process: several servers of one process (tests, an
     // embedding application) may save into the same directory at once.
@@ -124,14 +136,14 @@ pub(crate) fn write(path: &Path, databases: &[(usize, Vec<Item>)]) -> std::io::R
     let temp = dir.join(format!("temp-{}-{n}.rdb", std::process::id()));
     let result = (|| {
         let mut out = std::fs::File::create(&temp)?;
-        out.write_all(&bytes)?;
+        out.write_all(bytes)?;
         out.sync_all()?;
         std::fs::rename(&temp, path)?;
         // The rename itself is durable once the directory is.
         if let Ok(d) = std::fs::File::open(dir) {
             let _ = d.sync_all();
         }
-        Ok(skipped)
+        Ok(())
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);

@@ -124,7 +124,7 @@ impl Session {
                 Some(argv) => self.execute_args(&argv),
                 None => Frame::error("ERR Protocol error: a request is an array of bulk strings"),
             },
-            Flavor::Seed => seed::execute(self.server.db0(), &mut self.state, request),
+            Flavor::Seed => seed::execute(&self.server, &mut self.state, request),
         }
     }
 
@@ -149,7 +149,7 @@ impl Session {
         match self.state.flavor {
             Flavor::Redis => dispatch::execute(&self.server, &mut self.state, argv),
             Flavor::Seed => seed::execute(
-                self.server.db0(),
+                &self.server,
                 &mut self.state,
                 Frame::Array(argv.iter().cloned().map(Frame::Bulk).collect()),
             ),

@@ -66,6 +66,8 @@ pub struct ServerState {
     pub(crate) stop: tokio::sync::watch::Sender<bool>,
     /// The replicas attached with SYNC and the stream they read (see [`crate::replication`]).
     pub(crate) replication: crate::replication::Replication,
+    /// The seed flavor's schedule (ADD, READ): simpledb keeps it beside the keyspace.
+    pub(crate) seed_schedule: crate::commands::seed::schedule::Schedule,
 }
 
 impl ServerState {
@@ -153,6 +155,7 @@ impl ServerState {
             persistence: crate::persistence::Persistence::new(None, "dump.rdb"),
             stop: tokio::sync::watch::Sender::new(false),
             replication: crate::replication::Replication::default(),
+            seed_schedule: Default::default(),
         }
     }
 

@@ -6,6 +6,11 @@
 //! a nested array, a float...) and returned as is; `@` JSON is turned into native values, as
 //! simpledb's reader does. Keys are the payload bytes of a string-like frame (`$`, `+`, `^`).
 
+mod collections;
+use collections::Algebra;
+pub(crate) mod schedule;
+mod snapshot;
+
 use bytes::Bytes;
 
 use std::sync::OnceLock;
@@ -16,6 +21,7 @@ use super::registry::{
     NameIndex, Spec,
 };
 use crate::db::{Db, Entry, Value};
+use crate::state::ServerState;
 use respect_resp::Frame;
 
 /// simpledb's reply to any failure it did not anticipate (a Python exception).
@@ -184,10 +190,15 @@ pub const COMMANDS: &[SeedCommand] = &[
     command("decr", FIRST_KEY, |s, _, a| s.incr(a, -1, false)),
     command("incrby", FIRST_KEY, |s, _, a| s.incr(a, 1, true)),
     command("decrby", FIRST_KEY, |s, _, a| s.incr(a, -1, true)),
+    command("mpop", EVERY_KEY, |s, _, a| s.mpop(a)),
+    command("pop", FIRST_KEY, |s, _, a| s.pop_key(a)),
+    command("setex", FIRST_KEY, |s, _, a| s.setex(a)),
+    command("msetex", DICT_KEYS, |s, _, a| s.msetex(a)),
     command("len", &[], |s, _, _| Frame::Integer(s.db.len() as i64)),
     command("flush", &[], |s, _, _| Frame::Integer(s.flush() as i64)),
     command("flushall", &[], |s, _, _| {
         s.flush();
+        s.server.seed_schedule.flush();
         Frame::Integer(1)
     }),
     command("expire", FIRST_KEY, |s, _, a| s.expire(a)),
@@ -213,6 +224,10 @@ pub const COMMANDS: &[SeedCommand] = &[
             Frame::Array(d.iter().map(|(_, v)| v.clone()).collect())
         })
     }),
+    command("hincrby", FIRST_KEY, |s, _, a| s.hincrby(a)),
+    command("hmget", FIRST_KEY, |s, _, a| s.hmget(a)),
+    command("hmset", FIRST_KEY, |s, _, a| s.hmset(a)),
+    command("hsetnx", FIRST_KEY, |s, _, a| s.hsetnx(a)),
     command("lpush", FIRST_KEY, |s, _, a| s.push(a, true)),
     command("rpush", FIRST_KEY, |s, _, a| s.push(a, false)),
     command("lpop", FIRST_KEY, |s, _, a| s.pop(a, true)),
@@ -220,7 +235,51 @@ pub const COMMANDS: &[SeedCommand] = &[
     command("llen", FIRST_KEY, |s, _, a| {
         s.with_list(a, |l| Frame::Integer(l.len() as i64))
     }),
+    command("lrem", FIRST_KEY, |s, _, a| s.lrem(a)),
+    command("lindex", FIRST_KEY, |s, _, a| s.lindex(a)),
+    command("lrange", FIRST_KEY, |s, _, a| s.lrange(a)),
+    command("lset", FIRST_KEY, |s, _, a| s.lset(a)),
+    command("ltrim", FIRST_KEY, |s, _, a| s.ltrim(a)),
+    command("rpoplpush", EVERY_KEY, |s, _, a| s.rpoplpush(a)),
+    command("lflush", FIRST_KEY, |s, _, a| s.lflush(a)),
     command("sadd", FIRST_KEY, |s, _, a| s.sadd(a)),
+    command("srem", FIRST_KEY, |s, _, a| s.srem(a)),
+    command("spop", FIRST_KEY, |s, _, a| s.spop(a)),
+    command("sdiff", EVERY_KEY, |s, _, a| {
+        s.set_algebra(a, Algebra::Diff, false)
+    }),
+    command("sinter", EVERY_KEY, |s, _, a| {
+        s.set_algebra(a, Algebra::Inter, false)
+    }),
+    command("sunion", EVERY_KEY, |s, _, a| {
+        s.set_algebra(a, Algebra::Union, false)
+    }),
+    command("sdiffstore", EVERY_KEY, |s, _, a| {
+        s.set_algebra(a, Algebra::Diff, true)
+    }),
+    command("sinterstore", EVERY_KEY, |s, _, a| {
+        s.set_algebra(a, Algebra::Inter, true)
+    }),
+    command("sunionstore", EVERY_KEY, |s, _, a| {
+        s.set_algebra(a, Algebra::Union, true)
+    }),
+    command("add", &[], |s, _, a| schedule::add(s, a)),
+    command("read", &[], |s, _, a| schedule::read(s, a)),
+    command("flush_schedule", &[], |s, _, _| {
+        Frame::Integer(s.server.seed_schedule.flush() as i64)
+    }),
+    command("length_schedule", &[], |s, _, _| {
+        Frame::Integer(s.server.seed_schedule.len() as i64)
+    }),
+    command("save", &[], |s, _, a| snapshot::save(s, a)),
+    command("restore", &[], |s, _, a| snapshot::restore(s, a, false)),
+    command("merge", &[], |s, _, a| snapshot::restore(s, a, true)),
+    command("shutdown", &[], |s, state, _| {
+        // simpledb answers `:1`, then stops.
+        state.quit = true;
+        s.server.stop.send_replace(true);
+        Frame::Integer(1)
+    }),
     command("smembers", FIRST_KEY, |s, _, a| {
         s.with_set(a, |m| Frame::Set(m.clone()))
     }),
@@ -273,7 +332,8 @@ fn auth(_: &Seed<'_>, state: &mut SessionState, args: &[Frame]) -> Frame {
 }
 
 /// Runs one seed request: lookup, authentication, then the command.
-pub fn execute(db: &Db, state: &mut SessionState, request: Frame) -> Frame {
+pub fn execute(server: &ServerState, state: &mut SessionState, request: Frame) -> Frame {
+    let db = server.db0();
     let args: Vec<Frame> = match request {
         Frame::Array(items) => items,
         Frame::Inline(args) => args.into_iter().map(Frame::Bulk).collect(),
@@ -296,6 +356,7 @@ pub fn execute(db: &Db, state: &mut SessionState, request: Frame) -> Frame {
     }
     let ctx = Seed {
         db,
+        server,
         now: state.now(),
     };
     let reply = (command.run)(&ctx, state, args.get(1..).unwrap_or_default());
@@ -326,6 +387,8 @@ fn info(db: &Db, stats: crate::StatsSnapshot) -> Frame {
 
 struct Seed<'a> {
     db: &'a Db,
+    /// The schedule, the data directory, the stop signal.
+    server: &'a ServerState,
     now: u64,
 }
 
@@ -565,37 +628,28 @@ impl Seed<'_> {
     }
 
     fn hset(&self, args: &[Frame]) -> Frame {
-        let ([_, field, value], Some(key)) = (args, Self::key(args, 0)) else {
+        let [_, field, value] = args else {
             return unhandled();
         };
-        let mut dict = match self.load(&key) {
-            None => Vec::new(),
-            Some(Frame::Map(d)) => d,
-            Some(_) => return wrong_type(),
-        };
         let value = stored(value.clone());
-        match dict.iter_mut().find(|(k, _)| same_key(k, field)) {
-            Some((_, v)) => *v = value,
-            None => dict.push((field.clone(), value)),
-        }
-        self.store(key, Frame::Map(dict));
-        Frame::Integer(1)
+        self.modify_dict(args, |dict| {
+            match dict.iter_mut().find(|(k, _)| same_key(k, field)) {
+                Some((_, v)) => *v = value,
+                None => dict.push((field.clone(), value)),
+            }
+            Frame::Integer(1)
+        })
     }
 
     fn hdel(&self, args: &[Frame]) -> Frame {
-        let ([_, field], Some(key)) = (args, Self::key(args, 0)) else {
+        let [_, field] = args else {
             return unhandled();
         };
-        let mut dict = match self.load(&key) {
-            None => return Frame::Integer(0),
-            Some(Frame::Map(d)) => d,
-            Some(_) => return wrong_type(),
-        };
-        let before = dict.len();
-        dict.retain(|(k, _)| !same_key(k, field));
-        let removed = before - dict.len();
-        self.store(key, Frame::Map(dict));
-        Frame::Integer(removed as i64)
+        self.modify_dict(args, |dict| {
+            let before = dict.len();
+            dict.retain(|(k, _)| !same_key(k, field));
+            Frame::Integer((before - dict.len()) as i64)
+        })
     }
 
     fn with_list(&self, args: &[Frame], f: impl FnOnce(&Vec<Frame>) -> Frame) -> Frame {
@@ -610,44 +664,35 @@ impl Seed<'_> {
     }
 
     fn push(&self, args: &[Frame], front: bool) -> Frame {
-        let (Some(key), Some(values)) =
-            (Self::key(args, 0), args.get(1..).filter(|v| !v.is_empty()))
-        else {
+        let Some(values) = args.get(1..).filter(|v| !v.is_empty()) else {
             return unhandled();
         };
-        let mut list = match self.load(&key) {
-            None => Vec::new(),
-            Some(Frame::Array(l)) => l,
-            Some(_) => return wrong_type(),
-        };
-        for v in values {
-            if front {
-                list.insert(0, stored(v.clone()));
-            } else {
-                list.push(stored(v.clone()));
+        self.modify_list(args, |list| {
+            for v in values {
+                if front {
+                    list.insert(0, stored(v.clone()));
+                } else {
+                    list.push(stored(v.clone()));
+                }
             }
-        }
-        self.store(key, Frame::Array(list));
-        // simpledb answers how many values were pushed, not the list's length.
-        Frame::Integer(values.len() as i64)
+            // simpledb answers how many values were pushed, not the list's length.
+            Frame::Integer(values.len() as i64)
+        })
     }
 
     fn pop(&self, args: &[Frame], front: bool) -> Frame {
-        let Some(key) = Self::key(args, 0) else {
+        if args.len() != 1 {
             return unhandled();
-        };
-        let mut list = match self.load(&key) {
-            None => return Frame::NullBulk,
-            Some(Frame::Array(l)) => l,
-            Some(_) => return wrong_type(),
-        };
-        let item = if front {
-            (!list.is_empty()).then(|| list.remove(0))
-        } else {
-            list.pop()
-        };
-        self.store(key, Frame::Array(list));
-        item.unwrap_or(Frame::NullBulk)
+        }
+        // An emptied queue stays, empty, as simpledb's deque does.
+        self.modify_list(args, |list| {
+            let item = if front {
+                (!list.is_empty()).then(|| list.remove(0))
+            } else {
+                list.pop()
+            };
+            item.unwrap_or(Frame::NullBulk)
+        })
     }
 
     fn with_set(&self, args: &[Frame], f: impl FnOnce(&Vec<Frame>) -> Frame) -> Frame {
@@ -662,25 +707,18 @@ impl Seed<'_> {
     }
 
     fn sadd(&self, args: &[Frame]) -> Frame {
-        let (Some(key), Some(members)) =
-            (Self::key(args, 0), args.get(1..).filter(|v| !v.is_empty()))
-        else {
+        let Some(members) = args.get(1..).filter(|v| !v.is_empty()) else {
             return unhandled();
         };
-        let mut set = match self.load(&key) {
-            None => Vec::new(),
-            Some(Frame::Set(s)) => s,
-            Some(_) => return wrong_type(),
-        };
-        for m in members {
-            if !set.contains(m) {
-                set.push(m.clone());
+        self.modify_set(args, |set| {
+            for m in members {
+                if !set.contains(m) {
+                    set.push(m.clone());
+                }
             }
-        }
-        // simpledb answers the set's size after the add, not how many members were new.
-        let size = set.len();
-        self.store(key, Frame::Set(set));
-        Frame::Integer(size as i64)
+            // simpledb answers the set's size after the add, not how many members were new.
+            Frame::Integer(set.len() as i64)
+        })
     }
 }
 
