@@ -2,8 +2,9 @@
 //! dataset (an RDB file in a bulk), then every change as the command that makes it, in the
 //! order the server applied them.
 //!
-//! This is not replication (there is no PSYNC, backlog, offset bookkeeping or replica
-//! role): it is the stream an observer of a Redis master reads, which is what Redis's own
+//! This is not replication (there is no PSYNC continuation, backlog or offset bookkeeping,
+//! and a server made a replica with REPLICAOF takes the role, read-only and silent, but
+//! never connects to its master): it is the stream an observer of a Redis master reads, which is what Redis's own
 //! test suite reads (`attach_to_replication_stream`) to check what a command propagates, and
 //! what a tool inspecting a server's effects needs. The commands' rewrites (SET EX as SET
 //! PXAT, EXPIRE as PEXPIREAT, a served BLPOP as LPOP...) are decided by the command layer
@@ -60,6 +61,10 @@ pub struct Replication {
     /// Keys removed on expiry whose deletion the stream has not had yet: the command that
     /// found them (or the expiry cycle) propagates them (see [`Replication::take_expired`]).
     expired: Mutex<Vec<Op>>,
+    /// The master REPLICAOF named, while this server has the replica role.
+    master: Mutex<Option<(String, u16)>>,
+    /// Whether `master` is set: read by every command, so an atomic.
+    replica: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug, Default)]
@@ -110,6 +115,41 @@ impl Replication {
         self.count.store(stream.replicas.len(), Ordering::Release);
     }
 
+    /// Whether this server has the replica role (REPLICAOF host port): it refuses writes
+    /// from clients and propagates nothing of its own.
+    pub fn is_replica(&self) -> bool {
+        self.replica.load(Ordering::Acquire)
+    }
+
+    /// The master REPLICAOF named, if any.
+    pub fn master(&self) -> Option<(String, u16)> {
+        lock(&self.master).clone()
+    }
+
+    /// REPLICAOF: takes the replica role for `master` (`None`: REPLICAOF NO ONE, the master
+    /// role again). Returns whether it already had that master. A replica that becomes a
+    /// master disconnects its own replicas, as Redis does (they must learn of the new
+    /// history), and the next command selects its database again.
+    pub fn set_master(&self, master: Option<(String, u16)>) -> bool {
+        let mut current = lock(&self.master);
+        let same = match (&*current, &master) {
+            (Some((host, port)), Some((new_host, new_port))) => {
+                host.eq_ignore_ascii_case(new_host) && port == new_port
+            }
+            _ => false,
+        };
+        if current.is_some() && master.is_none() {
+            let mut stream = lock(&self.stream);
+            for replica in &stream.replicas {
+                replica.kill();
+            }
+            stream.selected = None;
+        }
+        self.replica.store(master.is_some(), Ordering::Release);
+        *current = master;
+        same
+    }
+
     /// Notes keys of database `db` removed on expiry: their DELs go out with the unit of
     /// work that found them, first, as Redis propagates a lazy expiry before the command.
     pub fn note_expired(&self, db: usize, keys: &[Bytes]) {
@@ -128,7 +168,8 @@ impl Replication {
     /// several and `wrap` allows it (Redis does not wrap the deletions of a command that
     /// touches arbitrary keys, SCAN and RANDOMKEY, nor an expiry cycle's).
     pub fn feed(&self, ops: &[Op], wrap: bool) {
-        if ops.is_empty() || !self.active() {
+        // A replica's own commands reach no one: its replicas follow its master's stream.
+        if ops.is_empty() || !self.active() || self.is_replica() {
             return;
         }
         let mut stream = lock(&self.stream);

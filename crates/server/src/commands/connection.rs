@@ -579,7 +579,14 @@ fn hello(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             Frame::Integer(i64::try_from(ctx.state.id).unwrap_or(i64::MAX)),
         ),
         (field("mode"), field("standalone")),
-        (field("role"), field("master")),
+        (
+            field("role"),
+            field(if ctx.server.replication.is_replica() {
+                "replica"
+            } else {
+                "master"
+            }),
+        ),
         (field("modules"), Frame::Array(vec![])),
     ])
 }

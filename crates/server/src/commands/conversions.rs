@@ -45,6 +45,8 @@ pub fn after(ctx: &Ctx<'_>, spec: &Spec, argv: &[Bytes], reply: &Frame, existed:
     let rest = |from: usize, to: usize| argv.get(from..to.min(argv.len())).unwrap_or_default();
     match spec.name {
         "append" if existed => mark_string(ctx, arg(1), Converted::Raw),
+        // SETRANGE of nothing leaves the string as it was (an `int` stays one).
+        "setrange" if arg(3).is_some_and(|v| v.is_empty()) => {}
         "setrange" | "setbit" | "bitfield" => mark_string(ctx, arg(1), Converted::Raw),
         "bitop" => mark_string(ctx, arg(2), Converted::Raw),
         "incrbyfloat" => mark_string(ctx, arg(1), Converted::NotInt),

@@ -112,10 +112,20 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
         state.stats.count_command(true);
         return refusal;
     }
+    if let Some(refusal) = read_only_replica(server, state, spec) {
+        if let Some(multi) = state.multi.as_mut() {
+            multi.failed = true;
+        }
+        state.stats.per_command.rejected(Some(spec), &refusal);
+        state.stats.count_command(true);
+        return refusal;
+    }
     if state.multi.is_some() && !runs_inside_multi(spec.name) {
         let denyoom = spec.flags.contains(Flag::Denyoom);
+        let writes = spec.flags.contains(Flag::Write);
         let queued = state.multi.as_mut().map(|m| {
             m.denyoom |= denyoom;
+            m.writes |= writes;
             m.queued.push(argv.to_vec())
         });
         return match queued {
@@ -219,6 +229,19 @@ fn over_maxmemory(
         multi.failed = true;
     }
     Some(Frame::Error(Bytes::from_static(OOM.as_bytes())))
+}
+
+/// Redis's rule for a replica (`replica-read-only yes`, its default): a write command, or an
+/// EXEC whose queue holds one, is refused.
+fn read_only_replica(server: &ServerState, state: &SessionState, spec: &Spec) -> Option<Frame> {
+    if !server.replication.is_replica()
+        || server.settings.get("replica-read-only").as_deref() == Some("no")
+    {
+        return None;
+    }
+    let write = spec.flags.contains(Flag::Write)
+        || (spec.name == "exec" && state.multi.as_ref().is_some_and(|m| m.writes));
+    write.then(|| Frame::error("READONLY You can't write against a read only replica."))
 }
 
 /// Commands that act on the transaction itself rather than being queued (Redis's list in

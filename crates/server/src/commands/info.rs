@@ -198,7 +198,23 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
         }
         "replication" => {
             line(format_args!("# Replication"));
-            line(format_args!("role:master"));
+            match server.replication.master() {
+                None => line(format_args!("role:master")),
+                Some((host, port)) => {
+                    line(format_args!("role:slave"));
+                    line(format_args!("master_host:{host}"));
+                    line(format_args!("master_port:{port}"));
+                    line(format_args!("master_link_status:down"));
+                    line(format_args!("master_last_io_seconds_ago:-1"));
+                    line(format_args!("master_sync_in_progress:0"));
+                    line(format_args!("slave_read_repl_offset:0"));
+                    line(format_args!("slave_repl_offset:0"));
+                    line(format_args!("master_link_down_since_seconds:-1"));
+                    line(format_args!("slave_priority:100"));
+                    line(format_args!("slave_read_only:1"));
+                    line(format_args!("replica_announced:1"));
+                }
+            }
             let replication = &server.replication;
             line(format_args!("connected_slaves:{}", replication.replicas()));
             for (i, addr) in replication.replica_addrs().into_iter().enumerate() {

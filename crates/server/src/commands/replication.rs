@@ -1,5 +1,6 @@
 //! SYNC, PSYNC and REPLCONF: the commands a replica sends to attach to the replication
-//! stream (see [`crate::replication`]). A connection that sends SYNC gets a snapshot of the
+//! stream (see [`crate::replication`]); REPLICAOF (and its old name SLAVEOF), which gives
+//! this server the replica role. A connection that sends SYNC gets a snapshot of the
 //! dataset as an RDB file in a bulk (`$<len>\r\n` and the file, without a closing CRLF, as
 //! Redis sends it), then every change as a command; PSYNC answers `+FULLRESYNC <replid>
 //! <offset>` first, as to a replica that cannot continue an earlier stream. The snapshot is
@@ -10,7 +11,9 @@ use bytes::{BufMut, Bytes, BytesMut};
 use respect_resp::Frame;
 
 use super::context::Ctx;
-use super::registry::{Categories, Category, Command, Docs, Flag, Flags, KeyRange, Spec};
+use super::registry::{
+    Categories, Category, Command, Deprecation, Docs, Flag, Flags, KeyRange, Spec,
+};
 use super::reply::ok;
 
 /// This family's commands.
@@ -106,7 +109,83 @@ pub const COMMANDS: &[Command] = &[
         },
         run: replconf,
     },
+    Command {
+        spec: replicaof_spec("replicaof", "5.0.0", None),
+        run: replicaof,
+    },
+    Command {
+        spec: replicaof_spec(
+            "slaveof",
+            "1.0.0",
+            Some(Deprecation {
+                since: "5.0.0",
+                replaced_by: "`REPLICAOF`",
+            }),
+        ),
+        run: replicaof,
+    },
 ];
+
+const fn replicaof_spec(
+    name: &'static str,
+    since: &'static str,
+    deprecated: Option<Deprecation>,
+) -> Spec {
+    Spec {
+        name,
+        arity: 3,
+        flags: Flags::of(&[
+            Flag::Admin,
+            Flag::Noscript,
+            Flag::Stale,
+            Flag::NoAsyncLoading,
+        ]),
+        keys: KeyRange {
+            first: 0,
+            last: 0,
+            step: 0,
+        },
+        key_specs: &[],
+        acl: Categories::of(&[Category::Admin, Category::Slow, Category::Dangerous]),
+        tips: &[],
+        docs: Docs {
+            summary: "Make the server a replica of another instance, or promote it as master.",
+            since,
+            group: "server",
+            complexity: "O(1)",
+            deprecated,
+            history: &[],
+        },
+        subcommands: &[],
+    }
+}
+
+/// `REPLICAOF host port` | `REPLICAOF NO ONE`, with Redis's replies. The replica role is
+/// what clients observe of it: writes refused with READONLY (`replica-read-only`), nothing
+/// propagated, INFO's `role:slave` with the master's address and its link down. This server
+/// does not replicate, so the link stays down: it never connects to the master.
+fn replicaof(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let (Some(host), Some(port)) = (argv.get(1), argv.get(2)) else {
+        return super::reply::wrong_args("replicaof");
+    };
+    let replication = &ctx.server.replication;
+    if super::args::is_keyword(host, "NO") && super::args::is_keyword(port, "ONE") {
+        replication.set_master(None);
+        return ok();
+    }
+    if ctx.state.replica_snapshot.is_some() {
+        return Frame::error("ERR Command is not valid when client is a replica.");
+    }
+    let port = match super::args::parse_i64(port).and_then(|p| u16::try_from(p).ok()) {
+        Some(port) => port,
+        None => return Frame::error("ERR Invalid master port"),
+    };
+    let host = String::from_utf8_lossy(host).into_owned();
+    if replication.set_master(Some((host, port))) {
+        return Frame::simple("OK Already connected to specified master");
+    }
+    ok()
+}
 
 /// SYNC: the dispatcher holds the gate exclusively, so the snapshot and the attachment are
 /// one instant: every later change reaches the replica as a command, none twice.

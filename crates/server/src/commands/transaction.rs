@@ -29,6 +29,8 @@ pub struct Multi {
     /// Whether a queued command may grow memory (`denyoom`): EXEC is then refused when the
     /// server is over `maxmemory`.
     pub denyoom: bool,
+    /// Whether a queued command writes: EXEC is then refused on a read-only replica.
+    pub writes: bool,
 }
 
 /// This family's commands.
