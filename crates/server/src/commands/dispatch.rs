@@ -346,6 +346,9 @@ pub fn serve_blocked(server: &Arc<ServerState>) {
     // The gate before the queues' lock, always (see `execute`'s retry branch).
     let _gate = server.shared();
     hub.blocking.serve_ready(hub, |state, argv| {
+        // Now, not the time of the batch the client blocked in: a key that expired while
+        // it waited must not serve it.
+        state.batch_time = Some(crate::db::now_ms());
         state.retrying = true;
         let reply = execute(server, state, argv);
         state.retrying = false;
