@@ -280,6 +280,17 @@ impl PubSub {
     pub fn numpat(&self) -> usize {
         lock(&self.patterns).len()
     }
+
+    /// How many channels (shard channels for [`Kind::Shard`]) have a subscriber: INFO's
+    /// `pubsub_channels` and `pubsubshard_channels`.
+    pub fn channel_count(&self, kind: Kind) -> usize {
+        let map = if kind == Kind::Shard {
+            &self.shard_channels
+        } else {
+            &self.channels
+        };
+        lock(map).len()
+    }
 }
 
 /// Removes client `id` from each of `names` in a hashed channel map, dropping channels left

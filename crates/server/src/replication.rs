@@ -65,6 +65,8 @@ pub struct Replication {
     master: Mutex<Option<(String, u16)>>,
     /// Whether `master` is set: read by every command, so an atomic.
     replica: std::sync::atomic::AtomicBool,
+    /// Snapshots sent to replicas (INFO's `sync_full`).
+    full_syncs: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -89,6 +91,11 @@ impl Replication {
         lock(&self.stream).replicas.iter().map(|r| r.addr).collect()
     }
 
+    /// INFO's `sync_full`: how many replicas were sent a snapshot.
+    pub fn full_syncs(&self) -> u64 {
+        self.full_syncs.load(Ordering::Relaxed)
+    }
+
     /// INFO's `master_repl_offset`.
     pub fn offset(&self) -> u64 {
         self.offset.load(Ordering::Relaxed)
@@ -104,6 +111,7 @@ impl Replication {
         let mut stream = lock(&self.stream);
         stream.replicas.retain(|r| r.id != client.id);
         stream.replicas.push(client);
+        self.full_syncs.fetch_add(1, Ordering::Relaxed);
         stream.selected = None;
         self.count.store(stream.replicas.len(), Ordering::Release);
     }

@@ -181,6 +181,12 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
             line(format_args!("total_commands_processed:{}", stats.commands));
             line(format_args!("instantaneous_ops_per_sec:0"));
             line(format_args!("rejected_connections:0"));
+            line(format_args!(
+                "sync_full:{}",
+                server.replication.full_syncs()
+            ));
+            line(format_args!("sync_partial_ok:0"));
+            line(format_args!("sync_partial_err:0"));
             let expired: u64 = server.dbs().iter().map(|db| db.expired_count()).sum();
             line(format_args!("expired_keys:{expired}"));
             line(format_args!("evicted_keys:0"));
@@ -191,8 +197,18 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
                 .fold((0, 0), |(h, m), (h2, m2)| (h + h2, m + m2));
             line(format_args!("keyspace_hits:{hits}"));
             line(format_args!("keyspace_misses:{misses}"));
-            line(format_args!("pubsub_channels:0"));
-            line(format_args!("pubsub_patterns:0"));
+            let pubsub = &server.hub.pubsub;
+            line(format_args!(
+                "pubsub_channels:{}",
+                pubsub.channel_count(crate::pubsub::Kind::Channel)
+            ));
+            line(format_args!("pubsub_patterns:{}", pubsub.numpat()));
+            line(format_args!(
+                "pubsubshard_channels:{}",
+                pubsub.channel_count(crate::pubsub::Kind::Shard)
+            ));
+            // This server keeps no MIGRATE connections (it has no MIGRATE).
+            line(format_args!("migrate_cached_sockets:0"));
             line(format_args!("unexpected_error_replies:0"));
             line(format_args!("total_error_replies:{}", stats.errors));
         }
