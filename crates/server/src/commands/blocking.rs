@@ -469,7 +469,12 @@ fn move_command(
             Frame::Bulk(value)
         }
         Ok(None) => match timeout {
-            Some(timeout) => block_on(ctx, vec![src.clone()], timeout),
+            // Where it cannot wait (inside EXEC), BLMOVE answers as LMOVE does, a null;
+            // when it times out after waiting, the null array (Redis's two replies).
+            Some(timeout) => {
+                block_on(ctx, vec![src.clone()], timeout);
+                Frame::Null
+            }
             None => Frame::Null,
         },
         // A woken client whose source is not a list keeps waiting; one whose destination is

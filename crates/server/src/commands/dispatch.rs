@@ -95,6 +95,19 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
                 multi.failed = true;
             }
             let known = argv.first().and_then(|name| lookup(name)).map(|c| &c.spec);
+            // An EXEC refused before it runs discards the transaction, if any, and says so
+            // (Redis's `execCommandAbort`, called by `rejectCommand` even outside MULTI).
+            let refusal = match (known.map(|s| s.name), &refusal) {
+                (Some("exec"), Frame::Error(text)) => {
+                    state.multi = None;
+                    state.watch.unwatch();
+                    let reason = text.strip_prefix(b"ERR ").unwrap_or(text);
+                    let mut abort = b"EXECABORT Transaction discarded because of: ".to_vec();
+                    abort.extend_from_slice(reason);
+                    Frame::Error(Bytes::from(abort))
+                }
+                _ => refusal,
+            };
             state.stats.per_command.rejected(known, &refusal);
             state.stats.count_command(true);
             return refusal;

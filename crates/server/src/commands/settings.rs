@@ -414,6 +414,11 @@ impl Settings {
 
     fn apply(&self, param: &Param, value: String) {
         let number = value.parse::<i64>().ok();
+        // Redis's `updateHz` clamps the stored value itself: CONFIG GET shows the clamp.
+        let value = match (param.name, number) {
+            ("hz", Some(hz)) => shown_hz(hz).to_string(),
+            _ => value,
+        };
         let as_u64 = |n: Option<i64>| n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
         match param.name {
             "maxclients" => self.maxclients.store(as_u64(number), Ordering::Relaxed),
