@@ -450,6 +450,55 @@ pub struct Hub {
     pub pubsub_limit: OutputLimit,
     /// Clients blocked now (`blocked_clients` in INFO).
     pub blocked_clients: AtomicU64,
+    /// CLIENT PAUSE.
+    pub pause: Pause,
+}
+
+/// CLIENT PAUSE: until when commands wait, and whether all of them do (ALL) or only those
+/// that may write (WRITE). A paused command is not refused: its connection holds it until
+/// the pause ends (CLIENT UNPAUSE, or the time), as Redis postpones it.
+#[derive(Debug, Default)]
+pub struct Pause {
+    /// Whether a pause was set: read before every command, so an atomic.
+    set: AtomicBool,
+    state: Mutex<Option<(Instant, bool)>>,
+    lifted: Notify,
+}
+
+impl Pause {
+    /// Pauses until `until`; `all` for every command. A pause already set is extended and
+    /// made stricter, never shortened or relaxed (Redis's `pauseClients`).
+    pub fn pause(&self, until: Instant, all: bool) {
+        let mut state = lock(&self.state);
+        *state = Some(match *state {
+            Some((end, was_all)) => (end.max(until), was_all || all),
+            None => (until, all),
+        });
+        self.set.store(true, Ordering::Release);
+    }
+
+    /// CLIENT UNPAUSE: the waiting commands run now.
+    pub fn unpause(&self) {
+        *lock(&self.state) = None;
+        self.set.store(false, Ordering::Release);
+        self.lifted.notify_waiters();
+    }
+
+    /// Until when a command waits (`writes`: it may write), or `None` when it runs now.
+    pub fn holds(&self, writes: bool) -> Option<Instant> {
+        if !self.set.load(Ordering::Acquire) {
+            return None;
+        }
+        match *lock(&self.state) {
+            Some((until, all)) if until > Instant::now() && (all || writes) => Some(until),
+            _ => None,
+        }
+    }
+
+    /// Completes when the pause is lifted (CLIENT UNPAUSE).
+    pub fn lifted(&self) -> tokio::sync::futures::Notified<'_> {
+        self.lifted.notified()
+    }
 }
 
 impl Default for Hub {
@@ -469,6 +518,7 @@ impl Hub {
             tracking: Tracking::default(),
             pubsub_limit,
             blocked_clients: AtomicU64::new(0),
+            pause: Pause::default(),
         }
     }
 

@@ -107,6 +107,25 @@ pub(super) async fn serve(
                     return;
                 }
             };
+            // CLIENT PAUSE: the command waits (its earlier replies go out first).
+            loop {
+                let lifted = hub.pause.lifted();
+                tokio::pin!(lifted);
+                lifted.as_mut().enable();
+                let Some(until) = session.paused_until(request_name(&request)) else {
+                    break;
+                };
+                if write_out(&mut stream, &output, &client).await.is_err() {
+                    return;
+                }
+                release_or_clear(&mut output);
+                tokio::select! {
+                    () = tokio::time::sleep_until(until.into()) => {}
+                    () = &mut lifted => {}
+                    _ = &mut shutdown => return,
+                }
+                session.set_batch_time(Some(super::db::now_ms()));
+            }
             let reply = run(&mut session, request);
             for frame in session.take_before_reply() {
                 encode_into(&frame, session.dialect(), &mut output);
@@ -459,6 +478,18 @@ fn release_or_clear(buffer: &mut BytesMut) {
         *buffer = BytesMut::new();
     } else {
         buffer.clear();
+    }
+}
+
+/// The command name of a request, when it has one.
+fn request_name(request: &Request) -> Option<&[u8]> {
+    match request {
+        Request::Args(args) => args.get(0),
+        Request::Frame(Frame::Array(items)) => {
+            items.first().and_then(|f| f.as_bytes()).map(|b| b.as_ref())
+        }
+        Request::Frame(Frame::Inline(args)) => args.first().map(|a| a.as_ref()),
+        Request::Frame(_) => None,
     }
 }
 

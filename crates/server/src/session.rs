@@ -171,6 +171,24 @@ impl Session {
         self.state.close_without_reply
     }
 
+    /// Until when CLIENT PAUSE holds the command named `name` (`None`: it runs now). Under
+    /// WRITE only commands that may write wait (and an EXEC of a transaction that writes).
+    pub(crate) fn paused_until(&self, name: Option<&[u8]>) -> Option<std::time::Instant> {
+        let pause = &self.state.hub.pause;
+        if self.state.flavor != Flavor::Redis || pause.holds(true).is_none() {
+            return None;
+        }
+        let spec = name
+            .and_then(crate::commands::dispatch::lookup)
+            .map(|c| &c.spec);
+        let writes = spec.is_some_and(|spec| {
+            spec.flags.contains(crate::commands::Flag::Write)
+                || spec.flags.contains(crate::commands::Flag::MayReplicate)
+                || (spec.name == "exec" && self.state.multi.as_ref().is_some_and(|m| m.writes))
+        });
+        pause.holds(writes)
+    }
+
     /// The snapshot SYNC asked to send, after which the connection is a replica.
     pub(crate) fn take_replica_snapshot(&mut self) -> Option<Bytes> {
         self.state.replica_snapshot.take()

@@ -40,10 +40,36 @@ pub fn client_admin(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Option<Frame> {
         Frame::Integer(redirect.map_or(-1, |s| i64::try_from(s.redirect).unwrap_or(i64::MAX)))
     } else if is_keyword(sub, "TRACKINGINFO") {
         tracking_info(ctx)
+    } else if is_keyword(sub, "PAUSE") {
+        pause(ctx, argv)
+    } else if is_keyword(sub, "UNPAUSE") {
+        ctx.state.hub.pause.unpause();
+        super::reply::ok()
     } else {
         return None;
     };
     Some(reply)
+}
+
+/// `CLIENT PAUSE timeout [WRITE|ALL]`, checked in Redis's order: the mode, then the timeout.
+fn pause(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let all = match argv.get(3) {
+        _ if argv.len() > 4 => {
+            return super::reply::unknown_subcommand_or_arity(b"pause", "client");
+        }
+        None => true,
+        Some(mode) if is_keyword(mode, "ALL") => true,
+        Some(mode) if is_keyword(mode, "WRITE") => false,
+        Some(_) => return Frame::error("ERR CLIENT PAUSE mode must be WRITE or ALL"),
+    };
+    let ms = match argv.get(2).and_then(|t| super::args::parse_i64(t)) {
+        None => return Frame::error("ERR timeout is not an integer or out of range"),
+        Some(ms) if ms < 0 => return Frame::error("ERR timeout is negative"),
+        Some(ms) => ms.unsigned_abs(),
+    };
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(ms);
+    ctx.state.hub.pause.pause(until, all);
+    super::reply::ok()
 }
 
 /// `CLIENT LIST [TYPE type] | [ID id ...]`.

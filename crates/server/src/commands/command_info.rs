@@ -77,7 +77,11 @@ pub fn command(_: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     } else if is_keyword(sub, "LIST") {
         list(rest)
     } else if is_keyword(sub, "GETKEYS") {
-        getkeys(rest)
+        getkeys(rest, false)
+    } else if is_keyword(sub, "GETKEYSANDFLAGS") {
+        getkeys(rest, true)
+    } else if is_keyword(sub, "HELP") {
+        super::reply::help("command", HELP)
     } else {
         unknown_subcommand(sub, "command")
     }
@@ -257,8 +261,31 @@ fn list(rest: &[Bytes]) -> Frame {
     }
 }
 
-/// `COMMAND GETKEYS command [arg ...]`, with Redis 7.0's errors in its order.
-fn getkeys(command: &[Bytes]) -> Frame {
+/// COMMAND HELP's own lines, as Redis 7.0.15 prints them (see `reply::help` for the rest).
+const HELP: &[&str] = &[
+    "(no subcommand)",
+    "    Return details about all Redis commands.",
+    "COUNT",
+    "    Return the total number of commands in this Redis server.",
+    "LIST",
+    "    Return a list of all commands in this Redis server.",
+    "INFO [<command-name> ...]",
+    "    Return details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "DOCS [<command-name> ...]",
+    "    Return documentation details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "GETKEYS <full-command>",
+    "    Return the keys from a full Redis command.",
+    "GETKEYSANDFLAGS <full-command>",
+    "    Return the keys and the access flags from a full Redis command.",
+];
+
+/// `COMMAND GETKEYS command [arg ...]`, with Redis 7.0's errors in its order; with `flags`
+/// (GETKEYSANDFLAGS) each key comes with its key spec's flags.
+fn getkeys(command: &[Bytes], flags: bool) -> Frame {
     let Some(name) = command.first() else {
         return Frame::error("ERR Invalid command specified");
     };
@@ -279,11 +306,36 @@ fn getkeys(command: &[Bytes]) -> Frame {
         return Frame::error("ERR Invalid number of arguments specified for command");
     }
     let args: Vec<&[u8]> = command.iter().map(|a| a.as_ref()).collect();
-    let keys: Vec<Frame> = spec
-        .key_positions(&args)
-        .into_iter()
-        .filter_map(|i| command.get(i).cloned().map(Frame::Bulk))
-        .collect();
+    let keys: Vec<Frame> = if flags {
+        // Each key spec on its own, so every key carries the flags of the spec that found it.
+        spec.key_specs
+            .iter()
+            .flat_map(|key_spec| {
+                let alone = Spec {
+                    key_specs: std::slice::from_ref(key_spec),
+                    ..*spec
+                };
+                let names: Vec<Frame> = key_spec
+                    .flags
+                    .iter()
+                    .map(|f| Frame::Simple(Bytes::from_static(f.name().as_bytes())))
+                    .collect();
+                alone
+                    .key_positions(&args)
+                    .into_iter()
+                    .filter_map(|i| command.get(i).cloned())
+                    .map(move |key| {
+                        Frame::Array(vec![Frame::Bulk(key), Frame::Array(names.clone())])
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    } else {
+        spec.key_positions(&args)
+            .into_iter()
+            .filter_map(|i| command.get(i).cloned().map(Frame::Bulk))
+            .collect()
+    };
     if keys.is_empty() {
         return Frame::error("ERR Invalid arguments specified for command");
     }

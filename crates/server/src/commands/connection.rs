@@ -157,6 +157,60 @@ pub const COMMANDS: &[Command] = &[
                 history: &[],
             },
             subcommands: &[
+Spec {
+    name: "client|pause",
+    arity: -3,
+    flags: Flags::of(&[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale]),
+    keys: KeyRange { first: 0, last: 0, step: 0 },
+    key_specs: &[],
+    acl: Categories::of(&[Category::Admin, Category::Slow, Category::Dangerous, Category::Connection]),
+    tips: &[],
+    docs: Docs {
+        summary: "Stop processing commands from clients for some time",
+        since: "2.9.50",
+        group: "connection",
+        complexity: "O(1)",
+        deprecated: None,
+        history: &[("6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option.")],
+    },
+    subcommands: &[],
+},
+Spec {
+    name: "client|unpause",
+    arity: 2,
+    flags: Flags::of(&[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale]),
+    keys: KeyRange { first: 0, last: 0, step: 0 },
+    key_specs: &[],
+    acl: Categories::of(&[Category::Admin, Category::Slow, Category::Dangerous, Category::Connection]),
+    tips: &[],
+    docs: Docs {
+        summary: "Resume processing of clients that were paused",
+        since: "6.2.0",
+        group: "connection",
+        complexity: "O(N) Where N is the number of paused clients",
+        deprecated: None,
+        history: &[],
+    },
+    subcommands: &[],
+},
+Spec {
+    name: "client|help",
+    arity: 2,
+    flags: Flags::of(&[Flag::Loading, Flag::Stale]),
+    keys: KeyRange { first: 0, last: 0, step: 0 },
+    key_specs: &[],
+    acl: Categories::of(&[Category::Slow, Category::Connection]),
+    tips: &[],
+    docs: Docs {
+        summary: "Show helpful text about the different subcommands",
+        since: "5.0.0",
+        group: "connection",
+        complexity: "O(1)",
+        deprecated: None,
+        history: &[],
+    },
+    subcommands: &[],
+},
         Spec {
             name: "client|id",
             arity: 2,
@@ -591,6 +645,55 @@ fn hello(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     ])
 }
 
+/// CLIENT HELP's own lines, as Redis 7.0.15 prints them (see `reply::help` for the rest).
+const CLIENT_HELP: &[&str] = &[
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
+    "GETNAME",
+    "    Return the name of the current connection.",
+    "ID",
+    "    Return the ID of the current connection.",
+    "INFO",
+    "    Return information about the current client connection.",
+    "KILL <ip:port>",
+    "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Kill connections by type.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Skip killing current connection (default: yes).",
+    "LIST [options ...]",
+    "    Return information about client connections. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Return clients of specified type.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
+    "SETNAME <name>",
+    "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
+    "NO-EVICT (ON|OFF)",
+    "    Protect current client connection from eviction.",
+];
+
 /// `CLIENT ID | SETNAME name | GETNAME`.
 fn client(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     // The dispatcher has checked the subcommand and its arity against the registry.
@@ -598,6 +701,7 @@ fn client(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         [_, sub] if is_keyword(sub, "ID") => {
             Frame::Integer(i64::try_from(ctx.state.id).unwrap_or(i64::MAX))
         }
+        [_, sub] if is_keyword(sub, "HELP") => super::reply::help("client", CLIENT_HELP),
         [_, sub] if is_keyword(sub, "GETNAME") => {
             ctx.state.name.clone().map_or(Frame::Null, Frame::Bulk)
         }

@@ -43,37 +43,161 @@ pub const COMMANDS: &[Command] = &[Command {
             deprecated: None,
             history: &[],
         },
-        subcommands: &[Spec {
-            name: "memory|usage",
-            arity: -3,
-            flags: Flags::of(&[Flag::Readonly]),
-            keys: KeyRange {
-                first: 2,
-                last: 2,
-                step: 1,
-            },
-            key_specs: &[KeySpec {
-                notes: None,
-                flags: KeyFlags::of(&[KeyFlag::Ro]),
-                begin: BeginSearch::Index(2),
-                find: FindKeys::Range {
-                    last_key: 0,
-                    key_step: 1,
-                    limit: 0,
+        subcommands: &[
+            Spec {
+                name: "memory|doctor",
+                arity: 2,
+                flags: Flags::of(&[]),
+                keys: KeyRange {
+                    first: 0,
+                    last: 0,
+                    step: 0,
                 },
-            }],
-            acl: Categories::of(&[Category::Read, Category::Slow]),
-            tips: &[],
-            docs: Docs {
-                summary: "Estimate the memory usage of a key",
-                since: "4.0.0",
-                group: "server",
-                complexity: "O(N) where N is the number of samples.",
-                deprecated: None,
-                history: &[],
+                key_specs: &[],
+                acl: Categories::of(&[Category::Slow]),
+                tips: &[
+                    "nondeterministic_output",
+                    "request_policy:all_shards",
+                    "response_policy:special",
+                ],
+                docs: Docs {
+                    summary: "Outputs memory problems report",
+                    since: "4.0.0",
+                    group: "server",
+                    complexity: "O(1)",
+                    deprecated: None,
+                    history: &[],
+                },
+                subcommands: &[],
             },
-            subcommands: &[],
-        }],
+            Spec {
+                name: "memory|help",
+                arity: 2,
+                flags: Flags::of(&[Flag::Loading, Flag::Stale]),
+                keys: KeyRange {
+                    first: 0,
+                    last: 0,
+                    step: 0,
+                },
+                key_specs: &[],
+                acl: Categories::of(&[Category::Slow]),
+                tips: &[],
+                docs: Docs {
+                    summary: "Show helpful text about the different subcommands",
+                    since: "4.0.0",
+                    group: "server",
+                    complexity: "O(1)",
+                    deprecated: None,
+                    history: &[],
+                },
+                subcommands: &[],
+            },
+            Spec {
+                name: "memory|malloc-stats",
+                arity: 2,
+                flags: Flags::of(&[]),
+                keys: KeyRange {
+                    first: 0,
+                    last: 0,
+                    step: 0,
+                },
+                key_specs: &[],
+                acl: Categories::of(&[Category::Slow]),
+                tips: &[
+                    "nondeterministic_output",
+                    "request_policy:all_shards",
+                    "response_policy:special",
+                ],
+                docs: Docs {
+                    summary: "Show allocator internal stats",
+                    since: "4.0.0",
+                    group: "server",
+                    complexity: "Depends on how much memory is allocated, could be slow",
+                    deprecated: None,
+                    history: &[],
+                },
+                subcommands: &[],
+            },
+            Spec {
+                name: "memory|purge",
+                arity: 2,
+                flags: Flags::of(&[]),
+                keys: KeyRange {
+                    first: 0,
+                    last: 0,
+                    step: 0,
+                },
+                key_specs: &[],
+                acl: Categories::of(&[Category::Slow]),
+                tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+                docs: Docs {
+                    summary: "Ask the allocator to release memory",
+                    since: "4.0.0",
+                    group: "server",
+                    complexity: "Depends on how much memory is allocated, could be slow",
+                    deprecated: None,
+                    history: &[],
+                },
+                subcommands: &[],
+            },
+            Spec {
+                name: "memory|stats",
+                arity: 2,
+                flags: Flags::of(&[]),
+                keys: KeyRange {
+                    first: 0,
+                    last: 0,
+                    step: 0,
+                },
+                key_specs: &[],
+                acl: Categories::of(&[Category::Slow]),
+                tips: &[
+                    "nondeterministic_output",
+                    "request_policy:all_shards",
+                    "response_policy:special",
+                ],
+                docs: Docs {
+                    summary: "Show memory usage details",
+                    since: "4.0.0",
+                    group: "server",
+                    complexity: "O(1)",
+                    deprecated: None,
+                    history: &[],
+                },
+                subcommands: &[],
+            },
+            Spec {
+                name: "memory|usage",
+                arity: -3,
+                flags: Flags::of(&[Flag::Readonly]),
+                keys: KeyRange {
+                    first: 2,
+                    last: 2,
+                    step: 1,
+                },
+                key_specs: &[KeySpec {
+                    notes: None,
+                    flags: KeyFlags::of(&[KeyFlag::Ro]),
+                    begin: BeginSearch::Index(2),
+                    find: FindKeys::Range {
+                        last_key: 0,
+                        key_step: 1,
+                        limit: 0,
+                    },
+                }],
+                acl: Categories::of(&[Category::Read, Category::Slow]),
+                tips: &[],
+                docs: Docs {
+                    summary: "Estimate the memory usage of a key",
+                    since: "4.0.0",
+                    group: "server",
+                    complexity: "O(N) where N is the number of samples.",
+                    deprecated: None,
+                    history: &[],
+                },
+                subcommands: &[],
+            },
+        ],
     },
     run: memory,
 }];
@@ -81,8 +205,46 @@ pub const COMMANDS: &[Command] = &[Command {
 /// Redis's default SAMPLES (`OBJ_COMPUTE_SIZE_DEF_SAMPLES`).
 const DEFAULT_SAMPLES: usize = 5;
 
+/// MEMORY HELP's own lines, as Redis 7.0.15 prints them (see `reply::help` for the rest).
+const HELP: &[&str] = &[
+    "DOCTOR",
+    "    Return memory problems reports.",
+    "MALLOC-STATS",
+    "    Return internal statistics report from the memory allocator.",
+    "PURGE",
+    "    Attempt to purge dirty pages for reclamation by the allocator.",
+    "STATS",
+    "    Return information about the memory usage of the server.",
+    "USAGE <key> [SAMPLES <count>]",
+    "    Return memory in bytes used by <key> and its value. Nested values are",
+    "    sampled up to <count> times (default: 5, 0 means sample all).",
+];
+
+/// Below this much memory Redis's MEMORY DOCTOR declines to judge (its "empty instance").
+const DOCTOR_MIN_MEMORY: usize = 5 * 1024 * 1024;
+
 fn memory(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let sub = argv.get(1).map_or(&[][..], |s| s.as_ref());
+    if is_keyword(sub, "HELP") {
+        return super::reply::help("memory", HELP);
+    }
+    if is_keyword(sub, "PURGE") {
+        // Redis asks jemalloc to return dirty pages; this server's allocator keeps none
+        // for it to ask about.
+        return super::reply::ok();
+    }
+    if is_keyword(sub, "MALLOC-STATS") {
+        // Redis's words when it is not built with jemalloc: no allocator report here either.
+        return Frame::Bulk(Bytes::from_static(
+            b"Stats not supported for the current allocator",
+        ));
+    }
+    if is_keyword(sub, "DOCTOR") {
+        return doctor(ctx);
+    }
+    if is_keyword(sub, "STATS") {
+        return stats(ctx);
+    }
     if !is_keyword(sub, "USAGE") {
         return unknown_subcommand(sub, "memory");
     }
@@ -110,6 +272,88 @@ fn memory(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let encoding = crate::encoding::encoding_name(&entry.value, mark);
     let usage = value_size(&entry.value, encoding, samples) + sds(key.len()) + DICT_ENTRY;
     Frame::Integer(i64::try_from(usage).unwrap_or(i64::MAX))
+}
+
+/// MEMORY DOCTOR: Redis's report for an instance too small to judge, or its report of no
+/// issue (this server has no fragmentation or peak figures to diagnose), verbatim in RESP3.
+fn doctor(ctx: &Ctx<'_>) -> Frame {
+    let text: &'static str = if ctx.server.used_memory() < DOCTOR_MIN_MEMORY {
+        "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting."
+    } else {
+        "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."
+    };
+    if ctx.resp3() {
+        Frame::Verbatim {
+            format: *b"txt",
+            text: Bytes::from_static(text.as_bytes()),
+        }
+    } else {
+        Frame::Bulk(Bytes::from_static(text.as_bytes()))
+    }
+}
+
+/// MEMORY STATS: Redis's fields that this server can fill from its own accounting (INFO's
+/// `used_memory` estimate, key counts per database); allocator figures it does not have are
+/// left out. A flat array in RESP2, a map in RESP3.
+fn stats(ctx: &Ctx<'_>) -> Frame {
+    let server = ctx.server;
+    let used = server.used_memory();
+    let startup = crate::state::BASE_MEMORY;
+    let int = |n: usize| Frame::Integer(i64::try_from(n).unwrap_or(i64::MAX));
+    let name = |s: &str| Frame::Bulk(Bytes::copy_from_slice(s.as_bytes()));
+    let clients = server.hub.all().len();
+    let mut pairs = vec![
+        (name("peak.allocated"), int(used)),
+        (name("total.allocated"), int(used)),
+        (name("startup.allocated"), int(startup)),
+        (name("replication.backlog"), int(0)),
+        (name("clients.slaves"), int(server.replication.replicas())),
+        (name("clients.normal"), int(clients)),
+        (name("cluster.links"), int(0)),
+        (name("aof.buffer"), int(0)),
+        (name("lua.caches"), int(0)),
+        (name("functions.caches"), int(0)),
+    ];
+    let mut keys = 0;
+    for (index, db) in server.dbs().iter().enumerate() {
+        let count = db.len();
+        if count == 0 {
+            continue;
+        }
+        keys += count;
+        let overhead = Frame::Map(vec![
+            (
+                name("overhead.hashtable.main"),
+                int(count.saturating_mul(DICT_ENTRY)),
+            ),
+            (name("overhead.hashtable.expires"), int(0)),
+            (name("overhead.hashtable.slot-to-keys"), int(0)),
+        ]);
+        pairs.push((name(&format!("db.{index}")), overhead));
+    }
+    let dataset = used.saturating_sub(startup);
+    let percent = |part: usize, whole: usize| {
+        Frame::Double(if whole == 0 {
+            0.0
+        } else {
+            part as f64 * 100.0 / whole as f64
+        })
+    };
+    pairs.extend([
+        (name("overhead.total"), int(startup)),
+        (name("keys.count"), int(keys)),
+        (
+            name("keys.bytes-per-key"),
+            int(dataset.checked_div(keys).unwrap_or(0)),
+        ),
+        (name("dataset.bytes"), int(dataset)),
+        (
+            name("dataset.percentage"),
+            percent(dataset, used.saturating_sub(startup).max(1)),
+        ),
+        (name("peak.percentage"), percent(used, used)),
+    ]);
+    Frame::Map(pairs)
 }
 
 const ROBJ: usize = 16;

@@ -205,6 +205,24 @@ pub const COMMANDS: &[Command] = &[
                 history: &[],
             },
             subcommands: &[
+Spec {
+    name: "pubsub|help",
+    arity: 2,
+    flags: Flags::of(&[Flag::Loading, Flag::Stale]),
+    keys: KeyRange { first: 0, last: 0, step: 0 },
+    key_specs: &[],
+    acl: Categories::of(&[Category::Slow]),
+    tips: &[],
+    docs: Docs {
+        summary: "Show helpful text about the different subcommands",
+        since: "6.2.0",
+        group: "pubsub",
+        complexity: "O(1)",
+        deprecated: None,
+        history: &[],
+    },
+    subcommands: &[],
+},
         Spec {
             name: "pubsub|channels",
             arity: -2,
@@ -423,6 +441,21 @@ fn spublish(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     publish_kind(ctx, argv, Kind::Shard)
 }
 
+/// PUBSUB HELP's own lines, as Redis 7.0.15 prints them (see `reply::help` for the rest).
+const PUBSUB_HELP: &[&str] = &[
+    "CHANNELS [<pattern>]",
+    "    Return the currently active channels matching a <pattern> (default: '*').",
+    "NUMPAT",
+    "    Return number of subscriptions to patterns.",
+    "NUMSUB [<channel> ...]",
+    "    Return the number of subscribers for the specified channels, excluding",
+    "    pattern subscriptions(default: no channels).",
+    "SHARDCHANNELS [<pattern>]",
+    "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+    "SHARDNUMSUB [<shardchannel> ...]",
+    "    Return the number of subscribers for the specified shard level channel(s)",
+];
+
 /// `PUBSUB CHANNELS|SHARDCHANNELS [pattern] | NUMSUB|SHARDNUMSUB [channel ...] | NUMPAT`.
 fn pubsub(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let hub = &ctx.state.hub;
@@ -441,6 +474,7 @@ fn pubsub(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         )
     };
     match sub.as_slice() {
+        b"help" => super::reply::help("pubsub", PUBSUB_HELP),
         b"channels" => names(
             hub.pubsub
                 .channels(Kind::Channel, argv.get(2).map(|p| &p[..])),
