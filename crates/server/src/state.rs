@@ -68,6 +68,8 @@ pub struct ServerState {
     pub(crate) replication: crate::replication::Replication,
     /// The seed flavor's schedule (ADD, READ): simpledb keeps it beside the keyspace.
     pub(crate) seed_schedule: crate::commands::seed::schedule::Schedule,
+    /// SLOWLOG.
+    pub(crate) slowlog: crate::commands::slowlog::Slowlog,
 }
 
 impl ServerState {
@@ -156,6 +158,7 @@ impl ServerState {
             stop: tokio::sync::watch::Sender::new(false),
             replication: crate::replication::Replication::default(),
             seed_schedule: Default::default(),
+            slowlog: Default::default(),
         }
     }
 

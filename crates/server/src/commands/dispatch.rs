@@ -49,6 +49,7 @@ const FAMILIES: &[&[Command]] = &[
     super::persistence::COMMANDS,
     super::hyperloglog::COMMANDS,
     super::replication::COMMANDS,
+    super::slowlog::COMMANDS,
 ];
 
 /// Every command of the Redis flavor.
@@ -316,6 +317,7 @@ fn run(
         state,
         now,
     };
+    let started = std::time::Instant::now();
     let db_index = ctx.state.db_index;
     let changes = server
         .replication
@@ -349,6 +351,19 @@ fn run(
     }
     ctx.state.stats.per_command.ran(spec, &reply);
     ctx.state.stats.count_command(reply.is_error());
+    // A command that now waits is logged when it is served, as Redis logs it on unblock.
+    if ctx.state.block.is_none() {
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let name = ctx.state.name.as_ref();
+        server.slowlog.record(
+            &server.settings,
+            spec,
+            argv,
+            micros,
+            &ctx.state.client,
+            name,
+        );
+    }
     reply
 }
 

@@ -55,6 +55,7 @@ pub(crate) mod server;
 pub(crate) mod set_algebra;
 pub(crate) mod sets;
 pub(crate) mod settings;
+pub(crate) mod slowlog;
 pub(crate) mod sort;
 pub(crate) mod string_edit;
 pub(crate) mod string_ranges;

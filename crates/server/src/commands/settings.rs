@@ -118,6 +118,24 @@ const PARAMS: &[Param] = &[
     p("appendfilename", None, "appendonly.aof", Kind::Immutable),
     p("notify-keyspace-events", None, "", Kind::Notify),
     p(
+        "slowlog-log-slower-than",
+        None,
+        "10000",
+        Kind::Int {
+            min: -1,
+            max: i64::MAX,
+        },
+    ),
+    p(
+        "slowlog-max-len",
+        None,
+        "128",
+        Kind::Int {
+            min: 0,
+            max: i64::MAX,
+        },
+    ),
+    p(
         "busy-reply-threshold",
         Some("lua-time-limit"),
         "5000",
@@ -290,6 +308,10 @@ pub struct Settings {
     pub encoding: crate::encoding::Limits,
     /// `hll-sparse-max-bytes`, read by PFADD and PFMERGE.
     pub hll_sparse_max_bytes: AtomicU64,
+    /// `slowlog-log-slower-than` in microseconds (-1: off), read after every command.
+    pub slowlog_slower_than: std::sync::atomic::AtomicI64,
+    /// `slowlog-max-len`.
+    pub slowlog_max_len: AtomicU64,
 }
 
 impl Settings {
@@ -310,6 +332,8 @@ impl Settings {
             timeout_changed: tokio::sync::watch::Sender::new(()),
             encoding: crate::encoding::Limits::default(),
             hll_sparse_max_bytes: AtomicU64::new(3000),
+            slowlog_slower_than: std::sync::atomic::AtomicI64::new(10_000),
+            slowlog_max_len: AtomicU64::new(128),
         }
     }
 
@@ -431,6 +455,12 @@ impl Settings {
             "maxmemory" => self.maxmemory.store(as_u64(number), Ordering::Relaxed),
             "hll-sparse-max-bytes" => self
                 .hll_sparse_max_bytes
+                .store(as_u64(number), Ordering::Relaxed),
+            "slowlog-log-slower-than" => self
+                .slowlog_slower_than
+                .store(number.unwrap_or(10_000), Ordering::Relaxed),
+            "slowlog-max-len" => self
+                .slowlog_max_len
                 .store(as_u64(number), Ordering::Relaxed),
             "timeout" => {
                 self.timeout_secs.store(as_u64(number), Ordering::Relaxed);
