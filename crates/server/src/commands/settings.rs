@@ -33,6 +33,8 @@ enum Kind {
     Notify,
     /// Set at start only.
     Immutable,
+    /// Any text (a password a replica would send its master: `masterauth`).
+    Text,
     /// Refused by CONFIG SET unless `enable-protected-configs` allows it (Redis 7.0's
     /// `dir`, `dbfilename`); this server never allows it.
     Protected,
@@ -117,6 +119,10 @@ const PARAMS: &[Param] = &[
     ),
     p("appendfilename", None, "appendonly.aof", Kind::Immutable),
     p("notify-keyspace-events", None, "", Kind::Notify),
+    // What a replica would authenticate to its master with. This server never connects to
+    // a master (see `crate::replication`): kept for CONFIG GET, and redacted in the slow log.
+    p("masterauth", None, "", Kind::Text),
+    p("masteruser", None, "", Kind::Text),
     p(
         "slowlog-log-slower-than",
         None,
@@ -521,6 +527,7 @@ fn normalise(kind: Kind, value: &[u8]) -> Result<String, String> {
                 )
             }),
         Kind::Save => normalise_save(value),
+        Kind::Text => Ok(String::from_utf8_lossy(value).into_owned()),
         Kind::Notify => crate::notify::canonical(value),
         Kind::Immutable => Err("can't set immutable config".into()),
         Kind::Protected => Err("can't set protected config".into()),
