@@ -43,6 +43,7 @@ pub(crate) mod pubsub;
 pub(crate) mod rdb;
 pub(crate) mod session;
 mod state;
+pub(crate) mod stream;
 pub mod tracking;
 pub(crate) mod zset;
 

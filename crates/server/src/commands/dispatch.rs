@@ -48,6 +48,7 @@ const FAMILIES: &[&[Command]] = &[
     super::dump::COMMANDS,
     super::persistence::COMMANDS,
     super::hyperloglog::COMMANDS,
+    super::streams::COMMANDS,
 ];
 
 /// Every command of the Redis flavor.
@@ -279,8 +280,19 @@ fn run(
         Some(&ctx.state.client),
     );
     conversions::after(&ctx, spec, argv, &reply, existed);
+    if ctx.state.hub.blocking.any()
+        && spec.flags.contains(Flag::Write)
+        && !reply.is_error()
+        && !ctx.state.retrying
+        && ctx.state.block.is_none()
+    {
+        wake_on_write(&ctx, spec, argv);
+    }
     if let Some(wait) = ctx.state.block.as_mut() {
-        wait.argv = argv.to_vec();
+        // A command may ask to run again with other arguments (XREAD's `$`, resolved).
+        if wait.argv.is_empty() {
+            wait.argv = argv.to_vec();
+        }
     }
     // --- CLIENT TRACKING ---
     // Not for a command that is now waiting (BLPOP, BLMOVE... on empty keys): it read and
@@ -298,6 +310,23 @@ fn run(
     ctx.state.stats.per_command.ran(spec, &reply);
     ctx.state.stats.count_command(reply.is_error());
     reply
+}
+
+/// While clients are blocked: a write may have deleted or replaced a stream some client
+/// waits on in XREADGROUP, which Redis answers at once (`-UNBLOCKED`, `-NOGROUP`); its keys
+/// are signalled so the waiters look again (the others go on waiting).
+fn wake_on_write(ctx: &Ctx<'_>, spec: &Spec, argv: &[Bytes]) {
+    let blocking = &ctx.state.hub.blocking;
+    if matches!(spec.name, "flushdb" | "flushall") {
+        blocking.signal_all();
+        return;
+    }
+    let args: Vec<&[u8]> = argv.iter().map(|a| &a[..]).collect();
+    for i in spec.key_positions(&args) {
+        if let Some(key) = argv.get(i) {
+            blocking.signal(key);
+        }
+    }
 }
 
 /// Runs the commands of the clients blocked on ready keys on their behalf, Redis's

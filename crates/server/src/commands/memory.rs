@@ -218,6 +218,7 @@ fn value_size(value: &Value, encoding: &str, samples: usize) -> usize {
                 zset.len(),
             )
         }
+        Value::Stream(stream) => ROBJ + stream.payload_estimate(DICT_ENTRY),
         Value::Seed(_) => ROBJ,
     }
 }

@@ -54,6 +54,7 @@ pub(crate) mod set_algebra;
 pub(crate) mod sets;
 pub(crate) mod settings;
 pub(crate) mod sort;
+pub(crate) mod streams;
 pub(crate) mod string_edit;
 pub(crate) mod string_ranges;
 pub(crate) mod strings;
