@@ -307,7 +307,11 @@ fn run(
             .client
             .sync_identity(ctx.state.name.clone(), ctx.state.dialect);
     }
-    ctx.state.stats.per_command.ran(spec, &reply);
+    // A command that now waits is counted once, when it is served or times out (Redis's
+    // `updateStatsOnUnblock`), not once per look.
+    if ctx.state.block.is_none() {
+        ctx.state.stats.per_command.ran(spec, &reply);
+    }
     ctx.state.stats.count_command(reply.is_error());
     reply
 }
@@ -326,6 +330,13 @@ fn wake_on_write(ctx: &Ctx<'_>, spec: &Spec, argv: &[Bytes]) {
         if let Some(key) = argv.get(i) {
             blocking.signal(key);
         }
+    }
+}
+
+/// A blocked command timed out with `reply`: its one call for COMMANDSTATS.
+pub fn count_timed_out(state: &SessionState, argv: &[Bytes], reply: &Frame) {
+    if let Some(command) = argv.first().and_then(|name| lookup(name)) {
+        state.stats.per_command.ran(&command.spec, reply);
     }
 }
 

@@ -324,6 +324,7 @@ pub(super) fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         args.count
     };
     let now_i = now as i64;
+    let null_array = ctx.null_array();
     let mut found = Vec::new();
     for (key, id) in args.keys.iter().zip(&ids) {
         let mut events = Vec::new();
@@ -339,6 +340,7 @@ pub(super) fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
                 args.noack,
                 now_i,
                 &mut events,
+                &null_array,
             );
             s.groups.insert(gname, group);
             out
@@ -373,6 +375,7 @@ fn serve_group(
     noack: bool,
     now: i64,
     events: &mut Vec<&'static str>,
+    null_array: &Frame,
 ) -> Option<Vec<Frame>> {
     let limit = if count == 0 { usize::MAX } else { count };
     match after {
@@ -390,7 +393,7 @@ fn serve_group(
                             nack.delivery_count += 1;
                         }
                     }
-                    None => out.push(Frame::Array(vec![id_frame(id), Frame::NullArray])),
+                    None => out.push(Frame::Array(vec![id_frame(id), null_array.clone()])),
                 }
             }
             Some(out)
@@ -492,6 +495,7 @@ pub(super) fn xpending(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     }
     let (key, group_name) = (&argv[1], &argv[2]);
     let now = ctx.now as i64;
+    let null_array = ctx.null_array();
     let mut shard = ctx.db.shard(key);
     let s = match shard.get(key, ctx.now).map(|e| &e.value) {
         Some(Value::Stream(s)) => s,
@@ -508,7 +512,7 @@ pub(super) fn xpending(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
                 Frame::Integer(0),
                 Frame::Null,
                 Frame::Null,
-                Frame::NullArray,
+                null_array,
             ]);
         };
         let consumers = g
