@@ -403,7 +403,7 @@ impl Stream {
                 .next()
                 .map(|(k, _)| *k);
             let remove_node = match trim {
-                Trim::MaxLen(max) => self.len() - node.live >= max,
+                Trim::MaxLen(max) => self.len().saturating_sub(node.live) >= max,
                 Trim::MinId(min) => {
                     // The node's last entry, live or (we do not keep them) deleted: the last
                     // live one stands in for it.
@@ -572,5 +572,74 @@ fn rax_size(keys: &[[u8; 16]], depth: usize) -> usize {
             }
             total
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields() -> Box<[Bytes]> {
+        vec![Bytes::from_static(b"a"), Bytes::from_static(b"1")].into()
+    }
+
+    /// XINFO's radix-tree-keys and radix-tree-nodes as redis-server 7.0.15 reported them
+    /// with `stream-node-max-entries 2`, adding `<n>-1` for n = 1, 2, 3...
+    #[test]
+    fn nodes_and_rax_size_follow_redis() {
+        let limits = NodeLimits {
+            entries: 2,
+            bytes: 4096,
+        };
+        let mut s = Stream::new();
+        let expected = [
+            (1, 1, 2),
+            (2, 1, 2),
+            (3, 2, 6),
+            (4, 2, 6),
+            (5, 3, 8),
+            (25, 13, 28),
+        ];
+        let mut n = 0;
+        for (upto, keys, nodes) in expected {
+            while n < upto {
+                n += 1;
+                s.append(StreamId::new(n, 1), fields(), limits);
+            }
+            assert_eq!((s.node_count(), s.rax_nodes()), (keys, nodes), "after {n}");
+        }
+        assert_eq!(Stream::new().rax_nodes(), 1);
+    }
+
+    #[test]
+    fn approximate_trims_remove_whole_nodes_only() {
+        let limits = NodeLimits {
+            entries: 3,
+            bytes: 4096,
+        };
+        let mut s = Stream::new();
+        for n in 1..=7 {
+            s.append(StreamId::new(n, 0), fields(), limits);
+        }
+        // Nodes of 3, 3 and 1: MAXLEN ~ 5 can drop only the first node.
+        assert_eq!(s.trim(Trim::MaxLen(5), true, 0), 0);
+        assert_eq!(s.trim(Trim::MaxLen(4), true, 0), 3);
+        assert_eq!(s.first_id, StreamId::new(4, 0));
+        // Exact trimming goes inside the node.
+        assert_eq!(s.trim(Trim::MinId(StreamId::new(6, 0)), false, 0), 2);
+        assert_eq!(s.len(), 2);
+        assert!(s.delete(StreamId::new(6, 0)));
+        assert_eq!(s.max_deleted, StreamId::new(6, 0));
+        assert_eq!(s.first_id, StreamId::new(7, 0));
+    }
+
+    #[test]
+    fn ids_step_over_their_limits() {
+        assert_eq!(StreamId::new(1, u64::MAX).next(), Some(StreamId::new(2, 0)));
+        assert_eq!(StreamId::MAX.next(), None);
+        assert_eq!(StreamId::new(2, 0).prev(), Some(StreamId::new(1, u64::MAX)));
+        assert_eq!(StreamId::MIN.prev(), None);
+        let id = StreamId::new(1_700_000_000_000, 42);
+        assert_eq!(StreamId::decode(&id.encode()), id);
     }
 }
