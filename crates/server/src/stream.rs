@@ -528,6 +528,56 @@ impl Stream {
         self.entries.iter().map(|(k, v)| (*k, &v[..]))
     }
 
+    /// Redis's `objectComputeSize` of a stream, less the object header: the stream struct, the
+    /// radix tree, the listpacks as allocated (`alloc` gives an allocation's usable size;
+    /// every node but the last was shrunk to fit, the last preallocated `prealloc` bytes),
+    /// sampled as Redis samples them, and the groups' and consumers' structures and PELs.
+    pub fn memory_usage(
+        &self,
+        samples: usize,
+        prealloc: usize,
+        alloc: impl Fn(usize) -> usize,
+    ) -> usize {
+        fn rax_usage(numele: usize, numnodes: usize) -> usize {
+            // Redis's `streamRadixTreeMemoryUsage` (its first line is overwritten by the
+            // second, so the rax struct itself is not counted).
+            numele * 16 + numnodes * 4 + numnodes * 8 * 30
+        }
+        let keys: Vec<[u8; 16]> = self.nodes.keys().map(|k| k.encode()).collect();
+        let mut size = 80 + rax_usage(keys.len(), rax_size(&keys, 0));
+        let count = self.nodes.len();
+        let allocated = |i: usize, node: &Node| {
+            if i + 1 == count {
+                alloc(node.bytes.max(prealloc))
+            } else {
+                alloc(node.bytes)
+            }
+        };
+        let sampled: Vec<usize> = self
+            .nodes
+            .values()
+            .enumerate()
+            .take(samples.max(1))
+            .map(|(i, n)| allocated(i, n))
+            .collect();
+        let total: usize = sampled.iter().sum();
+        if count <= sampled.len() {
+            size += total;
+        } else if let Some(last) = self.nodes.values().next_back() {
+            let average = total / sampled.len().max(1);
+            size += average * (count - 1) + allocated(count - 1, last);
+        }
+        for g in self.groups.values() {
+            let pel: Vec<[u8; 16]> = g.pel.keys().map(|k| k.encode()).collect();
+            size += 40 + rax_usage(pel.len(), rax_size(&pel, 0)) + 24 * pel.len();
+            for (name, c) in &g.consumers {
+                let cpel: Vec<[u8; 16]> = c.pel.iter().map(|k| k.encode()).collect();
+                size += 24 + name.len() + rax_usage(cpel.len(), rax_size(&cpel, 0));
+            }
+        }
+        size
+    }
+
     /// A payload size estimate (MEMORY USAGE and friends).
     pub fn payload_estimate(&self, per_element: usize) -> usize {
         self.nodes.values().map(|n| n.bytes).sum::<usize>()
