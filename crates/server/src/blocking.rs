@@ -133,6 +133,11 @@ impl Blocking {
         }
     }
 
+    /// Whether any client is blocked (one atomic load).
+    pub fn any(&self) -> bool {
+        self.blocked.load(Ordering::Relaxed) > 0
+    }
+
     /// Every key some client waits on may have become servable (SWAPDB). Each woken client
     /// retries in its own database and keeps waiting if nothing is there.
     pub fn signal_all(&self) {

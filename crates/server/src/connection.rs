@@ -428,6 +428,11 @@ fn finish_wait(
         return Ok(None);
     }
     if timed_out && hub.blocking.remove(client, hub) {
+        crate::commands::dispatch::count_timed_out(
+            session.state(),
+            &wait.argv,
+            &wait.timeout_reply,
+        );
         return Ok(Some(wait.timeout_reply));
     }
     Err(wait)

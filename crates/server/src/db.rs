@@ -33,6 +33,8 @@ pub enum Value {
     Set(IndexSet<Bytes>),
     /// A sorted set.
     ZSet(crate::zset::ZSet),
+    /// A stream.
+    Stream(Box<crate::stream::Stream>),
     /// A typed value of the seed dialect (a nested dict, a set, text, JSON, a number, a null,
     /// an array), stored as it arrived and returned as is.
     Seed(Frame),
@@ -51,6 +53,7 @@ impl Value {
                 .iter_unordered()
                 .map(|(m, _)| 2 * per_element + m.len() + 8)
                 .sum(),
+            Value::Stream(s) => s.payload_estimate(per_element),
             Value::Seed(_) => per_element,
         }
     }
@@ -63,6 +66,7 @@ impl Value {
             Value::List(_) | Value::Seed(Frame::Array(_)) => "list",
             Value::Set(_) | Value::Seed(Frame::Set(_)) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
             Value::Str(_) | Value::Seed(_) => "string",
         }
     }

@@ -27,6 +27,11 @@ pub const DEFAULT_ZSET_MAX_LISTPACK_ENTRIES: u64 = 128;
 /// See [`DEFAULT_HASH_MAX_LISTPACK_ENTRIES`].
 pub const DEFAULT_ZSET_MAX_LISTPACK_VALUE: u64 = 64;
 
+/// Redis's default `stream-node-max-entries`.
+pub const DEFAULT_STREAM_NODE_MAX_ENTRIES: u64 = 100;
+/// Redis's default `stream-node-max-bytes`.
+pub const DEFAULT_STREAM_NODE_MAX_BYTES: u64 = 4096;
+
 /// Longest string Redis stores `embstr` (its `OBJ_ENCODING_EMBSTR_SIZE_LIMIT`).
 pub const EMBSTR_SIZE_LIMIT: usize = 44;
 
@@ -50,6 +55,8 @@ pub struct Limits {
     lfu: std::sync::atomic::AtomicBool,
     lfu_log_factor: AtomicU64,
     lfu_decay_time: AtomicU64,
+    stream_node_entries: AtomicU64,
+    stream_node_bytes: AtomicU64,
 }
 
 impl Default for Limits {
@@ -63,6 +70,8 @@ impl Default for Limits {
             lfu: std::sync::atomic::AtomicBool::new(false),
             lfu_log_factor: AtomicU64::new(crate::access::DEFAULT_LFU_LOG_FACTOR),
             lfu_decay_time: AtomicU64::new(crate::access::DEFAULT_LFU_DECAY_TIME),
+            stream_node_entries: AtomicU64::new(DEFAULT_STREAM_NODE_MAX_ENTRIES),
+            stream_node_bytes: AtomicU64::new(DEFAULT_STREAM_NODE_MAX_BYTES),
         }
     }
 }
@@ -82,6 +91,8 @@ impl Limits {
             "zset-max-listpack-value" => &self.zset_value,
             "lfu-log-factor" => &self.lfu_log_factor,
             "lfu-decay-time" => &self.lfu_decay_time,
+            "stream-node-max-entries" => &self.stream_node_entries,
+            "stream-node-max-bytes" => &self.stream_node_bytes,
             _ => return,
         };
         if let Some(n) = value.and_then(|n| u64::try_from(n).ok()) {
@@ -107,6 +118,8 @@ impl Limits {
                 lfu: self.lfu.load(Ordering::Relaxed),
                 lfu_log_factor: load(&self.lfu_log_factor),
                 lfu_decay_time: load(&self.lfu_decay_time),
+                stream_node_entries: load(&self.stream_node_entries),
+                stream_node_bytes: load(&self.stream_node_bytes),
             })
         });
     }
@@ -123,6 +136,8 @@ pub struct Snapshot {
     lfu: bool,
     lfu_log_factor: usize,
     lfu_decay_time: usize,
+    stream_node_entries: usize,
+    stream_node_bytes: usize,
 }
 
 impl Snapshot {
@@ -136,6 +151,8 @@ impl Snapshot {
         lfu: false,
         lfu_log_factor: crate::access::DEFAULT_LFU_LOG_FACTOR as usize,
         lfu_decay_time: crate::access::DEFAULT_LFU_DECAY_TIME as usize,
+        stream_node_entries: DEFAULT_STREAM_NODE_MAX_ENTRIES as usize,
+        stream_node_bytes: DEFAULT_STREAM_NODE_MAX_BYTES as usize,
     };
 
     /// `hash-max-listpack-entries`.
@@ -165,6 +182,14 @@ impl Snapshot {
     /// `lfu-log-factor`.
     pub fn lfu_log_factor(&self) -> usize {
         self.lfu_log_factor
+    }
+    /// `stream-node-max-entries`.
+    pub fn stream_node_entries(&self) -> usize {
+        self.stream_node_entries
+    }
+    /// `stream-node-max-bytes`.
+    pub fn stream_node_bytes(&self) -> usize {
+        self.stream_node_bytes
     }
     /// `lfu-decay-time` (minutes).
     pub fn lfu_decay_time(&self) -> usize {
@@ -250,6 +275,7 @@ pub fn encoding_name(value: &Value, mark: Option<Converted>) -> &'static str {
             }
         }
         Value::ZSet(z) => z.encoding(),
+        Value::Stream(_) => "stream",
         // Seed values have no Redis counterpart; they are stored as they arrived.
         Value::Seed(_) => "raw",
     }

@@ -44,6 +44,7 @@ pub(crate) mod rdb;
 pub(crate) mod replication;
 pub(crate) mod session;
 mod state;
+pub(crate) mod stream;
 pub mod tracking;
 pub(crate) mod zset;
 

@@ -120,6 +120,18 @@ pub(crate) fn snapshot(server: &ServerState) -> Vec<(usize, Vec<Item>)> {
 /// Writes `databases` to `path`: a temporary file in the same directory, flushed to disk,
 /// then renamed over `path`. Returns how many seed-dialect values were left out.
 pub(crate) fn write(path: &Path, databases: &[(usize, Vec<Item>)]) -> std::io::Result<usize> {
+    // Streams have no RDB writer yet: refusing the save beats a file that silently lacks
+    // them.
+    let has_stream = databases
+        .iter()
+        .flat_map(|(_, items)| items)
+        .any(|i| matches!(i.entry.value, crate::db::Value::Stream(_)));
+    if has_stream {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "this server cannot write streams to RDB files yet",
+        ));
+    }
     let (bytes, skipped) = file::encode(databases, now_ms());
     write_atomically(path, &bytes)?;
     Ok(skipped)

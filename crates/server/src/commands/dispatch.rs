@@ -50,6 +50,7 @@ const FAMILIES: &[&[Command]] = &[
     super::hyperloglog::COMMANDS,
     super::replication::COMMANDS,
     super::slowlog::COMMANDS,
+    super::streams::COMMANDS,
 ];
 
 /// Every command of the Redis flavor.
@@ -333,8 +334,19 @@ fn run(
         propagate::after(&mut ctx, spec, argv, &reply, db_index, changes);
     }
     conversions::after(&ctx, spec, argv, &reply, existed);
+    if ctx.state.hub.blocking.any()
+        && spec.flags.contains(Flag::Write)
+        && !reply.is_error()
+        && !ctx.state.retrying
+        && ctx.state.block.is_none()
+    {
+        wake_on_write(&ctx, spec, argv);
+    }
     if let Some(wait) = ctx.state.block.as_mut() {
-        wait.argv = argv.to_vec();
+        // A command may ask to run again with other arguments (XREAD's `$`, resolved).
+        if wait.argv.is_empty() {
+            wait.argv = argv.to_vec();
+        }
     }
     // --- CLIENT TRACKING ---
     // Not for a command that is now waiting (BLPOP, BLMOVE... on empty keys): it read and
@@ -349,10 +361,11 @@ fn run(
             .client
             .sync_identity(ctx.state.name.clone(), ctx.state.dialect);
     }
-    ctx.state.stats.per_command.ran(spec, &reply);
     ctx.state.stats.count_command(reply.is_error());
-    // A command that now waits is logged when it is served, as Redis logs it on unblock.
+    // A command that now waits is counted and logged once, when it is served or times out
+    // (Redis's `updateStatsOnUnblock`), not once per look.
     if ctx.state.block.is_none() {
+        ctx.state.stats.per_command.ran(spec, &reply);
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         let name = ctx.state.name.as_ref();
         server.slowlog.record(
@@ -365,6 +378,30 @@ fn run(
         );
     }
     reply
+}
+
+/// While clients are blocked: a write may have deleted or replaced a stream some client
+/// waits on in XREADGROUP, which Redis answers at once (`-UNBLOCKED`, `-NOGROUP`); its keys
+/// are signalled so the waiters look again (the others go on waiting).
+fn wake_on_write(ctx: &Ctx<'_>, spec: &Spec, argv: &[Bytes]) {
+    let blocking = &ctx.state.hub.blocking;
+    if matches!(spec.name, "flushdb" | "flushall") {
+        blocking.signal_all();
+        return;
+    }
+    let args: Vec<&[u8]> = argv.iter().map(|a| &a[..]).collect();
+    for i in spec.key_positions(&args) {
+        if let Some(key) = argv.get(i) {
+            blocking.signal(key);
+        }
+    }
+}
+
+/// A blocked command timed out with `reply`: its one call for COMMANDSTATS.
+pub fn count_timed_out(state: &SessionState, argv: &[Bytes], reply: &Frame) {
+    if let Some(command) = argv.first().and_then(|name| lookup(name)) {
+        state.stats.per_command.ran(&command.spec, reply);
+    }
 }
 
 /// Runs the commands of the clients blocked on ready keys on their behalf, Redis's

@@ -462,6 +462,15 @@ fn value_size(value: &Value, encoding: &str, samples: usize) -> usize {
                 zset.len(),
             )
         }
+        Value::Stream(stream) => {
+            let max_bytes = crate::encoding::current().stream_node_bytes();
+            let prealloc = if max_bytes > 0 && max_bytes < 4096 {
+                max_bytes
+            } else {
+                4096
+            };
+            ROBJ + stream.memory_usage(samples, prealloc, jemalloc_class)
+        }
         Value::Seed(_) => ROBJ,
     }
 }

@@ -57,6 +57,7 @@ pub(crate) mod sets;
 pub(crate) mod settings;
 pub(crate) mod slowlog;
 pub(crate) mod sort;
+pub(crate) mod streams;
 pub(crate) mod string_edit;
 pub(crate) mod string_ranges;
 pub(crate) mod strings;

@@ -62,6 +62,17 @@ fn rule(name: &str) -> Rule {
         "geoadd" | "georadius" | "georadiusbymember" | "geosearchstore" => Rule::Manual,
         // RESTORE with a TTL already past stores nothing (and deletes only with REPLACE).
         "restore" => Rule::Manual,
+        // Redis signals none of these (XGROUP CREATE MKSTREAM signals in its handler).
+        "xsetid"
+        | "xreadgroup"
+        | "xack"
+        | "xclaim"
+        | "xautoclaim"
+        | "xgroup|create"
+        | "xgroup|setid"
+        | "xgroup|destroy"
+        | "xgroup|createconsumer"
+        | "xgroup|delconsumer" => Rule::Manual,
         _ => Rule::UnlessNoop,
     }
 }

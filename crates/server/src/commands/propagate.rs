@@ -30,7 +30,8 @@ pub fn after(
         return;
     }
     let changed = ctx.server.persistence.dirty() != changes;
-    let forced = forced(spec.name) && !reply.is_error();
+    let forced =
+        !reply.is_error() && (forced(spec.name) || changes_without_signal(spec.name, reply));
     if !changed && !forced {
         return;
     }
@@ -67,6 +68,18 @@ fn forced(name: &str) -> bool {
             | "function|flush"
             | "function|restore"
     )
+}
+
+/// Stream commands that change a stream's metadata (groups, last ID, acknowledgements)
+/// without signalling the key, as Redis does not signal it: they propagate when their reply
+/// says they changed something.
+fn changes_without_signal(name: &str, reply: &Frame) -> bool {
+    match name {
+        "xsetid" | "xgroup|create" | "xgroup|setid" => true,
+        "xack" => !matches!(reply, Frame::Integer(0)),
+        "xgroup|destroy" | "xgroup|createconsumer" => matches!(reply, Frame::Integer(1)),
+        _ => false,
+    }
 }
 
 /// Commands that may delete keys they happen to find expired anywhere in the keyspace

@@ -189,6 +189,25 @@ const PARAMS: &[Param] = &[
         },
     ),
     p(
+        "stream-node-max-entries",
+        None,
+        "100",
+        Kind::Int {
+            min: 0,
+            max: i64::MAX,
+        },
+    ),
+    p(
+        "stream-node-max-bytes",
+        None,
+        "4096",
+        // A memory amount in Redis 7.0.
+        Kind::Memory {
+            min: 0,
+            max: i64::MAX,
+        },
+    ),
+    p(
         "set-max-intset-entries",
         None,
         "512",

@@ -298,7 +298,7 @@ fn non_empty(value: Value) -> Result<Value, Corrupt> {
         Value::Set(s) => s.is_empty(),
         Value::Hash(h) => h.is_empty(),
         Value::ZSet(z) => z.is_empty(),
-        Value::Str(_) | Value::Seed(_) => false,
+        Value::Str(_) | Value::Stream(_) | Value::Seed(_) => false,
     };
     if empty {
         Err(Corrupt)

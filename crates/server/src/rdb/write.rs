@@ -88,7 +88,8 @@ pub fn object_type(value: &Value, encoding: &str) -> Option<Type> {
         Value::Hash(_) => Type::Hash,
         Value::ZSet(z) if z.is_listpack() => Type::ZSetListpack,
         Value::ZSet(_) => Type::ZSet2,
-        Value::Seed(_) => return None,
+        // Not written yet: DUMP and SAVE refuse a stream rather than write wrong bytes.
+        Value::Stream(_) | Value::Seed(_) => return None,
     })
 }
 
@@ -168,7 +169,7 @@ pub fn object(out: &mut Vec<u8>, value: &Value, encoding: &str) {
                 out.extend_from_slice(&score.to_le_bytes());
             }
         }
-        (Value::Seed(_), _) => {}
+        (Value::Stream(_) | Value::Seed(_), _) => {}
     }
 }
 

@@ -1,0 +1,842 @@
+//! Consumer groups: XGROUP, XREADGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM.
+
+use bytes::Bytes;
+use respect_resp::Frame;
+
+use super::super::args::is_keyword;
+use super::super::context::Ctx;
+use super::super::events::notify;
+use super::super::reply::{help, ok, syntax_error, unknown_subcommand_or_arity, wrong_type};
+use super::super::watch::signal_modified;
+use super::{
+    block_read, entry_frame, error_with, id_frame, long_long, parse_id, parse_read_args,
+    parse_strict_id, range_end, range_start, read_reply, with_stream, with_stream_or_new,
+    BLOCKED_DEFAULT_COUNT,
+};
+use crate::db::Value;
+use crate::notify::STREAM;
+use crate::stream::{Consumer, Group, Nack, Stream, StreamId, INVALID_ENTRIES_READ};
+
+const XGROUP_HELP: &[&str] = &[
+    "CREATE <key> <groupname> <id|$> [option]",
+    "    Create a new consumer group. Options are:",
+    "    * MKSTREAM",
+    "      Create the empty stream if it does not exist.",
+    "    * ENTRIESREAD entries_read",
+    "      Set the group's entries_read counter (internal use).",
+    "CREATECONSUMER <key> <groupname> <consumer>",
+    "    Create a new consumer in the specified group.",
+    "DELCONSUMER <key> <groupname> <consumer>",
+    "    Remove the specified consumer.",
+    "DESTROY <key> <groupname>",
+    "    Remove the specified group.",
+    "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+    "    Set the current group ID and entries_read counter.",
+];
+
+/// The consumer `name` of `group`, created when missing (with its event in `events`); its
+/// seen time refreshed (Redis's lookup with `SLC_DEFAULT`, or `streamCreateConsumer`).
+fn consumer_for<'g>(
+    group: &'g mut Group,
+    name: &Bytes,
+    now: i64,
+    events: &mut Vec<&'static str>,
+) -> &'g mut Consumer {
+    if !group.consumers.contains_key(name) {
+        events.push("xgroup-createconsumer");
+    }
+    let consumer = group.consumers.entry(name.clone()).or_default();
+    consumer.seen_time = now;
+    consumer
+}
+
+/// `XGROUP CREATE|SETID|DESTROY|CREATECONSUMER|DELCONSUMER|HELP ...`
+pub(super) fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let sub = &argv[1][..];
+    let syntax = || unknown_subcommand_or_arity(sub, "xgroup");
+    if argv.len() == 2 && is_keyword(sub, "HELP") {
+        return help("xgroup", XGROUP_HELP);
+    }
+    if argv.len() < 4 {
+        return syntax();
+    }
+    let create = is_keyword(sub, "CREATE");
+    let setid = is_keyword(sub, "SETID");
+    let mut mkstream = false;
+    let mut entries_read = INVALID_ENTRIES_READ;
+    let mut i = 5;
+    while i < argv.len() {
+        if create && is_keyword(&argv[i], "MKSTREAM") {
+            mkstream = true;
+            i += 1;
+        } else if (create || setid) && is_keyword(&argv[i], "ENTRIESREAD") && i + 1 < argv.len() {
+            entries_read = match long_long(&argv[i + 1]) {
+                Ok(n) if n < 0 && n != INVALID_ENTRIES_READ => {
+                    return Frame::error("ERR value for ENTRIESREAD must be positive or -1")
+                }
+                Ok(n) => n,
+                Err(e) => return e,
+            };
+            i += 2;
+        } else {
+            return syntax();
+        }
+    }
+    let key = &argv[2];
+    let group_name = &argv[3];
+    let now = ctx.now;
+    let exists = {
+        let mut shard = ctx.db.shard(key);
+        match shard.get_for_write(key, now).map(|e| &e.value) {
+            None => None,
+            Some(Value::Stream(s)) => Some(s.groups.contains_key(group_name)),
+            Some(_) => return wrong_type(),
+        }
+    };
+    if !mkstream {
+        let Some(group_exists) = exists else {
+            return Frame::error("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.");
+        };
+        if !group_exists
+            && (setid || is_keyword(sub, "CREATECONSUMER") || is_keyword(sub, "DELCONSUMER"))
+        {
+            return error_with(&[
+                b"NOGROUP No such consumer group '",
+                group_name,
+                b"' for key name '",
+                key,
+                b"'",
+            ]);
+        }
+    }
+    if create && argv.len() <= 8 {
+        let id_arg = &argv[4];
+        let explicit = if id_arg.as_ref() == b"$" {
+            None
+        } else {
+            match parse_strict_id(id_arg) {
+                Ok(id) => Some(id),
+                Err(e) => return e,
+            }
+        };
+        let created_key = exists.is_none();
+        let result = with_stream_or_new(ctx, key, |s| {
+            let id = explicit.unwrap_or(s.last_id);
+            if s.groups.contains_key(group_name) {
+                return Ok(false);
+            }
+            s.groups.insert(
+                group_name.clone(),
+                Group {
+                    last_id: id,
+                    entries_read,
+                    ..Group::default()
+                },
+            );
+            Ok(true)
+        });
+        if created_key {
+            let db = ctx.state.db_index;
+            signal_modified(ctx, db, key);
+        }
+        return match result {
+            Ok(true) => {
+                notify(ctx, STREAM, "xgroup-create", key);
+                ok()
+            }
+            Ok(false) => Frame::error("BUSYGROUP Consumer Group name already exists"),
+            Err(e) => e,
+        };
+    }
+    if setid && (argv.len() == 5 || argv.len() == 7) {
+        let id_arg = &argv[4];
+        let explicit = if id_arg.as_ref() == b"$" {
+            None
+        } else {
+            match parse_id(id_arg, 0) {
+                Ok(id) => Some(id),
+                Err(e) => return e,
+            }
+        };
+        let _ = with_stream(ctx, key, |s| {
+            if let Some(s) = s {
+                let last = s.last_id;
+                if let Some(g) = s.groups.get_mut(group_name) {
+                    g.last_id = explicit.unwrap_or(last);
+                    g.entries_read = entries_read;
+                }
+            }
+        });
+        notify(ctx, STREAM, "xgroup-setid", key);
+        return ok();
+    }
+    if is_keyword(sub, "DESTROY") && argv.len() == 4 {
+        let removed = with_stream(ctx, key, |s| {
+            s.is_some_and(|s| s.groups.remove(group_name).is_some())
+        })
+        .unwrap_or(false);
+        if removed {
+            notify(ctx, STREAM, "xgroup-destroy", key);
+            // Clients blocked in XREADGROUP on it get their NOGROUP error.
+            super::signal_created(ctx, key);
+        }
+        return Frame::Integer(i64::from(removed));
+    }
+    if is_keyword(sub, "CREATECONSUMER") && argv.len() == 5 {
+        let name = &argv[4];
+        let created = with_stream(ctx, key, |s| {
+            let g = s.and_then(|s| s.groups.get_mut(group_name))?;
+            if g.consumers.contains_key(name) {
+                return Some(false);
+            }
+            g.consumers.insert(
+                name.clone(),
+                Consumer {
+                    seen_time: now as i64,
+                    ..Consumer::default()
+                },
+            );
+            Some(true)
+        })
+        .ok()
+        .flatten()
+        .unwrap_or(false);
+        if created {
+            notify(ctx, STREAM, "xgroup-createconsumer", key);
+        }
+        return Frame::Integer(i64::from(created));
+    }
+    if is_keyword(sub, "DELCONSUMER") && argv.len() == 5 {
+        let name = &argv[4];
+        let pending = with_stream(ctx, key, |s| {
+            let g = s.and_then(|s| s.groups.get_mut(group_name))?;
+            let consumer = g.consumers.remove(name)?;
+            for id in &consumer.pel {
+                g.pel.remove(id);
+            }
+            Some(consumer.pel.len() as i64)
+        })
+        .ok()
+        .flatten();
+        if pending.is_some() {
+            notify(ctx, STREAM, "xgroup-delconsumer", key);
+        }
+        return Frame::Integer(pending.unwrap_or(0));
+    }
+    syntax()
+}
+
+/// Advances `group` past `id` (delivered now), keeping its read counter as Redis does.
+fn advance_group(s: &Stream, group: &mut Group, id: StreamId) {
+    if id > group.last_id {
+        if group.entries_read != INVALID_ENTRIES_READ && !s.has_tombstones_from(id) {
+            group.entries_read += 1;
+        } else if s.entries_added > 0 {
+            group.entries_read = s.estimate_distance(id);
+        }
+        group.last_id = id;
+    }
+}
+
+/// Records `id` as delivered to `consumer` now (a new NACK, or one taken from another
+/// consumer with its count reset).
+fn add_pending(group: &mut Group, consumer: &Bytes, id: StreamId, now: i64) {
+    let previous = group.pel.insert(
+        id,
+        Nack {
+            delivery_time: now,
+            delivery_count: 1,
+            consumer: Some(consumer.clone()),
+        },
+    );
+    if let Some(owner) = previous.and_then(|n| n.consumer) {
+        if let Some(c) = group.consumers.get_mut(&owner) {
+            c.pel.remove(&id);
+        }
+    }
+    if let Some(c) = group.consumers.get_mut(consumer) {
+        c.pel.insert(id);
+    }
+}
+
+/// `XREADGROUP GROUP group consumer [COUNT count] [BLOCK ms] [NOACK] STREAMS key ... id ...`
+pub(super) fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let args = match parse_read_args(argv, true) {
+        Ok(a) => a,
+        Err(e) => return e,
+    };
+    let Some((group_name, consumer_name)) = args.group else {
+        return syntax_error();
+    };
+    let now = ctx.now;
+    let retrying = ctx.state.retrying;
+    // Check every key and group, and read the IDs (`None`: `>`), before serving any.
+    let mut ids: Vec<Option<StreamId>> = Vec::with_capacity(args.keys.len());
+    for (key, id_arg) in args.keys.iter().zip(args.ids) {
+        let state = {
+            let mut shard = ctx.db.shard(key);
+            match shard.get(key, now).map(|e| &e.value) {
+                None => Ok(false),
+                Some(Value::Stream(s)) => Ok(s.groups.contains_key(group_name)),
+                Some(_) => Err(()),
+            }
+        };
+        match state {
+            Err(()) if retrying => {
+                return Frame::error("UNBLOCKED the stream key no longer exists")
+            }
+            Err(()) => return wrong_type(),
+            Ok(false) if retrying => {
+                let key_exists = ctx.db.shard(key).peek(key, now).is_some();
+                return Frame::error(if key_exists {
+                    "NOGROUP the consumer group this client was blocked on no longer exists"
+                } else {
+                    "UNBLOCKED the stream key no longer exists"
+                });
+            }
+            Ok(false) => {
+                return error_with(&[
+                    b"NOGROUP No such key '",
+                    key,
+                    b"' or consumer group '",
+                    group_name,
+                    b"' in XREADGROUP with GROUP option",
+                ])
+            }
+            Ok(true) => {}
+        }
+        if id_arg.as_ref() == b"$" {
+            return Frame::error("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.");
+        }
+        if id_arg.as_ref() == b">" {
+            ids.push(None);
+            continue;
+        }
+        match parse_strict_id(id_arg) {
+            Ok(id) if id == StreamId::MAX => ids.push(None),
+            Ok(id) => ids.push(Some(id)),
+            Err(e) => return e,
+        }
+    }
+    let count = if retrying && args.count == 0 {
+        BLOCKED_DEFAULT_COUNT
+    } else {
+        args.count
+    };
+    let now_i = now as i64;
+    let null_array = ctx.null_array();
+    let mut found = Vec::new();
+    for (key, id) in args.keys.iter().zip(&ids) {
+        let mut events = Vec::new();
+        let served = with_stream(ctx, key, |s| {
+            let s = s?;
+            let (gname, mut group) = s.groups.remove_entry(group_name)?;
+            let out = serve_group(
+                s,
+                &mut group,
+                consumer_name,
+                *id,
+                count,
+                args.noack,
+                now_i,
+                &mut events,
+                &null_array,
+            );
+            s.groups.insert(gname, group);
+            out
+        })
+        .ok()
+        .flatten();
+        for event in events {
+            notify(ctx, STREAM, event, key);
+        }
+        if let Some(entries) = served {
+            found.push((key.clone(), entries));
+        }
+    }
+    if !found.is_empty() {
+        return read_reply(ctx, found);
+    }
+    match args.block {
+        Some(ms) => block_read(ctx, args.keys, ms, argv.to_vec()),
+        None => ctx.null_array(),
+    }
+}
+
+/// Serves one key of an XREADGROUP: the consumer's history after `after`, or (`None`, the
+/// `>` ID) the entries the group has not seen; `None` when there is nothing new.
+#[allow(clippy::too_many_arguments)]
+fn serve_group(
+    s: &Stream,
+    group: &mut Group,
+    consumer_name: &Bytes,
+    after: Option<StreamId>,
+    count: usize,
+    noack: bool,
+    now: i64,
+    events: &mut Vec<&'static str>,
+    null_array: &Frame,
+) -> Option<Vec<Frame>> {
+    let limit = if count == 0 { usize::MAX } else { count };
+    match after {
+        Some(after) => {
+            let start = after.next()?;
+            let consumer = consumer_for(group, consumer_name, now, events);
+            let ids: Vec<StreamId> = consumer.pel.range(start..).take(limit).copied().collect();
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                match s.get(id) {
+                    Some(fields) => {
+                        out.push(entry_frame(id, fields));
+                        if let Some(nack) = group.pel.get_mut(&id) {
+                            nack.delivery_time = now;
+                            nack.delivery_count += 1;
+                        }
+                    }
+                    None => out.push(Frame::Array(vec![id_frame(id), null_array.clone()])),
+                }
+            }
+            Some(out)
+        }
+        None => {
+            if s.is_empty() || s.last_valid_id() <= group.last_id {
+                return None;
+            }
+            let start = group.last_id.next()?;
+            consumer_for(group, consumer_name, now, events);
+            let mut out = Vec::new();
+            for (id, fields) in s.range(start, StreamId::MAX, false).take(limit) {
+                advance_group(s, group, id);
+                out.push(entry_frame(id, fields));
+                if !noack {
+                    add_pending(group, consumer_name, id, now);
+                }
+            }
+            Some(out)
+        }
+    }
+}
+
+/// `XACK key group id [id ...]`
+pub(super) fn xack(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let group_name = &argv[2];
+    let result = with_stream(ctx, &argv[1], |s| {
+        let Some(g) = s.and_then(|s| s.groups.get_mut(group_name)) else {
+            return Ok(0);
+        };
+        let ids: Vec<StreamId> = argv
+            .get(3..)
+            .unwrap_or_default()
+            .iter()
+            .map(|a| parse_strict_id(a))
+            .collect::<Result<_, _>>()?;
+        let mut acked = 0;
+        for id in ids {
+            if let Some(nack) = g.pel.remove(&id) {
+                if let Some(c) = nack.consumer.and_then(|c| g.consumers.get_mut(&c)) {
+                    c.pel.remove(&id);
+                }
+                acked += 1;
+            }
+        }
+        Ok(acked)
+    });
+    match result.and_then(|r| r) {
+        Ok(n) => Frame::Integer(n),
+        Err(e) => e,
+    }
+}
+
+/// `NOGROUP No such key '<key>' or consumer group '<group>'`.
+fn no_group(key: &[u8], group: &[u8]) -> Frame {
+    error_with(&[
+        b"NOGROUP No such key '",
+        key,
+        b"' or consumer group '",
+        group,
+        b"'",
+    ])
+}
+
+/// `XPENDING key group [[IDLE min-idle-time] start end count [consumer]]`
+pub(super) fn xpending(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let argc = argv.len();
+    if argc != 3 && !(6..=9).contains(&argc) {
+        return syntax_error();
+    }
+    let mut extended = None;
+    if argc >= 6 {
+        let mut at = 3;
+        let mut min_idle = 0;
+        if is_keyword(&argv[3], "IDLE") {
+            min_idle = match long_long(&argv[4]) {
+                Ok(n) => n,
+                Err(e) => return e,
+            };
+            if argc < 8 {
+                return syntax_error();
+            }
+            at += 2;
+        }
+        let count = match long_long(&argv[at + 2]) {
+            Ok(n) => n.max(0),
+            Err(e) => return e,
+        };
+        let start = match range_start(&argv[at]) {
+            Ok(id) => id,
+            Err(e) => return e,
+        };
+        let end = match range_end(&argv[at + 1]) {
+            Ok(id) => id,
+            Err(e) => return e,
+        };
+        let consumer = argv.get(at + 3).cloned();
+        extended = Some((min_idle, start, end, count, consumer));
+    }
+    let (key, group_name) = (&argv[1], &argv[2]);
+    let now = ctx.now as i64;
+    let null_array = ctx.null_array();
+    let mut shard = ctx.db.shard(key);
+    let s = match shard.get(key, ctx.now).map(|e| &e.value) {
+        Some(Value::Stream(s)) => s,
+        Some(_) => return wrong_type(),
+        None => return no_group(key, group_name),
+    };
+    let Some(g) = s.groups.get(group_name) else {
+        return no_group(key, group_name);
+    };
+    let Some((min_idle, start, end, count, consumer)) = extended else {
+        let (Some((first, _)), Some((last, _))) = (g.pel.iter().next(), g.pel.iter().next_back())
+        else {
+            return Frame::Array(vec![
+                Frame::Integer(0),
+                Frame::Null,
+                Frame::Null,
+                null_array,
+            ]);
+        };
+        let consumers = g
+            .consumers
+            .iter()
+            .filter(|(_, c)| !c.pel.is_empty())
+            .map(|(name, c)| {
+                Frame::Array(vec![
+                    Frame::Bulk(name.clone()),
+                    Frame::Bulk(Bytes::from(c.pel.len().to_string())),
+                ])
+            })
+            .collect();
+        return Frame::Array(vec![
+            Frame::Integer(g.pel.len() as i64),
+            id_frame(*first),
+            id_frame(*last),
+            Frame::Array(consumers),
+        ]);
+    };
+    let ids: Box<dyn Iterator<Item = StreamId>> = match &consumer {
+        Some(name) => match g.consumers.get(name) {
+            Some(c) if start <= end => Box::new(c.pel.range(start..=end).copied()),
+            Some(_) => Box::new(std::iter::empty()),
+            None => return Frame::Array(Vec::new()),
+        },
+        None if start <= end => Box::new(g.pel.range(start..=end).map(|(k, _)| *k)),
+        None => Box::new(std::iter::empty()),
+    };
+    let mut out = Vec::new();
+    let mut left = count;
+    for id in ids {
+        if left == 0 {
+            break;
+        }
+        let Some(nack) = g.pel.get(&id) else {
+            continue;
+        };
+        if min_idle != 0 && now - nack.delivery_time < min_idle {
+            continue;
+        }
+        left -= 1;
+        out.push(Frame::Array(vec![
+            id_frame(id),
+            Frame::Bulk(nack.consumer.clone().unwrap_or_default()),
+            Frame::Integer((now - nack.delivery_time).max(0)),
+            Frame::Integer(nack.delivery_count as i64),
+        ]));
+    }
+    Frame::Array(out)
+}
+
+/// Moves the NACK of `id` to `consumer` (created if needed), as XCLAIM and XAUTOCLAIM do.
+fn claim_to(group: &mut Group, consumer: &Bytes, id: StreamId) {
+    let owner = group.pel.get(&id).and_then(|n| n.consumer.clone());
+    if owner.as_ref() == Some(consumer) {
+        return;
+    }
+    if let Some(c) = owner.and_then(|o| group.consumers.get_mut(&o)) {
+        c.pel.remove(&id);
+    }
+    if let Some(c) = group.consumers.get_mut(consumer) {
+        c.pel.insert(id);
+    }
+    if let Some(n) = group.pel.get_mut(&id) {
+        n.consumer = Some(consumer.clone());
+    }
+}
+
+/// Drops the NACK of `id` (its entry is gone).
+fn drop_pending(group: &mut Group, id: StreamId) {
+    if let Some(nack) = group.pel.remove(&id) {
+        if let Some(c) = nack.consumer.and_then(|c| group.consumers.get_mut(&c)) {
+            c.pel.remove(&id);
+        }
+    }
+}
+
+/// `XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME ms] [RETRYCOUNT n]
+/// [FORCE] [JUSTID] [LASTID id]`
+pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let (key, group_name, consumer_name) = (&argv[1], &argv[2], &argv[3]);
+    let now = ctx.now as i64;
+    let exists = {
+        let mut shard = ctx.db.shard(key);
+        match shard.get(key, ctx.now).map(|e| &e.value) {
+            Some(Value::Stream(s)) => s.groups.contains_key(group_name),
+            Some(_) => return wrong_type(),
+            None => false,
+        }
+    };
+    if !exists {
+        return no_group(key, group_name);
+    }
+    let min_idle = match super::parse_i64(&argv[4]) {
+        Some(n) => n.max(0),
+        None => return Frame::error("ERR Invalid min-idle-time argument for XCLAIM"),
+    };
+    let mut ids = Vec::new();
+    let mut j = 5;
+    while let Some(a) = argv.get(j) {
+        match parse_strict_id(a) {
+            Ok(id) => ids.push(id),
+            Err(_) => break,
+        }
+        j += 1;
+    }
+    let mut force = false;
+    let mut justid = false;
+    let mut delivery: i64 = -1;
+    let mut retrycount: i64 = -1;
+    let mut last_id = StreamId::MIN;
+    while j < argv.len() {
+        let more = argv.len() - 1 - j;
+        let opt = &argv[j][..];
+        let number = |a: &[u8], what: &str| {
+            super::parse_i64(a).ok_or_else(|| {
+                Frame::Error(Bytes::from(format!(
+                    "ERR Invalid {what} option argument for XCLAIM"
+                )))
+            })
+        };
+        if is_keyword(opt, "FORCE") {
+            force = true;
+        } else if is_keyword(opt, "JUSTID") {
+            justid = true;
+        } else if is_keyword(opt, "IDLE") && more > 0 {
+            j += 1;
+            delivery = match number(&argv[j], "IDLE") {
+                Ok(n) => now.wrapping_sub(n),
+                Err(e) => return e,
+            };
+        } else if is_keyword(opt, "TIME") && more > 0 {
+            j += 1;
+            delivery = match number(&argv[j], "TIME") {
+                Ok(n) => n,
+                Err(e) => return e,
+            };
+        } else if is_keyword(opt, "RETRYCOUNT") && more > 0 {
+            j += 1;
+            retrycount = match number(&argv[j], "RETRYCOUNT") {
+                Ok(n) => n,
+                Err(e) => return e,
+            };
+        } else if is_keyword(opt, "LASTID") && more > 0 {
+            j += 1;
+            last_id = match parse_strict_id(&argv[j]) {
+                Ok(id) => id,
+                Err(e) => return e,
+            };
+        } else {
+            return error_with(&[b"ERR Unrecognized XCLAIM option '", opt, b"'"]);
+        }
+        j += 1;
+    }
+    let delivery = if delivery == -1 || delivery < 0 || delivery > now {
+        now
+    } else {
+        delivery
+    };
+    let mut events = Vec::new();
+    let result = with_stream(ctx, key, |s| {
+        let s = s?;
+        let (gname, mut g) = s.groups.remove_entry(group_name)?;
+        if last_id > g.last_id {
+            g.last_id = last_id;
+        }
+        let mut out = Vec::new();
+        let mut have_consumer = false;
+        for id in ids {
+            let fields = s.get(id);
+            if fields.is_none() {
+                drop_pending(&mut g, id);
+                continue;
+            }
+            if force && !g.pel.contains_key(&id) {
+                g.pel.insert(
+                    id,
+                    Nack {
+                        delivery_time: now,
+                        delivery_count: 1,
+                        consumer: None,
+                    },
+                );
+            }
+            let Some(nack) = g.pel.get(&id) else {
+                continue;
+            };
+            if nack.consumer.is_some() && min_idle != 0 && now - nack.delivery_time < min_idle {
+                continue;
+            }
+            if !have_consumer {
+                consumer_for(&mut g, consumer_name, now, &mut events);
+                have_consumer = true;
+            }
+            claim_to(&mut g, consumer_name, id);
+            if let Some(nack) = g.pel.get_mut(&id) {
+                nack.delivery_time = delivery;
+                if retrycount >= 0 {
+                    nack.delivery_count = retrycount as u64;
+                } else if !justid {
+                    nack.delivery_count += 1;
+                }
+            }
+            match fields {
+                Some(f) if !justid => out.push(entry_frame(id, f)),
+                _ => out.push(id_frame(id)),
+            }
+        }
+        s.groups.insert(gname, g);
+        Some(out)
+    });
+    for event in events {
+        notify(ctx, STREAM, event, key);
+    }
+    match result {
+        Ok(Some(out)) => Frame::Array(out),
+        Ok(None) => no_group(key, group_name),
+        Err(e) => e,
+    }
+}
+
+/// `XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]`
+pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let (key, group_name, consumer_name) = (&argv[1], &argv[2], &argv[3]);
+    let min_idle = match super::parse_i64(&argv[4]) {
+        Some(n) => n.max(0),
+        None => return Frame::error("ERR Invalid min-idle-time argument for XAUTOCLAIM"),
+    };
+    let start = match range_start(&argv[5]) {
+        Ok(id) => id,
+        Err(e) => return e,
+    };
+    let mut count: i64 = 100;
+    let mut justid = false;
+    let mut j = 6;
+    while j < argv.len() {
+        let more = argv.len() - 1 - j;
+        if is_keyword(&argv[j], "COUNT") && more > 0 {
+            const MAX_COUNT: i64 = i64::MAX / 16;
+            count = match super::parse_i64(&argv[j + 1]) {
+                Some(n) if (1..=MAX_COUNT).contains(&n) => n,
+                _ => return Frame::error("ERR COUNT must be > 0"),
+            };
+            j += 1;
+        } else if is_keyword(&argv[j], "JUSTID") {
+            justid = true;
+        } else {
+            return syntax_error();
+        }
+        j += 1;
+    }
+    let now = ctx.now as i64;
+    let mut events = Vec::new();
+    let result = with_stream(ctx, key, |s| {
+        let s = s?;
+        let (gname, mut g) = s.groups.remove_entry(group_name)?;
+        let mut attempts = count.saturating_mul(10);
+        let mut left = count;
+        // The IDs the loop may look at (at most `attempts`, plus the next cursor).
+        let budget = usize::try_from(attempts)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1);
+        let candidates: Vec<StreamId> =
+            g.pel.range(start..).map(|(k, _)| *k).take(budget).collect();
+        let mut it = candidates.into_iter();
+        let mut claimed = Vec::new();
+        let mut deleted = Vec::new();
+        let mut have_consumer = false;
+        loop {
+            if attempts == 0 {
+                break;
+            }
+            attempts -= 1;
+            if left == 0 {
+                break;
+            }
+            let Some(id) = it.next() else {
+                break;
+            };
+            let Some(fields) = s.get(id) else {
+                drop_pending(&mut g, id);
+                deleted.push(id_frame(id));
+                left -= 1;
+                continue;
+            };
+            let Some(nack) = g.pel.get(&id) else {
+                continue;
+            };
+            if min_idle != 0 && now - nack.delivery_time < min_idle {
+                continue;
+            }
+            if !have_consumer {
+                consumer_for(&mut g, consumer_name, now, &mut events);
+                have_consumer = true;
+            }
+            claim_to(&mut g, consumer_name, id);
+            if let Some(nack) = g.pel.get_mut(&id) {
+                nack.delivery_time = now;
+                if !justid {
+                    nack.delivery_count += 1;
+                }
+            }
+            claimed.push(if justid {
+                id_frame(id)
+            } else {
+                entry_frame(id, fields)
+            });
+            left -= 1;
+        }
+        let next = it.next().unwrap_or(StreamId::MIN);
+        s.groups.insert(gname, g);
+        Some(Frame::Array(vec![
+            id_frame(next),
+            Frame::Array(claimed),
+            Frame::Array(deleted),
+        ]))
+    });
+    for event in events {
+        notify(ctx, STREAM, event, key);
+    }
+    match result {
+        Ok(Some(out)) => out,
+        Ok(None) => no_group(key, group_name),
+        Err(e) => e,
+    }
+}
