@@ -8,6 +8,7 @@ use super::super::context::Ctx;
 use super::super::events::notify;
 use super::super::reply::{help, ok, syntax_error, unknown_subcommand_or_arity, wrong_type};
 use super::super::watch::signal_modified;
+use super::at;
 use super::{
     block_read, entry_frame, error_with, id_frame, long_long, parse_id, parse_read_args,
     parse_strict_id, range_end, range_start, read_reply, with_stream, with_stream_or_new,
@@ -52,7 +53,7 @@ fn consumer_for<'g>(
 
 /// `XGROUP CREATE|SETID|DESTROY|CREATECONSUMER|DELCONSUMER|HELP ...`
 pub(super) fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    let sub = &argv[1][..];
+    let sub = &at(argv, 1)[..];
     let syntax = || unknown_subcommand_or_arity(sub, "xgroup");
     if argv.len() == 2 && is_keyword(sub, "HELP") {
         return help("xgroup", XGROUP_HELP);
@@ -66,11 +67,12 @@ pub(super) fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let mut entries_read = INVALID_ENTRIES_READ;
     let mut i = 5;
     while i < argv.len() {
-        if create && is_keyword(&argv[i], "MKSTREAM") {
+        if create && is_keyword(at(argv, i), "MKSTREAM") {
             mkstream = true;
             i += 1;
-        } else if (create || setid) && is_keyword(&argv[i], "ENTRIESREAD") && i + 1 < argv.len() {
-            entries_read = match long_long(&argv[i + 1]) {
+        } else if (create || setid) && is_keyword(at(argv, i), "ENTRIESREAD") && i + 1 < argv.len()
+        {
+            entries_read = match long_long(at(argv, i + 1)) {
                 Ok(n) if n < 0 && n != INVALID_ENTRIES_READ => {
                     return Frame::error("ERR value for ENTRIESREAD must be positive or -1")
                 }
@@ -82,8 +84,8 @@ pub(super) fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             return syntax();
         }
     }
-    let key = &argv[2];
-    let group_name = &argv[3];
+    let key = at(argv, 2);
+    let group_name = at(argv, 3);
     let now = ctx.now;
     let exists = {
         let mut shard = ctx.db.shard(key);
@@ -110,7 +112,7 @@ pub(super) fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         }
     }
     if create && argv.len() <= 8 {
-        let id_arg = &argv[4];
+        let id_arg = at(argv, 4);
         let explicit = if id_arg.as_ref() == b"$" {
             None
         } else {
@@ -149,7 +151,7 @@ pub(super) fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         };
     }
     if setid && (argv.len() == 5 || argv.len() == 7) {
-        let id_arg = &argv[4];
+        let id_arg = at(argv, 4);
         let explicit = if id_arg.as_ref() == b"$" {
             None
         } else {
@@ -183,7 +185,7 @@ pub(super) fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         return Frame::Integer(i64::from(removed));
     }
     if is_keyword(sub, "CREATECONSUMER") && argv.len() == 5 {
-        let name = &argv[4];
+        let name = at(argv, 4);
         let created = with_stream(ctx, key, |s| {
             let g = s.and_then(|s| s.groups.get_mut(group_name))?;
             if g.consumers.contains_key(name) {
@@ -207,7 +209,7 @@ pub(super) fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         return Frame::Integer(i64::from(created));
     }
     if is_keyword(sub, "DELCONSUMER") && argv.len() == 5 {
-        let name = &argv[4];
+        let name = at(argv, 4);
         let pending = with_stream(ctx, key, |s| {
             let g = s.and_then(|s| s.groups.get_mut(group_name))?;
             let consumer = g.consumers.remove(name)?;
@@ -419,8 +421,8 @@ fn serve_group(
 
 /// `XACK key group id [id ...]`
 pub(super) fn xack(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    let group_name = &argv[2];
-    let result = with_stream(ctx, &argv[1], |s| {
+    let group_name = at(argv, 2);
+    let result = with_stream(ctx, at(argv, 1), |s| {
         let Some(g) = s.and_then(|s| s.groups.get_mut(group_name)) else {
             return Ok(0);
         };
@@ -466,34 +468,34 @@ pub(super) fn xpending(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     }
     let mut extended = None;
     if argc >= 6 {
-        let mut at = 3;
+        let mut pos = 3;
         let mut min_idle = 0;
-        if is_keyword(&argv[3], "IDLE") {
-            min_idle = match long_long(&argv[4]) {
+        if is_keyword(at(argv, 3), "IDLE") {
+            min_idle = match long_long(at(argv, 4)) {
                 Ok(n) => n,
                 Err(e) => return e,
             };
             if argc < 8 {
                 return syntax_error();
             }
-            at += 2;
+            pos += 2;
         }
-        let count = match long_long(&argv[at + 2]) {
+        let count = match long_long(at(argv, pos + 2)) {
             Ok(n) => n.max(0),
             Err(e) => return e,
         };
-        let start = match range_start(&argv[at]) {
+        let start = match range_start(at(argv, pos)) {
             Ok(id) => id,
             Err(e) => return e,
         };
-        let end = match range_end(&argv[at + 1]) {
+        let end = match range_end(at(argv, pos + 1)) {
             Ok(id) => id,
             Err(e) => return e,
         };
-        let consumer = argv.get(at + 3).cloned();
+        let consumer = argv.get(pos + 3).cloned();
         extended = Some((min_idle, start, end, count, consumer));
     }
-    let (key, group_name) = (&argv[1], &argv[2]);
+    let (key, group_name) = (at(argv, 1), at(argv, 2));
     let now = ctx.now as i64;
     let null_array = ctx.null_array();
     let mut shard = ctx.db.shard(key);
@@ -594,7 +596,7 @@ fn drop_pending(group: &mut Group, id: StreamId) {
 /// `XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME ms] [RETRYCOUNT n]
 /// [FORCE] [JUSTID] [LASTID id]`
 pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    let (key, group_name, consumer_name) = (&argv[1], &argv[2], &argv[3]);
+    let (key, group_name, consumer_name) = (at(argv, 1), at(argv, 2), at(argv, 3));
     let now = ctx.now as i64;
     let exists = {
         let mut shard = ctx.db.shard(key);
@@ -607,7 +609,7 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     if !exists {
         return no_group(key, group_name);
     }
-    let min_idle = match super::parse_i64(&argv[4]) {
+    let min_idle = match super::parse_i64(at(argv, 4)) {
         Some(n) => n.max(0),
         None => return Frame::error("ERR Invalid min-idle-time argument for XCLAIM"),
     };
@@ -627,7 +629,7 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let mut last_id = StreamId::MIN;
     while j < argv.len() {
         let more = argv.len() - 1 - j;
-        let opt = &argv[j][..];
+        let opt = &at(argv, j)[..];
         let number = |a: &[u8], what: &str| {
             super::parse_i64(a).ok_or_else(|| {
                 Frame::Error(Bytes::from(format!(
@@ -641,25 +643,25 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             justid = true;
         } else if is_keyword(opt, "IDLE") && more > 0 {
             j += 1;
-            delivery = match number(&argv[j], "IDLE") {
+            delivery = match number(at(argv, j), "IDLE") {
                 Ok(n) => now.wrapping_sub(n),
                 Err(e) => return e,
             };
         } else if is_keyword(opt, "TIME") && more > 0 {
             j += 1;
-            delivery = match number(&argv[j], "TIME") {
+            delivery = match number(at(argv, j), "TIME") {
                 Ok(n) => n,
                 Err(e) => return e,
             };
         } else if is_keyword(opt, "RETRYCOUNT") && more > 0 {
             j += 1;
-            retrycount = match number(&argv[j], "RETRYCOUNT") {
+            retrycount = match number(at(argv, j), "RETRYCOUNT") {
                 Ok(n) => n,
                 Err(e) => return e,
             };
         } else if is_keyword(opt, "LASTID") && more > 0 {
             j += 1;
-            last_id = match parse_strict_id(&argv[j]) {
+            last_id = match parse_strict_id(at(argv, j)) {
                 Ok(id) => id,
                 Err(e) => return e,
             };
@@ -737,12 +739,12 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 
 /// `XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]`
 pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    let (key, group_name, consumer_name) = (&argv[1], &argv[2], &argv[3]);
-    let min_idle = match super::parse_i64(&argv[4]) {
+    let (key, group_name, consumer_name) = (at(argv, 1), at(argv, 2), at(argv, 3));
+    let min_idle = match super::parse_i64(at(argv, 4)) {
         Some(n) => n.max(0),
         None => return Frame::error("ERR Invalid min-idle-time argument for XAUTOCLAIM"),
     };
-    let start = match range_start(&argv[5]) {
+    let start = match range_start(at(argv, 5)) {
         Ok(id) => id,
         Err(e) => return e,
     };
@@ -751,14 +753,14 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let mut j = 6;
     while j < argv.len() {
         let more = argv.len() - 1 - j;
-        if is_keyword(&argv[j], "COUNT") && more > 0 {
+        if is_keyword(at(argv, j), "COUNT") && more > 0 {
             const MAX_COUNT: i64 = i64::MAX / 16;
-            count = match super::parse_i64(&argv[j + 1]) {
+            count = match super::parse_i64(at(argv, j + 1)) {
                 Some(n) if (1..=MAX_COUNT).contains(&n) => n,
                 _ => return Frame::error("ERR COUNT must be > 0"),
             };
             j += 1;
-        } else if is_keyword(&argv[j], "JUSTID") {
+        } else if is_keyword(at(argv, j), "JUSTID") {
             justid = true;
         } else {
             return syntax_error();

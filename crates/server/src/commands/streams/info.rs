@@ -6,6 +6,7 @@ use respect_resp::Frame;
 use super::super::args::is_keyword;
 use super::super::context::Ctx;
 use super::super::reply::{help, unknown_subcommand_or_arity, wrong_type};
+use super::at;
 use super::{entry_frame, error_with, id_frame, long_long, range_frames};
 use crate::db::Value;
 use crate::stream::{Group, Stream, StreamId, INVALID_ENTRIES_READ};
@@ -37,7 +38,7 @@ fn lag(s: &Stream, g: &Group) -> Frame {
 
 /// `XINFO <subcommand> ...`
 pub(super) fn xinfo(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    let sub = &argv[1][..];
+    let sub = &at(argv, 1)[..];
     let syntax = || unknown_subcommand_or_arity(sub, "xinfo");
     if is_keyword(sub, "HELP") {
         if argv.len() != 2 {
@@ -48,7 +49,7 @@ pub(super) fn xinfo(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     if argv.len() < 3 {
         return syntax();
     }
-    let key = &argv[2];
+    let key = at(argv, 2);
     let now = ctx.now;
     let mut shard = ctx.db.shard(key);
     let s = match shard.get(key, now).map(|e| &e.value) {
@@ -57,10 +58,10 @@ pub(super) fn xinfo(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         Some(_) => return wrong_type(),
     };
     if is_keyword(sub, "CONSUMERS") && argv.len() == 4 {
-        let Some(g) = s.groups.get(&argv[3]) else {
+        let Some(g) = s.groups.get(at(argv, 3)) else {
             return error_with(&[
                 b"NOGROUP No such consumer group '",
-                &argv[3],
+                at(argv, 3),
                 b"' for key name '",
                 key,
                 b"'",

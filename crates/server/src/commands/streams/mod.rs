@@ -268,6 +268,14 @@ fn propagated(
     argv
 }
 
+/// Argument `i` of a command, empty when there is none. The arity checks before each use
+/// make the argument present; this keeps a slip in them from becoming a panic on a peer's
+/// input.
+fn at(argv: &[Bytes], i: usize) -> &Bytes {
+    static NONE: Bytes = Bytes::new();
+    argv.get(i).unwrap_or(&NONE)
+}
+
 /// Redis's `streamParseAddOrTrimArgsOrReply`.
 fn parse_trim_args(argv: &[Bytes], xadd: bool) -> Result<TrimArgs, Frame> {
     const BOTH: &str =
@@ -278,7 +286,7 @@ fn parse_trim_args(argv: &[Bytes], xadd: bool) -> Result<TrimArgs, Frame> {
     let mut i = 2;
     while i < argv.len() {
         let more = argv.len() - 1 - i;
-        let opt = &argv[i][..];
+        let opt = &at(argv, i)[..];
         if xadd && opt == b"*" {
             break;
         } else if is_keyword(opt, "MAXLEN") && more > 0 {
@@ -286,7 +294,7 @@ fn parse_trim_args(argv: &[Bytes], xadd: bool) -> Result<TrimArgs, Frame> {
                 return Err(Frame::error(BOTH));
             }
             args.approx = false;
-            let next = &argv[i + 1][..];
+            let next = &at(argv, i + 1)[..];
             if more >= 2 && next == b"~" {
                 args.approx = true;
                 i += 1;
@@ -305,7 +313,7 @@ fn parse_trim_args(argv: &[Bytes], xadd: bool) -> Result<TrimArgs, Frame> {
                 return Err(Frame::error(BOTH));
             }
             args.approx = false;
-            let next = &argv[i + 1][..];
+            let next = &at(argv, i + 1)[..];
             if more >= 2 && next == b"~" {
                 args.approx = true;
                 i += 1;
@@ -317,7 +325,7 @@ fn parse_trim_args(argv: &[Bytes], xadd: bool) -> Result<TrimArgs, Frame> {
             i += 1;
             args.trim = Some(Trim::MinId(id));
         } else if is_keyword(opt, "LIMIT") && more > 0 {
-            limit = long_long(&argv[i + 1])?;
+            limit = long_long(at(argv, i + 1))?;
             if limit < 0 {
                 return Err(Frame::error("ERR The LIMIT argument must be >= 0."));
             }
@@ -379,7 +387,7 @@ fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             return Frame::error("ERR The ID specified in XADD must be greater than 0-0");
         }
     }
-    let key = &argv[1];
+    let key = at(argv, 1);
     let fields: Box<[Bytes]> = argv.get(field_pos..).unwrap_or_default().into();
     let now = ctx.now;
     let limits = node_limits();
@@ -441,9 +449,9 @@ fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 /// XRANGE and XREVRANGE.
 fn range_command(ctx: &mut Ctx<'_>, argv: &[Bytes], rev: bool) -> Frame {
     let (start_arg, end_arg) = if rev {
-        (&argv[3], &argv[2])
+        (at(argv, 3), at(argv, 2))
     } else {
-        (&argv[2], &argv[3])
+        (at(argv, 2), at(argv, 3))
     };
     let start = match range_start(start_arg) {
         Ok(id) => id,
@@ -456,8 +464,8 @@ fn range_command(ctx: &mut Ctx<'_>, argv: &[Bytes], rev: bool) -> Frame {
     let mut count: i64 = -1;
     let mut j = 4;
     while j < argv.len() {
-        if is_keyword(&argv[j], "COUNT") && j + 1 < argv.len() {
-            count = match long_long(&argv[j + 1]) {
+        if is_keyword(at(argv, j), "COUNT") && j + 1 < argv.len() {
+            count = match long_long(at(argv, j + 1)) {
                 Ok(n) => n.max(0),
                 Err(e) => return e,
             };
@@ -467,8 +475,8 @@ fn range_command(ctx: &mut Ctx<'_>, argv: &[Bytes], rev: bool) -> Frame {
         }
     }
     let now = ctx.now;
-    let mut shard = ctx.db.shard(&argv[1]);
-    match shard.get(&argv[1], now).map(|e| &e.value) {
+    let mut shard = ctx.db.shard(at(argv, 1));
+    match shard.get(at(argv, 1), now).map(|e| &e.value) {
         None => Frame::Array(Vec::new()),
         Some(Value::Stream(s)) => {
             if count == 0 {
@@ -492,8 +500,8 @@ fn xrevrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 
 fn xlen(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let now = ctx.now;
-    let mut shard = ctx.db.shard(&argv[1]);
-    match shard.get(&argv[1], now).map(|e| &e.value) {
+    let mut shard = ctx.db.shard(at(argv, 1));
+    match shard.get(at(argv, 1), now).map(|e| &e.value) {
         None => Frame::Integer(0),
         Some(Value::Stream(s)) => Frame::Integer(s.len() as i64),
         Some(_) => wrong_type(),
@@ -501,7 +509,7 @@ fn xlen(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 }
 
 fn xdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    let key = &argv[1];
+    let key = at(argv, 1);
     let ids: Result<Vec<StreamId>, Frame> = argv
         .get(2..)
         .unwrap_or_default()
@@ -531,7 +539,7 @@ fn xtrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         Ok(a) => a,
         Err(e) => return e,
     };
-    let key = &argv[1];
+    let key = at(argv, 1);
     let Some(trim) = args.trim else {
         return syntax_error();
     };
@@ -554,7 +562,7 @@ fn xtrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 
 /// `XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]`
 fn xsetid(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    let id = match parse_strict_id(&argv[2]) {
+    let id = match parse_strict_id(at(argv, 2)) {
         Ok(id) => id,
         Err(e) => return e,
     };
@@ -563,15 +571,15 @@ fn xsetid(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let mut i = 3;
     while i < argv.len() {
         let more = argv.len() - 1 - i;
-        if is_keyword(&argv[i], "ENTRIESADDED") && more > 0 {
-            entries_added = match long_long(&argv[i + 1]) {
+        if is_keyword(at(argv, i), "ENTRIESADDED") && more > 0 {
+            entries_added = match long_long(at(argv, i + 1)) {
                 Ok(n) if n < 0 => return Frame::error("ERR entries_added must be positive"),
                 Ok(n) => n,
                 Err(e) => return e,
             };
             i += 2;
-        } else if is_keyword(&argv[i], "MAXDELETEDID") && more > 0 {
-            max_deleted = match parse_strict_id(&argv[i + 1]) {
+        } else if is_keyword(at(argv, i), "MAXDELETEDID") && more > 0 {
+            max_deleted = match parse_strict_id(at(argv, i + 1)) {
                 Ok(m) if id < m => {
                     return Frame::error(
                         "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id",
@@ -585,7 +593,7 @@ fn xsetid(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             return syntax_error();
         }
     }
-    let key = &argv[1];
+    let key = at(argv, 1);
     let result = with_stream(ctx, key, |s| {
         let Some(s) = s else {
             return Err(Frame::error("ERR no such key"));
@@ -648,10 +656,10 @@ fn parse_read_args(argv: &[Bytes], xreadgroup: bool) -> Result<ReadArgs<'_>, Fra
     let mut i = 1;
     while i < argv.len() {
         let more = argv.len() - i - 1;
-        let o = &argv[i][..];
+        let o = &at(argv, i)[..];
         if is_keyword(o, "BLOCK") && more > 0 {
             i += 1;
-            let ms = parse_i64(&argv[i])
+            let ms = parse_i64(at(argv, i))
                 .ok_or_else(|| Frame::error("ERR timeout is not an integer or out of range"))?;
             if ms < 0 {
                 return Err(Frame::error("ERR timeout is negative"));
@@ -659,7 +667,7 @@ fn parse_read_args(argv: &[Bytes], xreadgroup: bool) -> Result<ReadArgs<'_>, Fra
             args.block = Some(ms as u64);
         } else if is_keyword(o, "COUNT") && more > 0 {
             i += 1;
-            let n = long_long(&argv[i])?;
+            let n = long_long(at(argv, i))?;
             args.count = usize::try_from(n.max(0)).unwrap_or(usize::MAX);
         } else if is_keyword(o, "STREAMS") && more > 0 {
             streams_at = i + 1;
@@ -676,7 +684,7 @@ fn parse_read_args(argv: &[Bytes], xreadgroup: bool) -> Result<ReadArgs<'_>, Fra
                     "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
                 ));
             }
-            args.group = Some((&argv[i + 1], &argv[i + 2]));
+            args.group = Some((at(argv, i + 1), at(argv, i + 2)));
             i += 2;
         } else if is_keyword(o, "NOACK") {
             if !xreadgroup {
