@@ -61,6 +61,8 @@ pub struct ServerState {
     memory_checked_at: AtomicU64,
     /// SAVE, BGSAVE, LASTSAVE: where the file goes, when it last went.
     pub(crate) persistence: crate::persistence::Persistence,
+    /// The Lua engine, the script cache and the function libraries.
+    pub(crate) scripting: crate::commands::scripting::Scripting,
     /// Set to true to stop the server: by `ServerHandle::shutdown` or by SHUTDOWN. The
     /// accept loop and every connection watch it.
     pub(crate) stop: tokio::sync::watch::Sender<bool>,
@@ -149,6 +151,7 @@ impl ServerState {
             memory_estimate: AtomicU64::new(BASE_MEMORY as u64),
             memory_checked_at: AtomicU64::new(0),
             persistence: crate::persistence::Persistence::new(None, "dump.rdb"),
+            scripting: Default::default(),
             stop: tokio::sync::watch::Sender::new(false),
         }
     }

@@ -229,6 +229,8 @@ fn runs_inside_multi(name: &str) -> bool {
 fn exclusive(name: &str, argv: &[Bytes]) -> bool {
     match name {
         "exec" | "swapdb" | "move" | "flushall" | "debug" | "geosearchstore" => true,
+        // Scripts are atomic, as transactions.
+        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro" => true,
         "georadius" | "georadiusbymember" => super::geo::stores(argv),
         // Their copy of the keyspace is one instant's (BGSAVE writes it afterwards, outside).
         "save" | "bgsave" | "shutdown" => true,
@@ -251,7 +253,7 @@ pub fn run_queued(server: &Arc<ServerState>, state: &mut SessionState, argv: &[B
 }
 
 /// Runs a checked command on the session's database, signals the keys it modified, counts it.
-fn run(
+pub(crate) fn run(
     server: &Arc<ServerState>,
     state: &mut SessionState,
     command: &'static Command,
