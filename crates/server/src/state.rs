@@ -181,6 +181,15 @@ impl ServerState {
         self.gate.read().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Enters the gate shared if nobody holds it alone; `None` otherwise.
+    pub(crate) fn try_shared(&self) -> Option<RwLockReadGuard<'_, ()>> {
+        match self.gate.try_read() {
+            Ok(g) => Some(g),
+            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+
     /// Enters the gate alone: no other command runs until the guard drops.
     pub(crate) fn exclusive(&self) -> RwLockWriteGuard<'_, ()> {
         self.gate.write().unwrap_or_else(|p| p.into_inner())

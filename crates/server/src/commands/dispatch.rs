@@ -106,6 +106,11 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
     if let Some(refused) = pubsub::refuse_in_subscribed_mode(state, spec.name) {
         return refused;
     }
+    // A script running past busy-reply-threshold holds the gate: answer without it.
+    if let Some(busy) = super::scripting::busy_reply(server, spec) {
+        state.stats.count_command(true);
+        return busy;
+    }
     if let Some(refusal) = over_maxmemory(server, state, spec) {
         state.stats.per_command.rejected(Some(spec), &refusal);
         state.stats.count_command(true);

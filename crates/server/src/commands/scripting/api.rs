@@ -221,6 +221,14 @@ pub fn build(lua: &Lua) -> mlua::Result<Table> {
         lua.create_function(|_, _: MultiValue| Ok(false))?,
     )?;
     plain.raw_set("debug", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
+    api.raw_set(
+        "killed",
+        lua.create_function(|lua, ()| {
+            Ok(lua
+                .app_data_ref::<std::sync::Arc<super::Status>>()
+                .is_some_and(|s| s.kill.load(Ordering::Acquire)))
+        })?,
+    )?;
 
     constants.raw_set("LOG_DEBUG", 0)?;
     constants.raw_set("LOG_VERBOSE", 1)?;

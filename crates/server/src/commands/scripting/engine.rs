@@ -8,6 +8,7 @@
 //! the run: a SELECT inside a script does not leak out) and protocol (`redis.setresp`).
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -210,7 +211,7 @@ pub fn shebang(body: &[u8]) -> Result<(u32, usize), String> {
 
 impl Engine {
     /// A fresh Lua state with Redis's sandbox and an empty script cache.
-    pub fn new() -> mlua::Result<Engine> {
+    pub fn new(status: Arc<super::Status>) -> mlua::Result<Engine> {
         // SAFETY: `debug` is loaded for the error handler only; the prelude keeps it in a
         // local and scripts never see it (it is not on the globals' allow list).
         let lua = unsafe {
@@ -219,6 +220,7 @@ impl Engine {
                 LuaOptions::new(),
             )
         };
+        lua.set_app_data(status);
         let real = lua.create_table()?;
         let dispatch_slot = lua.create_table()?;
         let api = super::api::build(&lua)?;
@@ -357,6 +359,35 @@ impl Engine {
             self.real.raw_set("ARGV", args_table.clone())?;
         }
         lua.set_app_data(run);
+        let status = lua
+            .app_data_ref::<Arc<super::Status>>()
+            .map(|s| Arc::clone(&s));
+        let threshold: u64 = server
+            .settings
+            .get("busy-reply-threshold")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(5000);
+        if let Some(status) = &status {
+            status.kill.store(false, Ordering::Relaxed);
+            status.dirty.store(false, Ordering::Relaxed);
+            status.eval.store(eval, Ordering::Relaxed);
+            status
+                .since
+                .store(crate::db::now_ms().max(1), Ordering::Release);
+            if threshold > 0 {
+                let status = Arc::clone(status);
+                lua.set_hook(
+                    mlua::HookTriggers::new().every_nth_instruction(100_000),
+                    move |_, _| {
+                        if status.kill.load(Ordering::Acquire) {
+                            tracing::warn!("Lua script killed by user with SCRIPT KILL.");
+                            return Err(mlua::Error::runtime("killed"));
+                        }
+                        Ok(mlua::VmState::Continue)
+                    },
+                );
+            }
+        }
         let caller_dialect = state.dialect;
         let caller_db = state.db_index;
         let result = lua.scope(|scope| {
@@ -374,6 +405,12 @@ impl Engine {
             Ok(out)
         });
         let _ = self.dispatch_slot.raw_set("current", Value::Nil);
+        if let Some(status) = &status {
+            if threshold > 0 {
+                lua.remove_hook();
+            }
+            status.since.store(0, Ordering::Release);
+        }
         state.dialect = caller_dialect;
         state.db_index = caller_db;
         let run: Option<RunCtx> = lua.remove_app_data();
@@ -488,6 +525,9 @@ fn check_for_script(lua: &Lua, server: &Arc<ServerState>, args: &[Bytes]) -> Res
     }
     if write {
         run.dirty = true;
+        if let Some(status) = lua.app_data_ref::<Arc<super::Status>>() {
+            status.dirty.store(true, Ordering::Release);
+        }
     }
     Ok(())
 }

@@ -22,15 +22,17 @@ mod msgpack;
 mod specs;
 mod structlib;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 use respect_resp::Frame;
 
 use super::args::{is_keyword, parse_i64};
 use super::context::Ctx;
+use super::registry::{Flag, Spec};
 use super::reply::{help, ok};
+use crate::state::ServerState;
 use engine::{flags, Engine, RunCtx};
 
 pub use specs::COMMANDS;
@@ -40,6 +42,8 @@ pub use specs::COMMANDS;
 #[derive(Default)]
 pub struct Scripting {
     engine: Mutex<Option<Engine>>,
+    /// The running script, as other connections see it (BUSY, SCRIPT KILL).
+    pub(crate) status: Arc<Status>,
     /// Scripts in the cache (INFO number_of_cached_scripts).
     pub cached_scripts: AtomicUsize,
     /// Bytes of the script cache (INFO used_memory_scripts_eval).
@@ -77,7 +81,7 @@ impl Scripting {
             }
         };
         if guard.is_none() {
-            match Engine::new() {
+            match Engine::new(self.status.clone()) {
                 Ok(e) => *guard = Some(e),
                 Err(e) => {
                     return Err(Frame::Error(Bytes::from(format!(
@@ -309,8 +313,98 @@ fn script(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     super::reply::unknown_subcommand_or_arity(sub, "script")
 }
 
-/// SCRIPT KILL and FUNCTION KILL when no script is running (a running one is answered by
-/// the connection, see `busy`).
+/// Runs `f` (a script) so that the async runtime's other work goes on meanwhile: on a
+/// multi-threaded runtime, `block_in_place` hands this worker's queued tasks (and its I/O
+/// driver) to another thread first, so the other connections are served (with BUSY, or
+/// SCRIPT KILL) while the script runs.
+pub(crate) fn off_the_runtime<R>(f: impl FnOnce() -> R) -> R {
+    let multi = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi {
+        tokio::task::block_in_place(f)
+    } else {
+        f()
+    }
+}
+
+/// A running script as the other connections see it.
+///
+/// # Timeouts, BUSY and SCRIPT KILL
+///
+/// A script runs holding the server's gate exclusively, so another connection's command
+/// would wait for the gate until the script ends. Redis instead answers other clients once a
+/// script has run past `busy-reply-threshold`: `-BUSY`, except SCRIPT KILL, FUNCTION KILL
+/// and SHUTDOWN NOSAVE. The same here: the dispatcher asks [`busy_reply`] *before* it takes
+/// the gate. It reads only these atomics: when the script started (`since`, 0 when none
+/// runs), whether it wrote (`dirty`: then it cannot be killed), whether it is an EVAL or a
+/// function. SCRIPT KILL sets `kill`; the Lua hook the run installs (every 100000
+/// instructions, as Redis's `luaMaskCountHook`) sees it and raises Redis's error, which
+/// the script's caller gets. The killer never touches the Lua state or the gate.
+#[derive(Debug, Default)]
+pub struct Status {
+    /// When the running script started, in Unix ms; 0 when none runs.
+    pub since: AtomicU64,
+    /// Set by SCRIPT KILL / FUNCTION KILL; the hook raises the kill error.
+    pub kill: AtomicBool,
+    /// Whether the running script has called a write command.
+    pub dirty: AtomicBool,
+    /// Whether it is an EVAL (not a function).
+    pub eval: AtomicBool,
+}
+
+const BUSY_EVAL: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+const BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+
+/// The answer to `spec` while a script runs past `busy-reply-threshold` (see [`Status`]);
+/// `None`: run the command as usual.
+pub(crate) fn busy_reply(server: &ServerState, spec: &Spec) -> Option<Frame> {
+    let status = &server.scripting.status;
+    let since = status.since.load(Ordering::Acquire);
+    if since == 0 {
+        return None;
+    }
+    let threshold: u64 = server
+        .settings
+        .get("busy-reply-threshold")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5000);
+    if threshold == 0 || crate::db::now_ms().saturating_sub(since) < threshold {
+        return None;
+    }
+    match spec.name {
+        "script|kill" => return Some(kill_running(status, true)),
+        "function|kill" => return Some(kill_running(status, false)),
+        "shutdown" => return None,
+        _ => {}
+    }
+    if spec.flags.contains(Flag::AllowBusy) && spec.name != "function|stats" {
+        return None;
+    }
+    let eval = status.eval.load(Ordering::Relaxed);
+    Some(Frame::error(if eval { BUSY_EVAL } else { BUSY_FUNCTION }))
+}
+
+fn kill_running(status: &Status, by_script_kill: bool) -> Frame {
+    if status.dirty.load(Ordering::Acquire) {
+        return Frame::error(
+            "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.",
+        );
+    }
+    let eval = status.eval.load(Ordering::Relaxed);
+    if by_script_kill && !eval {
+        return Frame::error(BUSY_FUNCTION);
+    }
+    if !by_script_kill && eval {
+        return Frame::error(BUSY_EVAL);
+    }
+    status.kill.store(true, Ordering::Release);
+    ok()
+}
+
+/// SCRIPT KILL and FUNCTION KILL reaching the command itself: no script is running (a
+/// running one is answered by [`busy_reply`] before the gate).
 pub(crate) fn kill(_ctx: &mut Ctx<'_>, _eval: bool) -> Frame {
     Frame::error("NOTBUSY No scripts in execution right now.")
 }

@@ -9,6 +9,7 @@ local dbg = debug
 local error, type, tostring, rawget, setmetatable, xpcall, select =
   error, type, tostring, rawget, setmetatable, xpcall, select
 local lua_pcall = pcall
+local killed = raw_api.killed
 
 local function readonly()
   error('Attempt to modify a readonly table', 2)
@@ -32,7 +33,9 @@ local function handler(err)
     level = level + 1
     i = dbg.getinfo(level, 'nSl')
   end
-  if type(err) ~= 'table' then
+  if killed() then
+    err = { err = 'ERR Script killed by user with SCRIPT KILL...' }
+  elseif type(err) ~= 'table' then
     err = { err = 'ERR ' .. tostring(err) }
   end
   if i then
