@@ -109,8 +109,12 @@ pub struct Engine {
     scripts: HashMap<Bytes, Script>,
     /// Bytes of bodies and SHAs cached (INFO used_memory_scripts_eval).
     scripts_memory: usize,
-    /// The `redis` table (FUNCTION LOAD adds `register_function` to a copy of it).
+    /// The `redis` table (FUNCTION LOAD's environment copies from it).
     pub(super) redis: Table,
+    /// The prelude's C-closure maker (`api::make_wrapper`).
+    pub(super) make: Function,
+    /// FUNCTION LOAD's libraries.
+    pub(super) libraries: super::functions::Libraries,
 }
 
 impl std::fmt::Debug for Engine {
@@ -225,6 +229,7 @@ impl Engine {
         let dispatch_slot = lua.create_table()?;
         let api = super::api::build(&lua)?;
         api.raw_set("libs", libs::build(&lua)?)?;
+        let make: Function = api.raw_get("make")?;
         let prelude: Function = lua
             .load(include_str!("prelude.lua"))
             .set_name("=respect")
@@ -240,12 +245,24 @@ impl Engine {
             scripts: HashMap::new(),
             scripts_memory: 0,
             redis,
+            make,
+            libraries: Default::default(),
         })
     }
 
     /// The Lua state.
     pub fn lua(&self) -> &Lua {
         &self.lua
+    }
+
+    /// The real globals.
+    pub fn real(&self) -> &Table {
+        &self.real
+    }
+
+    /// The prelude's runner.
+    pub fn runner(&self) -> &Function {
+        &self.runner
     }
 
     /// The globals scripts see.
