@@ -13,8 +13,9 @@ use respect_resp::{format_double, Dialect, Frame};
 use super::engine::error_table;
 
 /// How deep a returned table may nest before its conversion answers an error element (Redis
-/// stops where the Lua stack would outgrow `LUAI_MAXCSTACK`).
-pub const MAX_DEPTH: usize = 1000;
+/// stops where the Lua stack would outgrow `LUAI_MAXCSTACK`, deeper than this; the bound
+/// here keeps the recursion far inside a runtime thread's stack, a recursive table included).
+pub const MAX_DEPTH: usize = 200;
 
 /// A command's reply as the Lua value `redis.call` returns (`resp3`: the script's protocol).
 pub fn frame_to_lua(lua: &Lua, frame: &Frame, resp3: bool) -> mlua::Result<Value> {

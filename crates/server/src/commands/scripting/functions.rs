@@ -237,6 +237,11 @@ impl Engine {
         let env = lua.create_table().map_err(err)?;
         let env_mt = lua.create_table().map_err(err)?;
         env_mt.raw_set("__index", api).map_err(err)?;
+        // Writes to the library's globals are refused, as Redis's read-only globals.
+        if let Some(globals_mt) = self.globals().metatable() {
+            let readonly: Value = globals_mt.raw_get("__newindex").map_err(err)?;
+            env_mt.raw_set("__newindex", readonly).map_err(err)?;
+        }
         env.set_metatable(Some(env_mt.clone()));
         let skip = code.iter().position(|&c| c == b'\n').unwrap_or(0);
         let chunk = lua
