@@ -78,7 +78,11 @@ pub async fn run_active_cycle(server: Weak<ServerState>, stop: tokio::sync::watc
 /// a SWAPDB).
 fn cycle_step(server: &Arc<ServerState>, first: usize) {
     {
-        let _gate = server.shared();
+        // A script or EXEC holding the gate: skip this tick rather than block a runtime
+        // thread on it (the other connections must be answered BUSY meanwhile).
+        let Some(_gate) = server.try_shared() else {
+            return;
+        };
         let now = now_ms();
         for (index, db) in server.dbs().iter().enumerate() {
             db.purge_shards(first, ACTIVE_EXPIRE_SHARDS_PER_TICK, now);

@@ -61,6 +61,8 @@ pub struct ServerState {
     memory_checked_at: AtomicU64,
     /// SAVE, BGSAVE, LASTSAVE: where the file goes, when it last went.
     pub(crate) persistence: crate::persistence::Persistence,
+    /// The Lua engine, the script cache and the function libraries.
+    pub(crate) scripting: crate::commands::scripting::Scripting,
     /// Set to true to stop the server: by `ServerHandle::shutdown` or by SHUTDOWN. The
     /// accept loop and every connection watch it.
     pub(crate) stop: tokio::sync::watch::Sender<bool>,
@@ -155,6 +157,7 @@ impl ServerState {
             memory_estimate: AtomicU64::new(BASE_MEMORY as u64),
             memory_checked_at: AtomicU64::new(0),
             persistence: crate::persistence::Persistence::new(None, "dump.rdb"),
+            scripting: Default::default(),
             stop: tokio::sync::watch::Sender::new(false),
             replication: crate::replication::Replication::default(),
             seed_schedule: Default::default(),
@@ -185,6 +188,15 @@ impl ServerState {
     /// Enters the gate shared: what every ordinary command does while it runs.
     pub(crate) fn shared(&self) -> RwLockReadGuard<'_, ()> {
         self.gate.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Enters the gate shared if nobody holds it alone; `None` otherwise.
+    pub(crate) fn try_shared(&self) -> Option<RwLockReadGuard<'_, ()>> {
+        match self.gate.try_read() {
+            Ok(g) => Some(g),
+            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
     }
 
     /// Enters the gate alone: no other command runs until the guard drops.

@@ -122,6 +122,11 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
     if let Some(refused) = pubsub::refuse_in_subscribed_mode(state, spec.name) {
         return refused;
     }
+    // A script running past busy-reply-threshold holds the gate: answer without it.
+    if let Some(busy) = super::scripting::busy_reply(server, spec) {
+        state.stats.count_command(true);
+        return busy;
+    }
     if let Some(refusal) = over_maxmemory(server, state, spec) {
         state.stats.per_command.rejected(Some(spec), &refusal);
         state.stats.count_command(true);
@@ -278,6 +283,8 @@ fn runs_inside_multi(name: &str) -> bool {
 fn exclusive(name: &str, argv: &[Bytes]) -> bool {
     match name {
         "exec" | "swapdb" | "move" | "flushall" | "debug" | "geosearchstore" => true,
+        // Scripts are atomic, as transactions.
+        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro" => true,
         "georadius" | "georadiusbymember" => super::geo::stores(argv),
         // Their copy of the keyspace is one instant's (BGSAVE writes it afterwards, outside).
         "save" | "bgsave" | "shutdown" => true,
@@ -302,7 +309,7 @@ pub fn run_queued(server: &Arc<ServerState>, state: &mut SessionState, argv: &[B
 }
 
 /// Runs a checked command on the session's database, signals the keys it modified, counts it.
-fn run(
+pub(crate) fn run(
     server: &Arc<ServerState>,
     state: &mut SessionState,
     command: &'static Command,

@@ -141,6 +141,35 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
                 "maxmemory_policy:{}",
                 setting("maxmemory-policy")
             ));
+            let scripting = &server.scripting;
+            let lua = scripting.lua_memory();
+            let eval_scripts = scripting.scripts_memory.load(Ordering::Relaxed);
+            let (functions, libraries, functions_memory) = scripting.function_counts();
+            let vm_functions = super::scripting::EMPTY_LUA_MEMORY;
+            line(format_args!("used_memory_lua:{lua}"));
+            line(format_args!("used_memory_vm_eval:{lua}"));
+            line(format_args!("used_memory_lua_human:{}", human(lua as u64)));
+            line(format_args!("used_memory_scripts_eval:{eval_scripts}"));
+            line(format_args!(
+                "number_of_cached_scripts:{}",
+                scripting.cached_scripts.load(Ordering::Relaxed)
+            ));
+            line(format_args!("number_of_functions:{functions}"));
+            line(format_args!("number_of_libraries:{libraries}"));
+            line(format_args!("used_memory_vm_functions:{vm_functions}"));
+            let vm_total = lua + vm_functions;
+            line(format_args!("used_memory_vm_total:{vm_total}"));
+            line(format_args!(
+                "used_memory_vm_total_human:{}",
+                human(vm_total as u64)
+            ));
+            line(format_args!("used_memory_functions:{functions_memory}"));
+            let scripts = eval_scripts + functions_memory;
+            line(format_args!("used_memory_scripts:{scripts}"));
+            line(format_args!(
+                "used_memory_scripts_human:{}",
+                human(scripts as u64)
+            ));
             line(format_args!("mem_allocator:respect"));
             line(format_args!("lazyfree_pending_objects:0"));
         }

@@ -1,0 +1,571 @@
+//! FUNCTION, FCALL, FCALL_RO (Redis's `functions.c`, `function_lua.c`): libraries of Lua
+//! functions loaded with `FUNCTION LOAD`, kept in the scripting engine (`Engine::libraries`).
+//! FUNCTION DUMP and RESTORE are not implemented (an honest error).
+
+use bytes::Bytes;
+use indexmap::IndexMap;
+use mlua::{Function, Lua, MultiValue, Value};
+use respect_resp::Frame;
+
+use super::engine::{error_table, flags, Engine};
+use crate::commands::args::is_keyword;
+use crate::commands::context::Ctx;
+use crate::commands::reply::{help, ok, unknown_subcommand_or_arity};
+
+/// One registered function.
+pub struct Func {
+    /// Its library.
+    pub library: Bytes,
+    function: Function,
+    /// Its flags (`flags::*`).
+    pub flags: u32,
+    description: Option<Bytes>,
+}
+
+/// One library: its code and its functions' names, in registration order.
+pub struct Library {
+    code: Bytes,
+    functions: Vec<Bytes>,
+}
+
+/// The loaded libraries and their functions.
+#[derive(Default)]
+pub struct Libraries {
+    libs: IndexMap<Bytes, Library>,
+    functions: std::collections::HashMap<Bytes, Func>,
+}
+
+/// What `redis.register_function` collects during a load.
+#[derive(Default)]
+struct Registering(Vec<(Bytes, Function, u32, Option<Bytes>)>);
+
+fn valid_name(name: &[u8]) -> bool {
+    !name.is_empty() && name.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+}
+
+type Answer = (Value, Value);
+
+fn fail(lua: &Lua, text: &str) -> mlua::Result<Answer> {
+    Ok((
+        Value::Nil,
+        Value::Table(error_table(lua, text.as_bytes(), false)?),
+    ))
+}
+
+fn str_bytes(v: &Value) -> Option<Bytes> {
+    match v {
+        Value::String(s) => Some(Bytes::copy_from_slice(&s.as_bytes())),
+        _ => None,
+    }
+}
+
+/// `redis.register_function`'s Rust half (raised by the `make` wrapper).
+fn register(lua: &Lua, args: MultiValue) -> mlua::Result<Answer> {
+    let (name, callback, mut fflags, mut description) = match args.len() {
+        1 => {
+            let Some(Value::Table(t)) = args.front() else {
+                return fail(lua, "calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).");
+            };
+            let (mut name, mut callback, mut fl, mut desc) = (None, None, 0u32, None);
+            for pair in t.clone().pairs::<Value, Value>() {
+                let (k, v) = pair?;
+                let key = str_bytes(&k).unwrap_or_default();
+                match &key[..] {
+                    b"function_name" => match str_bytes(&v) {
+                        Some(n) => name = Some(n),
+                        None => return fail(lua, "function_name argument given to redis.register_function must be a string"),
+                    },
+                    b"description" => match str_bytes(&v) {
+                        Some(d) => desc = Some(d),
+                        None => return fail(lua, "description argument given to redis.register_function must be a string"),
+                    },
+                    b"callback" => match v {
+                        Value::Function(f) => callback = Some(f),
+                        _ => return fail(lua, "callback argument given to redis.register_function must be a function"),
+                    },
+                    b"flags" => {
+                        let Value::Table(list) = v else {
+                            return fail(lua, "flags argument to redis.register_function must be a table representing function flags");
+                        };
+                        for item in list.sequence_values::<Value>() {
+                            let item = item?;
+                            match str_bytes(&item).and_then(|f| flags::by_name(&f)) {
+                                Some(f) => fl |= f,
+                                None => return fail(lua, "unknown flag given"),
+                            }
+                        }
+                    }
+                    _ => return fail(lua, "unknown argument given to redis.register_function"),
+                }
+            }
+            let Some(name) = name else {
+                return fail(
+                    lua,
+                    "redis.register_function must get a function name argument",
+                );
+            };
+            let Some(callback) = callback else {
+                return fail(lua, "redis.register_function must get a callback argument");
+            };
+            (name, callback, fl, desc)
+        }
+        2 => {
+            let mut it = args.iter();
+            let name = match it.next().and_then(str_bytes) {
+                Some(n) => n,
+                None => {
+                    return fail(
+                        lua,
+                        "first argument to redis.register_function must be a string",
+                    )
+                }
+            };
+            let callback = match it.next() {
+                Some(Value::Function(f)) => f.clone(),
+                _ => {
+                    return fail(
+                        lua,
+                        "second argument to redis.register_function must be a function",
+                    )
+                }
+            };
+            (name, callback, 0, None)
+        }
+        _ => return fail(lua, "wrong number of arguments to redis.register_function"),
+    };
+    if !valid_name(&name) {
+        return fail(lua, "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long");
+    }
+    let Some(mut reg) = lua.app_data_mut::<Registering>() else {
+        return fail(
+            lua,
+            "redis.register_function can only be called on FUNCTION LOAD command",
+        );
+    };
+    if reg.0.iter().any(|(n, ..)| *n == name) {
+        return fail(lua, "Function already exists in the library");
+    }
+    reg.0.push((
+        name,
+        callback,
+        std::mem::take(&mut fflags),
+        description.take(),
+    ));
+    Ok((Value::Nil, Value::Nil))
+}
+
+/// Parses `#!lua name=<lib>`: the library name and the shebang's length.
+fn metadata(code: &[u8]) -> Result<Bytes, String> {
+    if !code.starts_with(b"#!") {
+        return Err("Missing library metadata".into());
+    }
+    let Some(end) = code.iter().position(|&c| c == b'\n') else {
+        return Err("Invalid metadata".into());
+    };
+    let line = code.get(..end).unwrap_or_default();
+    let mut parts = line
+        .split(|c| c.is_ascii_whitespace())
+        .filter(|p| !p.is_empty());
+    let engine = parts.next().unwrap_or_default();
+    let engine = engine.get(2..).unwrap_or_default();
+    let mut name = None;
+    for part in parts {
+        match part.strip_prefix(b"name=") {
+            Some(n) => name = Some(Bytes::copy_from_slice(n)),
+            None => {
+                return Err(format!(
+                    "Invalid metadata value given: {}",
+                    String::from_utf8_lossy(part)
+                ))
+            }
+        }
+    }
+    let Some(name) = name else {
+        return Err("Library name was not given".into());
+    };
+    if !engine.eq_ignore_ascii_case(b"lua") {
+        return Err(format!(
+            "Engine '{}' not found",
+            String::from_utf8_lossy(engine)
+        ));
+    }
+    Ok(name)
+}
+
+impl Engine {
+    /// FUNCTION LOAD.
+    fn load_library(&mut self, code: &Bytes, replace: bool) -> Result<Bytes, String> {
+        let name = metadata(code)?;
+        if !valid_name(&name) {
+            return Err("Library names can only contain letters, numbers, or underscores(_) and must be at least one character long".into());
+        }
+        if !replace && self.libraries.libs.contains_key(&name) {
+            return Err(format!(
+                "Library '{}' already exists",
+                String::from_utf8_lossy(&name)
+            ));
+        }
+        let lua = self.lua().clone();
+        let err = |e: mlua::Error| e.to_string();
+        // The load environment: only `redis` with the library API, Redis's missing-global error.
+        let api = lua.create_table().map_err(err)?;
+        let lib_redis = lua.create_table().map_err(err)?;
+        let make: Function = self.make.clone();
+        let reg_fn = lua.create_function(register).map_err(err)?;
+        let wrapped: Function = make.call((reg_fn, 0)).map_err(err)?;
+        lib_redis
+            .raw_set("register_function", wrapped)
+            .map_err(err)?;
+        for key in [
+            "log",
+            "LOG_DEBUG",
+            "LOG_VERBOSE",
+            "LOG_NOTICE",
+            "LOG_WARNING",
+            "REDIS_VERSION",
+            "REDIS_VERSION_NUM",
+            "setresp",
+        ] {
+            let v: Value = self.redis.raw_get(key).map_err(err)?;
+            lib_redis.raw_set(key, v).map_err(err)?;
+        }
+        if let Some(mt) = self.real().metatable() {
+            lib_redis.set_metatable(Some(mt.clone()));
+            api.set_metatable(Some(mt));
+        }
+        api.raw_set("redis", lib_redis).map_err(err)?;
+        let env = lua.create_table().map_err(err)?;
+        let env_mt = lua.create_table().map_err(err)?;
+        env_mt.raw_set("__index", api).map_err(err)?;
+        // Writes to the library's globals are refused, as Redis's read-only globals.
+        if let Some(globals_mt) = self.globals().metatable() {
+            let readonly: Value = globals_mt.raw_get("__newindex").map_err(err)?;
+            env_mt.raw_set("__newindex", readonly).map_err(err)?;
+        }
+        env.set_metatable(Some(env_mt.clone()));
+        let skip = code.iter().position(|&c| c == b'\n').unwrap_or(0);
+        let chunk = lua
+            .load(code.get(skip..).unwrap_or_default())
+            .set_name("@user_function")
+            .set_environment(env)
+            .into_function()
+            .map_err(|e| match e {
+                mlua::Error::SyntaxError { message, .. } => {
+                    format!("Error compiling function: {message}")
+                }
+                other => other.to_string(),
+            })?;
+        lua.set_app_data(Registering::default());
+        let result: mlua::Result<(bool, Value)> = self.runner().call(chunk);
+        let registered = lua.remove_app_data::<Registering>().unwrap_or_default();
+        let _ = env_mt.raw_set("__index", self.globals().clone());
+        let (ok, value) = result.map_err(err)?;
+        if !ok {
+            let msg = match &value {
+                Value::Table(t) => t
+                    .raw_get::<Value>("err")
+                    .ok()
+                    .and_then(|v| str_bytes(&v))
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default(),
+                _ => String::new(),
+            };
+            return Err(format!("Error registering functions: {msg}"));
+        }
+        if registered.0.is_empty() {
+            return Err("No functions registered".into());
+        }
+        for (fname, ..) in &registered.0 {
+            if let Some(existing) = self.libraries.functions.get(fname) {
+                if existing.library != name {
+                    return Err(format!(
+                        "Function {} already exists",
+                        String::from_utf8_lossy(fname)
+                    ));
+                }
+            }
+        }
+        if let Some(old) = self.libraries.libs.shift_remove(&name) {
+            for f in old.functions {
+                self.libraries.functions.remove(&f);
+            }
+        }
+        let mut names = Vec::new();
+        for (fname, function, fl, description) in registered.0 {
+            names.push(fname.clone());
+            self.libraries.functions.insert(
+                fname,
+                Func {
+                    library: name.clone(),
+                    function,
+                    flags: fl,
+                    description,
+                },
+            );
+        }
+        self.libraries.libs.insert(
+            name.clone(),
+            Library {
+                code: code.clone(),
+                functions: names,
+            },
+        );
+        Ok(name)
+    }
+}
+
+fn counts(engine: &Engine, scripting: &super::Scripting) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let libs = &engine.libraries;
+    scripting.functions.store(libs.functions.len(), Relaxed);
+    scripting.libraries_count.store(libs.libs.len(), Relaxed);
+    let bytes: usize = libs.libs.values().map(|l| l.code.len()).sum();
+    scripting
+        .functions_memory
+        .store(bytes + 200 * libs.libs.len(), Relaxed);
+}
+
+/// FCALL and FCALL_RO.
+pub fn fcall(ctx: &mut Ctx<'_>, argv: &[Bytes], ro: bool) -> Frame {
+    let numkeys = match argv
+        .get(2)
+        .and_then(|n| crate::commands::args::parse_i64(n))
+    {
+        Some(n) => n,
+        None => return Frame::error("ERR Bad number of keys provided"),
+    };
+    let available = argv.len().saturating_sub(3);
+    if numkeys > available as i64 {
+        return Frame::error("ERR Number of keys can't be greater than number of args");
+    }
+    if numkeys < 0 {
+        return Frame::error("ERR Number of keys can't be negative");
+    }
+    let rest = argv.get(3..).unwrap_or_default();
+    let (keys, args) = rest.split_at(numkeys as usize);
+    let name = argv.get(1).cloned().unwrap_or_default();
+    let scripting = &ctx.server.scripting;
+    let guard = match scripting.engine() {
+        Ok(g) => g,
+        Err(e) => return e,
+    };
+    let Some(engine) = guard.as_ref() else {
+        return Frame::error("ERR scripting engine unavailable");
+    };
+    let Some(func) = engine.libraries.functions.get(&name) else {
+        return Frame::error("ERR Function not found");
+    };
+    let run = match super::prepare(ctx, func.flags, ro) {
+        Ok(run) => run,
+        Err(e) => return e,
+    };
+    let function = func.function.clone();
+    let fname = String::from_utf8_lossy(&name).into_owned();
+    super::off_the_runtime(|| {
+        engine.run(
+            ctx.server, ctx.state, &function, &fname, false, keys, args, run,
+        )
+    })
+}
+
+const FUNCTION_HELP: &[&str] = &[
+    "LOAD [REPLACE] <FUNCTION CODE>",
+    "    Create a new library with the given library name and code.",
+    "DELETE <LIBRARY NAME>",
+    "    Delete the given library.",
+    "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+    "    Return general information on all the libraries:",
+    "    * Library name",
+    "    * The engine used to run the Library",
+    "    * Library description",
+    "    * Functions list",
+    "    * Library code (if WITHCODE is given)",
+    "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+    "STATS",
+    "    Return information about the current function running:",
+    "    * Function name",
+    "    * Command used to run the function",
+    "    * Duration in MS that the function is running",
+    "    If no function is running, return nil",
+    "    In addition, returns a list of available engines.",
+    "KILL",
+    "    Kill the current running function.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Delete all the libraries.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the libraries.",
+    "    * SYNC: Synchronously flush the libraries.",
+    "DUMP",
+    "    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
+    "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+    "    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+    "    control how to handle existing libraries (default APPEND):",
+    "    * FLUSH: delete all existing libraries.",
+    "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+    "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+    "      libraries with the new libraries (notice that even on this option there is a chance of failure",
+    "      in case of functions name collision with another library).",
+];
+
+fn bulk(s: &str) -> Frame {
+    Frame::Bulk(Bytes::copy_from_slice(s.as_bytes()))
+}
+
+/// FUNCTION's subcommands.
+pub fn function(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let sub = argv.get(1).map_or(&[][..], |s| s.as_ref());
+    let scripting = &ctx.server.scripting;
+    if argv.len() == 2 && is_keyword(sub, "HELP") {
+        return help("function", FUNCTION_HELP);
+    }
+    if is_keyword(sub, "KILL") {
+        return super::kill(ctx, false);
+    }
+    let mut guard = match scripting.engine() {
+        Ok(g) => g,
+        Err(e) => return e,
+    };
+    let Some(engine) = guard.as_mut() else {
+        return Frame::error("ERR scripting engine unavailable");
+    };
+    let reply = if is_keyword(sub, "FLUSH") {
+        match argv.get(2..).unwrap_or_default() {
+            [] => {
+                engine.libraries = Libraries::default();
+                ok()
+            }
+            [mode] if is_keyword(mode, "ASYNC") || is_keyword(mode, "SYNC") => {
+                engine.libraries = Libraries::default();
+                ok()
+            }
+            [_] => Frame::error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option"),
+            _ => unknown_subcommand_or_arity(sub, "function"),
+        }
+    } else if is_keyword(sub, "LOAD") {
+        let (replace, code) = match argv.get(2..).unwrap_or_default() {
+            [code] => (false, code),
+            [opt, code] if is_keyword(opt, "REPLACE") => (true, code),
+            [opt, _] => {
+                return Frame::Error(Bytes::from(format!(
+                    "ERR Unknown option given: {}",
+                    String::from_utf8_lossy(opt)
+                )))
+            }
+            _ => return unknown_subcommand_or_arity(sub, "function"),
+        };
+        match engine.load_library(code, replace) {
+            Ok(name) => Frame::Bulk(name),
+            Err(e) => Frame::Error(Bytes::from(format!("ERR {e}"))),
+        }
+    } else if is_keyword(sub, "DELETE") {
+        let name = argv.get(2).cloned().unwrap_or_default();
+        match engine.libraries.libs.shift_remove(&name) {
+            Some(lib) => {
+                for f in lib.functions {
+                    engine.libraries.functions.remove(&f);
+                }
+                ok()
+            }
+            None => Frame::error("ERR Library not found"),
+        }
+    } else if is_keyword(sub, "LIST") {
+        let mut withcode = false;
+        let mut pattern: Option<Bytes> = None;
+        let mut i = 2;
+        while let Some(a) = argv.get(i) {
+            if is_keyword(a, "WITHCODE") {
+                if withcode {
+                    return Frame::error("ERR Unknown argument withcode");
+                }
+                withcode = true;
+            } else if is_keyword(a, "LIBRARYNAME") {
+                if pattern.is_some() {
+                    return Frame::error("ERR library name argument was already given");
+                }
+                i += 1;
+                match argv.get(i) {
+                    Some(p) => pattern = Some(p.clone()),
+                    None => return Frame::error("ERR library name argument was not given"),
+                }
+            } else {
+                return Frame::Error(Bytes::from(format!(
+                    "ERR Unknown argument {}",
+                    String::from_utf8_lossy(a)
+                )));
+            }
+            i += 1;
+        }
+        let libs = &engine.libraries;
+        let mut out = Vec::new();
+        for (name, lib) in &libs.libs {
+            if let Some(p) = &pattern {
+                if !crate::glob::glob_match(p, name) {
+                    continue;
+                }
+            }
+            let functions = lib
+                .functions
+                .iter()
+                .filter_map(|f| libs.functions.get(f).map(|func| (f, func)))
+                .map(|(f, func)| {
+                    Frame::Map(vec![
+                        (bulk("name"), Frame::Bulk(f.clone())),
+                        (
+                            bulk("description"),
+                            func.description.clone().map_or(Frame::Null, Frame::Bulk),
+                        ),
+                        (
+                            bulk("flags"),
+                            Frame::Set(
+                                flags::names(func.flags)
+                                    .into_iter()
+                                    .map(|f| Frame::Simple(Bytes::from_static(f.as_bytes())))
+                                    .collect(),
+                            ),
+                        ),
+                    ])
+                })
+                .collect();
+            let mut entry = vec![
+                (bulk("library_name"), Frame::Bulk(name.clone())),
+                (bulk("engine"), bulk("LUA")),
+                (bulk("functions"), Frame::Array(functions)),
+            ];
+            if withcode {
+                entry.push((bulk("library_code"), Frame::Bulk(lib.code.clone())));
+            }
+            out.push(Frame::Map(entry));
+        }
+        Frame::Array(out)
+    } else if is_keyword(sub, "STATS") {
+        let libs = &engine.libraries;
+        Frame::Map(vec![
+            (bulk("running_script"), Frame::Null),
+            (
+                bulk("engines"),
+                Frame::Map(vec![(
+                    bulk("LUA"),
+                    Frame::Map(vec![
+                        (
+                            bulk("libraries_count"),
+                            Frame::Integer(libs.libs.len() as i64),
+                        ),
+                        (
+                            bulk("functions_count"),
+                            Frame::Integer(libs.functions.len() as i64),
+                        ),
+                    ]),
+                )]),
+            ),
+        ])
+    } else if is_keyword(sub, "DUMP") {
+        Frame::error("ERR FUNCTION DUMP is not supported by this server")
+    } else if is_keyword(sub, "RESTORE") {
+        Frame::error("ERR DUMP payload version or checksum are wrong")
+    } else {
+        unknown_subcommand_or_arity(sub, "function")
+    };
+    counts(engine, scripting);
+    reply
+}

@@ -1,0 +1,422 @@
+//! Lua scripting: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT, and (in `functions`) FUNCTION,
+//! FCALL and FCALL_RO, as redis-server 7.0.15 runs them (`eval.c`, `script.c`,
+//! `script_lua.c`, `functions.c`, `function_lua.c`) on an embedded Lua 5.1.
+//!
+//! - `engine`: the Lua state, the sandbox (`prelude.lua`), the script cache, a run.
+//! - `api`: the `redis` table's functions; `convert`: replies to Lua and back.
+//! - `libs` (`bit`), `cjson`, `msgpack` (`cmsgpack`), `structlib` (`struct`): the libraries.
+//!
+//! Scripts are atomic: EVAL and FCALL hold the server's gate exclusively (see
+//! `dispatch::exclusive`), and the commands a script calls run inside it through
+//! `dispatch::run_queued`, as EXEC's do, so their keyspace events, WATCH signals and
+//! invalidations are the ones those commands cause anywhere.
+
+#![allow(dead_code)] // parts used by the later steps (functions, libraries)
+mod api;
+mod cjson;
+mod convert;
+mod engine;
+pub(crate) mod functions;
+mod libs;
+mod msgpack;
+mod specs;
+mod structlib;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use respect_resp::Frame;
+
+use super::args::{is_keyword, parse_i64};
+use super::context::Ctx;
+use super::registry::{Flag, Spec};
+use super::reply::{help, ok};
+use crate::state::ServerState;
+use engine::{flags, Engine, RunCtx};
+
+pub use specs::COMMANDS;
+
+/// The server's scripting state: the Lua engine (built on first use, rebuilt by SCRIPT
+/// FLUSH) and the counters INFO reads without taking its lock (a script may call INFO).
+#[derive(Default)]
+pub struct Scripting {
+    engine: Mutex<Option<Engine>>,
+    /// The running script, as other connections see it (BUSY, SCRIPT KILL).
+    pub(crate) status: Arc<Status>,
+    /// Scripts in the cache (INFO number_of_cached_scripts).
+    pub cached_scripts: AtomicUsize,
+    /// Bytes of the script cache (INFO used_memory_scripts_eval).
+    pub scripts_memory: AtomicUsize,
+    /// Bytes the Lua state uses (INFO used_memory_lua).
+    pub lua_memory: AtomicUsize,
+    /// Functions, libraries and their bytes (INFO number_of_functions...).
+    pub functions: AtomicUsize,
+    /// Libraries loaded.
+    pub libraries_count: AtomicUsize,
+    /// Bytes of the libraries' code.
+    pub functions_memory: AtomicUsize,
+}
+
+impl std::fmt::Debug for Scripting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scripting")
+            .field("cached_scripts", &self.cached_scripts)
+            .finish()
+    }
+}
+
+/// Bytes an empty Lua state uses (Redis reports its own as `used_memory_lua` at start).
+pub const EMPTY_LUA_MEMORY: usize = 31 * 1024;
+
+impl Scripting {
+    /// The engine, built if needed; `Err` is the reply when it cannot be (a script calling
+    /// a command that needs it again would wait on itself: refused instead).
+    fn engine(&self) -> Result<MutexGuard<'_, Option<Engine>>, Frame> {
+        let mut guard = match self.engine.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                self.engine.lock().unwrap_or_else(|p| p.into_inner())
+            }
+        };
+        if guard.is_none() {
+            match Engine::new(self.status.clone()) {
+                Ok(e) => *guard = Some(e),
+                Err(e) => {
+                    return Err(Frame::Error(Bytes::from(format!(
+                        "ERR cannot start the Lua engine: {e}"
+                    ))))
+                }
+            }
+        }
+        Ok(guard)
+    }
+
+    fn count(&self, engine: &Engine) {
+        self.cached_scripts
+            .store(engine.script_count(), Ordering::Relaxed);
+        self.scripts_memory
+            .store(engine.scripts_memory(), Ordering::Relaxed);
+        self.lua_memory.store(engine.memory(), Ordering::Relaxed);
+    }
+
+    /// SCRIPT FLUSH: a new Lua state and an empty cache, as Redis's `scriptingReset`.
+    fn flush(&self) {
+        let mut guard = self.engine.lock().unwrap_or_else(|p| p.into_inner());
+        *guard = None;
+        self.cached_scripts.store(0, Ordering::Relaxed);
+        self.scripts_memory.store(0, Ordering::Relaxed);
+        self.lua_memory.store(0, Ordering::Relaxed);
+    }
+
+    /// INFO's functions, libraries and their bytes.
+    pub fn function_counts(&self) -> (usize, usize, usize) {
+        (
+            self.functions.load(Ordering::Relaxed),
+            self.libraries_count.load(Ordering::Relaxed),
+            self.functions_memory.load(Ordering::Relaxed),
+        )
+    }
+
+    /// INFO used_memory_lua.
+    pub fn lua_memory(&self) -> usize {
+        self.lua_memory
+            .load(Ordering::Relaxed)
+            .max(EMPTY_LUA_MEMORY)
+    }
+}
+
+const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
+
+fn eval(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    eval_generic(ctx, argv, false, false)
+}
+
+fn evalsha(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    eval_generic(ctx, argv, true, false)
+}
+
+fn eval_ro(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    eval_generic(ctx, argv, false, true)
+}
+
+fn evalsha_ro(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    eval_generic(ctx, argv, true, true)
+}
+
+/// `numkeys` checked as Redis checks it: the keys and the arguments after them.
+pub(crate) fn split_keys(argv: &[Bytes]) -> Result<(&[Bytes], &[Bytes]), Frame> {
+    let numkeys = argv
+        .get(2)
+        .and_then(|n| parse_i64(n))
+        .ok_or_else(super::reply::not_integer)?;
+    let available = argv.len().saturating_sub(3);
+    if numkeys > available as i64 {
+        return Err(Frame::error(
+            "ERR Number of keys can't be greater than number of args",
+        ));
+    }
+    if numkeys < 0 {
+        return Err(Frame::error("ERR Number of keys can't be negative"));
+    }
+    let rest = argv.get(3..).unwrap_or_default();
+    Ok(rest.split_at(numkeys as usize))
+}
+
+/// Redis's `scriptPrepareForRun` checks for a script's shebang flags, then the run's flags.
+pub(crate) fn prepare(ctx: &Ctx<'_>, script_flags: u32, ro: bool) -> Result<RunCtx, Frame> {
+    let compat = script_flags & flags::EVAL_COMPAT != 0;
+    if !compat {
+        if script_flags & flags::NO_WRITES == 0 && ro {
+            return Err(Frame::error(
+                "ERR Can not execute a script with write flag using *_ro command.",
+            ));
+        }
+        if script_flags & (flags::ALLOW_OOM | flags::NO_WRITES) == 0 && ctx.server.out_of_memory() {
+            return Err(Frame::error(
+                "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'",
+            ));
+        }
+    }
+    Ok(RunCtx {
+        resp3: false,
+        read_only: ro || (!compat && script_flags & flags::NO_WRITES != 0),
+        dirty: false,
+        allow_oom: !compat && script_flags & flags::ALLOW_OOM != 0,
+    })
+}
+
+fn eval_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], evalsha: bool, ro: bool) -> Frame {
+    let (keys, args) = match split_keys(argv) {
+        Ok(split) => split,
+        Err(e) => return e,
+    };
+    let body = argv.get(1).cloned().unwrap_or_default();
+    if evalsha && body.len() != 40 {
+        return Frame::error(NOSCRIPT);
+    }
+    let scripting = &ctx.server.scripting;
+    let mut guard = match scripting.engine() {
+        Ok(g) => g,
+        Err(e) => return e,
+    };
+    let Some(engine) = guard.as_mut() else {
+        return Frame::error("ERR scripting engine unavailable");
+    };
+    let sha = if evalsha {
+        Bytes::from(body.to_ascii_lowercase())
+    } else {
+        match engine.create(&body) {
+            Ok(sha) => sha,
+            Err(e) => {
+                scripting.count(engine);
+                return e;
+            }
+        }
+    };
+    let Some(script) = engine.script(&sha) else {
+        return Frame::error(NOSCRIPT);
+    };
+    let run = match prepare(ctx, script.flags, ro) {
+        Ok(run) => run,
+        Err(e) => return e,
+    };
+    let function = script.function().clone();
+    let name = String::from_utf8_lossy(&sha).into_owned();
+    let reply = engine.run(
+        ctx.server, ctx.state, &function, &name, true, keys, args, run,
+    );
+    scripting.count(engine);
+    reply
+}
+
+const SCRIPT_HELP: &[&str] = &[
+    "DEBUG (YES|SYNC|NO)",
+    "    Set the debug mode for subsequent scripts executed.",
+    "EXISTS <sha1> [<sha1> ...]",
+    "    Return information about the existence of the scripts in the script cache.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Flush the Lua scripts cache. Very dangerous on replicas.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the scripts cache.",
+    "    * SYNC: Synchronously flush the scripts cache.",
+    "KILL",
+    "    Kill the currently executing Lua script.",
+    "LOAD <script>",
+    "    Load a script into the scripts cache without executing it.",
+];
+
+fn script(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    let sub = argv.get(1).map_or(&[][..], |s| s.as_ref());
+    let argc = argv.len();
+    let scripting = &ctx.server.scripting;
+    if argc == 2 && is_keyword(sub, "HELP") {
+        return help("script", SCRIPT_HELP);
+    }
+    if is_keyword(sub, "FLUSH") {
+        let mode_ok = match argv.get(2..).unwrap_or_default() {
+            [] => true,
+            [mode] => is_keyword(mode, "SYNC") || is_keyword(mode, "ASYNC"),
+            _ => false,
+        };
+        if !mode_ok {
+            return Frame::error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+        }
+        scripting.flush();
+        return ok();
+    }
+    if is_keyword(sub, "EXISTS") {
+        let guard = match scripting.engine() {
+            Ok(g) => g,
+            Err(e) => return e,
+        };
+        let found = |sha: &Bytes| guard.as_ref().is_some_and(|e| e.has(sha));
+        return Frame::Array(
+            argv.get(2..)
+                .unwrap_or_default()
+                .iter()
+                .map(|sha| Frame::Integer(i64::from(found(sha))))
+                .collect(),
+        );
+    }
+    if argc == 3 && is_keyword(sub, "LOAD") {
+        let mut guard = match scripting.engine() {
+            Ok(g) => g,
+            Err(e) => return e,
+        };
+        let Some(engine) = guard.as_mut() else {
+            return Frame::error("ERR scripting engine unavailable");
+        };
+        let body = argv.get(2).cloned().unwrap_or_default();
+        let reply = match engine.create(&body) {
+            Ok(sha) => Frame::Bulk(sha),
+            Err(e) => e,
+        };
+        scripting.count(engine);
+        return reply;
+    }
+    if argc == 2 && is_keyword(sub, "KILL") {
+        return super::scripting::kill(ctx, true);
+    }
+    if argc == 3 && is_keyword(sub, "DEBUG") {
+        let mode = argv.get(2).map_or(&[][..], |s| s.as_ref());
+        if is_keyword(mode, "NO") {
+            return ok();
+        }
+        if is_keyword(mode, "YES") || is_keyword(mode, "SYNC") {
+            return Frame::error("ERR the Lua debugger is not supported by this server");
+        }
+        return Frame::error("ERR Use SCRIPT DEBUG YES/SYNC/NO");
+    }
+    super::reply::unknown_subcommand_or_arity(sub, "script")
+}
+
+/// Runs `f` (a script) so that the async runtime's other work goes on meanwhile: on a
+/// multi-threaded runtime, `block_in_place` hands this worker's queued tasks (and its I/O
+/// driver) to another thread first, so the other connections are served (with BUSY, or
+/// SCRIPT KILL) while the script runs.
+pub(crate) fn off_the_runtime<R>(f: impl FnOnce() -> R) -> R {
+    let multi = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi {
+        tokio::task::block_in_place(f)
+    } else {
+        f()
+    }
+}
+
+/// A running script as the other connections see it.
+///
+/// # Timeouts, BUSY and SCRIPT KILL
+///
+/// A script runs holding the server's gate exclusively, so another connection's command
+/// would wait for the gate until the script ends. Redis instead answers other clients once a
+/// script has run past `busy-reply-threshold`: `-BUSY`, except SCRIPT KILL, FUNCTION KILL
+/// and SHUTDOWN NOSAVE. The same here: the dispatcher asks [`busy_reply`] *before* it takes
+/// the gate. It reads only these atomics: when the script started (`since`, 0 when none
+/// runs), whether it wrote (`dirty`: then it cannot be killed), whether it is an EVAL or a
+/// function. SCRIPT KILL sets `kill`; the Lua hook the run installs (every 100000
+/// instructions, as Redis's `luaMaskCountHook`) sees it and raises Redis's error, which
+/// the script's caller gets. The killer never touches the Lua state or the gate.
+#[derive(Debug, Default)]
+pub struct Status {
+    /// When the running script started, in Unix ms; 0 when none runs.
+    pub since: AtomicU64,
+    /// Set by SCRIPT KILL / FUNCTION KILL; the hook raises the kill error.
+    pub kill: AtomicBool,
+    /// Whether the running script has called a write command.
+    pub dirty: AtomicBool,
+    /// Whether it is an EVAL (not a function).
+    pub eval: AtomicBool,
+}
+
+const BUSY_EVAL: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+const BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+
+/// The answer to `spec` while a script runs past `busy-reply-threshold` (see [`Status`]);
+/// `None`: run the command as usual.
+pub(crate) fn busy_reply(server: &ServerState, spec: &Spec) -> Option<Frame> {
+    let status = &server.scripting.status;
+    let since = status.since.load(Ordering::Acquire);
+    if since == 0 {
+        return None;
+    }
+    let threshold: u64 = server
+        .settings
+        .get("busy-reply-threshold")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5000);
+    if threshold == 0 || crate::db::now_ms().saturating_sub(since) < threshold {
+        return None;
+    }
+    match spec.name {
+        "script|kill" => return Some(kill_running(status, true)),
+        "function|kill" => return Some(kill_running(status, false)),
+        "shutdown" => return None,
+        _ => {}
+    }
+    if spec.flags.contains(Flag::AllowBusy) && spec.name != "function|stats" {
+        return None;
+    }
+    let eval = status.eval.load(Ordering::Relaxed);
+    Some(Frame::error(if eval { BUSY_EVAL } else { BUSY_FUNCTION }))
+}
+
+fn kill_running(status: &Status, by_script_kill: bool) -> Frame {
+    if status.dirty.load(Ordering::Acquire) {
+        return Frame::error(
+            "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.",
+        );
+    }
+    let eval = status.eval.load(Ordering::Relaxed);
+    if by_script_kill && !eval {
+        return Frame::error(BUSY_FUNCTION);
+    }
+    if !by_script_kill && eval {
+        return Frame::error(BUSY_EVAL);
+    }
+    status.kill.store(true, Ordering::Release);
+    ok()
+}
+
+/// SCRIPT KILL and FUNCTION KILL reaching the command itself: no script is running (a
+/// running one is answered by [`busy_reply`] before the gate).
+pub(crate) fn kill(_ctx: &mut Ctx<'_>, _eval: bool) -> Frame {
+    Frame::error("NOTBUSY No scripts in execution right now.")
+}
+
+fn fcall(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    functions::fcall(ctx, argv, false)
+}
+
+fn fcall_ro(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    functions::fcall(ctx, argv, true)
+}
+
+fn function(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    functions::function(ctx, argv)
+}
