@@ -107,6 +107,14 @@ pub(super) async fn serve(
                     return;
                 }
             };
+            // A script is running, not yet long enough to answer BUSY: the command waits
+            // here, not on the server's gate (which would hold a runtime thread).
+            while let Some(wait) = session.busy_in() {
+                tokio::select! {
+                    () = tokio::time::sleep(wait.min(std::time::Duration::from_millis(10))) => {}
+                    _ = &mut shutdown => return,
+                }
+            }
             // CLIENT PAUSE: the command waits (its earlier replies go out first).
             loop {
                 let lifted = hub.pause.lifted();

@@ -189,6 +189,15 @@ impl Session {
         pause.holds(writes)
     }
 
+    /// How long to wait before running a command while a script runs but is not yet past
+    /// `busy-reply-threshold` (see `scripting::busy_in`).
+    pub(crate) fn busy_in(&self) -> Option<std::time::Duration> {
+        match self.state.flavor {
+            Flavor::Redis => crate::commands::scripting::busy_in(&self.server),
+            Flavor::Seed => None,
+        }
+    }
+
     /// The snapshot SYNC asked to send, after which the connection is a replica.
     pub(crate) fn take_replica_snapshot(&mut self) -> Option<Bytes> {
         self.state.replica_snapshot.take()

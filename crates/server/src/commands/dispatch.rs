@@ -159,6 +159,10 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
         // lock. Taking it again here, under that lock, would invert the order EXEC's
         // CLIENT UNBLOCK takes them in (gate exclusive, then queues): a deadlock.
         run(server, state, command, spec, argv)
+    } else if spec.flags.contains(Flag::AllowBusy) && super::scripting::busy(server) {
+        // A command Redis serves during a busy script (CLIENT, HELLO, AUTH...) touches no
+        // key: it runs beside the script, which holds the gate until it ends.
+        run(server, state, command, spec, argv)
     } else if exclusive(spec.name, argv) || server.replication.active() {
         // While a replica reads the stream, every command runs alone: the stream's order
         // is then the order of execution (see `crate::replication`).

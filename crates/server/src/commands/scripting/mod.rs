@@ -224,9 +224,11 @@ fn eval_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], evalsha: bool, ro: bool) -> F
     };
     let function = script.function().clone();
     let name = String::from_utf8_lossy(&sha).into_owned();
-    let reply = engine.run(
-        ctx.server, ctx.state, &function, &name, true, keys, args, run,
-    );
+    // Off the runtime's worker, as FCALL runs: other connections must be answered (BUSY,
+    // SCRIPT KILL) while a long script runs.
+    let (server, state) = (ctx.server, &mut *ctx.state);
+    let reply =
+        off_the_runtime(|| engine.run(server, state, &function, &name, true, keys, args, run));
     scripting.count(engine);
     reply
 }
@@ -356,6 +358,35 @@ const BUSY_EVAL: &str =
     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
 const BUSY_FUNCTION: &str =
     "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+
+/// While a script runs and has not yet run for `busy-reply-threshold`: how much longer until
+/// it has (`None`: no script runs, or it is past the threshold). A connection waits that
+/// long, without holding a thread, before it runs a command: Redis's event loop reads no
+/// command then either, and answers BUSY once the threshold has passed.
+pub(crate) fn busy_in(server: &ServerState) -> Option<std::time::Duration> {
+    let since = server.scripting.status.since.load(Ordering::Acquire);
+    if since == 0 {
+        return None;
+    }
+    let threshold = busy_threshold(server);
+    let ran = crate::db::now_ms().saturating_sub(since);
+    (threshold != 0 && ran < threshold).then(|| std::time::Duration::from_millis(threshold - ran))
+}
+
+/// Whether a script runs past `busy-reply-threshold` now.
+pub(crate) fn busy(server: &ServerState) -> bool {
+    let since = server.scripting.status.since.load(Ordering::Acquire);
+    let threshold = busy_threshold(server);
+    since != 0 && threshold != 0 && crate::db::now_ms().saturating_sub(since) >= threshold
+}
+
+fn busy_threshold(server: &ServerState) -> u64 {
+    server
+        .settings
+        .get("busy-reply-threshold")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5000)
+}
 
 /// The answer to `spec` while a script runs past `busy-reply-threshold` (see [`Status`]);
 /// `None`: run the command as usual.
