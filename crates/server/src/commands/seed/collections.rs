@@ -99,86 +99,75 @@ impl Seed<'_> {
         reply
     }
 
-    /// [`Seed::modify`] of the queue at `args[0]`; `f` gets the list (empty when missing)
-    /// and the key keeps what `f` leaves only if it existed or `f` added to it.
+    /// [`Seed::modify`] of the container at `args[0]`, as `open` unpacks it (a frame of
+    /// another kind is given back: WRONGTYPE). `f` gets the container (empty when missing);
+    /// the key keeps what `f` leaves only if it existed or `f` added to it.
+    fn modify_as<T: Default>(
+        &self,
+        args: &[Frame],
+        open: impl FnOnce(Frame) -> Result<T, Frame>,
+        close: impl FnOnce(T) -> Frame,
+        is_empty: impl FnOnce(&T) -> bool,
+        f: impl FnOnce(&mut T) -> Frame,
+    ) -> Frame {
+        let Some(key) = Self::key(args, 0) else {
+            return unhandled();
+        };
+        self.modify(&key, |value| {
+            let existed = value.is_some();
+            let mut container = match value.take().map(open) {
+                None => T::default(),
+                Some(Ok(container)) => container,
+                Some(Err(other)) => {
+                    *value = Some(other);
+                    return wrong_type();
+                }
+            };
+            let reply = f(&mut container);
+            if existed || !is_empty(&container) {
+                *value = Some(close(container));
+            }
+            reply
+        })
+    }
+
+    /// [`Seed::modify_as`] of a queue.
     pub(super) fn modify_list(
         &self,
         args: &[Frame],
         f: impl FnOnce(&mut Vec<Frame>) -> Frame,
     ) -> Frame {
-        let Some(key) = Self::key(args, 0) else {
-            return unhandled();
+        let open = |frame| match frame {
+            Frame::Array(list) => Ok(list),
+            other => Err(other),
         };
-        self.modify(&key, |value| {
-            let existed = value.is_some();
-            let mut list = match value.take() {
-                None => Vec::new(),
-                Some(Frame::Array(list)) => list,
-                Some(other) => {
-                    *value = Some(other);
-                    return wrong_type();
-                }
-            };
-            let reply = f(&mut list);
-            if existed || !list.is_empty() {
-                *value = Some(Frame::Array(list));
-            }
-            reply
-        })
+        self.modify_as(args, open, Frame::Array, Vec::is_empty, f)
     }
 
-    /// [`Seed::modify_list`] for dicts.
+    /// [`Seed::modify_as`] of a dict.
     pub(super) fn modify_dict(
         &self,
         args: &[Frame],
         f: impl FnOnce(&mut Vec<(Frame, Frame)>) -> Frame,
     ) -> Frame {
-        let Some(key) = Self::key(args, 0) else {
-            return unhandled();
+        let open = |frame| match frame {
+            Frame::Map(dict) => Ok(dict),
+            other => Err(other),
         };
-        self.modify(&key, |value| {
-            let existed = value.is_some();
-            let mut dict = match value.take() {
-                None => Vec::new(),
-                Some(Frame::Map(dict)) => dict,
-                Some(other) => {
-                    *value = Some(other);
-                    return wrong_type();
-                }
-            };
-            let reply = f(&mut dict);
-            if existed || !dict.is_empty() {
-                *value = Some(Frame::Map(dict));
-            }
-            reply
-        })
+        self.modify_as(args, open, Frame::Map, Vec::is_empty, f)
     }
 
-    /// [`Seed::modify_list`] for sets.
+    /// [`Seed::modify_as`] of a set.
     pub(super) fn modify_set(
         &self,
         args: &[Frame],
         f: impl FnOnce(&mut Vec<Frame>) -> Frame,
     ) -> Frame {
-        let Some(key) = Self::key(args, 0) else {
-            return unhandled();
+        let open = |frame| match frame {
+            Frame::Set(set) => Ok(set),
+            other => Err(other),
         };
-        self.modify(&key, |value| {
-            let existed = value.is_some();
-            let mut set = match value.take() {
-                None => Vec::new(),
-                Some(Frame::Set(set)) => set,
-                Some(other) => {
-                    *value = Some(other);
-                    return wrong_type();
-                }
-            };
-            let reply = f(&mut set);
-            if existed || !set.is_empty() {
-                *value = Some(Frame::Set(set));
-            }
-            reply
-        })
+        self.modify_as(args, open, Frame::Set, Vec::is_empty, f)
     }
 
     // --- key/value ---
