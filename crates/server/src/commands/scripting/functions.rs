@@ -32,6 +32,8 @@ pub struct Library {
 #[derive(Default)]
 pub struct Libraries {
     libs: IndexMap<Bytes, Library>,
+    /// By name folded to lower case: FCALL finds a function whatever the case, as Redis's
+    /// case-insensitive function table does (the library keeps the name as registered).
     functions: std::collections::HashMap<Bytes, Func>,
 }
 
@@ -276,7 +278,7 @@ impl Engine {
             return Err("No functions registered".into());
         }
         for (fname, ..) in &registered.0 {
-            if let Some(existing) = self.libraries.functions.get(fname) {
+            if let Some(existing) = self.libraries.functions.get(&folded(fname)) {
                 if existing.library != name {
                     return Err(format!(
                         "Function {} already exists",
@@ -287,14 +289,14 @@ impl Engine {
         }
         if let Some(old) = self.libraries.libs.shift_remove(&name) {
             for f in old.functions {
-                self.libraries.functions.remove(&f);
+                self.libraries.functions.remove(&folded(&f));
             }
         }
         let mut names = Vec::new();
         for (fname, function, fl, description) in registered.0 {
             names.push(fname.clone());
             self.libraries.functions.insert(
-                fname,
+                folded(&fname),
                 Func {
                     library: name.clone(),
                     function,
@@ -352,7 +354,7 @@ pub fn fcall(ctx: &mut Ctx<'_>, argv: &[Bytes], ro: bool) -> Frame {
     let Some(engine) = guard.as_ref() else {
         return Frame::error("ERR scripting engine unavailable");
     };
-    let Some(func) = engine.libraries.functions.get(&name) else {
+    let Some(func) = engine.libraries.functions.get(&folded(&name)) else {
         return Frame::error("ERR Function not found");
     };
     let run = match super::prepare(ctx, func.flags, ro) {
@@ -463,7 +465,7 @@ pub fn function(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         match engine.libraries.libs.shift_remove(&name) {
             Some(lib) => {
                 for f in lib.functions {
-                    engine.libraries.functions.remove(&f);
+                    engine.libraries.functions.remove(&folded(&f));
                 }
                 ok()
             }
@@ -507,7 +509,7 @@ pub fn function(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             let functions = lib
                 .functions
                 .iter()
-                .filter_map(|f| libs.functions.get(f).map(|func| (f, func)))
+                .filter_map(|f| libs.functions.get(&folded(f)).map(|func| (f, func)))
                 .map(|(f, func)| {
                     Frame::Map(vec![
                         (bulk("name"), Frame::Bulk(f.clone())),
@@ -568,4 +570,9 @@ pub fn function(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     };
     counts(engine, scripting);
     reply
+}
+
+/// A function name as the function table keys it: ASCII lower case.
+fn folded(name: &[u8]) -> Bytes {
+    Bytes::from(name.to_ascii_lowercase())
 }
