@@ -97,18 +97,9 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
                 multi.failed = true;
             }
             let known = argv.first().and_then(|name| lookup(name)).map(|c| &c.spec);
-            // An EXEC refused before it runs discards the transaction, if any, and says so
-            // (Redis's `execCommandAbort`, called by `rejectCommand` even outside MULTI).
-            let refusal = match (known.map(|s| s.name), &refusal) {
-                (Some("exec"), Frame::Error(text)) => {
-                    state.multi = None;
-                    state.watch.unwatch();
-                    let reason = text.strip_prefix(b"ERR ").unwrap_or(text);
-                    let mut abort = b"EXECABORT Transaction discarded because of: ".to_vec();
-                    abort.extend_from_slice(reason);
-                    Frame::Error(Bytes::from(abort))
-                }
-                _ => refusal,
+            let refusal = match known {
+                Some(spec) => reject_in_transaction(state, spec.name, refusal),
+                None => refusal,
             };
             state.stats.per_command.rejected(known, &refusal);
             state.stats.count_command(true);
@@ -122,10 +113,11 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
     if let Some(refused) = pubsub::refuse_in_subscribed_mode(state, spec.name) {
         return refused;
     }
-    // A script running past busy-reply-threshold holds the gate: answer without it.
+    // A script running past busy-reply-threshold holds the gate: answer without it. Like
+    // every refusal it fails a transaction being queued, and an EXEC says it discarded one.
     if let Some(busy) = super::scripting::busy_reply(server, spec) {
         state.stats.count_command(true);
-        return busy;
+        return reject_in_transaction(state, spec.name, busy);
     }
     if let Some(refusal) = over_maxmemory(server, state, spec) {
         state.stats.per_command.rejected(Some(spec), &refusal);
@@ -186,6 +178,26 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
         serve_blocked(server);
     }
     reply
+}
+
+/// A refusal (Redis's `rejectCommand`): it fails a transaction being queued, and an EXEC
+/// refused before it runs discards the transaction, if any, and says so (Redis's
+/// `execCommandAbort`, called even outside MULTI).
+fn reject_in_transaction(state: &mut SessionState, name: &str, refusal: Frame) -> Frame {
+    if let Some(multi) = state.multi.as_mut() {
+        multi.failed = true;
+    }
+    match (name, &refusal) {
+        ("exec", Frame::Error(text)) => {
+            state.multi = None;
+            state.watch.unwatch();
+            let reason = text.strip_prefix(b"ERR ").unwrap_or(text);
+            let mut abort = b"EXECABORT Transaction discarded because of: ".to_vec();
+            abort.extend_from_slice(reason);
+            Frame::Error(Bytes::from(abort))
+        }
+        _ => refusal,
+    }
 }
 
 /// The checks before a command may run or be queued, in Redis's order; `Err` is the reply.
