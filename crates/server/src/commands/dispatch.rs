@@ -124,7 +124,7 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
         state.stats.count_command(true);
         return refusal;
     }
-    if let Some(refusal) = read_only_replica(server, state, spec) {
+    if let Some(refusal) = replication_refusal(server, state, spec) {
         if let Some(multi) = state.multi.as_mut() {
             multi.failed = true;
         }
@@ -135,9 +135,11 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
     if state.multi.is_some() && !runs_inside_multi(spec.name) {
         let denyoom = spec.flags.contains(Flag::Denyoom);
         let writes = spec.flags.contains(Flag::Write);
+        let not_stale = !spec.flags.contains(Flag::Stale);
         let queued = state.multi.as_mut().map(|m| {
             m.denyoom |= denyoom;
             m.writes |= writes;
+            m.not_stale |= not_stale;
             m.queued.push(argv.to_vec())
         });
         return match queued {
@@ -267,17 +269,44 @@ fn over_maxmemory(
     Some(Frame::Error(Bytes::from_static(OOM.as_bytes())))
 }
 
-/// Redis's rule for a replica (`replica-read-only yes`, its default): a write command, or an
-/// EXEC whose queue holds one, is refused.
-fn read_only_replica(server: &ServerState, state: &SessionState, spec: &Spec) -> Option<Frame> {
-    if !server.replication.is_replica()
-        || server.settings.get("replica-read-only").as_deref() == Some("no")
-    {
+/// Redis's replication rules before a command runs, in its order:
+/// - `min-replicas-to-write N`: a write (or an EXEC whose queue holds one) needs N attached
+///   replicas (every attached replica counts as good: this server keeps no acknowledgements);
+/// - a replica (`replica-read-only yes`, the default) refuses writes;
+/// - a replica whose link is down (always, here) with `replica-serve-stale-data no` serves
+///   only the commands flagged `stale` (and an EXEC whose queue holds only such).
+fn replication_refusal(server: &ServerState, state: &SessionState, spec: &Spec) -> Option<Frame> {
+    let multi = state.multi.as_ref().filter(|_| spec.name == "exec");
+    let write = spec.flags.contains(Flag::Write) || multi.is_some_and(|m| m.writes);
+    let replica = server.replication.is_replica();
+    if write && !replica {
+        let needed = server
+            .settings
+            .get("min-replicas-to-write")
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(0);
+        if needed > 0 && server.replication.replicas() < needed {
+            return Some(Frame::error(
+                "NOREPLICAS Not enough good replicas to write.",
+            ));
+        }
+    }
+    if !replica {
         return None;
     }
-    let write = spec.flags.contains(Flag::Write)
-        || (spec.name == "exec" && state.multi.as_ref().is_some_and(|m| m.writes));
-    write.then(|| Frame::error("READONLY You can't write against a read only replica."))
+    let setting = |name: &str| server.settings.get(name);
+    if write && setting("replica-read-only").as_deref() != Some("no") {
+        return Some(Frame::error(
+            "READONLY You can't write against a read only replica.",
+        ));
+    }
+    let stale_denied = !spec.flags.contains(Flag::Stale) || multi.is_some_and(|m| m.not_stale);
+    if stale_denied && setting("replica-serve-stale-data").as_deref() == Some("no") {
+        return Some(Frame::error(
+            "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+        ));
+    }
+    None
 }
 
 /// Commands that act on the transaction itself rather than being queued (Redis's list in

@@ -31,6 +31,9 @@ pub struct Multi {
     pub denyoom: bool,
     /// Whether a queued command writes: EXEC is then refused on a read-only replica.
     pub writes: bool,
+    /// Whether a queued command lacks the `stale` flag: EXEC is then refused on a replica
+    /// that serves no stale data.
+    pub not_stale: bool,
 }
 
 /// This family's commands.
