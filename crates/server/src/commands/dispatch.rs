@@ -125,9 +125,7 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
         return refusal;
     }
     if let Some(refusal) = replication_refusal(server, state, spec) {
-        if let Some(multi) = state.multi.as_mut() {
-            multi.failed = true;
-        }
+        let refusal = reject_in_transaction(state, spec.name, refusal);
         state.stats.per_command.rejected(Some(spec), &refusal);
         state.stats.count_command(true);
         return refusal;
