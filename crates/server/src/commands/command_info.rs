@@ -15,7 +15,7 @@ use respect_resp::Frame;
 use super::args::is_keyword;
 use super::context::Ctx;
 use super::dispatch::{lookup, lookup_subcommand, redis_commands};
-use super::registry::{BeginSearch, Category, FindKeys, KeySpec, Spec};
+use super::registry::{BeginSearch, Category, FindKeys, Flag, KeyFlag, KeySpec, Spec};
 use super::reply::{syntax_error, unknown_subcommand};
 use crate::glob::glob_match;
 
@@ -261,6 +261,28 @@ fn list(rest: &[Bytes]) -> Frame {
     }
 }
 
+/// The key flags of a command whose spec says `variable_flags`, as its arguments decide
+/// them (Redis's `setGetKeys`, `bitfieldGetKeys`).
+fn variable_flags(name: &str, args: &[&[u8]]) -> Option<Vec<&'static str>> {
+    let rest = || args.iter().skip(2);
+    match name {
+        "set" if rest().skip(1).any(|a| a.eq_ignore_ascii_case(b"GET")) => {
+            Some(vec!["RW", "access", "update"])
+        }
+        "set" => Some(vec!["OW", "update"]),
+        "bitfield" => {
+            let writes =
+                rest().any(|a| a.eq_ignore_ascii_case(b"SET") || a.eq_ignore_ascii_case(b"INCRBY"));
+            Some(if writes {
+                vec!["RW", "access", "update"]
+            } else {
+                vec!["RO", "access"]
+            })
+        }
+        _ => None,
+    }
+}
+
 /// COMMAND HELP's own lines, as Redis 7.0.15 prints them (see `reply::help` for the rest).
 const HELP: &[&str] = &[
     "(no subcommand)",
@@ -315,10 +337,10 @@ fn getkeys(command: &[Bytes], flags: bool) -> Frame {
                     key_specs: std::slice::from_ref(key_spec),
                     ..*spec
                 };
-                let names: Vec<Frame> = key_spec
-                    .flags
-                    .iter()
-                    .map(|f| Frame::Simple(Bytes::from_static(f.name().as_bytes())))
+                let names: Vec<Frame> = variable_flags(spec.name, &args)
+                    .unwrap_or_else(|| key_spec.flags.iter().map(KeyFlag::name).collect())
+                    .into_iter()
+                    .map(|f| Frame::Simple(Bytes::from_static(f.as_bytes())))
                     .collect();
                 alone
                     .key_positions(&args)
@@ -337,6 +359,10 @@ fn getkeys(command: &[Bytes], flags: bool) -> Frame {
             .collect()
     };
     if keys.is_empty() {
+        // EVAL with no keys and its kind (`no_mandatory_keys`) have none to give.
+        if spec.flags.contains(Flag::NoMandatoryKeys) {
+            return Frame::Array(Vec::new());
+        }
         return Frame::error("ERR Invalid arguments specified for command");
     }
     Frame::Array(keys)
