@@ -133,6 +133,18 @@ impl Blocking {
         }
     }
 
+    /// [`Blocking::signal`] of `key` only if a client waits on it: for the writes that may
+    /// end a wait without making a value (a deleted or replaced stream), so a write on a key
+    /// nobody waits on costs no wake-up pass.
+    pub fn signal_if_waited(&self, key: &[u8]) {
+        if self.blocked.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        if lock(&self.queues).by_key.contains_key(key) {
+            self.signal(key);
+        }
+    }
+
     /// Whether any client is blocked (one atomic load).
     pub fn any(&self) -> bool {
         self.blocked.load(Ordering::Relaxed) > 0

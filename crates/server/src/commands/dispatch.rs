@@ -2,6 +2,7 @@
 //! checks every command passes before it runs, in redis-server 7.0's order (its
 //! `processCommand`): known command, known subcommand, arity, then authentication.
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
@@ -93,17 +94,8 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
     let (command, spec) = match checked {
         Ok(found) => found,
         Err(refusal) => {
-            if let Some(multi) = state.multi.as_mut() {
-                multi.failed = true;
-            }
             let known = argv.first().and_then(|name| lookup(name)).map(|c| &c.spec);
-            let refusal = match known {
-                Some(spec) => reject_in_transaction(state, spec.name, refusal),
-                None => refusal,
-            };
-            state.stats.per_command.rejected(known, &refusal);
-            state.stats.count_command(true);
-            return refusal;
+            return reject(state, known, refusal);
         }
     };
     // --- connections that talk to each other: CLIENT LIST's cmd=, RESP2 subscribed mode ---
@@ -115,20 +107,11 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
     }
     // A script running past busy-reply-threshold holds the gate: answer without it. Like
     // every refusal it fails a transaction being queued, and an EXEC says it discarded one.
-    if let Some(busy) = super::scripting::busy_reply(server, spec) {
-        state.stats.count_command(true);
-        return reject_in_transaction(state, spec.name, busy);
-    }
-    if let Some(refusal) = over_maxmemory(server, state, spec) {
-        state.stats.per_command.rejected(Some(spec), &refusal);
-        state.stats.count_command(true);
-        return refusal;
-    }
-    if let Some(refusal) = replication_refusal(server, state, spec) {
-        let refusal = reject_in_transaction(state, spec.name, refusal);
-        state.stats.per_command.rejected(Some(spec), &refusal);
-        state.stats.count_command(true);
-        return refusal;
+    let refusal = super::scripting::busy_reply(server, spec)
+        .or_else(|| over_maxmemory(server, state, spec))
+        .or_else(|| replication_refusal(server, state, spec));
+    if let Some(refusal) = refusal {
+        return reject(state, Some(spec), refusal);
     }
     if state.multi.is_some() && !runs_inside_multi(spec.name) {
         let denyoom = spec.flags.contains(Flag::Denyoom);
@@ -180,15 +163,15 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
     reply
 }
 
-/// A refusal (Redis's `rejectCommand`): it fails a transaction being queued, and an EXEC
-/// refused before it runs discards the transaction, if any, and says so (Redis's
-/// `execCommandAbort`, called even outside MULTI).
-fn reject_in_transaction(state: &mut SessionState, name: &str, refusal: Frame) -> Frame {
+/// A command refused before it runs (Redis's `rejectCommand`): the refusal is counted, it
+/// fails a transaction being queued, and an EXEC refused discards the transaction, if any,
+/// and says so (Redis's `execCommandAbort`, called even outside MULTI).
+fn reject(state: &mut SessionState, spec: Option<&'static Spec>, refusal: Frame) -> Frame {
     if let Some(multi) = state.multi.as_mut() {
         multi.failed = true;
     }
-    match (name, &refusal) {
-        ("exec", Frame::Error(text)) => {
+    let refusal = match (spec.map(|s| s.name), &refusal) {
+        (Some("exec"), Frame::Error(text)) => {
             state.multi = None;
             state.watch.unwatch();
             let reason = text.strip_prefix(b"ERR ").unwrap_or(text);
@@ -197,7 +180,10 @@ fn reject_in_transaction(state: &mut SessionState, name: &str, refusal: Frame) -
             Frame::Error(Bytes::from(abort))
         }
         _ => refusal,
-    }
+    };
+    state.stats.per_command.rejected(spec, &refusal);
+    state.stats.count_command(true);
+    refusal
 }
 
 /// The checks before a command may run or be queued, in Redis's order; `Err` is the reply.
@@ -239,30 +225,20 @@ fn check(
 
 /// Redis's `maxmemory` rule (its `processCommand`): over the limit, a command that may grow
 /// memory is refused, and so is anything queued after MULTI (a queue grows memory too) and an
-/// EXEC whose queue holds such a command, which also discards the transaction.
+/// EXEC whose queue holds such a command (which [`reject`] then discards).
 fn over_maxmemory(
     server: &ServerState,
-    state: &mut SessionState,
+    state: &SessionState,
     spec: &'static Spec,
 ) -> Option<Frame> {
     const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
     let in_multi = state.multi.is_some();
     let exec_denyoom = spec.name == "exec" && state.multi.as_ref().is_some_and(|m| m.denyoom);
-    let reject = spec.flags.contains(Flag::Denyoom)
+    let refused = spec.flags.contains(Flag::Denyoom)
         || exec_denyoom
         || (in_multi && !matches!(spec.name, "exec" | "discard" | "quit" | "reset"));
-    if !reject || !server.out_of_memory() {
+    if !refused || !server.out_of_memory() {
         return None;
-    }
-    if spec.name == "exec" {
-        state.multi = None;
-        state.watch.unwatch();
-        return Some(Frame::Error(Bytes::from(format!(
-            "EXECABORT Transaction discarded because of: {OOM}"
-        ))));
-    }
-    if let Some(multi) = state.multi.as_mut() {
-        multi.failed = true;
     }
     Some(Frame::Error(Bytes::from_static(OOM.as_bytes())))
 }
@@ -280,10 +256,9 @@ fn replication_refusal(server: &ServerState, state: &SessionState, spec: &Spec) 
     if write && !replica {
         let needed = server
             .settings
-            .get("min-replicas-to-write")
-            .and_then(|n| n.parse::<usize>().ok())
-            .unwrap_or(0);
-        if needed > 0 && server.replication.replicas() < needed {
+            .min_replicas_to_write
+            .load(Ordering::Relaxed);
+        if needed > 0 && (server.replication.replicas() as u64) < needed {
             return Some(Frame::error(
                 "NOREPLICAS Not enough good replicas to write.",
             ));
@@ -442,7 +417,7 @@ fn wake_on_write(ctx: &Ctx<'_>, spec: &Spec, argv: &[Bytes]) {
     let args: Vec<&[u8]> = argv.iter().map(|a| &a[..]).collect();
     for i in spec.key_positions(&args) {
         if let Some(key) = argv.get(i) {
-            blocking.signal(key);
+            blocking.signal_if_waited(key);
         }
     }
 }

@@ -337,6 +337,8 @@ pub struct Settings {
     pub slowlog_slower_than: std::sync::atomic::AtomicI64,
     /// `slowlog-max-len`.
     pub slowlog_max_len: AtomicU64,
+    /// `min-replicas-to-write` (0: off), read before every write.
+    pub min_replicas_to_write: AtomicU64,
 }
 
 impl Settings {
@@ -359,6 +361,7 @@ impl Settings {
             hll_sparse_max_bytes: AtomicU64::new(3000),
             slowlog_slower_than: std::sync::atomic::AtomicI64::new(10_000),
             slowlog_max_len: AtomicU64::new(128),
+            min_replicas_to_write: AtomicU64::new(0),
         }
     }
 
@@ -486,6 +489,9 @@ impl Settings {
                 .store(number.unwrap_or(10_000), Ordering::Relaxed),
             "slowlog-max-len" => self
                 .slowlog_max_len
+                .store(as_u64(number), Ordering::Relaxed),
+            "min-replicas-to-write" => self
+                .min_replicas_to_write
                 .store(as_u64(number), Ordering::Relaxed),
             "timeout" => {
                 self.timeout_secs.store(as_u64(number), Ordering::Relaxed);

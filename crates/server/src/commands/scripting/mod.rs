@@ -376,8 +376,11 @@ pub(crate) fn busy_in(server: &ServerState) -> Option<std::time::Duration> {
 /// Whether a script runs past `busy-reply-threshold` now.
 pub(crate) fn busy(server: &ServerState) -> bool {
     let since = server.scripting.status.since.load(Ordering::Acquire);
+    if since == 0 {
+        return false;
+    }
     let threshold = busy_threshold(server);
-    since != 0 && threshold != 0 && crate::db::now_ms().saturating_sub(since) >= threshold
+    threshold != 0 && crate::db::now_ms().saturating_sub(since) >= threshold
 }
 
 fn busy_threshold(server: &ServerState) -> u64 {
