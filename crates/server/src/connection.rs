@@ -115,8 +115,10 @@ pub(super) async fn serve(
                     _ = &mut shutdown => return,
                 }
             }
-            // CLIENT PAUSE: the command waits (its earlier replies go out first).
-            loop {
+            // CLIENT PAUSE: the command waits (its earlier replies go out first). The wait
+            // for UNPAUSE is registered only while a pause holds (one atomic load otherwise),
+            // then the pause is checked again, so an UNPAUSE in between is not missed.
+            while session.paused_until(request_name(&request)).is_some() {
                 let lifted = hub.pause.lifted();
                 tokio::pin!(lifted);
                 lifted.as_mut().enable();
@@ -160,11 +162,16 @@ pub(super) async fn serve(
                 let _ = stream.shutdown().await;
                 return;
             }
-            if let Some(snapshot) = session.take_replica_snapshot() {
-                // SYNC: the replies before it, the snapshot, then only the stream.
+            if let Some(start) = session.take_replica_start() {
+                // SYNC: the replies before it, the snapshot, then only the stream. The
+                // snapshot is encoded here, off the server's gate and off the runtime's
+                // workers; what changes meanwhile waits in the replica's outbox.
                 let _attached = Attached {
                     server: Arc::clone(&shared),
                     id: client.id,
+                };
+                let Ok(snapshot) = tokio::task::spawn_blocking(move || start.encode()).await else {
+                    return;
                 };
                 output.extend_from_slice(&snapshot);
                 drop(snapshot);

@@ -48,6 +48,42 @@ impl Op {
     }
 }
 
+/// What SYNC leaves for its connection: the dataset as copied at the instant the replica
+/// was attached, and what goes before it (PSYNC's `+FULLRESYNC` line). Encoding it as an RDB
+/// file is the connection's work, done outside the server's gate: the copy is taken under
+/// the gate (it and the attachment must be one instant), the encoding need not hold it.
+pub struct ReplicaStart {
+    /// Written first (empty for SYNC).
+    pub preamble: String,
+    /// The keys by database.
+    pub databases: Vec<(usize, Vec<crate::rdb::file::Item>)>,
+    /// The time the copy was taken, for the file's expiry times and `ctime`.
+    pub now_ms: u64,
+}
+
+impl ReplicaStart {
+    /// The bytes a replica reads first: the preamble, then the RDB file as a bulk without a
+    /// closing CRLF (`$<len>\r\n<file>`), as Redis sends it.
+    pub fn encode(&self) -> Vec<u8> {
+        let (file, _) = crate::rdb::file::encode(&self.databases, self.now_ms);
+        let header = format!("${}\r\n", file.len());
+        let mut out = Vec::with_capacity(self.preamble.len() + header.len() + file.len());
+        out.extend_from_slice(self.preamble.as_bytes());
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(&file);
+        out
+    }
+}
+
+impl std::fmt::Debug for ReplicaStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplicaStart")
+            .field("preamble", &self.preamble)
+            .field("databases", &self.databases.len())
+            .finish()
+    }
+}
+
 /// The attached replicas and the stream's state.
 #[derive(Debug, Default)]
 pub struct Replication {

@@ -100,7 +100,7 @@ impl Session {
                 before_reply: Vec::new(),
                 propagate_as: None,
                 propagated: Vec::new(),
-                replica_snapshot: None,
+                replica_start: None,
                 hub,
                 client,
                 block: None,
@@ -199,8 +199,8 @@ impl Session {
     }
 
     /// The snapshot SYNC asked to send, after which the connection is a replica.
-    pub(crate) fn take_replica_snapshot(&mut self) -> Option<Bytes> {
-        self.state.replica_snapshot.take()
+    pub(crate) fn take_replica_start(&mut self) -> Option<Arc<crate::replication::ReplicaStart>> {
+        self.state.replica_start.take()
     }
 
     /// This session's client id.

@@ -72,7 +72,7 @@ pub struct SessionState {
     /// replicas when it ends (wrapped in MULTI/EXEC when there are several).
     pub propagated: Vec<Op>,
     /// Set by SYNC: the snapshot to send before this connection turns into a replica.
-    pub replica_snapshot: Option<Bytes>,
+    pub replica_start: Option<Arc<crate::replication::ReplicaStart>>,
 }
 
 impl SessionState {

@@ -7,7 +7,9 @@
 //! built in memory (Redis writes it to disk first for a replica that does not announce
 //! diskless support: the bytes on the wire are the same).
 
-use bytes::{BufMut, Bytes, BytesMut};
+use std::sync::Arc;
+
+use bytes::Bytes;
 use respect_resp::Frame;
 
 use super::context::Ctx;
@@ -15,6 +17,7 @@ use super::registry::{
     Categories, Category, Command, Deprecation, Docs, Flag, Flags, KeyRange, Spec,
 };
 use super::reply::ok;
+use crate::replication::ReplicaStart;
 
 /// This family's commands.
 pub const COMMANDS: &[Command] = &[
@@ -173,7 +176,7 @@ fn replicaof(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         replication.set_master(None);
         return ok();
     }
-    if ctx.state.replica_snapshot.is_some() {
+    if ctx.state.replica_start.is_some() {
         return Frame::error("ERR Command is not valid when client is a replica.");
     }
     let port = match super::args::parse_i64(port).and_then(|p| u16::try_from(p).ok()) {
@@ -207,19 +210,16 @@ fn psync(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
 /// Takes the snapshot, attaches the connection, and leaves the bytes to send first for the
 /// connection (which then serves only the stream). The reply frame is never written.
 fn attach(ctx: &mut Ctx<'_>, preamble: Option<String>) -> Frame {
-    if ctx.state.replica_snapshot.is_some() {
+    if ctx.state.replica_start.is_some() {
         return Frame::Null;
     }
     let databases = crate::persistence::snapshot(ctx.server);
-    let (file, _) = crate::rdb::file::encode(&databases, ctx.now);
-    let header = format!("${}\r\n", file.len());
-    let preamble = preamble.unwrap_or_default();
-    let mut out = BytesMut::with_capacity(preamble.len() + header.len() + file.len());
-    out.put_slice(preamble.as_bytes());
-    out.put_slice(header.as_bytes());
-    out.put_slice(&file);
     ctx.server.replication.attach(ctx.state.client.clone());
-    ctx.state.replica_snapshot = Some(out.freeze());
+    ctx.state.replica_start = Some(Arc::new(ReplicaStart {
+        preamble: preamble.unwrap_or_default(),
+        databases,
+        now_ms: ctx.now,
+    }));
     Frame::Null
 }
 
