@@ -102,13 +102,30 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conformance")
     }
 
-    /// A guest may not change a server's settings: every scenario that sends a command that
-    /// would (if the target wrongly accepted it) is `# global: yes`, so it runs only with
-    /// `--allow-global`, alone.
+    /// A guest may not change a server's settings, its other clients or its server-wide
+    /// state: every scenario that sends a command that would (if the target wrongly accepted
+    /// it: a CLIENT PAUSE of -1 read as forever, a REPLICAOF of a bad port taken) is
+    /// `# global: yes`, so it runs only with `--allow-global`, alone.
     #[test]
     fn every_scenario_that_can_change_server_settings_is_global() {
-        const SETTING_COMMANDS: &[&str] =
-            &["CONFIG SET", "CONFIG RESETSTAT", "DEBUG SET-ACTIVE-EXPIRE"];
+        const SETTING_COMMANDS: &[&str] = &[
+            "CONFIG SET",
+            "CONFIG RESETSTAT",
+            "DEBUG SET-ACTIVE-EXPIRE",
+            "CLIENT PAUSE",
+            "CLIENT UNPAUSE",
+            "CLIENT KILL",
+            "REPLICAOF",
+            "SLAVEOF",
+            "SLOWLOG RESET",
+            "SCRIPT FLUSH",
+            "SCRIPT KILL",
+            "FUNCTION FLUSH",
+            "FUNCTION DELETE",
+            "FUNCTION RESTORE",
+            "FUNCTION KILL",
+            "FUNCTION LOAD",
+        ];
         let root = corpus();
         for s in load_dir(&root).expect("the corpus loads") {
             let text = std::fs::read_to_string(&s.path).expect("readable");
