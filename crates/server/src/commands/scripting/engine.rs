@@ -115,6 +115,9 @@ pub struct Engine {
     pub(super) make: Function,
     /// FUNCTION LOAD's libraries.
     pub(super) libraries: super::functions::Libraries,
+    /// The prelude's `seal(t)`: makes a table Rust builds for scripts read-only to them,
+    /// `rawset` included.
+    pub(super) seal: Function,
 }
 
 impl std::fmt::Debug for Engine {
@@ -128,6 +131,27 @@ impl std::fmt::Debug for Engine {
 /// The SHA-1 of `body` as 40 lowercase hex digits.
 pub fn sha1_hex(body: &[u8]) -> Bytes {
     Bytes::from(sha1_smol::Sha1::from(body).digest().to_string())
+}
+
+/// Compiles `text` as source, never as bytecode: Lua 5.1 does not verify bytecode, and a
+/// crafted binary chunk can read and write the server's memory (Redis's CVE-2015-4335, after
+/// which its Lua parses every chunk as text). A chunk that starts with the bytecode
+/// signature gets the error Redis's text parser gives for it. `name` is the chunk's name
+/// (`@user_script`); `Err` is Lua's message.
+pub fn compile_text(lua: &Lua, text: &[u8], name: &str, env: Table) -> Result<Function, String> {
+    if text.first() == Some(&0x1b) {
+        let shown = name.strip_prefix('@').unwrap_or(name);
+        return Err(format!("{shown}:1: unexpected symbol near 'char(27)'"));
+    }
+    lua.load(text)
+        .set_name(name)
+        .set_mode(mlua::ChunkMode::Text)
+        .set_environment(env)
+        .into_function()
+        .map_err(|e| match e {
+            mlua::Error::SyntaxError { message, .. } => message,
+            other => other.to_string(),
+        })
 }
 
 /// Redis's `luaPushErrorBuff`: an error text as an `{err=...}` text: a leading `-` means the
@@ -216,8 +240,9 @@ pub fn shebang(body: &[u8]) -> Result<(u32, usize), String> {
 impl Engine {
     /// A fresh Lua state with Redis's sandbox and an empty script cache.
     pub fn new(status: Arc<super::Status>) -> mlua::Result<Engine> {
-        // SAFETY: `debug` is loaded for the error handler only; the prelude keeps it in a
-        // local and scripts never see it (it is not on the globals' allow list).
+        // SAFETY: `debug` is loaded for the error handler only: the prelude keeps it in a
+        // local, then removes it (with dofile, loadfile, print) from the state's first global
+        // table, which scripts never see (no getfenv, as in redis-server 7.0.15).
         let lua = unsafe {
             Lua::unsafe_new_with(
                 StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG,
@@ -234,7 +259,7 @@ impl Engine {
             .load(include_str!("prelude.lua"))
             .set_name("=respect")
             .into_function()?;
-        let (runner, globals, redis): (Function, Table, Table) =
+        let (runner, globals, redis, seal): (Function, Table, Table, Function) =
             prelude.call((dispatch_slot.clone(), api, real.clone()))?;
         Ok(Engine {
             lua,
@@ -247,6 +272,7 @@ impl Engine {
             redis,
             make,
             libraries: Default::default(),
+            seal,
         })
     }
 
@@ -295,15 +321,7 @@ impl Engine {
 
     /// Compiles `text` as a chunk named `name` in the sandbox; `Err` is Lua's message.
     pub fn compile(&self, text: &[u8], name: &str) -> Result<Function, String> {
-        self.lua
-            .load(text)
-            .set_name(name)
-            .set_environment(self.globals.clone())
-            .into_function()
-            .map_err(|e| match e {
-                mlua::Error::SyntaxError { message, .. } => message,
-                other => other.to_string(),
-            })
+        compile_text(&self.lua, text, name, self.globals.clone())
     }
 
     /// Redis's `luaCreateFunction`: caches `body` under its SHA-1 (compiling it) unless it is

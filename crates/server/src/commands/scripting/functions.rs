@@ -235,28 +235,26 @@ impl Engine {
             lib_redis.set_metatable(Some(mt.clone()));
             api.set_metatable(Some(mt));
         }
-        api.raw_set("redis", lib_redis).map_err(err)?;
+        api.raw_set("redis", lib_redis.clone()).map_err(err)?;
         let env = lua.create_table().map_err(err)?;
         let env_mt = lua.create_table().map_err(err)?;
-        env_mt.raw_set("__index", api).map_err(err)?;
+        env_mt.raw_set("__index", api.clone()).map_err(err)?;
         // Writes to the library's globals are refused, as Redis's read-only globals.
         if let Some(globals_mt) = self.globals().metatable() {
             let readonly: Value = globals_mt.raw_get("__newindex").map_err(err)?;
             env_mt.raw_set("__newindex", readonly).map_err(err)?;
         }
+        // Neither the environment nor its metatable may be changed by the library's code or
+        // its functions (getmetatable answers nothing, rawset is refused).
+        env_mt.raw_set("__metatable", false).map_err(err)?;
         env.set_metatable(Some(env_mt.clone()));
+        for sealed in [&env, &env_mt, &api, &lib_redis] {
+            self.seal.call::<()>(sealed.clone()).map_err(err)?;
+        }
         let skip = code.iter().position(|&c| c == b'\n').unwrap_or(0);
-        let chunk = lua
-            .load(code.get(skip..).unwrap_or_default())
-            .set_name("@user_function")
-            .set_environment(env)
-            .into_function()
-            .map_err(|e| match e {
-                mlua::Error::SyntaxError { message, .. } => {
-                    format!("Error compiling function: {message}")
-                }
-                other => other.to_string(),
-            })?;
+        let text = code.get(skip..).unwrap_or_default();
+        let chunk = super::engine::compile_text(&lua, text, "@user_function", env)
+            .map_err(|message| format!("Error compiling function: {message}"))?;
         lua.set_app_data(Registering::default());
         let result: mlua::Result<(bool, Value)> = self.runner().call(chunk);
         let registered = lua.remove_app_data::<Registering>().unwrap_or_default();

@@ -6,7 +6,11 @@
 //! Discipline for these functions: Lua raises errors with `longjmp`, which must not cross a
 //! Rust frame that owns something to drop. Each function checks its arguments with the Lua
 //! API first, while it owns nothing; work that allocates runs in an inner function whose
-//! result (owned) is pushed and dropped before any error is raised.
+//! result (owned) is pushed and dropped before any error is raised. The Lua API calls that
+//! push values (cjson.decode's tables) can still raise in two cases: a finalizer that errors
+//! while the collector runs, which scripts cannot create (no `newproxy`; a table's `__gc`
+//! does nothing in Lua 5.1), and Lua running out of memory, which this state has no limit
+//! for (the process would fail first).
 
 use std::os::raw::c_int;
 

@@ -8,16 +8,84 @@ local raw_dispatch, raw_api, real = ...
 local dbg = debug
 local error, type, tostring, rawget, setmetatable, xpcall, select =
   error, type, tostring, rawget, setmetatable, xpcall, select
+local raw_rawset, raw_getmetatable = rawset, getmetatable
+local raw_loadstring, raw_load, concat = loadstring, load, table.concat
 local lua_pcall = pcall
 local killed = raw_api.killed
+local the_globals = _G
 
 local function readonly()
   error('Attempt to modify a readonly table', 2)
 end
 
+-- Tables no script may change, not even with rawset: the globals, the library proxies, a
+-- function library's environment. Weak keys: an entry goes with its table.
+local sealed = setmetatable({}, { __mode = 'k' })
+
 -- A read-only view of `t`.
 local function protect(t)
-  return setmetatable({}, { __index = t, __newindex = readonly, __metatable = false })
+  local view = setmetatable({}, { __index = t, __newindex = readonly, __metatable = false })
+  sealed[view] = true
+  return view
+end
+
+local function safe_rawset(t, k, v)
+  if sealed[t] then
+    -- Level 0: no position, as the C rawset of Redis's Lua words it.
+    error('Attempt to modify a readonly table', 0)
+  end
+  return raw_rawset(t, k, v)
+end
+
+-- Source text only: Lua 5.1 does not verify bytecode, and loading a crafted binary chunk can
+-- read and write memory (Redis's CVE-2015-4335; its Lua parses every chunk as text).
+-- A binary chunk gets the answer of that text parser: the chunk's name as Lua's `luaO_chunkid`
+-- shows it (LUA_IDSIZE 60), then the parser's complaint about the escape byte.
+local function chunkid(source)
+  -- C reads the name as a string: it ends at its first NUL byte.
+  source = source:match('^[^%z]*')
+  local first = source:byte(1)
+  if first == 61 then -- '=': the name as given
+    return source:sub(2, 60)
+  elseif first == 64 then -- '@': a file name, its end kept
+    local name = source:sub(2)
+    if #name > 60 - 8 then
+      return '...' .. name:sub(#name - (60 - 8) + 1)
+    end
+    return name
+  end
+  local len = (source:find('[\n\r]') or (#source + 1)) - 1
+  if len > 60 - 17 then
+    len = 60 - 17
+  end
+  if len < #source then
+    return '[string "' .. source:sub(1, len) .. '..."]'
+  end
+  return '[string "' .. source .. '"]'
+end
+local function safe_loadstring(chunk, name)
+  if type(chunk) == 'string' and chunk:byte(1) == 27 then
+    return nil, chunkid(name or chunk) .. ":1: unexpected symbol near 'char(27)'"
+  end
+  return raw_loadstring(chunk, name)
+end
+local function safe_load(reader, name)
+  if type(reader) ~= 'function' then
+    return raw_load(reader, name)
+  end
+  local parts, n = {}, 0
+  while true do
+    local piece = reader()
+    if piece == nil or piece == '' then
+      break
+    end
+    if type(piece) ~= 'string' then
+      return nil, 'reader function must return a string'
+    end
+    n = n + 1
+    parts[n] = piece
+  end
+  return safe_loadstring(concat(parts), name or '=(load)')
 end
 
 -- Redis's error handler, plus: frames of this chunk are skipped, so an error raised by one of
@@ -88,38 +156,50 @@ math_proxy.random = raw_api.math_random
 math_proxy.randomseed = raw_api.math_randomseed
 
 -- The real globals: Redis's allow list, nothing else.
+-- (redis-server 7.0.15 as measured has no getfenv, setfenv or newproxy: nor does this one, so
+-- no script reaches a function's environment or creates a userdata with a finalizer.)
 local allowed = {
-  'xpcall', 'tostring', 'getfenv', 'setmetatable', 'next', 'assert', 'tonumber', 'rawequal',
+  'xpcall', 'tostring', 'setmetatable', 'next', 'assert', 'tonumber', 'rawequal',
   'collectgarbage', 'getmetatable', 'rawset', 'coroutine', 'type', 'select', 'unpack',
-  'gcinfo', 'pairs', 'rawget', 'loadstring', 'ipairs', '_VERSION', 'setfenv', 'load', 'error',
-  'newproxy',
+  'gcinfo', 'pairs', 'rawget', 'loadstring', 'ipairs', '_VERSION', 'load', 'error',
 }
 for _, name in ipairs(allowed) do
-  rawset(real, name, _G[name])
+  raw_rawset(real, name, _G[name])
 end
-rawset(real, 'pcall', redis_pcall_builtin)
-rawset(real, 'string', protect(string))
-rawset(real, 'table', protect(table))
-rawset(real, 'math', protect(math_proxy))
-rawset(real, 'coroutine', protect(coroutine))
+raw_rawset(real, 'pcall', redis_pcall_builtin)
+raw_rawset(real, 'rawset', safe_rawset)
+raw_rawset(real, 'loadstring', safe_loadstring)
+raw_rawset(real, 'load', safe_load)
+local string_view = protect(string)
+raw_rawset(real, 'string', string_view)
+raw_rawset(real, 'table', protect(table))
+raw_rawset(real, 'math', protect(math_proxy))
+raw_rawset(real, 'coroutine', protect(coroutine))
 for name, lib in pairs(raw_api.libs) do
-  rawset(real, name, protect(lib))
+  raw_rawset(real, name, protect(lib))
 end
-rawset(real, 'redis', protect(redis))
-rawset(real, '__redis__err__handler', handler)
+raw_rawset(real, 'redis', protect(redis))
+raw_rawset(real, '__redis__err__handler', handler)
 
 local globals = setmetatable({}, {
   __index = real,
   __newindex = readonly,
   __metatable = false,
 })
-rawset(real, '_G', globals)
+raw_rawset(real, '_G', globals)
 setmetatable(real, {
   __index = function(_, name)
     error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
   end,
 })
-setfenv(0, globals)
+sealed[globals] = true
+sealed[real] = true
+
+-- Strings' methods: the metatable every string shares reads through the read-only view, and
+-- what getmetatable('') answers is a read-only view of it.
+local string_mt = raw_getmetatable('')
+raw_rawset(string_mt, '__index', string_view)
+raw_rawset(string_mt, '__metatable', protect({ __index = string_view }))
 
 -- Runs a compiled script (EVAL: no arguments) or a function (FCALL: keys, args) under the
 -- handler; answers (true, first result) or (false, the error table).
@@ -131,4 +211,24 @@ local function run(f, keys, args)
     return f(keys, args)
   end, handler)
 end
-return run, globals, redis
+
+-- A table Rust builds for scripts (a function library's environment) is sealed as the rest.
+local function seal(t)
+  sealed[t] = true
+end
+
+-- What scripts must never reach, should a way to the state's first global table appear: the
+-- debug library, files, output; and that table is read-only from here on. The closures of
+-- this chunk get the scripts' globals as their environment.
+for _, name in ipairs({ 'debug', 'dofile', 'loadfile', 'print', 'require', 'module', 'package',
+  'os', 'io' }) do
+  raw_rawset(the_globals, name, nil)
+end
+sealed[the_globals] = true
+setmetatable(the_globals, { __newindex = readonly, __metatable = false })
+for _, f in ipairs({ readonly, protect, safe_rawset, chunkid, safe_loadstring, safe_load,
+  handler, pcall_result, redis_pcall_builtin, run, seal }) do
+  setfenv(f, globals)
+end
+setfenv(0, globals)
+return run, globals, redis, seal
