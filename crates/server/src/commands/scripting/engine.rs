@@ -249,6 +249,12 @@ impl Engine {
                 LuaOptions::new(),
             )
         };
+        // The hook finds the status here (the engine keeps the Arc, so the address lives as
+        // long as the state).
+        lua.set_named_registry_value(
+            STATUS_KEY.to_str().unwrap_or_default(),
+            mlua::LightUserData(Arc::as_ptr(&status).cast_mut().cast()),
+        )?;
         lua.set_app_data(status);
         let real = lua.create_table()?;
         let dispatch_slot = lua.create_table()?;
@@ -397,32 +403,9 @@ impl Engine {
         let status = lua
             .app_data_ref::<Arc<super::Status>>()
             .map(|s| Arc::clone(&s));
-        let threshold: u64 = server
-            .settings
-            .get("busy-reply-threshold")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(5000);
-        if let Some(status) = &status {
-            status.kill.store(false, Ordering::Relaxed);
-            status.dirty.store(false, Ordering::Relaxed);
-            status.eval.store(eval, Ordering::Relaxed);
-            status
-                .since
-                .store(crate::db::now_ms().max(1), Ordering::Release);
-            if threshold > 0 {
-                let status = Arc::clone(status);
-                lua.set_hook(
-                    mlua::HookTriggers::new().every_nth_instruction(100_000),
-                    move |_, _| {
-                        if status.kill.load(Ordering::Acquire) {
-                            tracing::warn!("Lua script killed by user with SCRIPT KILL.");
-                            return Err(mlua::Error::runtime("killed"));
-                        }
-                        Ok(mlua::VmState::Continue)
-                    },
-                );
-            }
-        }
+        let running = status
+            .as_deref()
+            .map(|status| Running::script(lua, status, eval));
         let caller_dialect = state.dialect;
         let caller_db = state.db_index;
         let result = lua.scope(|scope| {
@@ -440,12 +423,7 @@ impl Engine {
             Ok(out)
         });
         let _ = self.dispatch_slot.raw_set("current", Value::Nil);
-        if let Some(status) = &status {
-            if threshold > 0 {
-                lua.remove_hook();
-            }
-            status.since.store(0, Ordering::Release);
-        }
+        drop(running);
         state.dialect = caller_dialect;
         state.db_index = caller_db;
         let run: Option<RunCtx> = lua.remove_app_data();
@@ -461,6 +439,99 @@ impl Engine {
     /// The Lua state's memory in bytes (INFO used_memory_lua).
     pub fn memory(&self) -> usize {
         self.lua.used_memory()
+    }
+}
+
+/// Instructions between two looks of the hook at the kill flag and the load deadline, as
+/// Redis's `luaMaskCountHook` (after a kill, every line, so a script that catches the error
+/// with pcall is stopped at its next line).
+const HOOK_INSTRUCTIONS: std::os::raw::c_int = 100_000;
+
+/// How long FUNCTION LOAD may run a library's code (Redis's `LOAD_TIMEOUT_MS`).
+pub const LOAD_TIMEOUT_MS: u64 = 500;
+
+/// Where the registry keeps the address of the engine's [`super::Status`] for the hook.
+const STATUS_KEY: &std::ffi::CStr = c"respect.status";
+
+/// The hook every script and library load runs under, a raw Lua hook rather than mlua's: a
+/// raw hook is inherited by the coroutines a script creates (mlua's ignores every thread but
+/// the main one, so a loop inside a coroutine could not be killed). It owns nothing, so the
+/// error it raises may unwind through it.
+unsafe extern "C-unwind" fn hook(l: *mut mlua::ffi::lua_State, _: *mut mlua::ffi::lua_Debug) {
+    use mlua::ffi;
+    ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, STATUS_KEY.as_ptr());
+    let status = ffi::lua_touserdata(l, -1) as *const super::Status;
+    ffi::lua_pop(l, 1);
+    // SAFETY: the address is the engine's `Arc<Status>`, which outlives its Lua state.
+    let Some(status) = status.as_ref() else {
+        return;
+    };
+    if status.kill.load(Ordering::Acquire) {
+        ffi::lua_sethook(l, Some(hook), ffi::LUA_MASKLINE, 0);
+        ffi::lua_pushstring(l, c"killed".as_ptr());
+        ffi::lua_error(l);
+    }
+    let deadline = status.load_deadline.load(Ordering::Acquire);
+    if deadline != 0 && crate::db::now_ms() > deadline {
+        ffi::lua_sethook(l, Some(hook), ffi::LUA_MASKLINE, 0);
+        ffi::luaL_error(l, c"FUNCTION LOAD timeout".as_ptr());
+    }
+}
+
+/// Sets (`on`) or removes the hook on the state's main thread (coroutines created while it
+/// is set inherit it).
+fn set_hook(lua: &Lua, on: bool) {
+    use mlua::ffi;
+    // SAFETY: lua_sethook neither allocates nor raises.
+    let _ = unsafe {
+        lua.exec_raw::<()>((), |l| {
+            if on {
+                ffi::lua_sethook(l, Some(hook), ffi::LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+            } else {
+                ffi::lua_sethook(l, None, 0, 0);
+            }
+        })
+    };
+}
+
+/// While a script or a library load runs: the hook is set and the status says so; when it
+/// ends, however it ends (a panic under a command unwinds through here too), both are undone,
+/// so the server never stays BUSY for a script that is gone.
+pub(super) struct Running<'a> {
+    lua: &'a Lua,
+    status: &'a super::Status,
+}
+
+impl<'a> Running<'a> {
+    /// Starts a script run (`eval`: EVAL rather than FCALL).
+    pub(super) fn script(lua: &'a Lua, status: &'a super::Status, eval: bool) -> Running<'a> {
+        status.kill.store(false, Ordering::Relaxed);
+        status.dirty.store(false, Ordering::Relaxed);
+        status.eval.store(eval, Ordering::Relaxed);
+        status
+            .since
+            .store(crate::db::now_ms().max(1), Ordering::Release);
+        set_hook(lua, true);
+        Running { lua, status }
+    }
+
+    /// Starts a library load, stopped past [`LOAD_TIMEOUT_MS`].
+    pub(super) fn load(lua: &'a Lua, status: &'a super::Status) -> Running<'a> {
+        status.kill.store(false, Ordering::Relaxed);
+        status.load_deadline.store(
+            crate::db::now_ms().saturating_add(LOAD_TIMEOUT_MS),
+            Ordering::Release,
+        );
+        set_hook(lua, true);
+        Running { lua, status }
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        set_hook(self.lua, false);
+        self.status.since.store(0, Ordering::Release);
+        self.status.load_deadline.store(0, Ordering::Release);
     }
 }
 

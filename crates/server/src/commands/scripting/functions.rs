@@ -2,6 +2,8 @@
 //! functions loaded with `FUNCTION LOAD`, kept in the scripting engine (`Engine::libraries`).
 //! FUNCTION DUMP and RESTORE are not implemented (an honest error).
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use indexmap::IndexMap;
 use mlua::{Function, Lua, MultiValue, Value};
@@ -256,7 +258,16 @@ impl Engine {
         let chunk = super::engine::compile_text(&lua, text, "@user_function", env)
             .map_err(|message| format!("Error compiling function: {message}"))?;
         lua.set_app_data(Registering::default());
-        let result: mlua::Result<(bool, Value)> = self.runner().call(chunk);
+        let status = lua
+            .app_data_ref::<Arc<super::Status>>()
+            .map(|s| Arc::clone(&s));
+        let result: mlua::Result<(bool, Value)> = {
+            // The library's code runs under the hook: past LOAD_TIMEOUT_MS it is stopped.
+            let _running = status
+                .as_deref()
+                .map(|status| super::engine::Running::load(&lua, status));
+            self.runner().call(chunk)
+        };
         let registered = lua.remove_app_data::<Registering>().unwrap_or_default();
         let _ = env_mt.raw_set("__index", self.globals().clone());
         let (ok, value) = result.map_err(err)?;

@@ -352,6 +352,9 @@ pub struct Status {
     pub dirty: AtomicBool,
     /// Whether it is an EVAL (not a function).
     pub eval: AtomicBool,
+    /// While FUNCTION LOAD runs a library's code: when it must have ended (Unix ms; 0 when
+    /// no load runs). The hook stops a load that runs past it, as Redis's 500 ms limit.
+    pub load_deadline: AtomicU64,
 }
 
 const BUSY_EVAL: &str =

@@ -97,7 +97,9 @@ local function handler(err)
     level = 3
     i = dbg.getinfo(level, 'nSl')
   end
-  while i and i.source == '=respect' do
+  -- (A tail call leaves a pseudo-frame: this chunk's wrappers tail-call, Redis's C ones
+  -- leave none.)
+  while i and (i.source == '=respect' or i.what == 'tail') do
     level = level + 1
     i = dbg.getinfo(level, 'nSl')
   end
