@@ -143,7 +143,7 @@ fn stream_info(s: &Stream, opts: &[Bytes], sub: &[u8]) -> Frame {
             name("entries-added"),
             Frame::Integer(s.entries_added as i64),
         ),
-        (name("recorded-first-entry-id"), id_frame(s.first_id)),
+        (name("recorded-first-entry-id"), id_frame(s.first_id())),
     ];
     if !full {
         map.push((name("groups"), Frame::Integer(s.groups.len() as i64)));

@@ -424,7 +424,7 @@ fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             Some(t) => s.trim(t, args.approx, args.limit),
             None => 0,
         };
-        Ok((id, trimmed, (s.len(), s.first_id)))
+        Ok((id, trimmed, (s.len(), s.first_id())))
     };
     let result = if args.no_mkstream {
         with_stream(ctx, key, |s| s.map(append)).and_then(|r| r.transpose())
@@ -546,7 +546,7 @@ fn xtrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     match with_stream(ctx, key, |s| {
         s.map_or((0, (0, StreamId::MIN)), |s| {
             let n = s.trim(trim, args.approx, args.limit);
-            (n, (s.len(), s.first_id))
+            (n, (s.len(), s.first_id()))
         })
     }) {
         Ok((n, after)) => {
