@@ -261,6 +261,14 @@ impl Stream {
         self.entries.keys().next().copied().unwrap_or(StreamId::MIN)
     }
 
+    /// The first ID of the first node, deleted entries included, and `MAX` when there is
+    /// none: Redis's `streamGetEdgeID(s, 1, 0, ...)`, which a MINID trim goes to replicas
+    /// as. A node holds its deleted entries until all are, and its first entry's ID is its
+    /// master ID.
+    pub fn first_edge_id(&self) -> StreamId {
+        self.nodes.keys().next().copied().unwrap_or(StreamId::MAX)
+    }
+
     /// The last live entry's ID (0-0 when empty): Redis's `streamLastValidID`.
     pub fn last_valid_id(&self) -> StreamId {
         self.entries

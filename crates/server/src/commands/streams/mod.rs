@@ -239,7 +239,8 @@ struct TrimArgs {
 
 /// How XADD and XTRIM go to a replica (Redis's `streamRewriteApproxSpecifier` and
 /// `streamRewriteTrimArgument`): an approximate trim as the exact one it turned out to be
-/// (`= <length>` for MAXLEN, `= <first ID>` for MINID), and XADD's generated ID in place of
+/// (`= <length>` for MAXLEN; for MINID `= <first ID>`, deleted entries included, the
+/// largest ID when the stream is empty), and XADD's generated ID in place of
 /// `*` or `ms-*`, so the replica's stream is this one's.
 fn propagated(
     argv: &[Bytes],
@@ -424,7 +425,7 @@ fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             Some(t) => s.trim(t, args.approx, args.limit),
             None => 0,
         };
-        Ok((id, trimmed, (s.len(), s.first_id())))
+        Ok((id, trimmed, (s.len(), s.first_edge_id())))
     };
     let result = if args.no_mkstream {
         with_stream(ctx, key, |s| s.map(append)).and_then(|r| r.transpose())
@@ -546,7 +547,7 @@ fn xtrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     match with_stream(ctx, key, |s| {
         s.map_or((0, (0, StreamId::MIN)), |s| {
             let n = s.trim(trim, args.approx, args.limit);
-            (n, (s.len(), s.first_id()))
+            (n, (s.len(), s.first_edge_id()))
         })
     }) {
         Ok((n, after)) => {
