@@ -516,10 +516,10 @@ impl Stream {
             return Some(0);
         }
         if group.entries_read != INVALID_ENTRIES_READ && !self.has_tombstones_from(group.last_id) {
-            return Some(added - group.entries_read);
+            return Some(added.wrapping_sub(group.entries_read));
         }
         let read = self.estimate_distance(group.last_id);
-        (read != INVALID_ENTRIES_READ).then(|| added - read)
+        (read != INVALID_ENTRIES_READ).then(|| added.wrapping_sub(read))
     }
 
     /// Every entry, oldest first (DUMP, DEBUG DIGEST...).

@@ -232,7 +232,8 @@ pub(super) fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 fn advance_group(s: &Stream, group: &mut Group, id: StreamId) {
     if id > group.last_id {
         if group.entries_read != INVALID_ENTRIES_READ && !s.has_tombstones_from(id) {
-            group.entries_read += 1;
+            // C's signed arithmetic: ENTRIESREAD may have set the largest there is.
+            group.entries_read = group.entries_read.wrapping_add(1);
         } else if s.entries_added > 0 {
             group.entries_read = s.estimate_distance(id);
         }
@@ -840,5 +841,34 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         Ok(Some(out)) => out,
         Ok(None) => no_group(key, group_name),
         Err(e) => e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `XGROUP CREATE k g 0 MKSTREAM ENTRIESREAD 9223372036854775807`, `XADD k 1-1 f v`,
+    /// `XREADGROUP GROUP g c STREAMS k >`: redis-server 7.0.15's XINFO GROUPS then says
+    /// entries-read -9223372036854775808 and lag -9223372036854775807 (the counter wraps).
+    #[test]
+    fn the_read_counter_wraps_as_in_c() {
+        let mut s = Stream::new();
+        s.append(
+            StreamId::new(1, 1),
+            vec![Bytes::from_static(b"f"), Bytes::from_static(b"v")].into(),
+            crate::stream::NodeLimits {
+                entries: 100,
+                bytes: 4096,
+            },
+        );
+        let mut g = Group {
+            entries_read: i64::MAX,
+            ..Group::default()
+        };
+        advance_group(&s, &mut g, StreamId::new(1, 1));
+        assert_eq!(g.entries_read, i64::MIN);
+        assert_eq!(g.last_id, StreamId::new(1, 1));
+        assert_eq!(s.lag(&g), Some(-9223372036854775807));
     }
 }
