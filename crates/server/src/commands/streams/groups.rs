@@ -264,7 +264,7 @@ fn add_pending(group: &mut Group, consumer: &Bytes, id: StreamId, now: i64) {
 
 /// `XREADGROUP GROUP group consumer [COUNT count] [BLOCK ms] [NOACK] STREAMS key ... id ...`
 pub(super) fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    let args = match parse_read_args(argv, true) {
+    let args = match parse_read_args(argv, true, ctx.state.in_script) {
         Ok(a) => a,
         Err(e) => return e,
     };

@@ -642,8 +642,13 @@ struct ReadArgs<'a> {
     ids_at: usize,
 }
 
-/// Redis's argument loop of `xreadCommand`.
-fn parse_read_args(argv: &[Bytes], xreadgroup: bool) -> Result<ReadArgs<'_>, Frame> {
+/// Redis's argument loop of `xreadCommand`; `in_script`: a script called it, which may not
+/// BLOCK.
+fn parse_read_args(
+    argv: &[Bytes],
+    xreadgroup: bool,
+    in_script: bool,
+) -> Result<ReadArgs<'_>, Frame> {
     let mut args = ReadArgs {
         block: None,
         count: 0,
@@ -659,6 +664,14 @@ fn parse_read_args(argv: &[Bytes], xreadgroup: bool) -> Result<ReadArgs<'_>, Fra
         let more = argv.len() - i - 1;
         let o = &at(argv, i)[..];
         if is_keyword(o, "BLOCK") && more > 0 {
+            if in_script {
+                // The name as the script spelled it.
+                return Err(error_with(&[
+                    b"ERR ",
+                    at(argv, 0),
+                    b" command is not allowed with BLOCK option from scripts",
+                ]));
+            }
             i += 1;
             let ms = parse_i64(at(argv, i))
                 .ok_or_else(|| Frame::error("ERR timeout is not an integer or out of range"))?;
@@ -744,7 +757,7 @@ fn block_read(ctx: &mut Ctx<'_>, keys: &[Bytes], ms: u64, argv: Vec<Bytes>) -> F
 
 /// `XREAD [COUNT count] [BLOCK ms] STREAMS key [key ...] id [id ...]`
 fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    let args = match parse_read_args(argv, false) {
+    let args = match parse_read_args(argv, false, ctx.state.in_script) {
         Ok(a) => a,
         Err(e) => return e,
     };
