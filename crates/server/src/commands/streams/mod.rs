@@ -19,11 +19,11 @@ pub use specs::COMMANDS;
 
 use self::groups::{xack, xautoclaim, xclaim, xgroup, xpending, xreadgroup};
 use self::info::xinfo;
-use super::args::{is_keyword, parse_i64};
+use super::args::{integer, is_keyword, parse_i64};
 use super::blocking::block_on;
 use super::context::Ctx;
 use super::events::{notify, signal_created};
-use super::reply::{error_format, not_integer, syntax_error, wrong_type};
+use super::reply::{error_format, syntax_error, wrong_type};
 use crate::db::{Entry, Value};
 use crate::notify::STREAM;
 use crate::stream::{NodeLimits, Stream, StreamId, Trim};
@@ -144,11 +144,6 @@ fn range_end(arg: &[u8]) -> Result<StreamId, Frame> {
     } else {
         Ok(id)
     }
-}
-
-/// A `long long` argument, or Redis's "not an integer" error.
-fn long_long(arg: &[u8]) -> Result<i64, Frame> {
-    parse_i64(arg).ok_or_else(not_integer)
 }
 
 /// An ID as a bulk string.
@@ -303,7 +298,7 @@ fn parse_trim_args(argv: &[Bytes], xadd: bool) -> Result<TrimArgs, Frame> {
             } else if more >= 2 && next == b"=" {
                 i += 1;
             }
-            let max = long_long(argv.get(i + 1).map_or(&[][..], |a| a))?;
+            let max = integer(argv.get(i + 1).map_or(&[][..], |a| a))?;
             if max < 0 {
                 return Err(Frame::error("ERR The MAXLEN argument must be >= 0."));
             }
@@ -326,7 +321,7 @@ fn parse_trim_args(argv: &[Bytes], xadd: bool) -> Result<TrimArgs, Frame> {
             i += 1;
             args.trim = Some(Trim::MinId(id));
         } else if is_keyword(opt, "LIMIT") && more > 0 {
-            limit = long_long(at(argv, i + 1))?;
+            limit = integer(at(argv, i + 1))?;
             if limit < 0 {
                 return Err(Frame::error("ERR The LIMIT argument must be >= 0."));
             }
@@ -466,7 +461,7 @@ fn range_command(ctx: &mut Ctx<'_>, argv: &[Bytes], rev: bool) -> Frame {
     let mut j = 4;
     while j < argv.len() {
         if is_keyword(at(argv, j), "COUNT") && j + 1 < argv.len() {
-            count = match long_long(at(argv, j + 1)) {
+            count = match integer(at(argv, j + 1)) {
                 Ok(n) => n.max(0),
                 Err(e) => return e,
             };
@@ -573,7 +568,7 @@ fn xsetid(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     while i < argv.len() {
         let more = argv.len() - 1 - i;
         if is_keyword(at(argv, i), "ENTRIESADDED") && more > 0 {
-            entries_added = match long_long(at(argv, i + 1)) {
+            entries_added = match integer(at(argv, i + 1)) {
                 Ok(n) if n < 0 => return Frame::error("ERR entries_added must be positive"),
                 Ok(n) => n,
                 Err(e) => return e,
@@ -681,7 +676,7 @@ fn parse_read_args(
             args.block = Some(ms as u64);
         } else if is_keyword(o, "COUNT") && more > 0 {
             i += 1;
-            let n = long_long(at(argv, i))?;
+            let n = integer(at(argv, i))?;
             args.count = usize::try_from(n.max(0)).unwrap_or(usize::MAX);
         } else if is_keyword(o, "STREAMS") && more > 0 {
             streams_at = i + 1;
@@ -841,4 +836,15 @@ fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 /// `<text>` with `%s` arguments as Redis's `addReplyErrorFormat` prints them.
 fn error_with(parts: &[&[u8]]) -> Frame {
     error_format(&parts.concat())
+}
+
+/// `NOGROUP No such consumer group '<group>' for key name '<key>'` (XGROUP, XINFO).
+fn no_such_group(group: &[u8], key: &[u8]) -> Frame {
+    error_with(&[
+        b"NOGROUP No such consumer group '",
+        group,
+        b"' for key name '",
+        key,
+        b"'",
+    ])
 }
