@@ -217,8 +217,6 @@ fn scripts() -> Vec<(&'static str, Vec<Step>)> {
                 run(&["XADD", "x", "MAXLEN", "=", "2", "8-*", "f", "v"]),
                 run(&["XTRIM", "x", "MINID", "~", "6"]),
                 run(&["XTRIM", "x", "MAXLEN", "5"]),
-                // (Not MINID ~ after a trim: Redis then propagates the first ID of its
-                // listpack node, deleted entries included, which this server does not keep.)
                 run(&["XADD", "missing", "NOMKSTREAM", "*", "f", "v"]),
                 run(&["XDEL", "x", "8-0"]),
                 run(&["XSETID", "x", "99-0"]),
@@ -230,6 +228,38 @@ fn scripts() -> Vec<(&'static str, Vec<Step>)> {
                 run(&["XACK", "x", "g", "7-1"]),
                 run(&["XGROUP", "DESTROY", "x", "nope"]),
                 run(&["XGROUP", "DESTROY", "x", "g"]),
+            ],
+        ),
+        (
+            "streams: MINID ~ goes as the first ID, deleted or not, the largest when empty",
+            vec![
+                run(&["XADD", "e", "1-1", "f", "v"]),
+                run(&["XADD", "e", "2-1", "f", "v"]),
+                run(&["XTRIM", "e", "MINID", "~", "5"]),
+                run(&["XADD", "e", "MINID", "~", "9", "4-1", "f", "v"]),
+                run(&["XADD", "e", "MAXLEN", "~", "0", "5-1", "f", "v"]),
+                run(&["XTRIM", "e", "MINID", "~", "0"]),
+                run(&["XTRIM", "e", "MAXLEN", "~", "0"]),
+                run(&["XADD", "t", "1-1", "f", "v"]),
+                run(&["XADD", "t", "2-1", "f", "v"]),
+                run(&["XADD", "t", "3-1", "f", "v"]),
+                run(&["XADD", "t", "4-1", "f", "v"]),
+                run(&["XTRIM", "t", "MINID", "3"]),
+                run(&["XTRIM", "t", "MINID", "~", "0"]),
+                run(&["XDEL", "t", "3-1"]),
+                run(&["XTRIM", "t", "MINID", "~", "2"]),
+                run(&["XTRIM", "t", "MINID", "~", "9"]),
+                // Nodes of two: 1-1 2-1 | 3-1 (deleted) 4-1 | 5-1; the trim removes the
+                // first node and goes as MINID = 3-1.
+                run(&["CONFIG", "SET", "stream-node-max-entries", "2"]),
+                run(&["XADD", "u", "1-1", "f", "v"]),
+                run(&["XADD", "u", "2-1", "f", "v"]),
+                run(&["XADD", "u", "3-1", "f", "v"]),
+                run(&["XADD", "u", "4-1", "f", "v"]),
+                run(&["XADD", "u", "5-1", "f", "v"]),
+                run(&["XDEL", "u", "3-1"]),
+                run(&["XTRIM", "u", "MINID", "~", "4"]),
+                run(&["CONFIG", "SET", "stream-node-max-entries", "100"]),
             ],
         ),
         (

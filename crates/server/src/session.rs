@@ -101,6 +101,7 @@ impl Session {
                 propagate_as: None,
                 propagated: Vec::new(),
                 replica_start: None,
+                in_script: false,
                 hub,
                 client,
                 block: None,

@@ -149,8 +149,6 @@ pub struct Stream {
     nodes: BTreeMap<StreamId, Node>,
     /// The last ID added (or set by XSETID).
     pub last_id: StreamId,
-    /// The first live entry's ID (0-0 when empty).
-    pub first_id: StreamId,
     /// The largest ID XDEL removed.
     pub max_deleted: StreamId,
     /// How many entries were ever added.
@@ -257,6 +255,20 @@ impl Stream {
         }
     }
 
+    /// The first live entry's ID, 0-0 when empty (Redis's `first_id`, which XDEL and
+    /// trimming keep so).
+    pub fn first_id(&self) -> StreamId {
+        self.entries.keys().next().copied().unwrap_or(StreamId::MIN)
+    }
+
+    /// The first ID of the first node, deleted entries included, and `MAX` when there is
+    /// none: Redis's `streamGetEdgeID(s, 1, 0, ...)`, which a MINID trim goes to replicas
+    /// as. A node holds its deleted entries until all are, and its first entry's ID is its
+    /// master ID.
+    pub fn first_edge_id(&self) -> StreamId {
+        self.nodes.keys().next().copied().unwrap_or(StreamId::MAX)
+    }
+
     /// The last live entry's ID (0-0 when empty): Redis's `streamLastValidID`.
     pub fn last_valid_id(&self) -> StreamId {
         self.entries
@@ -320,9 +332,6 @@ impl Stream {
         self.entries.insert(id, fields);
         self.entries_added += 1;
         self.last_id = id;
-        if self.entries.len() == 1 {
-            self.first_id = id;
-        }
     }
 
     /// The listpack bytes of an entry appended to the node at `master` (a new node if none).
@@ -368,11 +377,6 @@ impl Stream {
         }
         if id > self.max_deleted {
             self.max_deleted = id;
-        }
-        if self.entries.is_empty() {
-            self.first_id = StreamId::MIN;
-        } else if id <= self.first_id {
-            self.first_id = self.entries.keys().next().copied().unwrap_or_default();
         }
         true
     }
@@ -452,11 +456,6 @@ impl Stream {
             deleted += removed_here;
             break;
         }
-        if self.entries.is_empty() {
-            self.first_id = StreamId::MIN;
-        } else if deleted > 0 {
-            self.first_id = self.entries.keys().next().copied().unwrap_or_default();
-        }
         deleted
     }
 
@@ -478,7 +477,7 @@ impl Stream {
         if self.is_empty() || self.max_deleted == StreamId::MIN {
             return false;
         }
-        if self.first_id > self.max_deleted {
+        if self.first_id() > self.max_deleted {
             return false;
         }
         start <= self.max_deleted
@@ -499,11 +498,11 @@ impl Stream {
         } else if id > self.last_id {
             return INVALID_ENTRIES_READ;
         }
-        if self.max_deleted == StreamId::MIN || self.max_deleted < self.first_id {
+        if self.max_deleted == StreamId::MIN || self.max_deleted < self.first_id() {
             let len = self.len() as i64;
-            if id < self.first_id {
+            if id < self.first_id() {
                 return added - len;
-            } else if id == self.first_id {
+            } else if id == self.first_id() {
                 return added - len + 1;
             }
         }
@@ -517,10 +516,10 @@ impl Stream {
             return Some(0);
         }
         if group.entries_read != INVALID_ENTRIES_READ && !self.has_tombstones_from(group.last_id) {
-            return Some(added - group.entries_read);
+            return Some(added.wrapping_sub(group.entries_read));
         }
         let read = self.estimate_distance(group.last_id);
-        (read != INVALID_ENTRIES_READ).then(|| added - read)
+        (read != INVALID_ENTRIES_READ).then(|| added.wrapping_sub(read))
     }
 
     /// Every entry, oldest first (DUMP, DEBUG DIGEST...).
@@ -674,13 +673,13 @@ mod tests {
         // Nodes of 3, 3 and 1: MAXLEN ~ 5 can drop only the first node.
         assert_eq!(s.trim(Trim::MaxLen(5), true, 0), 0);
         assert_eq!(s.trim(Trim::MaxLen(4), true, 0), 3);
-        assert_eq!(s.first_id, StreamId::new(4, 0));
+        assert_eq!(s.first_id(), StreamId::new(4, 0));
         // Exact trimming goes inside the node.
         assert_eq!(s.trim(Trim::MinId(StreamId::new(6, 0)), false, 0), 2);
         assert_eq!(s.len(), 2);
         assert!(s.delete(StreamId::new(6, 0)));
         assert_eq!(s.max_deleted, StreamId::new(6, 0));
-        assert_eq!(s.first_id, StreamId::new(7, 0));
+        assert_eq!(s.first_id(), StreamId::new(7, 0));
     }
 
     #[test]

@@ -73,6 +73,8 @@ pub struct SessionState {
     pub propagated: Vec<Op>,
     /// Set by SYNC: the snapshot to send before this connection turns into a replica.
     pub replica_start: Option<Arc<crate::replication::ReplicaStart>>,
+    /// Whether the running command was called by a Lua script (Redis's `CLIENT_SCRIPT`).
+    pub in_script: bool,
 }
 
 impl SessionState {

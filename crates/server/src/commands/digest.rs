@@ -98,15 +98,12 @@ fn value_digest(digest: &mut Digest, value: &Value, has_expiry: bool) {
                 xor(digest, &element);
             }
         }
-        // Not Redis's digest of a stream (it hashes the listpacks' bytes): ours covers the
-        // entries and the counters, so equal streams digest equal.
+        // Per entry, oldest first: `<ms>.<seq>`, then each field and value.
         Value::Stream(s) => {
             for (id, fields) in s.iter() {
-                mix(digest, &id.encode());
+                mix(digest, format!("{}.{}", id.ms, id.seq).as_bytes());
                 fields.iter().for_each(|f| mix(digest, f));
             }
-            mix(digest, &s.last_id.encode());
-            mix(digest, &s.entries_added.to_be_bytes());
         }
         Value::Seed(_) => {}
     }

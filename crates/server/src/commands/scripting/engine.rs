@@ -589,7 +589,10 @@ fn call_command(
             } else {
                 Dialect::Resp2
             };
-            dispatch::run_queued(server, state, &args)
+            let outer = std::mem::replace(&mut state.in_script, true);
+            let reply = dispatch::run_queued(server, state, &args);
+            state.in_script = outer;
+            reply
         }
     };
     let resp3 = state.dialect == Dialect::Resp3;

@@ -10,9 +10,9 @@ use super::super::reply::{help, ok, syntax_error, unknown_subcommand_or_arity, w
 use super::super::watch::signal_modified;
 use super::at;
 use super::{
-    block_read, entry_frame, error_with, id_frame, long_long, parse_id, parse_read_args,
-    parse_strict_id, range_end, range_start, read_reply, with_stream, with_stream_or_new,
-    BLOCKED_DEFAULT_COUNT,
+    block_read, entry_frame, error_with, id_frame, integer, no_such_group, parse_id,
+    parse_read_args, parse_strict_id, range_end, range_start, read_reply, with_stream,
+    with_stream_or_new, BLOCKED_DEFAULT_COUNT,
 };
 use crate::db::Value;
 use crate::notify::STREAM;
@@ -72,7 +72,7 @@ pub(super) fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             i += 1;
         } else if (create || setid) && is_keyword(at(argv, i), "ENTRIESREAD") && i + 1 < argv.len()
         {
-            entries_read = match long_long(at(argv, i + 1)) {
+            entries_read = match integer(at(argv, i + 1)) {
                 Ok(n) if n < 0 && n != INVALID_ENTRIES_READ => {
                     return Frame::error("ERR value for ENTRIESREAD must be positive or -1")
                 }
@@ -102,13 +102,7 @@ pub(super) fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         if !group_exists
             && (setid || is_keyword(sub, "CREATECONSUMER") || is_keyword(sub, "DELCONSUMER"))
         {
-            return error_with(&[
-                b"NOGROUP No such consumer group '",
-                group_name,
-                b"' for key name '",
-                key,
-                b"'",
-            ]);
+            return no_such_group(group_name, key);
         }
     }
     if create && argv.len() <= 8 {
@@ -232,7 +226,8 @@ pub(super) fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 fn advance_group(s: &Stream, group: &mut Group, id: StreamId) {
     if id > group.last_id {
         if group.entries_read != INVALID_ENTRIES_READ && !s.has_tombstones_from(id) {
-            group.entries_read += 1;
+            // C's signed arithmetic: ENTRIESREAD may have set the largest there is.
+            group.entries_read = group.entries_read.wrapping_add(1);
         } else if s.entries_added > 0 {
             group.entries_read = s.estimate_distance(id);
         }
@@ -263,7 +258,7 @@ fn add_pending(group: &mut Group, consumer: &Bytes, id: StreamId, now: i64) {
 
 /// `XREADGROUP GROUP group consumer [COUNT count] [BLOCK ms] [NOACK] STREAMS key ... id ...`
 pub(super) fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    let args = match parse_read_args(argv, true) {
+    let args = match parse_read_args(argv, true, ctx.state.in_script) {
         Ok(a) => a,
         Err(e) => return e,
     };
@@ -432,16 +427,7 @@ pub(super) fn xack(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             .iter()
             .map(|a| parse_strict_id(a))
             .collect::<Result<_, _>>()?;
-        let mut acked = 0;
-        for id in ids {
-            if let Some(nack) = g.pel.remove(&id) {
-                if let Some(c) = nack.consumer.and_then(|c| g.consumers.get_mut(&c)) {
-                    c.pel.remove(&id);
-                }
-                acked += 1;
-            }
-        }
-        Ok(acked)
+        Ok(ids.into_iter().filter(|id| drop_pending(g, *id)).count() as i64)
     });
     match result.and_then(|r| r) {
         Ok(n) => Frame::Integer(n),
@@ -471,7 +457,7 @@ pub(super) fn xpending(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         let mut pos = 3;
         let mut min_idle = 0;
         if is_keyword(at(argv, 3), "IDLE") {
-            min_idle = match long_long(at(argv, 4)) {
+            min_idle = match integer(at(argv, 4)) {
                 Ok(n) => n,
                 Err(e) => return e,
             };
@@ -480,7 +466,7 @@ pub(super) fn xpending(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             }
             pos += 2;
         }
-        let count = match long_long(at(argv, pos + 2)) {
+        let count = match integer(at(argv, pos + 2)) {
             Ok(n) => n.max(0),
             Err(e) => return e,
         };
@@ -584,13 +570,15 @@ fn claim_to(group: &mut Group, consumer: &Bytes, id: StreamId) {
     }
 }
 
-/// Drops the NACK of `id` (its entry is gone).
-fn drop_pending(group: &mut Group, id: StreamId) {
-    if let Some(nack) = group.pel.remove(&id) {
-        if let Some(c) = nack.consumer.and_then(|c| group.consumers.get_mut(&c)) {
-            c.pel.remove(&id);
-        }
+/// Drops the NACK of `id` (acknowledged, or its entry is gone); whether there was one.
+fn drop_pending(group: &mut Group, id: StreamId) -> bool {
+    let Some(nack) = group.pel.remove(&id) else {
+        return false;
+    };
+    if let Some(c) = nack.consumer.and_then(|c| group.consumers.get_mut(&c)) {
+        c.pel.remove(&id);
     }
+    true
 }
 
 /// `XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME ms] [RETRYCOUNT n]
@@ -840,5 +828,34 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         Ok(Some(out)) => out,
         Ok(None) => no_group(key, group_name),
         Err(e) => e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `XGROUP CREATE k g 0 MKSTREAM ENTRIESREAD 9223372036854775807`, `XADD k 1-1 f v`,
+    /// `XREADGROUP GROUP g c STREAMS k >`: redis-server 7.0.15's XINFO GROUPS then says
+    /// entries-read -9223372036854775808 and lag -9223372036854775807 (the counter wraps).
+    #[test]
+    fn the_read_counter_wraps_as_in_c() {
+        let mut s = Stream::new();
+        s.append(
+            StreamId::new(1, 1),
+            vec![Bytes::from_static(b"f"), Bytes::from_static(b"v")].into(),
+            crate::stream::NodeLimits {
+                entries: 100,
+                bytes: 4096,
+            },
+        );
+        let mut g = Group {
+            entries_read: i64::MAX,
+            ..Group::default()
+        };
+        advance_group(&s, &mut g, StreamId::new(1, 1));
+        assert_eq!(g.entries_read, i64::MIN);
+        assert_eq!(g.last_id, StreamId::new(1, 1));
+        assert_eq!(s.lag(&g), Some(-9223372036854775807));
     }
 }

@@ -7,7 +7,7 @@ use super::super::args::is_keyword;
 use super::super::context::Ctx;
 use super::super::reply::{help, unknown_subcommand_or_arity, wrong_type};
 use super::at;
-use super::{entry_frame, error_with, id_frame, long_long, range_frames};
+use super::{entry_frame, id_frame, integer, no_such_group, range_frames};
 use crate::db::Value;
 use crate::stream::{Group, Stream, StreamId, INVALID_ENTRIES_READ};
 
@@ -59,13 +59,7 @@ pub(super) fn xinfo(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     };
     if is_keyword(sub, "CONSUMERS") && argv.len() == 4 {
         let Some(g) = s.groups.get(at(argv, 3)) else {
-            return error_with(&[
-                b"NOGROUP No such consumer group '",
-                at(argv, 3),
-                b"' for key name '",
-                key,
-                b"'",
-            ]);
+            return no_such_group(at(argv, 3), key);
         };
         let now = now as i64;
         return Frame::Array(
@@ -120,7 +114,7 @@ fn stream_info(s: &Stream, opts: &[Bytes], sub: &[u8]) -> Frame {
             if !is_keyword(&opts[1], "COUNT") {
                 return syntax();
             }
-            count = match long_long(&opts[2]) {
+            count = match integer(&opts[2]) {
                 Ok(n) if n < 0 => 10,
                 Ok(n) => n,
                 Err(e) => return e,
@@ -143,7 +137,7 @@ fn stream_info(s: &Stream, opts: &[Bytes], sub: &[u8]) -> Frame {
             name("entries-added"),
             Frame::Integer(s.entries_added as i64),
         ),
-        (name("recorded-first-entry-id"), id_frame(s.first_id)),
+        (name("recorded-first-entry-id"), id_frame(s.first_id())),
     ];
     if !full {
         map.push((name("groups"), Frame::Integer(s.groups.len() as i64)));

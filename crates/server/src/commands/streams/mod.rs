@@ -19,11 +19,11 @@ pub use specs::COMMANDS;
 
 use self::groups::{xack, xautoclaim, xclaim, xgroup, xpending, xreadgroup};
 use self::info::xinfo;
-use super::args::{is_keyword, parse_i64};
+use super::args::{integer, is_keyword, parse_i64};
 use super::blocking::block_on;
 use super::context::Ctx;
 use super::events::{notify, signal_created};
-use super::reply::{error_format, not_integer, syntax_error, wrong_type};
+use super::reply::{error_format, syntax_error, wrong_type};
 use crate::db::{Entry, Value};
 use crate::notify::STREAM;
 use crate::stream::{NodeLimits, Stream, StreamId, Trim};
@@ -146,11 +146,6 @@ fn range_end(arg: &[u8]) -> Result<StreamId, Frame> {
     }
 }
 
-/// A `long long` argument, or Redis's "not an integer" error.
-fn long_long(arg: &[u8]) -> Result<i64, Frame> {
-    parse_i64(arg).ok_or_else(not_integer)
-}
-
 /// An ID as a bulk string.
 fn id_frame(id: StreamId) -> Frame {
     Frame::Bulk(id.to_bytes())
@@ -239,7 +234,8 @@ struct TrimArgs {
 
 /// How XADD and XTRIM go to a replica (Redis's `streamRewriteApproxSpecifier` and
 /// `streamRewriteTrimArgument`): an approximate trim as the exact one it turned out to be
-/// (`= <length>` for MAXLEN, `= <first ID>` for MINID), and XADD's generated ID in place of
+/// (`= <length>` for MAXLEN; for MINID `= <first ID>`, deleted entries included, the
+/// largest ID when the stream is empty), and XADD's generated ID in place of
 /// `*` or `ms-*`, so the replica's stream is this one's.
 fn propagated(
     argv: &[Bytes],
@@ -302,7 +298,7 @@ fn parse_trim_args(argv: &[Bytes], xadd: bool) -> Result<TrimArgs, Frame> {
             } else if more >= 2 && next == b"=" {
                 i += 1;
             }
-            let max = long_long(argv.get(i + 1).map_or(&[][..], |a| a))?;
+            let max = integer(argv.get(i + 1).map_or(&[][..], |a| a))?;
             if max < 0 {
                 return Err(Frame::error("ERR The MAXLEN argument must be >= 0."));
             }
@@ -325,7 +321,7 @@ fn parse_trim_args(argv: &[Bytes], xadd: bool) -> Result<TrimArgs, Frame> {
             i += 1;
             args.trim = Some(Trim::MinId(id));
         } else if is_keyword(opt, "LIMIT") && more > 0 {
-            limit = long_long(at(argv, i + 1))?;
+            limit = integer(at(argv, i + 1))?;
             if limit < 0 {
                 return Err(Frame::error("ERR The LIMIT argument must be >= 0."));
             }
@@ -424,7 +420,7 @@ fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             Some(t) => s.trim(t, args.approx, args.limit),
             None => 0,
         };
-        Ok((id, trimmed, (s.len(), s.first_id)))
+        Ok((id, trimmed, (s.len(), s.first_edge_id())))
     };
     let result = if args.no_mkstream {
         with_stream(ctx, key, |s| s.map(append)).and_then(|r| r.transpose())
@@ -465,7 +461,7 @@ fn range_command(ctx: &mut Ctx<'_>, argv: &[Bytes], rev: bool) -> Frame {
     let mut j = 4;
     while j < argv.len() {
         if is_keyword(at(argv, j), "COUNT") && j + 1 < argv.len() {
-            count = match long_long(at(argv, j + 1)) {
+            count = match integer(at(argv, j + 1)) {
                 Ok(n) => n.max(0),
                 Err(e) => return e,
             };
@@ -546,7 +542,7 @@ fn xtrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     match with_stream(ctx, key, |s| {
         s.map_or((0, (0, StreamId::MIN)), |s| {
             let n = s.trim(trim, args.approx, args.limit);
-            (n, (s.len(), s.first_id))
+            (n, (s.len(), s.first_edge_id()))
         })
     }) {
         Ok((n, after)) => {
@@ -572,7 +568,7 @@ fn xsetid(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     while i < argv.len() {
         let more = argv.len() - 1 - i;
         if is_keyword(at(argv, i), "ENTRIESADDED") && more > 0 {
-            entries_added = match long_long(at(argv, i + 1)) {
+            entries_added = match integer(at(argv, i + 1)) {
                 Ok(n) if n < 0 => return Frame::error("ERR entries_added must be positive"),
                 Ok(n) => n,
                 Err(e) => return e,
@@ -641,8 +637,13 @@ struct ReadArgs<'a> {
     ids_at: usize,
 }
 
-/// Redis's argument loop of `xreadCommand`.
-fn parse_read_args(argv: &[Bytes], xreadgroup: bool) -> Result<ReadArgs<'_>, Frame> {
+/// Redis's argument loop of `xreadCommand`; `in_script`: a script called it, which may not
+/// BLOCK.
+fn parse_read_args(
+    argv: &[Bytes],
+    xreadgroup: bool,
+    in_script: bool,
+) -> Result<ReadArgs<'_>, Frame> {
     let mut args = ReadArgs {
         block: None,
         count: 0,
@@ -658,6 +659,14 @@ fn parse_read_args(argv: &[Bytes], xreadgroup: bool) -> Result<ReadArgs<'_>, Fra
         let more = argv.len() - i - 1;
         let o = &at(argv, i)[..];
         if is_keyword(o, "BLOCK") && more > 0 {
+            if in_script {
+                // The name as the script spelled it.
+                return Err(error_with(&[
+                    b"ERR ",
+                    at(argv, 0),
+                    b" command is not allowed with BLOCK option from scripts",
+                ]));
+            }
             i += 1;
             let ms = parse_i64(at(argv, i))
                 .ok_or_else(|| Frame::error("ERR timeout is not an integer or out of range"))?;
@@ -667,7 +676,7 @@ fn parse_read_args(argv: &[Bytes], xreadgroup: bool) -> Result<ReadArgs<'_>, Fra
             args.block = Some(ms as u64);
         } else if is_keyword(o, "COUNT") && more > 0 {
             i += 1;
-            let n = long_long(at(argv, i))?;
+            let n = integer(at(argv, i))?;
             args.count = usize::try_from(n.max(0)).unwrap_or(usize::MAX);
         } else if is_keyword(o, "STREAMS") && more > 0 {
             streams_at = i + 1;
@@ -743,7 +752,7 @@ fn block_read(ctx: &mut Ctx<'_>, keys: &[Bytes], ms: u64, argv: Vec<Bytes>) -> F
 
 /// `XREAD [COUNT count] [BLOCK ms] STREAMS key [key ...] id [id ...]`
 fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    let args = match parse_read_args(argv, false) {
+    let args = match parse_read_args(argv, false, ctx.state.in_script) {
         Ok(a) => a,
         Err(e) => return e,
     };
@@ -827,4 +836,15 @@ fn xread(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 /// `<text>` with `%s` arguments as Redis's `addReplyErrorFormat` prints them.
 fn error_with(parts: &[&[u8]]) -> Frame {
     error_format(&parts.concat())
+}
+
+/// `NOGROUP No such consumer group '<group>' for key name '<key>'` (XGROUP, XINFO).
+fn no_such_group(group: &[u8], key: &[u8]) -> Frame {
+    error_with(&[
+        b"NOGROUP No such consumer group '",
+        group,
+        b"' for key name '",
+        key,
+        b"'",
+    ])
 }
