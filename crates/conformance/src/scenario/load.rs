@@ -97,6 +97,7 @@ pub(crate) fn scenario_files(dir: &Path, skip: Option<&str>) -> Result<Vec<PathB
 mod tests {
     use super::*;
     use crate::scenario::identity::id_from_path;
+    use crate::scenario::Step;
 
     fn corpus() -> std::path::PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conformance")
@@ -142,6 +143,18 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// A scenario that reads no reply asserts nothing: it would PASS on any server.
+    #[test]
+    fn every_scenario_checks_a_reply() {
+        for s in load_dir(&corpus()).expect("the corpus loads") {
+            assert!(
+                s.steps.iter().any(|step| matches!(step, Step::Expect(_))),
+                "{} checks no reply",
+                s.path.display()
+            );
         }
     }
 

@@ -248,6 +248,7 @@ pub fn build(lua: &Lua) -> mlua::Result<Table> {
     // SAFETY: C functions that use only the Lua API on their own stack (see `libs`).
     unsafe {
         api.raw_set("make", lua.create_c_function(make_wrapper)?)?;
+        api.raw_set("guarded", lua.create_c_function(make_guarded)?)?;
         api.raw_set("math_random", lua.create_c_function(math_random)?)?;
         api.raw_set("math_randomseed", lua.create_c_function(math_randomseed)?)?;
     }
@@ -323,6 +324,69 @@ unsafe extern "C-unwind" fn make_wrapper(l: *mut ffi::lua_State) -> c_int {
     1
 }
 
+/// `guarded(sealed, kind)`: `rawset` (kind 0) or `setmetatable` (kind 1) as C closures that
+/// refuse the tables in the weak set `sealed`, standing in for Redis's read-only tables (its
+/// Lua refuses them inside `lua_rawset` and `lua_setmetatable`). C, not Lua: an argument
+/// error then names the script's line, and a tail call keeps the script's frame, as Redis's
+/// built-ins do.
+unsafe extern "C-unwind" fn make_guarded(l: *mut ffi::lua_State) -> c_int {
+    ffi::lua_settop(l, 2);
+    let f: ffi::lua_CFunction = if ffi::lua_tointeger(l, 2) == 1 {
+        guarded_setmetatable
+    } else {
+        guarded_rawset
+    };
+    ffi::lua_settop(l, 1);
+    ffi::lua_pushcclosure(l, f, 1);
+    1
+}
+
+/// Whether the table at `idx` is in the closure's sealed set.
+unsafe fn is_sealed(l: *mut ffi::lua_State, idx: c_int) -> bool {
+    ffi::lua_pushvalue(l, idx);
+    ffi::lua_rawget(l, ffi::lua_upvalueindex(1));
+    let sealed = ffi::lua_toboolean(l, -1) != 0;
+    ffi::lua_pop(l, 1);
+    sealed
+}
+
+/// Raises Redis's read-only error without a position (its Lua raises it from C).
+unsafe fn refuse_readonly(l: *mut ffi::lua_State) -> ! {
+    ffi::lua_settop(l, 0);
+    let msg = b"Attempt to modify a readonly table";
+    ffi::lua_pushlstring(l, msg.as_ptr().cast(), msg.len());
+    ffi::lua_error(l);
+}
+
+unsafe extern "C-unwind" fn guarded_rawset(l: *mut ffi::lua_State) -> c_int {
+    ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
+    ffi::luaL_checkany(l, 2);
+    ffi::luaL_checkany(l, 3);
+    if is_sealed(l, 1) {
+        refuse_readonly(l);
+    }
+    ffi::lua_settop(l, 3);
+    ffi::lua_rawset(l, 1);
+    1
+}
+
+unsafe extern "C-unwind" fn guarded_setmetatable(l: *mut ffi::lua_State) -> c_int {
+    let t = ffi::lua_type(l, 2);
+    ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
+    if t != ffi::LUA_TNIL && t != ffi::LUA_TTABLE {
+        ffi::luaL_argerror(l, 2, c"nil or table expected".as_ptr());
+    }
+    if is_sealed(l, 1) {
+        refuse_readonly(l);
+    }
+    if ffi::luaL_getmetafield(l, 1, c"__metatable".as_ptr()) != 0 {
+        ffi::luaL_error(l, c"cannot change a protected metatable".as_ptr());
+    }
+    ffi::lua_settop(l, 2);
+    ffi::lua_setmetatable(l, 1);
+    1
+}
+
 unsafe extern "C-unwind" fn raising(l: *mut ffi::lua_State) -> c_int {
     let n = ffi::lua_gettop(l);
     ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
@@ -353,11 +417,26 @@ unsafe fn push_dispatcher(l: *mut ffi::lua_State) {
     }
 }
 
-unsafe extern "C-unwind" fn redis_call(l: *mut ffi::lua_State) -> c_int {
+/// Replaces the arguments on the stack with `dispatcher, {args...}, n`: the dispatcher is a
+/// Rust callback, and mlua refuses a callback more arguments than its stack reserve (a script
+/// may pass up to Lua's 8000-slot C stack, as `redis.call('lpush', k, unpack(t))` does).
+unsafe fn pack_arguments(l: *mut ffi::lua_State) {
     let n = ffi::lua_gettop(l);
+    ffi::lua_createtable(l, n, 0);
+    for i in 1..=n {
+        ffi::lua_pushvalue(l, i);
+        ffi::lua_rawseti(l, -2, ffi::lua_Integer::from(i));
+    }
+    ffi::lua_insert(l, 1);
+    ffi::lua_settop(l, 1);
+    ffi::lua_pushinteger(l, n as ffi::lua_Integer);
     push_dispatcher(l);
     ffi::lua_insert(l, 1);
-    ffi::lua_call(l, n, 2);
+}
+
+unsafe extern "C-unwind" fn redis_call(l: *mut ffi::lua_State) -> c_int {
+    pack_arguments(l);
+    ffi::lua_call(l, 2, 2);
     if ffi::lua_toboolean(l, -1) != 0 {
         ffi::lua_pop(l, 1);
         ffi::lua_error(l);
@@ -367,10 +446,8 @@ unsafe extern "C-unwind" fn redis_call(l: *mut ffi::lua_State) -> c_int {
 }
 
 unsafe extern "C-unwind" fn redis_pcall(l: *mut ffi::lua_State) -> c_int {
-    let n = ffi::lua_gettop(l);
-    push_dispatcher(l);
-    ffi::lua_insert(l, 1);
-    ffi::lua_call(l, n, 2);
+    pack_arguments(l);
+    ffi::lua_call(l, 2, 2);
     ffi::lua_pop(l, 1);
     1
 }

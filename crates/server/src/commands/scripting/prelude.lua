@@ -29,13 +29,8 @@ local function protect(t)
   return view
 end
 
-local function safe_rawset(t, k, v)
-  if sealed[t] then
-    -- Level 0: no position, as the C rawset of Redis's Lua words it.
-    error('Attempt to modify a readonly table', 0)
-  end
-  return raw_rawset(t, k, v)
-end
+local safe_rawset = raw_api.guarded(sealed, 0)
+local safe_setmetatable = raw_api.guarded(sealed, 1)
 
 -- Source text only: Lua 5.1 does not verify bytecode, and loading a crafted binary chunk can
 -- read and write memory (Redis's CVE-2015-4335; its Lua parses every chunk as text).
@@ -170,6 +165,7 @@ for _, name in ipairs(allowed) do
 end
 raw_rawset(real, 'pcall', redis_pcall_builtin)
 raw_rawset(real, 'rawset', safe_rawset)
+raw_rawset(real, 'setmetatable', safe_setmetatable)
 raw_rawset(real, 'loadstring', safe_loadstring)
 raw_rawset(real, 'load', safe_load)
 local string_view = protect(string)
@@ -183,17 +179,18 @@ end
 raw_rawset(real, 'redis', protect(redis))
 raw_rawset(real, '__redis__err__handler', handler)
 
+local function nonexistent(_, name)
+  error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
+end
+-- getmetatable(_G) answers a read-only table like the one Redis's scripts see (an __index
+-- that refuses unknown names), not the view's own metatable.
 local globals = setmetatable({}, {
   __index = real,
   __newindex = readonly,
-  __metatable = false,
+  __metatable = protect({ __index = nonexistent }),
 })
 raw_rawset(real, '_G', globals)
-setmetatable(real, {
-  __index = function(_, name)
-    error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
-  end,
-})
+setmetatable(real, { __index = nonexistent })
 sealed[globals] = true
 sealed[real] = true
 
@@ -204,14 +201,12 @@ raw_rawset(string_mt, '__index', string_view)
 raw_rawset(string_mt, '__metatable', protect({ __index = string_view }))
 
 -- Runs a compiled script (EVAL: no arguments) or a function (FCALL: keys, args) under the
--- handler; answers (true, first result) or (false, the error table).
+-- handler; answers (true, first result) or (false, the error table). Each xpcall and its
+-- return share a line: once a script is killed, the hook raises on every new line, and a
+-- line of this chunk after the xpcall would raise outside the handler.
 local function run(f, keys, args)
-  if keys == nil then
-    return xpcall(f, handler)
-  end
-  return xpcall(function()
-    return f(keys, args)
-  end, handler)
+  if keys == nil then return xpcall(f, handler) end
+  return xpcall(function() return f(keys, args) end, handler)
 end
 
 -- A table Rust builds for scripts (a function library's environment) is sealed as the rest.
@@ -228,8 +223,8 @@ for _, name in ipairs({ 'debug', 'dofile', 'loadfile', 'print', 'require', 'modu
 end
 sealed[the_globals] = true
 setmetatable(the_globals, { __newindex = readonly, __metatable = false })
-for _, f in ipairs({ readonly, protect, safe_rawset, chunkid, safe_loadstring, safe_load,
-  handler, pcall_result, redis_pcall_builtin, run, seal }) do
+for _, f in ipairs({ readonly, protect, chunkid, safe_loadstring, safe_load,
+  handler, pcall_result, redis_pcall_builtin, run, seal, nonexistent }) do
   setfenv(f, globals)
 end
 setfenv(0, globals)
