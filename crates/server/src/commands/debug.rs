@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use respect_resp::Frame;
 
-use super::args::{is_keyword, parse_f64};
+use super::args::{atoi, is_keyword, parse_f64};
 use super::context::Ctx;
 use super::registry::{Categories, Category, Command, Docs, Flag, Flags, KeyRange, Spec};
 use super::reply::ok;
@@ -65,9 +65,17 @@ fn debug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             std::thread::sleep(wait);
             ok()
         }
+        [flag] if is_keyword(sub, "SET-DISABLE-DENY-SCRIPTS") => {
+            // Lets scripts call `noscript` commands (Redis's test suite uses it to call
+            // DEBUG PROTOCOL from a script).
+            ctx.server
+                .script_disable_deny
+                .store(atoi(flag) != 0, std::sync::atomic::Ordering::Relaxed);
+            ok()
+        }
         [flag] if is_keyword(sub, "SET-ACTIVE-EXPIRE") => {
             // Redis reads it with atoi: anything but a non-zero number is off.
-            let on = parse_f64(flag).is_some_and(|n| n != 0.0);
+            let on = atoi(flag) != 0;
             ctx.server
                 .active_expire
                 .store(on, std::sync::atomic::Ordering::Relaxed);

@@ -619,7 +619,11 @@ fn check_for_script(lua: &Lua, server: &Arc<ServerState>, args: &[Bytes]) -> Res
     if !spec.arity_accepts(args.len()) {
         return Err("Wrong number of args calling Redis command from script".into());
     }
-    if spec.flags.contains(Flag::Noscript) {
+    if spec.flags.contains(Flag::Noscript)
+        && !server
+            .script_disable_deny
+            .load(std::sync::atomic::Ordering::Relaxed)
+    {
         return Err("This Redis command is not allowed from script".into());
     }
     let write = spec.flags.contains(Flag::Write);
