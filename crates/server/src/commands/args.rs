@@ -117,6 +117,30 @@ impl<'a> Options<'a> {
     }
 }
 
+/// C's `atoi`, as Redis reads some DEBUG flags: leading spaces, an optional sign, then the
+/// digits there are (none: 0); what follows is ignored, an overflow saturates.
+pub fn atoi(arg: &[u8]) -> i64 {
+    let text = arg
+        .iter()
+        .position(|b| !b" \t\n\x0b\x0c\r".contains(b))
+        .and_then(|start| arg.get(start..))
+        .unwrap_or_default();
+    let (negative, digits) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, text),
+    };
+    let mut n: i64 = 0;
+    for d in digits.iter().take_while(|b| b.is_ascii_digit()) {
+        n = n.saturating_mul(10).saturating_add(i64::from(d - b'0'));
+    }
+    if negative {
+        -n
+    } else {
+        n
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,28 +182,14 @@ mod tests {
         assert_eq!(options.value().cloned(), Ok(Bytes::from_static(b"10")));
         assert_eq!(options.value(), Err(syntax_error()));
     }
-}
 
-/// C's `atoi`, as Redis reads some DEBUG flags: leading spaces, an optional sign, then the
-/// digits there are (none: 0); what follows is ignored, an overflow saturates.
-pub fn atoi(arg: &[u8]) -> i64 {
-    let text = arg
-        .iter()
-        .position(|b| !b" \t\n\x0b\x0c\r".contains(b))
-        .and_then(|start| arg.get(start..))
-        .unwrap_or_default();
-    let (negative, digits) = match text.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, text),
-    };
-    let mut n: i64 = 0;
-    for d in digits.iter().take_while(|b| b.is_ascii_digit()) {
-        n = n.saturating_mul(10).saturating_add(i64::from(d - b'0'));
-    }
-    if negative {
-        -n
-    } else {
-        n
+    #[test]
+    fn atoi_reads_like_c() {
+        assert_eq!(atoi(b"1"), 1);
+        assert_eq!(atoi(b"  -12abc"), -12);
+        assert_eq!(atoi(b"0.5"), 0);
+        assert_eq!(atoi(b"x1"), 0);
+        assert_eq!(atoi(b""), 0);
+        assert_eq!(atoi(b"99999999999999999999999"), i64::MAX);
     }
 }
