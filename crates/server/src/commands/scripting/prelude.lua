@@ -204,13 +204,18 @@ raw_rawset(string_mt, '__index', string_view)
 raw_rawset(string_mt, '__metatable', protect({ __index = string_view }))
 
 -- Runs a compiled script (EVAL: no arguments) or a function (FCALL: keys, args) under the
--- handler; answers (true, first result) or (false, the error table).
+-- handler; answers (true, first result) or (false, the error table). Only the first result
+-- leaves the wrapper: xpcall pushes its status above all the results it gets without growing
+-- the stack, which a debug build's Lua API check aborts the process for once a script returns
+-- more values than a C function's minimum stack (`return unpack(t)`).
 local function run(f, keys, args)
   if keys == nil then
-    return xpcall(f, handler)
+    return xpcall(function()
+      return (f())
+    end, handler)
   end
   return xpcall(function()
-    return f(keys, args)
+    return (f(keys, args))
   end, handler)
 end
 
