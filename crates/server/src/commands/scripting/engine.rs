@@ -101,6 +101,10 @@ pub struct Engine {
     real: Table,
     /// The proxy the scripts see as their globals.
     globals: Table,
+    /// What a function library's code sees as its globals once loaded: the same, but with
+    /// library tables of its own (`cjson`, `cmsgpack`, `struct`, `bit`), as Redis runs
+    /// functions in a Lua state of their own, so cjson's settings are not shared with EVAL.
+    function_globals: Table,
     /// `run(f [, keys, args])` of the prelude: xpcall under the error handler.
     runner: Function,
     /// Holds `current`, the `redis.call` of the running script (unset between runs).
@@ -260,17 +264,24 @@ impl Engine {
         let dispatch_slot = lua.create_table()?;
         let api = super::api::build(&lua)?;
         api.raw_set("libs", libs::build(&lua)?)?;
+        api.raw_set("function_libs", libs::build(&lua)?)?;
         let make: Function = api.raw_get("make")?;
         let prelude: Function = lua
             .load(include_str!("prelude.lua"))
             .set_name("=respect")
             .into_function()?;
-        let (runner, globals, redis, seal): (Function, Table, Table, Function) =
-            prelude.call((dispatch_slot.clone(), api, real.clone()))?;
+        let (runner, globals, redis, seal, function_globals): (
+            Function,
+            Table,
+            Table,
+            Function,
+            Table,
+        ) = prelude.call((dispatch_slot.clone(), api, real.clone()))?;
         Ok(Engine {
             lua,
             real,
             globals,
+            function_globals,
             runner,
             dispatch_slot,
             scripts: HashMap::new(),
@@ -300,6 +311,11 @@ impl Engine {
     /// The globals scripts see.
     pub fn globals(&self) -> &Table {
         &self.globals
+    }
+
+    /// The globals a function library's functions see.
+    pub fn function_globals(&self) -> &Table {
+        &self.function_globals
     }
 
     /// How many scripts are cached.
