@@ -265,6 +265,11 @@ impl Engine {
         let api = super::api::build(&lua)?;
         api.raw_set("libs", libs::build(&lua)?)?;
         api.raw_set("function_libs", libs::build(&lua)?)?;
+        // SAFETY: both follow the discipline of `libs`.
+        unsafe {
+            api.raw_set("pcall", lua.create_c_function(libs::checked_pcall)?)?;
+            api.raw_set("xpcall", lua.create_c_function(libs::checked_xpcall)?)?;
+        }
         let make: Function = api.raw_get("make")?;
         let prelude: Function = lua
             .load(include_str!("prelude.lua"))

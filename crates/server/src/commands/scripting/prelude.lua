@@ -7,10 +7,11 @@
 local raw_dispatch, raw_api, real = ...
 local dbg = debug
 local error, type, tostring, rawget, setmetatable, xpcall, select =
-  error, type, tostring, rawget, setmetatable, xpcall, select
+  error, type, tostring, rawget, setmetatable, raw_api.xpcall, select
 local raw_rawset, raw_getmetatable = rawset, getmetatable
 local raw_loadstring, raw_load, concat = loadstring, load, table.concat
-local lua_pcall = pcall
+-- pcall and xpcall as Lua's, but with their status slot pushed before the call (libs.rs).
+local lua_pcall = raw_api.pcall
 local killed = raw_api.killed
 local the_globals = _G
 
@@ -169,6 +170,7 @@ for _, name in ipairs(allowed) do
   raw_rawset(real, name, _G[name])
 end
 raw_rawset(real, 'pcall', redis_pcall_builtin)
+raw_rawset(real, 'xpcall', raw_api.xpcall)
 raw_rawset(real, 'rawset', safe_rawset)
 raw_rawset(real, 'loadstring', safe_loadstring)
 raw_rawset(real, 'load', safe_load)
@@ -204,18 +206,14 @@ raw_rawset(string_mt, '__index', string_view)
 raw_rawset(string_mt, '__metatable', protect({ __index = string_view }))
 
 -- Runs a compiled script (EVAL: no arguments) or a function (FCALL: keys, args) under the
--- handler; answers (true, first result) or (false, the error table). Only the first result
--- leaves the wrapper: xpcall pushes its status above all the results it gets without growing
--- the stack, which a debug build's Lua API check aborts the process for once a script returns
--- more values than a C function's minimum stack (`return unpack(t)`).
+-- handler; answers (true, first result) or (false, the error table). (`xpcall` is the one of
+-- libs.rs, which does not push above the results: a script may return thousands of values.)
 local function run(f, keys, args)
   if keys == nil then
-    return xpcall(function()
-      return (f())
-    end, handler)
+    return xpcall(f, handler)
   end
   return xpcall(function()
-    return (f(keys, args))
+    return f(keys, args)
   end, handler)
 end
 
