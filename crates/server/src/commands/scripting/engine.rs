@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
+use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
 use respect_resp::{Dialect, Frame};
 
 use super::convert;
@@ -430,8 +430,8 @@ impl Engine {
         let caller_dialect = state.dialect;
         let caller_db = state.db_index;
         let result = lua.scope(|scope| {
-            let dispatch = scope.create_function_mut(|lua, argv: MultiValue| {
-                call_command(lua, server, state, argv)
+            let dispatch = scope.create_function_mut(|lua, (n, argv): (usize, Table)| {
+                call_command(lua, server, state, n, &argv)
             })?;
             self.dispatch_slot.raw_set("current", dispatch)?;
             let out: (bool, Value) = if eval {
@@ -572,9 +572,10 @@ fn call_command(
     lua: &Lua,
     server: &Arc<ServerState>,
     state: &mut SessionState,
-    argv: MultiValue,
+    n: usize,
+    argv: &Table,
 ) -> mlua::Result<(Value, bool)> {
-    if argv.is_empty() {
+    if n == 0 {
         let t = error_table(
             lua,
             b"Please specify at least one argument for this redis lib call",
@@ -582,12 +583,13 @@ fn call_command(
         )?;
         return Ok((Value::Table(t), true));
     }
-    let mut args = Vec::with_capacity(argv.len());
-    for v in argv.iter() {
-        match v {
+    let mut args = Vec::with_capacity(n.min(argv.raw_len() + 1));
+    for i in 1..=n {
+        // One argument at a time: a call may have thousands.
+        match argv.raw_get::<Value>(i)? {
             Value::String(s) => args.push(Bytes::copy_from_slice(&s.as_bytes())),
             Value::Integer(n) => args.push(Bytes::from(n.to_string())),
-            Value::Number(n) => args.push(Bytes::from(respect_resp::format_g17(*n))),
+            Value::Number(n) => args.push(Bytes::from(respect_resp::format_g17(n))),
             _ => {
                 let t = error_table(
                     lua,
