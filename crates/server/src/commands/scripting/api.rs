@@ -417,26 +417,25 @@ unsafe fn push_dispatcher(l: *mut ffi::lua_State) {
     }
 }
 
-/// Replaces the arguments on the stack with `dispatcher, {args...}, n`: the dispatcher is a
-/// Rust callback, and mlua refuses a callback more arguments than its stack reserve (a script
-/// may pass up to Lua's 8000-slot C stack, as `redis.call('lpush', k, unpack(t))` does).
-unsafe fn pack_arguments(l: *mut ffi::lua_State) {
+/// Calls the dispatcher with the count of arguments and a table of them, leaving (reply,
+/// failed): a Rust callback cannot take thousands of arguments on the stack (mlua refuses
+/// more than the C stack limit), and Redis's `redis.call(unpack(t))` may pass 8000.
+unsafe fn call_dispatcher(l: *mut ffi::lua_State) {
     let n = ffi::lua_gettop(l);
     ffi::lua_createtable(l, n, 0);
     for i in 1..=n {
         ffi::lua_pushvalue(l, i);
         ffi::lua_rawseti(l, -2, ffi::lua_Integer::from(i));
     }
-    ffi::lua_insert(l, 1);
-    ffi::lua_settop(l, 1);
-    ffi::lua_pushinteger(l, n as ffi::lua_Integer);
     push_dispatcher(l);
-    ffi::lua_insert(l, 1);
+    ffi::lua_insert(l, -2);
+    ffi::lua_pushinteger(l, ffi::lua_Integer::from(n));
+    ffi::lua_insert(l, -2);
+    ffi::lua_call(l, 2, 2);
 }
 
 unsafe extern "C-unwind" fn redis_call(l: *mut ffi::lua_State) -> c_int {
-    pack_arguments(l);
-    ffi::lua_call(l, 2, 2);
+    call_dispatcher(l);
     if ffi::lua_toboolean(l, -1) != 0 {
         ffi::lua_pop(l, 1);
         ffi::lua_error(l);
@@ -446,8 +445,7 @@ unsafe extern "C-unwind" fn redis_call(l: *mut ffi::lua_State) -> c_int {
 }
 
 unsafe extern "C-unwind" fn redis_pcall(l: *mut ffi::lua_State) -> c_int {
-    pack_arguments(l);
-    ffi::lua_call(l, 2, 2);
+    call_dispatcher(l);
     ffi::lua_pop(l, 1);
     1
 }

@@ -4,31 +4,201 @@
 //!
 //! Both walk nested data recursively, bounded by the 1000 levels cjson allows.
 
+use std::ffi::CStr;
 use std::os::raw::c_int;
 
 use mlua::{ffi, Lua, Table};
 
 use super::libs::format_g;
 
-/// cjson's `DEFAULT_ENCODE_MAX_DEPTH` and `DEFAULT_DECODE_MAX_DEPTH`.
-const MAX_DEPTH: usize = 1000;
+/// A cjson table's settings (`json_config_t`), changed by its configuration functions and
+/// kept for the life of the Lua state, as Redis keeps them (it builds a new state only on
+/// SCRIPT FLUSH). Plain data in a Lua userdata each function of the table holds as upvalue.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Config {
+    sparse_convert: c_int,
+    sparse_ratio: c_int,
+    sparse_safe: c_int,
+    encode_max_depth: c_int,
+    decode_max_depth: c_int,
+    /// 0 refuses NaN and Inf, 1 writes them (`nan`, `inf`), 2 writes `null`.
+    encode_invalid_numbers: c_int,
+    decode_invalid_numbers: c_int,
+    encode_keep_buffer: c_int,
+    encode_number_precision: c_int,
+}
+
+/// lua_cjson's defaults.
+const DEFAULTS: Config = Config {
+    sparse_convert: 0,
+    sparse_ratio: 2,
+    sparse_safe: 10,
+    encode_max_depth: 1000,
+    decode_max_depth: 1000,
+    encode_invalid_numbers: 0,
+    decode_invalid_numbers: 1,
+    encode_keep_buffer: 1,
+    encode_number_precision: 14,
+};
 
 /// Adds `cjson` to `libs`.
 pub fn register(lua: &Lua, libs: &Table) -> mlua::Result<()> {
-    let t = lua.create_table()?;
-    // SAFETY: both follow the discipline of `libs`.
-    unsafe {
-        t.raw_set("encode", lua.create_c_function(json_encode)?)?;
-        t.raw_set("decode", lua.create_c_function(json_decode)?)?;
-    }
-    t.raw_set(
-        "null",
-        mlua::Value::LightUserData(mlua::LightUserData(std::ptr::null_mut())),
-    )?;
-    t.raw_set("_NAME", "cjson")?;
-    t.raw_set("_VERSION", "2.1.0")?;
+    // SAFETY: follows the discipline of `libs`.
+    let new = unsafe { lua.create_c_function(json_new)? };
+    let t: Table = new.call(())?;
     libs.raw_set("cjson", t)?;
     Ok(())
+}
+
+/// `cjson.new()`: a cjson table with settings of its own.
+unsafe extern "C-unwind" fn json_new(l: *mut ffi::lua_State) -> c_int {
+    let fns: [(&CStr, ffi::lua_CFunction); 10] = [
+        (c"encode", json_encode),
+        (c"decode", json_decode),
+        (c"encode_sparse_array", cfg_encode_sparse_array),
+        (c"encode_max_depth", cfg_encode_max_depth),
+        (c"decode_max_depth", cfg_decode_max_depth),
+        (c"encode_number_precision", cfg_encode_number_precision),
+        (c"encode_keep_buffer", cfg_encode_keep_buffer),
+        (c"encode_invalid_numbers", cfg_encode_invalid_numbers),
+        (c"decode_invalid_numbers", cfg_decode_invalid_numbers),
+        (c"new", json_new),
+    ];
+    ffi::lua_createtable(l, 0, 16);
+    let cfg = ffi::lua_newuserdata(l, std::mem::size_of::<Config>()).cast::<Config>();
+    // A Lua userdata is aligned for any C type.
+    cfg.write(DEFAULTS);
+    for (name, f) in fns {
+        ffi::lua_pushvalue(l, -1);
+        ffi::lua_pushcclosure(l, f, 1);
+        ffi::lua_setfield(l, -3, name.as_ptr());
+    }
+    ffi::lua_pop(l, 1);
+    ffi::lua_pushlightuserdata(l, std::ptr::null_mut());
+    ffi::lua_setfield(l, -2, c"null".as_ptr());
+    ffi::lua_pushstring(l, c"cjson".as_ptr());
+    ffi::lua_setfield(l, -2, c"_NAME".as_ptr());
+    ffi::lua_pushstring(l, c"2.1.0".as_ptr());
+    ffi::lua_setfield(l, -2, c"_VERSION".as_ptr());
+    1
+}
+
+/// The settings of the table the running function belongs to.
+unsafe fn config(l: *mut ffi::lua_State) -> *mut Config {
+    let p = ffi::lua_touserdata(l, ffi::lua_upvalueindex(1)).cast::<Config>();
+    if p.is_null() {
+        ffi::luaL_error(l, c"BUG: Unable to fetch CJSON configuration".as_ptr());
+    }
+    p
+}
+
+/// `json_arg_init`: at most `args` arguments, padded with nils.
+unsafe fn arg_init(l: *mut ffi::lua_State, args: c_int) -> *mut Config {
+    if ffi::lua_gettop(l) > args {
+        ffi::luaL_argerror(l, args + 1, c"found too many arguments".as_ptr());
+    }
+    while ffi::lua_gettop(l) < args {
+        ffi::lua_pushnil(l);
+    }
+    config(l)
+}
+
+/// `json_integer_option`: sets `*setting` from argument `idx` unless nil; pushes it.
+unsafe fn integer_option(
+    l: *mut ffi::lua_State,
+    idx: c_int,
+    setting: *mut c_int,
+    min: c_int,
+    max: c_int,
+) -> c_int {
+    if ffi::lua_type(l, idx) != ffi::LUA_TNIL {
+        // C stores the lua_Integer in an int.
+        let value = ffi::luaL_checkinteger(l, idx) as c_int;
+        if value < min || value > max {
+            let msg =
+                ffi::lua_pushfstring(l, c"expected integer between %d and %d".as_ptr(), min, max);
+            // lua_cjson names argument 1 whichever it checks.
+            ffi::luaL_argerror(l, 1, msg);
+        }
+        *setting = value;
+    }
+    ffi::lua_pushinteger(l, ffi::lua_Integer::from(*setting));
+    1
+}
+
+/// `json_enum_option` with `bool_true` 1: `true`/`false` or one of `options` by name.
+unsafe fn enum_option(
+    l: *mut ffi::lua_State,
+    idx: c_int,
+    setting: *mut c_int,
+    options: &[*const std::os::raw::c_char],
+) -> c_int {
+    if ffi::lua_type(l, idx) != ffi::LUA_TNIL {
+        if ffi::lua_type(l, idx) == ffi::LUA_TBOOLEAN {
+            *setting = ffi::lua_toboolean(l, idx);
+        } else {
+            *setting = ffi::luaL_checkoption(l, idx, std::ptr::null(), options.as_ptr());
+        }
+    }
+    if *setting == 0 || *setting == 1 {
+        ffi::lua_pushboolean(l, *setting);
+    } else {
+        let name = options
+            .get(*setting as usize)
+            .copied()
+            .unwrap_or(std::ptr::null());
+        ffi::lua_pushstring(l, name);
+    }
+    1
+}
+
+const ON_OFF: [*const std::os::raw::c_char; 3] =
+    [c"off".as_ptr(), c"on".as_ptr(), std::ptr::null()];
+
+unsafe extern "C-unwind" fn cfg_encode_sparse_array(l: *mut ffi::lua_State) -> c_int {
+    let cfg = arg_init(l, 3);
+    enum_option(l, 1, &raw mut (*cfg).sparse_convert, &ON_OFF);
+    integer_option(l, 2, &raw mut (*cfg).sparse_ratio, 0, c_int::MAX);
+    integer_option(l, 3, &raw mut (*cfg).sparse_safe, 0, c_int::MAX);
+    3
+}
+
+unsafe extern "C-unwind" fn cfg_encode_max_depth(l: *mut ffi::lua_State) -> c_int {
+    let cfg = arg_init(l, 1);
+    integer_option(l, 1, &raw mut (*cfg).encode_max_depth, 1, c_int::MAX)
+}
+
+unsafe extern "C-unwind" fn cfg_decode_max_depth(l: *mut ffi::lua_State) -> c_int {
+    let cfg = arg_init(l, 1);
+    integer_option(l, 1, &raw mut (*cfg).decode_max_depth, 1, c_int::MAX)
+}
+
+unsafe extern "C-unwind" fn cfg_encode_number_precision(l: *mut ffi::lua_State) -> c_int {
+    let cfg = arg_init(l, 1);
+    integer_option(l, 1, &raw mut (*cfg).encode_number_precision, 1, 14)
+}
+
+/// The setting is kept and answered; the buffer it governs is a memory detail here.
+unsafe extern "C-unwind" fn cfg_encode_keep_buffer(l: *mut ffi::lua_State) -> c_int {
+    let cfg = arg_init(l, 1);
+    enum_option(l, 1, &raw mut (*cfg).encode_keep_buffer, &ON_OFF)
+}
+
+unsafe extern "C-unwind" fn cfg_encode_invalid_numbers(l: *mut ffi::lua_State) -> c_int {
+    const OPTIONS: [*const std::os::raw::c_char; 4] = [
+        c"off".as_ptr(),
+        c"on".as_ptr(),
+        c"null".as_ptr(),
+        std::ptr::null(),
+    ];
+    let cfg = arg_init(l, 1);
+    enum_option(l, 1, &raw mut (*cfg).encode_invalid_numbers, &OPTIONS)
+}
+
+unsafe extern "C-unwind" fn cfg_decode_invalid_numbers(l: *mut ffi::lua_State) -> c_int {
+    let cfg = arg_init(l, 1);
+    enum_option(l, 1, &raw mut (*cfg).decode_invalid_numbers, &ON_OFF)
 }
 
 /// Pushes `msg` (with the caller's position) and raises it; `msg` is dropped first.
@@ -52,9 +222,10 @@ unsafe extern "C-unwind" fn json_encode(l: *mut ffi::lua_State) -> c_int {
     if ffi::lua_gettop(l) != 1 {
         ffi::luaL_argerror(l, 1, c"expected 1 argument".as_ptr());
     }
+    let cfg = *config(l);
     let result = {
         let mut out = Vec::new();
-        encode_value(l, 0, &mut out).map(|()| out)
+        encode_value(l, &cfg, 0, &mut out).map(|()| out)
     };
     match result {
         Ok(out) => {
@@ -89,17 +260,31 @@ fn escape_into(s: &[u8], out: &mut Vec<u8>) {
 
 unsafe fn encode_number(
     l: *mut ffi::lua_State,
+    cfg: &Config,
     idx: c_int,
     out: &mut Vec<u8>,
 ) -> Result<(), String> {
     let n = ffi::lua_tonumber(l, idx);
-    if n.is_nan() || n.is_infinite() {
-        return Err(format!(
-            "Cannot serialise {}: must not be NaN or Inf",
-            type_name(l, idx)
-        ));
+    match cfg.encode_invalid_numbers {
+        0 if n.is_nan() || n.is_infinite() => {
+            return Err(format!(
+                "Cannot serialise {}: must not be NaN or Inf",
+                type_name(l, idx)
+            ));
+        }
+        1 if n.is_nan() => {
+            out.extend_from_slice(b"nan");
+            return Ok(());
+        }
+        0 | 1 => {}
+        _ if n.is_nan() || n.is_infinite() => {
+            out.extend_from_slice(b"null");
+            return Ok(());
+        }
+        _ => {}
     }
-    out.extend_from_slice(format_g(n, 14).as_bytes());
+    let precision = usize::try_from(cfg.encode_number_precision).unwrap_or(14);
+    out.extend_from_slice(format_g(n, precision).as_bytes());
     Ok(())
 }
 
@@ -113,18 +298,24 @@ unsafe fn lua_bytes<'a>(l: *mut ffi::lua_State, idx: c_int) -> &'a [u8] {
 }
 
 /// The array length of the table on top (cjson's `lua_array_length`): `None` for an object.
-unsafe fn array_length(l: *mut ffi::lua_State) -> Result<Option<usize>, String> {
-    let mut max = 0.0f64;
-    let mut items = 0usize;
+/// C keeps the largest key in an `int` (a key past its range wraps to a negative length,
+/// which makes an object) and multiplies in `int`.
+unsafe fn array_length(l: *mut ffi::lua_State, cfg: &Config) -> Result<Option<usize>, String> {
+    let mut max: c_int = 0;
+    let mut items: c_int = 0;
     ffi::lua_pushnil(l);
     while ffi::lua_next(l, -2) != 0 {
         if ffi::lua_type(l, -2) == ffi::LUA_TNUMBER {
             let k = ffi::lua_tonumber(l, -2);
             if k != 0.0 && k.floor() == k && k >= 1.0 {
-                if k > max {
-                    max = k;
+                if k > f64::from(max) {
+                    max = if k < 2_147_483_648.0 {
+                        k as c_int
+                    } else {
+                        c_int::MIN
+                    };
                 }
-                items += 1;
+                items = items.wrapping_add(1);
                 ffi::lua_pop(l, 1);
                 continue;
             }
@@ -132,23 +323,27 @@ unsafe fn array_length(l: *mut ffi::lua_State) -> Result<Option<usize>, String> 
         ffi::lua_pop(l, 2);
         return Ok(None);
     }
-    if max > (items * 2) as f64 && max > 10.0 {
-        return Err(format!(
-            "Cannot serialise {}: excessively sparse array",
-            type_name(l, -1)
-        ));
+    if cfg.sparse_ratio > 0 && max > items.wrapping_mul(cfg.sparse_ratio) && max > cfg.sparse_safe {
+        if cfg.sparse_convert == 0 {
+            return Err(format!(
+                "Cannot serialise {}: excessively sparse array",
+                type_name(l, -1)
+            ));
+        }
+        return Ok(None);
     }
-    Ok(Some(max as usize))
+    Ok(usize::try_from(max).ok())
 }
 
 unsafe fn encode_value(
     l: *mut ffi::lua_State,
-    depth: usize,
+    cfg: &Config,
+    depth: c_int,
     out: &mut Vec<u8>,
 ) -> Result<(), String> {
     match ffi::lua_type(l, -1) {
         ffi::LUA_TSTRING => escape_into(lua_bytes(l, -1), out),
-        ffi::LUA_TNUMBER => encode_number(l, -1, out)?,
+        ffi::LUA_TNUMBER => encode_number(l, cfg, -1, out)?,
         ffi::LUA_TBOOLEAN => out.extend_from_slice(if ffi::lua_toboolean(l, -1) != 0 {
             b"true"
         } else {
@@ -159,11 +354,11 @@ unsafe fn encode_value(
             out.extend_from_slice(b"null")
         }
         ffi::LUA_TTABLE => {
-            let depth = depth + 1;
-            if depth > MAX_DEPTH || ffi::lua_checkstack(l, 3) == 0 {
+            let depth = depth.saturating_add(1);
+            if depth > cfg.encode_max_depth || ffi::lua_checkstack(l, 3) == 0 {
                 return Err(format!("Cannot serialise, excessive nesting ({depth})"));
             }
-            match array_length(l)? {
+            match array_length(l, cfg)? {
                 Some(len) if len > 0 => {
                     out.push(b'[');
                     for i in 1..=len {
@@ -171,7 +366,7 @@ unsafe fn encode_value(
                             out.push(b',');
                         }
                         ffi::lua_rawgeti(l, -1, i as _);
-                        let r = encode_value(l, depth, out);
+                        let r = encode_value(l, cfg, depth, out);
                         ffi::lua_pop(l, 1);
                         r?;
                     }
@@ -189,7 +384,7 @@ unsafe fn encode_value(
                         match ffi::lua_type(l, -2) {
                             ffi::LUA_TNUMBER => {
                                 out.push(b'"');
-                                if let Err(e) = encode_number(l, -2, out) {
+                                if let Err(e) = encode_number(l, cfg, -2, out) {
                                     ffi::lua_pop(l, 2);
                                     return Err(e);
                                 }
@@ -208,7 +403,7 @@ unsafe fn encode_value(
                                 return Err(msg);
                             }
                         }
-                        let r = encode_value(l, depth, out);
+                        let r = encode_value(l, cfg, depth, out);
                         ffi::lua_pop(l, 1);
                         if let Err(e) = r {
                             ffi::lua_pop(l, 1);
@@ -268,6 +463,9 @@ struct Parser<'a> {
     data: &'a [u8],
     pos: usize,
     depth: usize,
+    max_depth: usize,
+    /// `decode_invalid_numbers`: hex, `inf`, `nan`, a leading `+` or zero are read.
+    invalid_numbers: bool,
 }
 
 impl Parser<'_> {
@@ -299,10 +497,17 @@ impl Parser<'_> {
         if c == b'"' {
             return self.string(start);
         }
+        let rest = self.data.get(self.pos..).unwrap_or_default();
         if c == b'-' || c.is_ascii_digit() {
+            if !self.invalid_numbers && is_invalid_number(rest) {
+                return (Token::Error("invalid number"), start);
+            }
             return self.number(start);
         }
-        let rest = self.data.get(self.pos..).unwrap_or_default();
+        // Only these bytes may start a token; any other is an error at once.
+        if !matches!(c, b'f' | b'i' | b'I' | b'n' | b'N' | b't' | b'+') {
+            return (Token::Error("invalid token"), start);
+        }
         for (word, token) in [
             (&b"true"[..], Token::Bool(true)),
             (b"false", Token::Bool(false)),
@@ -313,52 +518,21 @@ impl Parser<'_> {
                 return (token, start);
             }
         }
+        if self.invalid_numbers && is_invalid_number(rest) {
+            return self.number(start);
+        }
         (Token::Error("invalid token"), start)
     }
 
+    /// A number as C's `strtod` reads it from here.
     fn number(&mut self, start: usize) -> (Token, usize) {
-        let d = self.data;
-        let mut i = self.pos;
-        let at = |i: usize| d.get(i).copied().unwrap_or(0);
-        if at(i) == b'-' {
-            i += 1;
-        }
-        let digits_start = i;
-        while at(i).is_ascii_digit() {
-            i += 1;
-        }
-        let mut mantissa_digits = i - digits_start;
-        if at(i) == b'.' {
-            i += 1;
-            let f = i;
-            while at(i).is_ascii_digit() {
-                i += 1;
-            }
-            mantissa_digits += i - f;
-        }
-        if mantissa_digits == 0 {
-            return (Token::Error("invalid number"), start);
-        }
-        if at(i) == b'e' || at(i) == b'E' {
-            let mut j = i + 1;
-            if at(j) == b'+' || at(j) == b'-' {
-                j += 1;
-            }
-            let e = j;
-            while at(j).is_ascii_digit() {
-                j += 1;
-            }
-            if j > e {
-                i = j;
-            }
-        }
-        let text = std::str::from_utf8(d.get(self.pos..i).unwrap_or_default()).unwrap_or("");
-        match text.parse::<f64>() {
-            Ok(n) => {
-                self.pos = i;
+        let rest = self.data.get(self.pos..).unwrap_or_default();
+        match strtod(rest) {
+            (_, 0) => (Token::Error("invalid number"), start),
+            (n, used) => {
+                self.pos += used;
                 (Token::Num(n), start)
             }
-            Err(_) => (Token::Error("invalid number"), start),
         }
     }
 
@@ -445,6 +619,159 @@ impl Parser<'_> {
     }
 }
 
+fn at(s: &[u8], i: usize) -> u8 {
+    s.get(i).copied().unwrap_or(0)
+}
+
+fn starts_with_ci(s: &[u8], word: &[u8]) -> bool {
+    s.get(..word.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(word))
+}
+
+/// `json_is_invalid_number`: what strict JSON refuses but `strtod` reads.
+fn is_invalid_number(p: &[u8]) -> bool {
+    if at(p, 0) == b'+' {
+        return true;
+    }
+    let i = usize::from(at(p, 0) == b'-');
+    let c = at(p, i);
+    if c == b'0' {
+        let c2 = at(p, i + 1);
+        return c2 | 0x20 == b'x' || c2.is_ascii_digit();
+    }
+    if c <= b'9' {
+        return false;
+    }
+    let p = p.get(i..).unwrap_or_default();
+    starts_with_ci(p, b"inf") || starts_with_ci(p, b"nan")
+}
+
+/// C's `strtod` (glibc, "C" locale) at the start of `p`: the value and the bytes it used
+/// (0 when there is no number).
+fn strtod(p: &[u8]) -> (f64, usize) {
+    let mut i = 0;
+    let negative = at(p, 0) == b'-';
+    if matches!(at(p, 0), b'+' | b'-') {
+        i = 1;
+    }
+    let sign = |v: f64| if negative { -v } else { v };
+    let rest = p.get(i..).unwrap_or_default();
+    if starts_with_ci(rest, b"inf") {
+        let used = if starts_with_ci(rest, b"infinity") {
+            8
+        } else {
+            3
+        };
+        return (sign(f64::INFINITY), i + used);
+    }
+    if starts_with_ci(rest, b"nan") {
+        let mut used = i + 3;
+        if at(p, used) == b'(' {
+            let mut j = used + 1;
+            while at(p, j).is_ascii_alphanumeric() || at(p, j) == b'_' {
+                j += 1;
+            }
+            if at(p, j) == b')' {
+                used = j + 1;
+            }
+        }
+        return (sign(f64::NAN), used);
+    }
+    if at(p, i) == b'0' && at(p, i + 1) | 0x20 == b'x' {
+        if let Some((v, used)) = hex_float(p, i + 2) {
+            return (sign(v), used);
+        }
+        // Only the 0 is a number.
+        return (sign(0.0), i + 1);
+    }
+    let mut j = i;
+    let mut digits = 0;
+    while at(p, j).is_ascii_digit() {
+        j += 1;
+        digits += 1;
+    }
+    if at(p, j) == b'.' {
+        j += 1;
+        while at(p, j).is_ascii_digit() {
+            j += 1;
+            digits += 1;
+        }
+    }
+    if digits == 0 {
+        return (0.0, 0);
+    }
+    if at(p, j) | 0x20 == b'e' {
+        let mut k = j + 1;
+        if matches!(at(p, k), b'+' | b'-') {
+            k += 1;
+        }
+        if at(p, k).is_ascii_digit() {
+            while at(p, k).is_ascii_digit() {
+                k += 1;
+            }
+            j = k;
+        }
+    }
+    let text = std::str::from_utf8(p.get(i..j).unwrap_or_default()).unwrap_or("");
+    // A mantissa with a trailing or leading '.' and any exponent parse as Rust reads them.
+    let v = text.parse::<f64>().unwrap_or(0.0);
+    (sign(v), j)
+}
+
+/// A hexadecimal float's digits from `p[i..]` (after `0x`): value and end.
+fn hex_float(p: &[u8], mut i: usize) -> Option<(f64, usize)> {
+    let hex = |c: u8| char::from(c).to_digit(16);
+    let mut mantissa = 0.0f64;
+    let mut exp: i64 = 0;
+    let mut any = false;
+    while let Some(d) = hex(at(p, i)) {
+        mantissa = mantissa * 16.0 + f64::from(d);
+        any = true;
+        i += 1;
+    }
+    if at(p, i) == b'.' {
+        let mut j = i + 1;
+        let mut frac = false;
+        while let Some(d) = hex(at(p, j)) {
+            mantissa = mantissa * 16.0 + f64::from(d);
+            exp -= 4;
+            frac = true;
+            j += 1;
+        }
+        if any || frac {
+            i = j;
+            any = true;
+        }
+    }
+    if !any {
+        return None;
+    }
+    if at(p, i) | 0x20 == b'p' {
+        let mut k = i + 1;
+        let negative = at(p, k) == b'-';
+        if matches!(at(p, k), b'+' | b'-') {
+            k += 1;
+        }
+        if at(p, k).is_ascii_digit() {
+            let mut e: i64 = 0;
+            while at(p, k).is_ascii_digit() {
+                e = (e * 10 + i64::from(at(p, k) - b'0')).min(100_000);
+                k += 1;
+            }
+            exp += if negative { -e } else { e };
+            i = k;
+        }
+    }
+    let mut v = mantissa;
+    let mut e = exp.clamp(-5000, 5000);
+    while e != 0 && v != 0.0 && v.is_finite() {
+        let step = e.clamp(-1000, 1000);
+        v *= 2f64.powi(step as i32);
+        e -= step;
+    }
+    Some((v, i))
+}
+
 fn expected(what: &str, token: &Token, index: usize) -> String {
     format!(
         "Expected {what} but found {} at character {}",
@@ -469,7 +796,7 @@ unsafe fn decode_value(
         Token::ObjBegin | Token::ArrBegin => {
             let object = matches!(token, Token::ObjBegin);
             p.depth += 1;
-            if p.depth > MAX_DEPTH || ffi::lua_checkstack(l, 3) == 0 {
+            if p.depth > p.max_depth || ffi::lua_checkstack(l, 3) == 0 {
                 return Err(format!(
                     "Found too many nested data structures ({}) at character {}",
                     p.depth, p.pos
@@ -542,11 +869,14 @@ unsafe extern "C-unwind" fn json_decode(l: *mut ffi::lua_State) -> c_int {
     if data.len() >= 2 && (data.first() == Some(&0) || data.get(1) == Some(&0)) {
         ffi::luaL_error(l, c"JSON parser does not support UTF-16 or UTF-32".as_ptr());
     }
+    let cfg = *config(l);
     let result = {
         let mut p = Parser {
             data,
             pos: 0,
             depth: 0,
+            max_depth: usize::try_from(cfg.decode_max_depth).unwrap_or(0),
+            invalid_numbers: cfg.decode_invalid_numbers != 0,
         };
         let (t, at) = p.next();
         decode_value(l, &mut p, t, at).and_then(|()| {
@@ -561,5 +891,41 @@ unsafe extern "C-unwind" fn json_decode(l: *mut ffi::lua_State) -> c_int {
     match result {
         Ok(()) => 1,
         Err(msg) => raise_owned(l, msg.into_bytes()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_invalid_number, strtod};
+
+    #[test]
+    fn strtod_reads_what_glibc_reads() {
+        assert_eq!(strtod(b"12,"), (12.0, 2));
+        assert_eq!(strtod(b"-0x1p4]"), (-16.0, 6));
+        assert_eq!(strtod(b"0x]"), (0.0, 1));
+        assert_eq!(strtod(b"1.5e]"), (1.5, 3));
+        assert_eq!(strtod(b"-.5"), (-0.5, 3));
+        assert_eq!(strtod(b"Infinity"), (f64::INFINITY, 8));
+        assert_eq!(strtod(b"-inf"), (f64::NEG_INFINITY, 4));
+        assert_eq!(strtod(b"1e400"), (f64::INFINITY, 5));
+        assert_eq!(strtod(b"-"), (0.0, 0));
+        assert_eq!(strtod(b"+"), (0.0, 0));
+        let (nan, used) = strtod(b"nan(abc)x");
+        assert!(nan.is_nan());
+        assert_eq!(used, 8);
+        // Hostile exponents and long digit runs end without overflow.
+        assert_eq!(strtod(b"0x1p99999999999999999999").0, f64::INFINITY);
+        assert_eq!(strtod(b"0x1p-99999999999999999999").0, 0.0);
+        assert_eq!(strtod(&[b'9'; 5000]).1, 5000);
+    }
+
+    #[test]
+    fn invalid_numbers_as_lua_cjson_sees_them() {
+        for s in [&b"+1"[..], b"0x1", b"-01", b"inf", b"-NaN", b"00"] {
+            assert!(is_invalid_number(s), "{s:?}");
+        }
+        for s in [&b"1"[..], b"-0", b"0.5", b"-.5", b"", b"-"] {
+            assert!(!is_invalid_number(s), "{s:?}");
+        }
     }
 }

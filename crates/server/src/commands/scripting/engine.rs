@@ -101,6 +101,10 @@ pub struct Engine {
     real: Table,
     /// The proxy the scripts see as their globals.
     globals: Table,
+    /// What a function library's code sees as its globals once loaded: the same, but with
+    /// library tables of its own (`cjson`, `cmsgpack`, `struct`, `bit`), as Redis runs
+    /// functions in a Lua state of their own, so cjson's settings are not shared with EVAL.
+    function_globals: Table,
     /// `run(f [, keys, args])` of the prelude: xpcall under the error handler.
     runner: Function,
     /// Holds `current`, the `redis.call` of the running script (unset between runs).
@@ -260,17 +264,29 @@ impl Engine {
         let dispatch_slot = lua.create_table()?;
         let api = super::api::build(&lua)?;
         api.raw_set("libs", libs::build(&lua)?)?;
+        api.raw_set("function_libs", libs::build(&lua)?)?;
+        // SAFETY: both follow the discipline of `libs`.
+        unsafe {
+            api.raw_set("pcall", lua.create_c_function(libs::checked_pcall)?)?;
+            api.raw_set("xpcall", lua.create_c_function(libs::checked_xpcall)?)?;
+        }
         let make: Function = api.raw_get("make")?;
         let prelude: Function = lua
             .load(include_str!("prelude.lua"))
             .set_name("=respect")
             .into_function()?;
-        let (runner, globals, redis, seal): (Function, Table, Table, Function) =
-            prelude.call((dispatch_slot.clone(), api, real.clone()))?;
+        let (runner, globals, redis, seal, function_globals): (
+            Function,
+            Table,
+            Table,
+            Function,
+            Table,
+        ) = prelude.call((dispatch_slot.clone(), api, real.clone()))?;
         Ok(Engine {
             lua,
             real,
             globals,
+            function_globals,
             runner,
             dispatch_slot,
             scripts: HashMap::new(),
@@ -300,6 +316,11 @@ impl Engine {
     /// The globals scripts see.
     pub fn globals(&self) -> &Table {
         &self.globals
+    }
+
+    /// The globals a function library's functions see.
+    pub fn function_globals(&self) -> &Table {
+        &self.function_globals
     }
 
     /// How many scripts are cached.
@@ -409,8 +430,8 @@ impl Engine {
         let caller_dialect = state.dialect;
         let caller_db = state.db_index;
         let result = lua.scope(|scope| {
-            let dispatch = scope.create_function_mut(|lua, (argv, n): (Table, i64)| {
-                call_command(lua, server, state, &argv, n)
+            let dispatch = scope.create_function_mut(|lua, (n, argv): (usize, Table)| {
+                call_command(lua, server, state, n, &argv)
             })?;
             self.dispatch_slot.raw_set("current", dispatch)?;
             let out: (bool, Value) = if eval {
@@ -551,10 +572,10 @@ fn call_command(
     lua: &Lua,
     server: &Arc<ServerState>,
     state: &mut SessionState,
+    n: usize,
     argv: &Table,
-    n: i64,
 ) -> mlua::Result<(Value, bool)> {
-    if n < 1 {
+    if n == 0 {
         let t = error_table(
             lua,
             b"Please specify at least one argument for this redis lib call",
@@ -562,8 +583,9 @@ fn call_command(
         )?;
         return Ok((Value::Table(t), true));
     }
-    let mut args = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
+    let mut args = Vec::with_capacity(n.min(argv.raw_len() + 1));
     for i in 1..=n {
+        // One argument at a time: a call may have thousands.
         match argv.raw_get::<Value>(i)? {
             Value::String(s) => args.push(Bytes::copy_from_slice(&s.as_bytes())),
             Value::Integer(n) => args.push(Bytes::from(n.to_string())),

@@ -161,6 +161,44 @@ unsafe extern "C-unwind" fn bit_tohex(l: *mut ffi::lua_State) -> c_int {
     1
 }
 
+/// The C half of Redis's `pcall` (`luaRedisPcall`; the prelude's Lua half turns an error
+/// table into its `err` text): the status slot is pushed before the call, so nothing is pushed
+/// above the results. Stock Lua 5.1's `pcall` pushes its status above them without growing
+/// the stack, harmless in a release build (the stack keeps spare slots) but fatal under the
+/// API check of a debug build once a call returns about 20 values (`pcall(unpack, t)`,
+/// `pcall(cmsgpack.unpack, s)`). Without arguments Redis calls the slot its placeholder was
+/// copied into: `attempt to call a boolean value`.
+pub unsafe extern "C-unwind" fn checked_pcall(l: *mut ffi::lua_State) -> c_int {
+    let argc = ffi::lua_gettop(l);
+    ffi::lua_pushboolean(l, 1);
+    ffi::lua_insert(l, 1);
+    if ffi::lua_pcall(l, argc - 1, ffi::LUA_MULTRET, 0) != 0 {
+        ffi::lua_remove(l, 1);
+        ffi::lua_pushboolean(l, 0);
+        ffi::lua_insert(l, 1);
+    }
+    ffi::lua_gettop(l)
+}
+
+/// Lua's `xpcall` (`luaB_xpcall`), with its status slot pushed before the call as in
+/// [`checked_pcall`], so nothing is pushed above the results.
+pub unsafe extern "C-unwind" fn checked_xpcall(l: *mut ffi::lua_State) -> c_int {
+    ffi::luaL_checkany(l, 2);
+    ffi::lua_settop(l, 2);
+    // [handler, function], then [status, handler, function].
+    ffi::lua_insert(l, 1);
+    ffi::lua_pushboolean(l, 1);
+    ffi::lua_insert(l, 1);
+    if ffi::lua_pcall(l, 0, ffi::LUA_MULTRET, 2) != 0 {
+        // [status, handler, error]: one slot is free once the status is removed.
+        ffi::lua_remove(l, 1);
+        ffi::lua_pushboolean(l, 0);
+        ffi::lua_insert(l, 1);
+    }
+    ffi::lua_remove(l, 2);
+    ffi::lua_gettop(l)
+}
+
 /// Raises `msg` as a Lua error with the caller's position (`luaL_error`'s form). `msg` is
 /// copied into Lua before the jump; the caller must own nothing else.
 pub unsafe fn raise(l: *mut ffi::lua_State, msg: &[u8]) -> ! {

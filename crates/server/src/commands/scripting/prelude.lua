@@ -7,10 +7,11 @@
 local raw_dispatch, raw_api, real = ...
 local dbg = debug
 local error, type, tostring, rawget, setmetatable, xpcall, select =
-  error, type, tostring, rawget, setmetatable, xpcall, select
+  error, type, tostring, rawget, setmetatable, raw_api.xpcall, select
 local raw_rawset, raw_getmetatable = rawset, getmetatable
 local raw_loadstring, raw_load, concat = loadstring, load, table.concat
-local lua_pcall = pcall
+-- pcall and xpcall as Lua's, but with their status slot pushed before the call (libs.rs).
+local lua_pcall = raw_api.pcall
 local killed = raw_api.killed
 local the_globals = _G
 
@@ -164,6 +165,7 @@ for _, name in ipairs(allowed) do
   raw_rawset(real, name, _G[name])
 end
 raw_rawset(real, 'pcall', redis_pcall_builtin)
+raw_rawset(real, 'xpcall', raw_api.xpcall)
 raw_rawset(real, 'rawset', safe_rawset)
 raw_rawset(real, 'setmetatable', safe_setmetatable)
 raw_rawset(real, 'loadstring', safe_loadstring)
@@ -201,9 +203,10 @@ raw_rawset(string_mt, '__index', string_view)
 raw_rawset(string_mt, '__metatable', protect({ __index = string_view }))
 
 -- Runs a compiled script (EVAL: no arguments) or a function (FCALL: keys, args) under the
--- handler; answers (true, first result) or (false, the error table). Each xpcall and its
--- return share a line: once a script is killed, the hook raises on every new line, and a
--- line of this chunk after the xpcall would raise outside the handler.
+-- handler; answers (true, first result) or (false, the error table). (`xpcall` is the one of
+-- libs.rs, which does not push above the results: a script may return thousands of values.)
+-- Each xpcall and its return share a line: once a script is killed, the hook raises on every
+-- new line, and a line of this chunk after the xpcall would raise outside the handler.
 local function run(f, keys, args)
   if keys == nil then return xpcall(f, handler) end
   return xpcall(function() return f(keys, args) end, handler)
@@ -228,4 +231,12 @@ for _, f in ipairs({ readonly, protect, chunkid, safe_loadstring, safe_load,
   setfenv(f, globals)
 end
 setfenv(0, globals)
-return run, globals, redis, seal
+-- The globals of function libraries: their own library tables, the rest read from `globals`.
+local function_globals = {}
+for name, lib in pairs(raw_api.function_libs) do
+  raw_rawset(function_globals, name, protect(lib))
+end
+setmetatable(function_globals, { __index = globals, __newindex = readonly, __metatable = false })
+sealed[function_globals] = true
+
+return run, globals, redis, seal, function_globals
