@@ -256,6 +256,13 @@ impl Shard {
         found
     }
 
+    /// The entry stored at `key`, expired or not, nothing counted or removed: what DEBUG
+    /// OBJECT sees (Redis's raw `dictFind`, so a key past its TTL that nothing has touched
+    /// is still described).
+    pub fn stored(&self, key: &[u8]) -> Option<&Entry> {
+        self.map.get(key)
+    }
+
     /// The live entry at `key` as a write looks it up (Redis's `lookupKeyWrite`): removed
     /// first if it has expired, no keyspace hit or miss counted; stamped as used.
     pub fn get_for_write(&mut self, key: &[u8], now: u64) -> Option<&Entry> {

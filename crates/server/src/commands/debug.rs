@@ -116,9 +116,9 @@ fn debug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 /// time (see `crate::access`). A list adds the
 /// `ql_*` fields of a quicklist with Redis's defaults (8 KiB listpacks, no compression).
 fn object(ctx: &mut Ctx<'_>, key: &Bytes) -> Frame {
-    let mut shard = ctx.db.shard(key);
+    let shard = ctx.db.shard(key);
     let mark = shard.converted(key);
-    let Some(entry) = shard.get_untouched(key, ctx.now) else {
+    let Some(entry) = shard.stored(key) else {
         return Frame::error("ERR no such key");
     };
     let value = &entry.value;
