@@ -9,7 +9,7 @@ use bytes::Bytes;
 use respect_resp::Frame;
 
 use super::context::{Ctx, SessionState};
-use super::registry::{find, index, Command, Flag, NameIndex, Spec};
+use super::registry::{find, index, Command, Flag, Flags, NameIndex, Spec};
 use super::reply::{no_auth, unknown_command, unknown_subcommand, wrong_args};
 use super::{
     blocking, cluster, config, connection, databases, debug, hashes, keys, lists, modified,
@@ -107,16 +107,21 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
     }
     // A script running past busy-reply-threshold holds the gate: answer without it. Like
     // every refusal it fails a transaction being queued, and an EXEC says it discarded one.
-    let refusal = super::scripting::busy_reply(server, spec)
-        .or_else(|| over_maxmemory(server, state, spec))
-        .or_else(|| replication_refusal(server, state, spec));
+    if let Some(refusal) = super::scripting::busy_reply(server, spec) {
+        return reject(state, Some(spec), refusal);
+    }
+    // What the command may do, for the rules below: a script's shebang or a function's flags
+    // stand in for EVAL's and FCALL's own (Redis's getCommandFlags).
+    let flags = super::scripting::command_flags(server, spec, argv);
+    let refusal = over_maxmemory(server, state, spec.name, flags)
+        .or_else(|| replication_refusal(server, state, spec.name, flags));
     if let Some(refusal) = refusal {
         return reject(state, Some(spec), refusal);
     }
     if state.multi.is_some() && !runs_inside_multi(spec.name) {
-        let denyoom = spec.flags.contains(Flag::Denyoom);
-        let writes = spec.flags.contains(Flag::Write);
-        let not_stale = !spec.flags.contains(Flag::Stale);
+        let denyoom = flags.contains(Flag::Denyoom);
+        let writes = flags.contains(Flag::Write);
+        let not_stale = !flags.contains(Flag::Stale);
         let queued = state.multi.as_mut().map(|m| {
             m.denyoom |= denyoom;
             m.writes |= writes;
@@ -229,14 +234,15 @@ fn check(
 fn over_maxmemory(
     server: &ServerState,
     state: &SessionState,
-    spec: &'static Spec,
+    name: &str,
+    flags: Flags,
 ) -> Option<Frame> {
     const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
     let in_multi = state.multi.is_some();
-    let exec_denyoom = spec.name == "exec" && state.multi.as_ref().is_some_and(|m| m.denyoom);
-    let refused = spec.flags.contains(Flag::Denyoom)
+    let exec_denyoom = name == "exec" && state.multi.as_ref().is_some_and(|m| m.denyoom);
+    let refused = flags.contains(Flag::Denyoom)
         || exec_denyoom
-        || (in_multi && !matches!(spec.name, "exec" | "discard" | "quit" | "reset"));
+        || (in_multi && !matches!(name, "exec" | "discard" | "quit" | "reset"));
     if !refused || !server.out_of_memory() {
         return None;
     }
@@ -249,37 +255,60 @@ fn over_maxmemory(
 /// - a replica (`replica-read-only yes`, the default) refuses writes;
 /// - a replica whose link is down (always, here) with `replica-serve-stale-data no` serves
 ///   only the commands flagged `stale` (and an EXEC whose queue holds only such).
-fn replication_refusal(server: &ServerState, state: &SessionState, spec: &Spec) -> Option<Frame> {
-    let multi = state.multi.as_ref().filter(|_| spec.name == "exec");
-    let write = spec.flags.contains(Flag::Write) || multi.is_some_and(|m| m.writes);
-    let replica = server.replication.is_replica();
-    if write && !replica {
-        let needed = server
-            .settings
-            .min_replicas_to_write
-            .load(Ordering::Relaxed);
-        if needed > 0 && (server.replication.replicas() as u64) < needed {
-            return Some(Frame::error(
-                "NOREPLICAS Not enough good replicas to write.",
-            ));
-        }
+fn replication_refusal(
+    server: &ServerState,
+    state: &SessionState,
+    name: &str,
+    flags: Flags,
+) -> Option<Frame> {
+    let multi = state.multi.as_ref().filter(|_| name == "exec");
+    let write = flags.contains(Flag::Write) || multi.is_some_and(|m| m.writes);
+    if write && lacks_good_replicas(server) {
+        return Some(Frame::error(NOREPLICAS));
     }
-    if !replica {
-        return None;
+    if write && read_only_replica(server) {
+        return Some(Frame::error(READONLY_REPLICA));
     }
-    let setting = |name: &str| server.settings.get(name);
-    if write && setting("replica-read-only").as_deref() != Some("no") {
-        return Some(Frame::error(
-            "READONLY You can't write against a read only replica.",
-        ));
-    }
-    let stale_denied = !spec.flags.contains(Flag::Stale) || multi.is_some_and(|m| m.not_stale);
-    if stale_denied && setting("replica-serve-stale-data").as_deref() == Some("no") {
-        return Some(Frame::error(
-            "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
-        ));
+    let stale_denied = !flags.contains(Flag::Stale) || multi.is_some_and(|m| m.not_stale);
+    if stale_denied && refuses_stale_data(server) {
+        return Some(Frame::error(MASTERDOWN));
     }
     None
+}
+
+/// Redis's reply to a write while `min-replicas-to-write` is not met.
+pub(crate) const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
+/// Redis's reply to a write on a read-only replica.
+pub(crate) const READONLY_REPLICA: &str = "READONLY You can't write against a read only replica.";
+/// Redis's reply to a command a replica with a down link does not serve.
+pub(crate) const MASTERDOWN: &str =
+    "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+
+/// `min-replicas-to-write` is set and not met (Redis's `checkGoodReplicasStatus` is false):
+/// a primary with fewer attached replicas than it asks for, while `min-replicas-max-lag` is
+/// not 0.
+pub(crate) fn lacks_good_replicas(server: &ServerState) -> bool {
+    let needed = server
+        .settings
+        .min_replicas_to_write
+        .load(Ordering::Relaxed);
+    needed > 0
+        && !server.replication.is_replica()
+        && (server.replication.replicas() as u64) < needed
+        && server.settings.get("min-replicas-max-lag").as_deref() != Some("0")
+}
+
+/// A replica that refuses writes (`replica-read-only`, on unless set to no).
+pub(crate) fn read_only_replica(server: &ServerState) -> bool {
+    server.replication.is_replica()
+        && server.settings.get("replica-read-only").as_deref() != Some("no")
+}
+
+/// A replica whose link is down (always, here) that serves no stale data
+/// (`replica-serve-stale-data no`).
+pub(crate) fn refuses_stale_data(server: &ServerState) -> bool {
+    server.replication.is_replica()
+        && server.settings.get("replica-serve-stale-data").as_deref() == Some("no")
 }
 
 /// Commands that act on the transaction itself rather than being queued (Redis's list in

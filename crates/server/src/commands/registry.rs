@@ -120,6 +120,16 @@ impl Flags {
         self.0 & (1 << flag as u32) != 0
     }
 
+    /// The set with `flag` added.
+    pub const fn with(self, flag: Flag) -> Flags {
+        Flags(self.0 | 1 << flag as u32)
+    }
+
+    /// The set with `flag` removed.
+    pub const fn without(self, flag: Flag) -> Flags {
+        Flags(self.0 & !(1 << flag as u32))
+    }
+
     /// The flags in the set, in Redis's order.
     pub fn iter(self) -> impl Iterator<Item = Flag> {
         Flag::ALL.into_iter().filter(move |f| self.contains(*f))

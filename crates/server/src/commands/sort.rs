@@ -433,9 +433,12 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> Frame {
         Some(Value::ZSet(_)) => Source::ZSet,
         Some(_) => return wrong_type(),
     };
-    // A set sorted with nothing to sort by is sorted ALPHA when stored, for a deterministic
-    // result (Redis does the same inside scripts, which this server does not run).
-    if options.dont_sort && matches!(kind, Source::Set) && options.store.is_some() {
+    // A set sorted with nothing to sort by is sorted ALPHA when stored or called from a
+    // script, for a result replicas and script replays see the same.
+    if options.dont_sort
+        && matches!(kind, Source::Set)
+        && (options.store.is_some() || ctx.state.in_script)
+    {
         options.dont_sort = false;
         options.alpha = true;
         options.by = None;

@@ -648,12 +648,25 @@ fn check_for_script(lua: &Lua, server: &Arc<ServerState>, args: &[Bytes]) -> Res
     {
         return Err("This Redis command is not allowed from script".into());
     }
+    if !spec.flags.contains(Flag::Stale) && dispatch::refuses_stale_data(server) {
+        return Err("Can not execute the command on a stale replica".into());
+    }
     let write = spec.flags.contains(Flag::Write);
     let Some(mut run) = lua.app_data_mut::<RunCtx>() else {
         return Ok(());
     };
     if run.read_only && (write || spec.flags.contains(Flag::MayReplicate)) {
         return Err("Write commands are not allowed from read-only scripts.".into());
+    }
+    // The server's state refuses a first write (Redis's scriptVerifyWriteCommandAllow; only
+    // an EVAL without flags gets here with min-replicas unmet: prepare() refuses the others).
+    if write && !run.dirty {
+        if dispatch::read_only_replica(server) {
+            return Err(format!("-{}", dispatch::READONLY_REPLICA));
+        }
+        if dispatch::lacks_good_replicas(server) {
+            return Err(format!("-{}", dispatch::NOREPLICAS));
+        }
     }
     if !run.allow_oom && !run.dirty && spec.flags.contains(Flag::Denyoom) && server.out_of_memory()
     {

@@ -197,6 +197,11 @@ fn metadata(code: &[u8]) -> Result<Bytes, String> {
 }
 
 impl Engine {
+    /// The flags of the function named `name` (any case), if it exists.
+    pub fn function_flags(&self, name: &[u8]) -> Option<u32> {
+        self.libraries.functions.get(&folded(name)).map(|f| f.flags)
+    }
+
     /// FUNCTION LOAD.
     fn load_library(&mut self, code: &Bytes, replace: bool) -> Result<Bytes, String> {
         let name = metadata(code)?;

@@ -30,7 +30,8 @@ use respect_resp::Frame;
 
 use super::args::{is_keyword, parse_i64};
 use super::context::Ctx;
-use super::registry::{Flag, Spec};
+use super::dispatch;
+use super::registry::{Flag, Flags, Spec};
 use super::reply::{help, ok};
 use crate::state::ServerState;
 use engine::{flags, Engine, RunCtx};
@@ -164,14 +165,86 @@ pub(crate) fn split_keys(argv: &[Bytes]) -> Result<(&[Bytes], &[Bytes]), Frame> 
     Ok(rest.split_at(numkeys as usize))
 }
 
+/// The flags EVAL, EVALSHA and FCALL (and their `_RO` forms) have for the refusals before a
+/// command runs (Redis's `evalGetCommandFlags` and `fcallGetCommandFlags`): a script with a
+/// shebang, or a function, declares what it may do, and that replaces the command's own
+/// `write`, `denyoom`, `stale` and `may-replicate`. Other commands, scripts without a
+/// shebang and unknown scripts or functions keep the command's flags.
+pub(crate) fn command_flags(server: &ServerState, spec: &Spec, argv: &[Bytes]) -> Flags {
+    let arg = argv.get(1).map_or(&[][..], |a| a.as_ref());
+    let script_flags = match spec.name {
+        "eval" | "eval_ro" => match engine::shebang(arg) {
+            Ok((script_flags, _)) => script_flags,
+            Err(_) => return spec.flags,
+        },
+        "evalsha" | "evalsha_ro" | "fcall" | "fcall_ro" => {
+            let Ok(guard) = server.scripting.engine() else {
+                return spec.flags;
+            };
+            let found = guard.as_ref().and_then(|engine| {
+                if spec.name.starts_with("evalsha") {
+                    engine.script(&arg.to_ascii_lowercase()).map(|s| s.flags)
+                } else {
+                    engine.function_flags(arg)
+                }
+            });
+            match found {
+                Some(script_flags) => script_flags,
+                None => return spec.flags,
+            }
+        }
+        _ => return spec.flags,
+    };
+    if script_flags & flags::EVAL_COMPAT != 0 {
+        return spec.flags;
+    }
+    let mut out = spec
+        .flags
+        .without(Flag::Stale)
+        .without(Flag::Denyoom)
+        .without(Flag::Write)
+        .without(Flag::MayReplicate);
+    if script_flags & (flags::ALLOW_OOM | flags::NO_WRITES) == 0 {
+        out = out.with(Flag::Denyoom);
+    }
+    if script_flags & flags::NO_WRITES == 0 {
+        out = out.with(Flag::Write);
+    }
+    if script_flags & flags::ALLOW_STALE != 0 {
+        out = out.with(Flag::Stale);
+    }
+    out
+}
+
 /// Redis's `scriptPrepareForRun` checks for a script's shebang flags, then the run's flags.
 pub(crate) fn prepare(ctx: &Ctx<'_>, script_flags: u32, ro: bool) -> Result<RunCtx, Frame> {
     let compat = script_flags & flags::EVAL_COMPAT != 0;
+    let stale = dispatch::refuses_stale_data(ctx.server);
+    if compat && stale {
+        return Err(Frame::error(dispatch::MASTERDOWN));
+    }
     if !compat {
-        if script_flags & flags::NO_WRITES == 0 && ro {
+        // (`no-cluster` never refuses: this server has no cluster mode.)
+        if stale && script_flags & flags::ALLOW_STALE == 0 {
             return Err(Frame::error(
-                "ERR Can not execute a script with write flag using *_ro command.",
+                "MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' \
+                 and 'allow-stale' flag is not set on the script.",
             ));
+        }
+        if script_flags & flags::NO_WRITES == 0 {
+            if dispatch::read_only_replica(ctx.server) {
+                return Err(Frame::error(
+                    "READONLY Can not run script with write flag on readonly replica",
+                ));
+            }
+            if ro {
+                return Err(Frame::error(
+                    "ERR Can not execute a script with write flag using *_ro command.",
+                ));
+            }
+            if dispatch::lacks_good_replicas(ctx.server) {
+                return Err(Frame::error(dispatch::NOREPLICAS));
+            }
         }
         if script_flags & (flags::ALLOW_OOM | flags::NO_WRITES) == 0 && ctx.server.out_of_memory() {
             return Err(Frame::error(
