@@ -300,6 +300,16 @@ impl Stats {
         self.per_command.reset();
     }
 
+    /// An error reply that is not a command's own (a refusal inside a script): counted in
+    /// total_error_replies and errorstats.
+    pub(crate) fn count_error(&self, text: &str) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        self.per_command
+            .count_error_word(&respect_resp::Frame::Error(bytes::Bytes::copy_from_slice(
+                text.as_bytes(),
+            )));
+    }
+
     pub(crate) fn count_command(&self, error: bool) {
         self.commands.fetch_add(1, Ordering::Relaxed);
         if error {

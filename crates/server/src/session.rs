@@ -102,6 +102,7 @@ impl Session {
                 propagated: Vec::new(),
                 replica_start: None,
                 in_script: false,
+                error_already_counted: false,
                 hub,
                 client,
                 block: None,

@@ -83,6 +83,28 @@ impl CommandStats {
         self.error(reply);
     }
 
+    /// `spec` ran and answered an error already counted in errorstats (a script's reply
+    /// that passes on the error of a command it called).
+    pub fn ran_error_counted(&self, spec: &Spec) {
+        if let Some(c) = slot(spec).and_then(|i| self.commands.get(i)) {
+            c.calls.fetch_add(1, Ordering::Relaxed);
+            c.failed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts the error word of `reply` in errorstats.
+    pub fn count_error_word(&self, reply: &Frame) {
+        self.error(reply);
+    }
+
+    /// `spec` was refused inside a script (Redis's `scriptCall` counts the refusal on the
+    /// command; the error itself is counted once, with the script's reply).
+    pub fn rejected_in_script(&self, spec: &Spec) {
+        if let Some(c) = slot(spec).and_then(|i| self.commands.get(i)) {
+            c.rejected.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     fn error(&self, reply: &Frame) {
         let Frame::Error(text) = reply else {
             return;

@@ -75,6 +75,10 @@ pub struct SessionState {
     pub replica_start: Option<Arc<crate::replication::ReplicaStart>>,
     /// Whether the running command was called by a Lua script (Redis's `CLIENT_SCRIPT`).
     pub in_script: bool,
+    /// The script just run answered an error that was counted in the error statistics when
+    /// a command inside it failed or was refused (Redis's `ERR_REPLY_FLAG_NO_STATS_UPDATE`):
+    /// the script's reply is not counted again.
+    pub error_already_counted: bool,
 }
 
 impl SessionState {

@@ -415,11 +415,16 @@ pub(crate) fn run(
             .client
             .sync_identity(ctx.state.name.clone(), ctx.state.dialect);
     }
-    ctx.state.stats.count_command(reply.is_error());
+    let counted = std::mem::take(&mut ctx.state.error_already_counted) && reply.is_error();
+    ctx.state.stats.count_command(reply.is_error() && !counted);
     // A command that now waits is counted and logged once, when it is served or times out
     // (Redis's `updateStatsOnUnblock`), not once per look.
     if ctx.state.block.is_none() {
-        ctx.state.stats.per_command.ran(spec, &reply);
+        if counted {
+            ctx.state.stats.per_command.ran_error_counted(spec);
+        } else {
+            ctx.state.stats.per_command.ran(spec, &reply);
+        }
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         let name = ctx.state.name.as_ref();
         server.slowlog.record(

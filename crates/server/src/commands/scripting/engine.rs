@@ -19,7 +19,7 @@ use super::convert;
 use super::libs;
 use crate::commands::context::SessionState;
 use crate::commands::dispatch;
-use crate::commands::registry::Flag;
+use crate::commands::registry::{Flag, Spec};
 use crate::state::ServerState;
 
 /// Shebang flags (`#!lua flags=...`), Redis's `SCRIPT_FLAG_*`.
@@ -97,6 +97,8 @@ pub struct RunCtx {
 /// The Lua state and the script cache.
 pub struct Engine {
     lua: Lua,
+    /// Script runs since the last collection step (see [`GC_PERIOD`]).
+    runs_since_gc: std::cell::Cell<u32>,
     /// The real global table (the scripts' globals read through to it; KEYS and ARGV go here).
     real: Table,
     /// The proxy the scripts see as their globals.
@@ -282,7 +284,12 @@ impl Engine {
             Function,
             Table,
         ) = prelude.call((dispatch_slot.clone(), api, real.clone()))?;
+        // The building left garbage (the prelude's source, temporaries): a fresh state
+        // reports what it holds, as Redis's does after SCRIPT FLUSH.
+        lua.gc_collect()?;
+        lua.gc_collect()?;
         Ok(Engine {
+            runs_since_gc: std::cell::Cell::new(0),
             lua,
             real,
             globals,
@@ -392,13 +399,29 @@ impl Engine {
         args: &[Bytes],
         run: RunCtx,
     ) -> Frame {
-        match self.run_inner(server, state, function, name, eval, keys, args, run) {
+        let reply = self.run_inner(server, state, function, name, eval, keys, args, run);
+        self.collect_sometimes();
+        match reply {
             Ok(frame) => frame,
             Err(e) => Frame::Error(Bytes::from(format!(
                 "ERR Error running script {name}, {}",
                 e.to_string().lines().next().unwrap_or_default()
             ))),
         }
+    }
+
+    /// Every [`GC_PERIOD`] runs, a collection step of that many kilobytes, as Redis does
+    /// after scripts: garbage is collected a little at a time rather than in a full cycle
+    /// Lua would start on its own (a latency spike), and used_memory_lua stays near what
+    /// the scripts hold.
+    fn collect_sometimes(&self) {
+        let runs = self.runs_since_gc.get() + 1;
+        if runs < GC_PERIOD {
+            self.runs_since_gc.set(runs);
+            return;
+        }
+        self.runs_since_gc.set(0);
+        let _ = self.lua.gc_step_kbytes(GC_PERIOD as std::ffi::c_int);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -451,6 +474,10 @@ impl Engine {
         let resp3 = run.as_ref().is_some_and(|r| r.resp3);
         let (ok, value) = result?;
         let caller_resp3 = caller_dialect == Dialect::Resp3;
+        state.error_already_counted = matches!(
+            &value,
+            Value::Table(t) if t.raw_get::<bool>("ignore_error_stats_update").unwrap_or(false)
+        );
         if ok {
             return Ok(convert::lua_to_frame(&value, resp3, caller_resp3));
         }
@@ -470,6 +497,9 @@ const HOOK_INSTRUCTIONS: std::os::raw::c_int = 100_000;
 
 /// How long FUNCTION LOAD may run a library's code (Redis's `LOAD_TIMEOUT_MS`).
 pub const LOAD_TIMEOUT_MS: u64 = 500;
+
+/// Script runs between two collection steps (Redis's `LUA_GC_CYCLE_PERIOD`).
+pub const GC_PERIOD: u32 = 50;
 
 /// Where the registry keeps the address of the engine's [`super::Status`] for the hook.
 const STATUS_KEY: &std::ffi::CStr = c"respect.status";
@@ -601,7 +631,15 @@ fn call_command(
         }
     }
     let reply = match check_for_script(lua, server, &args) {
-        Err(text) => {
+        Err((text, spec)) => {
+            if let Some(spec) = spec {
+                state.stats.per_command.rejected_in_script(spec);
+            }
+            // The refusal is an error reply of its own (Redis's afterErrorReply), counted
+            // even when redis.pcall hands it to the script.
+            state
+                .stats
+                .count_error(text.strip_prefix('-').unwrap_or(&text));
             let t = error_table(lua, text.as_bytes(), true)?;
             return Ok((Value::Table(t), true));
         }
@@ -626,7 +664,11 @@ fn call_command(
 
 /// Redis's `scriptCall` checks: the command exists with the right arity, may run from a
 /// script, may write (EVAL_RO, `no-writes`), and the maxmemory rule for a first write.
-fn check_for_script(lua: &Lua, server: &Arc<ServerState>, args: &[Bytes]) -> Result<(), String> {
+fn check_for_script(
+    lua: &Lua,
+    server: &Arc<ServerState>,
+    args: &[Bytes],
+) -> Result<(), (String, Option<&'static Spec>)> {
     let name = args.first().map_or(&[][..], |a| a.as_ref());
     let command = dispatch::lookup(name);
     let mut spec = command.map(|c| &c.spec);
@@ -636,41 +678,56 @@ fn check_for_script(lua: &Lua, server: &Arc<ServerState>, args: &[Bytes]) -> Res
             .and_then(|sub| dispatch::lookup_subcommand(parent, sub));
     }
     let Some(spec) = spec else {
-        return Err("Unknown Redis command called from script".into());
+        return Err(("Unknown Redis command called from script".into(), None));
     };
     if !spec.arity_accepts(args.len()) {
-        return Err("Wrong number of args calling Redis command from script".into());
+        return Err((
+            "Wrong number of args calling Redis command from script".into(),
+            Some(spec),
+        ));
     }
     if spec.flags.contains(Flag::Noscript)
         && !server
             .script_disable_deny
             .load(std::sync::atomic::Ordering::Relaxed)
     {
-        return Err("This Redis command is not allowed from script".into());
+        return Err((
+            "This Redis command is not allowed from script".into(),
+            Some(spec),
+        ));
     }
     if !spec.flags.contains(Flag::Stale) && dispatch::refuses_stale_data(server) {
-        return Err("Can not execute the command on a stale replica".into());
+        return Err((
+            "Can not execute the command on a stale replica".into(),
+            Some(spec),
+        ));
     }
     let write = spec.flags.contains(Flag::Write);
     let Some(mut run) = lua.app_data_mut::<RunCtx>() else {
         return Ok(());
     };
     if run.read_only && (write || spec.flags.contains(Flag::MayReplicate)) {
-        return Err("Write commands are not allowed from read-only scripts.".into());
+        return Err((
+            "Write commands are not allowed from read-only scripts.".into(),
+            Some(spec),
+        ));
     }
     // The server's state refuses a first write (Redis's scriptVerifyWriteCommandAllow; only
     // an EVAL without flags gets here with min-replicas unmet: prepare() refuses the others).
     if write && !run.dirty {
         if dispatch::read_only_replica(server) {
-            return Err(format!("-{}", dispatch::READONLY_REPLICA));
+            return Err((format!("-{}", dispatch::READONLY_REPLICA), Some(spec)));
         }
         if dispatch::lacks_good_replicas(server) {
-            return Err(format!("-{}", dispatch::NOREPLICAS));
+            return Err((format!("-{}", dispatch::NOREPLICAS), Some(spec)));
         }
     }
     if !run.allow_oom && !run.dirty && spec.flags.contains(Flag::Denyoom) && server.out_of_memory()
     {
-        return Err("-OOM command not allowed when used memory > 'maxmemory'.".into());
+        return Err((
+            "-OOM command not allowed when used memory > 'maxmemory'.".into(),
+            Some(spec),
+        ));
     }
     if write {
         run.dirty = true;
