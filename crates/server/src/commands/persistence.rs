@@ -131,6 +131,13 @@ fn shutdown(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     if abort {
         return Frame::error("ERR No shutdown in progress.");
     }
+    // A script past busy-reply-threshold: only SHUTDOWN NOSAVE stops the server (saving
+    // would write a dataset the script is halfway through changing).
+    if !nosave {
+        if let Some(busy) = super::scripting::busy_error(ctx.server) {
+            return busy;
+        }
+    }
     let save_points = ctx
         .server
         .settings

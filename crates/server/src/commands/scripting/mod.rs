@@ -467,22 +467,23 @@ fn busy_threshold(server: &ServerState) -> u64 {
         .unwrap_or(5000)
 }
 
+/// Redis's BUSY error while a script runs past busy-reply-threshold (which one depends on
+/// whether it is an EVAL or a function), `None` when none does.
+pub(crate) fn busy_error(server: &ServerState) -> Option<Frame> {
+    if !busy(server) {
+        return None;
+    }
+    let eval = server.scripting.status.eval.load(Ordering::Relaxed);
+    Some(Frame::error(if eval { BUSY_EVAL } else { BUSY_FUNCTION }))
+}
+
 /// The answer to `spec` while a script runs past `busy-reply-threshold` (see [`Status`]);
 /// `None`: run the command as usual.
 pub(crate) fn busy_reply(server: &ServerState, spec: &Spec) -> Option<Frame> {
+    if !busy(server) {
+        return None;
+    }
     let status = &server.scripting.status;
-    let since = status.since.load(Ordering::Acquire);
-    if since == 0 {
-        return None;
-    }
-    let threshold: u64 = server
-        .settings
-        .get("busy-reply-threshold")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5000);
-    if threshold == 0 || crate::db::now_ms().saturating_sub(since) < threshold {
-        return None;
-    }
     match spec.name {
         "script|kill" => return Some(kill_running(status, true)),
         "function|kill" => return Some(kill_running(status, false)),
@@ -492,8 +493,7 @@ pub(crate) fn busy_reply(server: &ServerState, spec: &Spec) -> Option<Frame> {
     if spec.flags.contains(Flag::AllowBusy) && spec.name != "function|stats" {
         return None;
     }
-    let eval = status.eval.load(Ordering::Relaxed);
-    Some(Frame::error(if eval { BUSY_EVAL } else { BUSY_FUNCTION }))
+    busy_error(server)
 }
 
 fn kill_running(status: &Status, by_script_kill: bool) -> Frame {
