@@ -581,17 +581,21 @@ pub fn function(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             _ => unknown_subcommand_or_arity(sub, "function"),
         }
     } else if is_keyword(sub, "LOAD") {
-        let (replace, code) = match argv.get(2..).unwrap_or_default() {
-            [code] => (false, code),
-            [opt, code] if is_keyword(opt, "REPLACE") => (true, code),
-            [opt, _] => {
+        // As Redis's functionLoadCommand: every argument but the last is an option (REPLACE,
+        // any number of times), the last is the code.
+        let Some((code, options)) = argv.get(2..).unwrap_or_default().split_last() else {
+            return Frame::error("ERR Function code is missing");
+        };
+        let mut replace = false;
+        for opt in options {
+            if !is_keyword(opt, "REPLACE") {
                 return Frame::Error(Bytes::from(format!(
                     "ERR Unknown option given: {}",
                     String::from_utf8_lossy(opt)
-                )))
+                )));
             }
-            _ => return unknown_subcommand_or_arity(sub, "function"),
-        };
+            replace = true;
+        }
         match engine.load_library(code, replace) {
             Ok(name) => {
                 ctx.server.persistence.note_change();
