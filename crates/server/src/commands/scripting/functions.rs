@@ -352,7 +352,7 @@ enum Policy {
 
 impl Engine {
     /// The libraries' codes, in FUNCTION LIST's order.
-    fn codes(&self) -> Vec<Bytes> {
+    pub(super) fn codes(&self) -> Vec<Bytes> {
         self.libraries
             .libs
             .values()

@@ -101,13 +101,19 @@ impl Scripting {
         self.lua_memory.store(engine.memory(), Ordering::Relaxed);
     }
 
-    /// SCRIPT FLUSH: a new Lua state and an empty cache, as Redis's `scriptingReset`.
+    /// SCRIPT FLUSH: a new Lua state and an empty cache, as Redis's `scriptingReset`. The
+    /// function libraries survive it (Redis keeps them in a Lua state of their own): their
+    /// code is loaded again into the new state.
     fn flush(&self) {
         let mut guard = self.engine.lock().unwrap_or_else(|p| p.into_inner());
-        *guard = None;
+        let libraries = guard.take().map(|e| e.codes()).unwrap_or_default();
         self.cached_scripts.store(0, Ordering::Relaxed);
         self.scripts_memory.store(0, Ordering::Relaxed);
         self.lua_memory.store(0, Ordering::Relaxed);
+        drop(guard);
+        if let Err(e) = self.load_libraries(&libraries) {
+            tracing::warn!("SCRIPT FLUSH: the function libraries did not load again: {e}");
+        }
     }
 
     /// INFO's functions, libraries and their bytes.
