@@ -242,14 +242,24 @@ impl Engine {
             "LOG_WARNING",
             "REDIS_VERSION",
             "REDIS_VERSION_NUM",
-            "setresp",
         ] {
             let v: Value = self.redis.raw_get(key).map_err(err)?;
             lib_redis.raw_set(key, v).map_err(err)?;
         }
+        // Both read as the globals do (an unknown name is Redis's nonexistent-global error)
+        // and refuse writes, as Redis's protected library tables: a function that kept a
+        // reference to the load-time `redis` cannot change it later.
         if let Some(mt) = self.real().metatable() {
-            lib_redis.set_metatable(Some(mt.clone()));
-            api.set_metatable(Some(mt));
+            let lib_mt = lua.create_table().map_err(err)?;
+            let index: Value = mt.raw_get("__index").map_err(err)?;
+            lib_mt.raw_set("__index", index).map_err(err)?;
+            if let Some(globals_mt) = self.globals().metatable() {
+                let readonly: Value = globals_mt.raw_get("__newindex").map_err(err)?;
+                lib_mt.raw_set("__newindex", readonly).map_err(err)?;
+            }
+            lib_mt.raw_set("__metatable", false).map_err(err)?;
+            lib_redis.set_metatable(Some(lib_mt.clone()));
+            api.set_metatable(Some(lib_mt));
         }
         api.raw_set("redis", lib_redis.clone()).map_err(err)?;
         let env = lua.create_table().map_err(err)?;
@@ -497,11 +507,68 @@ pub fn fcall(ctx: &mut Ctx<'_>, argv: &[Bytes], ro: bool) -> Frame {
     };
     let function = func.function.clone();
     let fname = String::from_utf8_lossy(&name).into_owned();
-    super::off_the_runtime(|| {
+    let registered = engine
+        .libraries
+        .libs
+        .get(&func.library)
+        .and_then(|lib| lib.functions.iter().find(|f| folded(f) == folded(&name)))
+        .cloned()
+        .unwrap_or_else(|| name.clone());
+    let status = &ctx.server.scripting.status;
+    let running = |value| *status.function.lock().unwrap_or_else(|p| p.into_inner()) = value;
+    running(Some((registered, argv.to_vec())));
+    let reply = super::off_the_runtime(|| {
         engine.run(
             ctx.server, ctx.state, &function, &fname, false, keys, args, run,
         )
-    })
+    });
+    running(None);
+    reply
+}
+
+/// FUNCTION STATS while a function runs past `busy-reply-threshold` (`since`: when it
+/// started): the function, the command that runs it and how long it has run, and the
+/// library counts, from what the status and the counters hold (the engine is the running
+/// function's).
+pub(super) fn stats(scripting: &super::Scripting, since: u64) -> Frame {
+    let running = scripting
+        .status
+        .function
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let running = match running {
+        Some((name, command)) => Frame::Map(vec![
+            (bulk("name"), Frame::Bulk(name)),
+            (
+                bulk("command"),
+                Frame::Array(command.into_iter().map(Frame::Bulk).collect()),
+            ),
+            (
+                bulk("duration_ms"),
+                Frame::Integer(crate::db::now_ms().saturating_sub(since) as i64),
+            ),
+        ]),
+        None => Frame::Null,
+    };
+    let (functions, libraries, _) = scripting.function_counts();
+    stats_reply(running, libraries, functions)
+}
+
+fn stats_reply(running: Frame, libraries: usize, functions: usize) -> Frame {
+    Frame::Map(vec![
+        (bulk("running_script"), running),
+        (
+            bulk("engines"),
+            Frame::Map(vec![(
+                bulk("LUA"),
+                Frame::Map(vec![
+                    (bulk("libraries_count"), Frame::Integer(libraries as i64)),
+                    (bulk("functions_count"), Frame::Integer(functions as i64)),
+                ]),
+            )]),
+        ),
+    ])
 }
 
 const FUNCTION_HELP: &[&str] = &[
@@ -616,19 +683,15 @@ pub fn function(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             None => Frame::error("ERR Library not found"),
         }
     } else if is_keyword(sub, "LIST") {
+        // As Redis's functionListCommand: each option once; a repeated one (or anything
+        // else) is an unknown argument, named as sent.
         let mut withcode = false;
         let mut pattern: Option<Bytes> = None;
         let mut i = 2;
         while let Some(a) = argv.get(i) {
-            if is_keyword(a, "WITHCODE") {
-                if withcode {
-                    return Frame::error("ERR Unknown argument withcode");
-                }
+            if !withcode && is_keyword(a, "WITHCODE") {
                 withcode = true;
-            } else if is_keyword(a, "LIBRARYNAME") {
-                if pattern.is_some() {
-                    return Frame::error("ERR library name argument was already given");
-                }
+            } else if pattern.is_none() && is_keyword(a, "LIBRARYNAME") {
                 i += 1;
                 match argv.get(i) {
                     Some(p) => pattern = Some(p.clone()),
@@ -686,25 +749,7 @@ pub fn function(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         Frame::Array(out)
     } else if is_keyword(sub, "STATS") {
         let libs = &engine.libraries;
-        Frame::Map(vec![
-            (bulk("running_script"), Frame::Null),
-            (
-                bulk("engines"),
-                Frame::Map(vec![(
-                    bulk("LUA"),
-                    Frame::Map(vec![
-                        (
-                            bulk("libraries_count"),
-                            Frame::Integer(libs.libs.len() as i64),
-                        ),
-                        (
-                            bulk("functions_count"),
-                            Frame::Integer(libs.functions.len() as i64),
-                        ),
-                    ]),
-                )]),
-            ),
-        ])
+        stats_reply(Frame::Null, libs.libs.len(), libs.functions.len())
     } else if is_keyword(sub, "DUMP") {
         let codes = engine.codes();
         Frame::Bulk(Bytes::from(crate::rdb::functions::dump(

@@ -361,6 +361,10 @@ pub struct Status {
     /// While FUNCTION LOAD runs a library's code: when it must have ended (Unix ms; 0 when
     /// no load runs). The hook stops a load that runs past it, as Redis's 500 ms limit.
     pub load_deadline: AtomicU64,
+    /// While FCALL runs a function: its name as registered and the command as sent, for
+    /// FUNCTION STATS from another connection (answered without the engine, see
+    /// [`busy_reply`]).
+    pub function: Mutex<Option<(Bytes, Vec<Bytes>)>>,
 }
 
 const BUSY_EVAL: &str =
@@ -422,10 +426,20 @@ pub(crate) fn busy_reply(server: &ServerState, spec: &Spec) -> Option<Frame> {
         "shutdown" => return None,
         _ => {}
     }
-    if spec.flags.contains(Flag::AllowBusy) && spec.name != "function|stats" {
+    let eval = status.eval.load(Ordering::Relaxed);
+    if spec.name == "function|stats" {
+        // Redis answers it during a function (the running one and the counts), and refuses it
+        // during an EVAL. The engine is the script's, so the reply is built from what the
+        // status and the counters hold.
+        return Some(if eval {
+            Frame::error(BUSY_EVAL)
+        } else {
+            functions::stats(&server.scripting, since)
+        });
+    }
+    if spec.flags.contains(Flag::AllowBusy) {
         return None;
     }
-    let eval = status.eval.load(Ordering::Relaxed);
     Some(Frame::error(if eval { BUSY_EVAL } else { BUSY_FUNCTION }))
 }
 
