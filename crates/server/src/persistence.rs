@@ -117,9 +117,14 @@ pub(crate) fn snapshot(server: &ServerState) -> Vec<(usize, Vec<Item>)> {
     databases
 }
 
-/// Writes `databases` to `path`: a temporary file in the same directory, flushed to disk,
-/// then renamed over `path`. Returns how many seed-dialect values were left out.
-pub(crate) fn write(path: &Path, databases: &[(usize, Vec<Item>)]) -> std::io::Result<usize> {
+/// Writes the function libraries with these codes and `databases` to `path`: a temporary
+/// file in the same directory, flushed to disk, then renamed over `path`. Returns how many
+/// seed-dialect values were left out.
+pub(crate) fn write(
+    path: &Path,
+    databases: &[(usize, Vec<Item>)],
+    functions: &[bytes::Bytes],
+) -> std::io::Result<usize> {
     // Streams have no RDB writer yet: refusing the save beats a file that silently lacks
     // them.
     let has_stream = databases
@@ -132,7 +137,7 @@ pub(crate) fn write(path: &Path, databases: &[(usize, Vec<Item>)]) -> std::io::R
             "this server cannot write streams to RDB files yet",
         ));
     }
-    let (bytes, skipped) = file::encode(databases, now_ms());
+    let (bytes, skipped) = file::encode(databases, functions, now_ms());
     write_atomically(path, &bytes)?;
     Ok(skipped)
 }
@@ -170,7 +175,8 @@ pub(crate) fn save(server: &ServerState) -> Result<(), String> {
         return Err(off());
     };
     let dirty = persistence.dirty();
-    let skipped = write(path, &snapshot(server)).map_err(|e| {
+    let functions = server.scripting.library_codes();
+    let skipped = write(path, &snapshot(server), &functions).map_err(|e| {
         tracing::warn!(path = %path.display(), "SAVE failed: {e}");
         format!("ERR saving to {} failed: {e}", path.display())
     })?;
@@ -200,10 +206,11 @@ pub(crate) fn bgsave(server: &std::sync::Arc<ServerState>) -> Result<(), String>
         .store(now_ms() / 1000, Ordering::Relaxed);
     let dirty = persistence.dirty();
     let databases = snapshot(server);
+    let functions = server.scripting.library_codes();
     let server = std::sync::Arc::clone(server);
     std::thread::spawn(move || {
         let persistence = &server.persistence;
-        let ok = match write(&path, &databases) {
+        let ok = match write(&path, &databases, &functions) {
             Ok(_) => {
                 persistence
                     .last_save
@@ -277,8 +284,8 @@ fn off() -> String {
     "ERR persistence is off: start the server with a directory (respect serve --dir) to save".into()
 }
 
-/// Loads the file at start, if persistence is on and the file exists: every key into its
-/// database. An unreadable file stops the start with the reason (nothing is half loaded:
+/// Loads the file at start, if persistence is on and the file exists: its function
+/// libraries, and every key into its database. An unreadable file stops the start with the reason (nothing is half loaded:
 /// the whole file is read and checked first).
 pub(crate) fn load_at_start(server: &ServerState) -> Result<Option<usize>, String> {
     let Some(path) = server.persistence.path() else {
@@ -295,13 +302,16 @@ pub(crate) fn load_at_start(server: &ServerState) -> Result<Option<usize>, Strin
     let now = now_ms();
     let loaded = file::decode(&bytes, now, databases, max_string)
         .map_err(|e| format!("cannot load {}: {e}", path.display()))?;
-    if loaded.skipped_functions > 0 {
-        tracing::warn!(
-            "{} function libraries in {} not loaded: this server has no scripting",
-            loaded.skipped_functions,
-            path.display()
-        );
-    }
+    // The libraries first: one that fails stops the start before any key is in.
+    server
+        .scripting
+        .load_libraries(&loaded.functions)
+        .map_err(|e| {
+            format!(
+                "cannot load {}: failed loading library, {e}",
+                path.display()
+            )
+        })?;
     let mut count = 0;
     for (index, keys) in loaded.databases {
         let Some(db) = server.db(index) else {

@@ -57,6 +57,8 @@ pub struct ReplicaStart {
     pub preamble: String,
     /// The keys by database.
     pub databases: Vec<(usize, Vec<crate::rdb::file::Item>)>,
+    /// The function libraries' codes (Redis sends them in the file too).
+    pub functions: Vec<Bytes>,
     /// The time the copy was taken, for the file's expiry times and `ctime`.
     pub now_ms: u64,
 }
@@ -65,7 +67,7 @@ impl ReplicaStart {
     /// The bytes a replica reads first: the preamble, then the RDB file as a bulk without a
     /// closing CRLF (`$<len>\r\n<file>`), as Redis sends it.
     pub fn encode(&self) -> Vec<u8> {
-        let (file, _) = crate::rdb::file::encode(&self.databases, self.now_ms);
+        let (file, _) = crate::rdb::file::encode(&self.databases, &self.functions, self.now_ms);
         let header = format!("${}\r\n", file.len());
         let mut out = Vec::with_capacity(self.preamble.len() + header.len() + file.len());
         out.extend_from_slice(self.preamble.as_bytes());

@@ -98,7 +98,8 @@ fn debug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         }
         [] if is_keyword(sub, "DIGEST") => super::digest::dataset_digest(ctx.server),
         keys if is_keyword(sub, "DIGEST-VALUE") => super::digest::digest_value(ctx, keys),
-        _ if is_keyword(sub, "RELOAD") || is_keyword(sub, "LOADAOF") => reload(ctx),
+        options if is_keyword(sub, "RELOAD") => reload(ctx, options),
+        _ if is_keyword(sub, "LOADAOF") => reload(ctx, &[]),
         _ if is_keyword(sub, "LOG") => {
             tracing::info!(
                 "DEBUG LOG {}",
@@ -162,7 +163,28 @@ fn object(ctx: &mut Ctx<'_>, key: &Bytes) -> Frame {
 /// picked anew from each value's contents as Redis's loader picks them (a set of integers is
 /// an intset again, a small sorted set a listpack). The dispatcher holds the gate exclusively
 /// for DEBUG.
-fn reload(ctx: &mut Ctx<'_>) -> Frame {
+///
+/// RELOAD's options are Redis's: NOFLUSH loads the file over what is in memory, which
+/// without MERGE fails on a function library already loaded (`Error trying to load the RDB
+/// dump`; Redis loads the libraries before any key, so nothing changes). The file is taken
+/// to hold what memory holds (true after the save RELOAD does without NOSAVE; with NOSAVE,
+/// Redis would read whatever file is on disk, which this model does not).
+fn reload(ctx: &mut Ctx<'_>, options: &[Bytes]) -> Frame {
+    let (mut merge, mut flush) = (false, true);
+    for option in options {
+        if is_keyword(option, "MERGE") {
+            merge = true;
+        } else if is_keyword(option, "NOFLUSH") {
+            flush = false;
+        } else if !is_keyword(option, "NOSAVE") {
+            return Frame::error(
+                "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+            );
+        }
+    }
+    if !flush && !merge && !ctx.server.scripting.library_codes().is_empty() {
+        return Frame::error("ERR Error trying to load the RDB dump");
+    }
     for index in 0.. {
         let Some(db) = ctx.server.db(index) else {
             break;

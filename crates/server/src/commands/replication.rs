@@ -218,6 +218,7 @@ fn attach(ctx: &mut Ctx<'_>, preamble: Option<String>) -> Frame {
     ctx.state.replica_start = Some(Arc::new(ReplicaStart {
         preamble: preamble.unwrap_or_default(),
         databases,
+        functions: ctx.server.scripting.library_codes(),
         now_ms: ctx.now,
     }));
     Frame::Null

@@ -1,25 +1,26 @@
 //! Whole RDB files (Redis 7.0, version 10): what SAVE and BGSAVE write and what the server
 //! loads at start, interchangeable with redis-server's `dump.rdb`.
 //!
-//! Layout: `REDIS0010`, auxiliary fields (0xFA name value), then for each non-empty database
+//! Layout: `REDIS0010`, auxiliary fields (0xFA name value), each function library (0xF5 and
+//! its code, see [`super::functions`]), then for each non-empty database
 //! a SELECTDB (0xFE index) and RESIZEDB (0xFB keys, keys with a TTL), each key as an optional
 //! EXPIRETIME_MS (0xFC, u64 LE), the value's type, the key and the value (see [`super::write`]);
 //! then EOF (0xFF) and the CRC-64 of everything before it (u64 LE; 0 when Redis wrote it with
 //! `rdbchecksum no`).
 //!
 //! The reader takes files of RDB versions 1 to 10 and skips what does not change the data
-//! (auxiliary fields, LRU idle times and LFU counters, a function library's record when the
-//! file has one: this server has no scripting, so it is reported, not run). Module values,
+//! (auxiliary fields, LRU idle times and LFU counters) and returns the function libraries'
+//! codes (FUNCTION2 records and the older FUNCTION ones) for the server to load. Module values,
 //! streams and anything unknown stop the load with a clear error: a file half read is never
 //! half used.
 
 use bytes::Bytes;
 
+use super::functions::{OP_FUNCTION, OP_FUNCTION2};
 use super::read::Reader;
 use super::{crc64, write, Corrupt, RDB_VERSION};
 use crate::db::{Entry, Value};
 
-const OP_FUNCTION2: u8 = 0xf5;
 const OP_MODULE_AUX: u8 = 0xf7;
 const OP_IDLE: u8 = 0xf8;
 const OP_FREQ: u8 = 0xf9;
@@ -41,9 +42,15 @@ pub struct Item {
     pub encoding: &'static str,
 }
 
-/// A whole RDB file holding `databases` (index, keys), with Redis's auxiliary fields.
-/// Seed-dialect values have no RDB form and are left out (their count is returned).
-pub fn encode(databases: &[(usize, Vec<Item>)], now_ms: u64) -> (Vec<u8>, usize) {
+/// A whole RDB file holding the function libraries with these codes (where Redis's
+/// `rdbSaveRio` puts them: after the auxiliary fields, before the databases) and `databases`
+/// (index, keys), with Redis's auxiliary fields. Seed-dialect values have no RDB form and
+/// are left out (their count is returned).
+pub fn encode(
+    databases: &[(usize, Vec<Item>)],
+    functions: &[Bytes],
+    now_ms: u64,
+) -> (Vec<u8>, usize) {
     let mut out = Vec::new();
     out.extend_from_slice(format!("REDIS{RDB_VERSION:04}").as_bytes());
     let aux = |out: &mut Vec<u8>, name: &[u8], value: &[u8]| {
@@ -60,6 +67,9 @@ pub fn encode(databases: &[(usize, Vec<Item>)], now_ms: u64) -> (Vec<u8>, usize)
     aux(&mut out, b"ctime", (now_ms / 1000).to_string().as_bytes());
     aux(&mut out, b"used-mem", b"0");
     aux(&mut out, b"aof-base", b"0");
+    for code in functions {
+        super::functions::write_library(&mut out, code);
+    }
     let mut skipped = 0;
     for (index, items) in databases {
         let storable: Vec<&Item> = items
@@ -126,13 +136,12 @@ impl std::fmt::Display for LoadError {
 }
 
 /// What a file holds: (database index, keys) in file order; keys whose time has passed at
-/// `now_ms` are left out, as Redis's loader leaves them. Also counts the function libraries
-/// it skipped.
+/// `now_ms` are left out, as Redis's loader leaves them; and the function libraries' codes.
 pub struct Loaded {
     /// Keys by database.
     pub databases: Vec<(usize, Vec<(Bytes, Entry)>)>,
-    /// Function library records seen (not loaded: no scripting here).
-    pub skipped_functions: usize,
+    /// The function libraries' codes, in file order (the server loads them).
+    pub functions: Vec<Bytes>,
 }
 
 /// Reads a whole RDB file. `databases` is how many this server has; `max_string` caps a
@@ -163,7 +172,7 @@ pub fn decode(
     let corrupt = |r: &Reader<'_>| LoadError::Corrupt(r.position());
     let mut loaded = Loaded {
         databases: Vec::new(),
-        skipped_functions: 0,
+        functions: Vec::new(),
     };
     let mut db = 0usize;
     let mut expires_at: Option<u64> = None;
@@ -202,9 +211,10 @@ pub fn decode(
             OP_FREQ => {
                 reader.byte().map_err(|_| corrupt(&reader))?;
             }
-            OP_FUNCTION2 => {
-                reader.string().map_err(|_| corrupt(&reader))?;
-                loaded.skipped_functions += 1;
+            OP_FUNCTION | OP_FUNCTION2 => {
+                let code = super::functions::read_library(&mut reader, op)
+                    .map_err(|_| corrupt(&reader))?;
+                loaded.functions.push(code);
             }
             OP_MODULE_AUX => return Err(LoadError::Unsupported("module data".into())),
             kind => {
@@ -273,11 +283,15 @@ mod tests {
                 encoding: "embstr",
             },
         ];
-        let (file, skipped) = encode(&[(3, items)], 1000);
+        let code = Bytes::from_static(
+            b"#!lua name=lib\nredis.register_function('f', function() return 1 end)",
+        );
+        let (file, skipped) = encode(&[(3, items)], std::slice::from_ref(&code), 1000);
         assert_eq!(skipped, 0);
         let loaded = decode(&file, 1000, 16, crate::rdb::DEFAULT_MAX_STRING)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(loaded.databases.len(), 1);
+        assert_eq!(loaded.functions, [code]);
         let (db, keys) = &loaded.databases[0];
         assert_eq!(*db, 3);
         let names: Vec<&[u8]> = keys.iter().map(|(k, _)| k.as_ref()).collect();

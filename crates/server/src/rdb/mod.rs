@@ -12,6 +12,7 @@
 //! one does not load: this server has no such types).
 
 pub mod file;
+pub mod functions;
 pub mod intset;
 pub mod listpack;
 pub mod lzf;

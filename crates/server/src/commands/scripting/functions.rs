@@ -1,6 +1,14 @@
 //! FUNCTION, FCALL, FCALL_RO (Redis's `functions.c`, `function_lua.c`): libraries of Lua
 //! functions loaded with `FUNCTION LOAD`, kept in the scripting engine (`Engine::libraries`).
-//! FUNCTION DUMP and RESTORE are not implemented (an honest error).
+//! FUNCTION DUMP and RESTORE move libraries as Redis's payload (see [`crate::rdb::functions`]),
+//! and the RDB file carries them the same way (SAVE writes [`Scripting::library_codes`], the
+//! start loads [`Scripting::load_libraries`]).
+//!
+//! Order: Redis dumps and saves libraries in its dict's iteration order (a hash table's, so
+//! effectively arbitrary); ours is the order they were loaded in (FUNCTION LIST's order), a
+//! library loaded again with REPLACE moving to the end. With one library the payload is
+//! Redis's byte for byte; with several it holds the same records in another order, which
+//! either server restores to the same libraries.
 
 use std::sync::Arc;
 
@@ -158,31 +166,37 @@ fn register(lua: &Lua, args: MultiValue) -> mlua::Result<Answer> {
     Ok((Value::Nil, Value::Nil))
 }
 
-/// Parses `#!lua name=<lib>`: the library name and the shebang's length.
+/// Parses the `#!<engine> name=<lib>` line as Redis's `functionExtractLibMetaData` does
+/// (split as `sdssplitargs` splits, so quotes group and unbalanced ones are refused):
+/// the library name.
 fn metadata(code: &[u8]) -> Result<Bytes, String> {
     if !code.starts_with(b"#!") {
         return Err("Missing library metadata".into());
     }
     let Some(end) = code.iter().position(|&c| c == b'\n') else {
-        return Err("Invalid metadata".into());
+        return Err("Invalid library metadata".into());
     };
     let line = code.get(..end).unwrap_or_default();
-    let mut parts = line
-        .split(|c| c.is_ascii_whitespace())
-        .filter(|p| !p.is_empty());
-    let engine = parts.next().unwrap_or_default();
-    let engine = engine.get(2..).unwrap_or_default();
-    let mut name = None;
-    for part in parts {
-        match part.strip_prefix(b"name=") {
-            Some(n) => name = Some(Bytes::copy_from_slice(n)),
-            None => {
-                return Err(format!(
-                    "Invalid metadata value given: {}",
-                    String::from_utf8_lossy(part)
-                ))
+    let parts = match respect_resp::split_inline(line) {
+        Ok(parts) if !parts.is_empty() => parts,
+        _ => return Err("Invalid library metadata".into()),
+    };
+    let engine = parts[0].get(2..).unwrap_or_default();
+    let mut name: Option<Bytes> = None;
+    for part in &parts[1..] {
+        if part.len() >= 5 && part[..5].eq_ignore_ascii_case(b"name=") {
+            if name.is_some() {
+                return Err(
+                    "Invalid metadata value, name argument was given multiple times".into(),
+                );
             }
+            name = Some(part.slice(5..));
+            continue;
         }
+        return Err(format!(
+            "Invalid metadata value given: {}",
+            String::from_utf8_lossy(part)
+        ));
     }
     let Some(name) = name else {
         return Err("Library name was not given".into());
@@ -233,14 +247,24 @@ impl Engine {
             "LOG_WARNING",
             "REDIS_VERSION",
             "REDIS_VERSION_NUM",
-            "setresp",
         ] {
             let v: Value = self.redis.raw_get(key).map_err(err)?;
             lib_redis.raw_set(key, v).map_err(err)?;
         }
+        // Both read as the globals do (an unknown name is Redis's nonexistent-global error)
+        // and refuse writes, as Redis's protected library tables: a function that kept a
+        // reference to the load-time `redis` cannot change it later.
         if let Some(mt) = self.real().metatable() {
-            lib_redis.set_metatable(Some(mt.clone()));
-            api.set_metatable(Some(mt));
+            let lib_mt = lua.create_table().map_err(err)?;
+            let index: Value = mt.raw_get("__index").map_err(err)?;
+            lib_mt.raw_set("__index", index).map_err(err)?;
+            if let Some(globals_mt) = self.globals().metatable() {
+                let readonly: Value = globals_mt.raw_get("__newindex").map_err(err)?;
+                lib_mt.raw_set("__newindex", readonly).map_err(err)?;
+            }
+            lib_mt.raw_set("__metatable", false).map_err(err)?;
+            lib_redis.set_metatable(Some(lib_mt.clone()));
+            api.set_metatable(Some(lib_mt));
         }
         api.raw_set("redis", lib_redis.clone()).map_err(err)?;
         let env = lua.create_table().map_err(err)?;
@@ -330,6 +354,117 @@ impl Engine {
     }
 }
 
+/// FUNCTION RESTORE's policy toward the libraries already loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Policy {
+    /// Drop them all first.
+    Flush,
+    /// Keep them; a library of the same name aborts the restore.
+    Append,
+    /// Keep them; a library of the same name is replaced.
+    Replace,
+}
+
+impl Engine {
+    /// The libraries' codes, in FUNCTION LIST's order.
+    pub(super) fn codes(&self) -> Vec<Bytes> {
+        self.libraries
+            .libs
+            .values()
+            .map(|l| l.code.clone())
+            .collect()
+    }
+
+    /// Loads the codes `read` hands over, each as it comes, into libraries of their own (as
+    /// Redis's fresh `functionsLibCtx`), then joins them to the current ones by `policy`.
+    /// All or nothing: on any error (`read`'s own, or a library's) the current libraries are
+    /// as they were.
+    fn restore_libraries(
+        &mut self,
+        policy: Policy,
+        read: impl FnOnce(&mut dyn FnMut(Bytes) -> Result<(), String>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let current = std::mem::take(&mut self.libraries);
+        let loaded = read(&mut |code| self.load_library(&code, false).map(drop));
+        let fresh = std::mem::replace(&mut self.libraries, current);
+        loaded?;
+        match policy {
+            Policy::Flush => {
+                self.libraries = fresh;
+                Ok(())
+            }
+            Policy::Append => self.join(fresh, false),
+            Policy::Replace => self.join(fresh, true),
+        }
+    }
+
+    /// Redis's `libraryJoin`: adds `fresh`'s libraries to the current ones. A name already
+    /// loaded aborts (`replace` false) or has its library replaced; a function of a library
+    /// that stays aborts. Nothing changes on an error.
+    fn join(&mut self, fresh: Libraries, replace: bool) -> Result<(), String> {
+        let mut replaced = Vec::new();
+        for name in fresh.libs.keys() {
+            if self.libraries.libs.contains_key(name) {
+                if !replace {
+                    return Err(format!(
+                        "Library {} already exists",
+                        String::from_utf8_lossy(name)
+                    ));
+                }
+                replaced.push(name.clone());
+            }
+        }
+        for lib in fresh.libs.values() {
+            for f in &lib.functions {
+                if let Some(existing) = self.libraries.functions.get(&folded(f)) {
+                    if !replaced.contains(&existing.library) {
+                        return Err(format!(
+                            "Function {} already exists",
+                            String::from_utf8_lossy(f)
+                        ));
+                    }
+                }
+            }
+        }
+        for name in &replaced {
+            if let Some(old) = self.libraries.libs.shift_remove(name) {
+                for f in old.functions {
+                    self.libraries.functions.remove(&folded(&f));
+                }
+            }
+        }
+        self.libraries.functions.extend(fresh.functions);
+        self.libraries.libs.extend(fresh.libs);
+        Ok(())
+    }
+}
+
+impl super::Scripting {
+    /// The loaded libraries' codes, for an RDB file (none when the engine never started).
+    /// The caller holds the server's gate exclusively, so no script holds the engine.
+    pub fn library_codes(&self) -> Vec<Bytes> {
+        let guard = self.engine.lock().unwrap_or_else(|p| p.into_inner());
+        guard.as_ref().map(Engine::codes).unwrap_or_default()
+    }
+
+    /// Loads an RDB file's libraries (at start), replacing any loaded: all or nothing, the
+    /// error is the first library's that failed.
+    pub fn load_libraries(&self, codes: &[Bytes]) -> Result<(), String> {
+        if codes.is_empty() {
+            return Ok(());
+        }
+        let mut guard = self.engine().map_err(|e| format!("{e:?}"))?;
+        let Some(engine) = guard.as_mut() else {
+            return Err("scripting engine unavailable".into());
+        };
+        let result = engine.restore_libraries(Policy::Flush, |load| {
+            codes.iter().try_for_each(|code| load(code.clone()))
+        });
+        counts(engine, self);
+        result
+    }
+}
+
 fn counts(engine: &Engine, scripting: &super::Scripting) {
     use std::sync::atomic::Ordering::Relaxed;
     let libs = &engine.libraries;
@@ -377,11 +512,68 @@ pub fn fcall(ctx: &mut Ctx<'_>, argv: &[Bytes], ro: bool) -> Frame {
     };
     let function = func.function.clone();
     let fname = String::from_utf8_lossy(&name).into_owned();
-    super::off_the_runtime(|| {
+    let registered = engine
+        .libraries
+        .libs
+        .get(&func.library)
+        .and_then(|lib| lib.functions.iter().find(|f| folded(f) == folded(&name)))
+        .cloned()
+        .unwrap_or_else(|| name.clone());
+    let status = &ctx.server.scripting.status;
+    let running = |value| *status.function.lock().unwrap_or_else(|p| p.into_inner()) = value;
+    running(Some((registered, argv.to_vec())));
+    let reply = super::off_the_runtime(|| {
         engine.run(
             ctx.server, ctx.state, &function, &fname, false, keys, args, run,
         )
-    })
+    });
+    running(None);
+    reply
+}
+
+/// FUNCTION STATS while a function runs past `busy-reply-threshold` (`since`: when it
+/// started): the function, the command that runs it and how long it has run, and the
+/// library counts, from what the status and the counters hold (the engine is the running
+/// function's).
+pub(super) fn stats(scripting: &super::Scripting, since: u64) -> Frame {
+    let running = scripting
+        .status
+        .function
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let running = match running {
+        Some((name, command)) => Frame::Map(vec![
+            (bulk("name"), Frame::Bulk(name)),
+            (
+                bulk("command"),
+                Frame::Array(command.into_iter().map(Frame::Bulk).collect()),
+            ),
+            (
+                bulk("duration_ms"),
+                Frame::Integer(crate::db::now_ms().saturating_sub(since) as i64),
+            ),
+        ]),
+        None => Frame::Null,
+    };
+    let (functions, libraries, _) = scripting.function_counts();
+    stats_reply(running, libraries, functions)
+}
+
+fn stats_reply(running: Frame, libraries: usize, functions: usize) -> Frame {
+    Frame::Map(vec![
+        (bulk("running_script"), running),
+        (
+            bulk("engines"),
+            Frame::Map(vec![(
+                bulk("LUA"),
+                Frame::Map(vec![
+                    (bulk("libraries_count"), Frame::Integer(libraries as i64)),
+                    (bulk("functions_count"), Frame::Integer(functions as i64)),
+                ]),
+            )]),
+        ),
+    ])
 }
 
 const FUNCTION_HELP: &[&str] = &[
@@ -449,29 +641,38 @@ pub fn function(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         match argv.get(2..).unwrap_or_default() {
             [] => {
                 engine.libraries = Libraries::default();
+                ctx.server.persistence.note_change();
                 ok()
             }
             [mode] if is_keyword(mode, "ASYNC") || is_keyword(mode, "SYNC") => {
                 engine.libraries = Libraries::default();
+                ctx.server.persistence.note_change();
                 ok()
             }
             [_] => Frame::error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option"),
             _ => unknown_subcommand_or_arity(sub, "function"),
         }
     } else if is_keyword(sub, "LOAD") {
-        let (replace, code) = match argv.get(2..).unwrap_or_default() {
-            [code] => (false, code),
-            [opt, code] if is_keyword(opt, "REPLACE") => (true, code),
-            [opt, _] => {
+        // As Redis's functionLoadCommand: every argument but the last is an option (REPLACE,
+        // any number of times), the last is the code.
+        let Some((code, options)) = argv.get(2..).unwrap_or_default().split_last() else {
+            return Frame::error("ERR Function code is missing");
+        };
+        let mut replace = false;
+        for opt in options {
+            if !is_keyword(opt, "REPLACE") {
                 return Frame::Error(Bytes::from(format!(
                     "ERR Unknown option given: {}",
                     String::from_utf8_lossy(opt)
-                )))
+                )));
             }
-            _ => return unknown_subcommand_or_arity(sub, "function"),
-        };
+            replace = true;
+        }
         match engine.load_library(code, replace) {
-            Ok(name) => Frame::Bulk(name),
+            Ok(name) => {
+                ctx.server.persistence.note_change();
+                Frame::Bulk(name)
+            }
             Err(e) => Frame::Error(Bytes::from(format!("ERR {e}"))),
         }
     } else if is_keyword(sub, "DELETE") {
@@ -481,24 +682,21 @@ pub fn function(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
                 for f in lib.functions {
                     engine.libraries.functions.remove(&folded(&f));
                 }
+                ctx.server.persistence.note_change();
                 ok()
             }
             None => Frame::error("ERR Library not found"),
         }
     } else if is_keyword(sub, "LIST") {
+        // As Redis's functionListCommand: each option once; a repeated one (or anything
+        // else) is an unknown argument, named as sent.
         let mut withcode = false;
         let mut pattern: Option<Bytes> = None;
         let mut i = 2;
         while let Some(a) = argv.get(i) {
-            if is_keyword(a, "WITHCODE") {
-                if withcode {
-                    return Frame::error("ERR Unknown argument withcode");
-                }
+            if !withcode && is_keyword(a, "WITHCODE") {
                 withcode = true;
-            } else if is_keyword(a, "LIBRARYNAME") {
-                if pattern.is_some() {
-                    return Frame::error("ERR library name argument was already given");
-                }
+            } else if pattern.is_none() && is_keyword(a, "LIBRARYNAME") {
                 i += 1;
                 match argv.get(i) {
                     Some(p) => pattern = Some(p.clone()),
@@ -556,34 +754,61 @@ pub fn function(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         Frame::Array(out)
     } else if is_keyword(sub, "STATS") {
         let libs = &engine.libraries;
-        Frame::Map(vec![
-            (bulk("running_script"), Frame::Null),
-            (
-                bulk("engines"),
-                Frame::Map(vec![(
-                    bulk("LUA"),
-                    Frame::Map(vec![
-                        (
-                            bulk("libraries_count"),
-                            Frame::Integer(libs.libs.len() as i64),
-                        ),
-                        (
-                            bulk("functions_count"),
-                            Frame::Integer(libs.functions.len() as i64),
-                        ),
-                    ]),
-                )]),
-            ),
-        ])
+        stats_reply(Frame::Null, libs.libs.len(), libs.functions.len())
     } else if is_keyword(sub, "DUMP") {
-        Frame::error("ERR FUNCTION DUMP is not supported by this server")
+        let codes = engine.codes();
+        Frame::Bulk(Bytes::from(crate::rdb::functions::dump(
+            codes.iter().map(|c| c.as_ref()),
+        )))
     } else if is_keyword(sub, "RESTORE") {
-        Frame::error("ERR DUMP payload version or checksum are wrong")
+        restore(ctx, engine, argv)
     } else {
         unknown_subcommand_or_arity(sub, "function")
     };
     counts(engine, scripting);
     reply
+}
+
+/// `FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]`, checked in Redis's order: the
+/// argument count, the policy, the payload's footer, each record, then the join. A
+/// successful restore counts as a change (it propagates as sent, see `propagate`).
+fn restore(ctx: &Ctx<'_>, engine: &mut Engine, argv: &[Bytes]) -> Frame {
+    use crate::rdb::functions::RestoreError;
+    if argv.len() > 4 || argv.len() < 3 {
+        let sub = argv.get(1).map_or(&[][..], |s| s.as_ref());
+        return unknown_subcommand_or_arity(sub, "function");
+    }
+    let policy =
+        match argv.get(3) {
+            None => Policy::Append,
+            Some(p) if is_keyword(p, "APPEND") => Policy::Append,
+            Some(p) if is_keyword(p, "REPLACE") => Policy::Replace,
+            Some(p) if is_keyword(p, "FLUSH") => Policy::Flush,
+            Some(_) => return Frame::error(
+                "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
+            ),
+        };
+    let max_string = ctx
+        .server
+        .settings
+        .proto_max_bulk_len
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let max_string = usize::try_from(max_string).unwrap_or(usize::MAX);
+    let payload = argv.get(2).map_or(&[][..], |p| p.as_ref());
+    let result = engine.restore_libraries(policy, |load| {
+        crate::rdb::functions::restore(payload, max_string, load).map_err(|e| match e {
+            RestoreError::Payload => "DUMP payload version or checksum are wrong".to_string(),
+            RestoreError::Item(text) => text.to_string(),
+            RestoreError::Load(text) => text,
+        })
+    });
+    match result {
+        Ok(()) => {
+            ctx.server.persistence.note_change();
+            ok()
+        }
+        Err(e) => Frame::Error(Bytes::from(format!("ERR {e}"))),
+    }
 }
 
 /// A function name as the function table keys it: ASCII lower case.

@@ -102,13 +102,19 @@ impl Scripting {
         self.lua_memory.store(engine.memory(), Ordering::Relaxed);
     }
 
-    /// SCRIPT FLUSH: a new Lua state and an empty cache, as Redis's `scriptingReset`.
+    /// SCRIPT FLUSH: a new Lua state and an empty cache, as Redis's `scriptingReset`. The
+    /// function libraries survive it (Redis keeps them in a Lua state of their own): their
+    /// code is loaded again into the new state.
     fn flush(&self) {
         let mut guard = self.engine.lock().unwrap_or_else(|p| p.into_inner());
-        *guard = None;
+        let libraries = guard.take().map(|e| e.codes()).unwrap_or_default();
         self.cached_scripts.store(0, Ordering::Relaxed);
         self.scripts_memory.store(0, Ordering::Relaxed);
         self.lua_memory.store(0, Ordering::Relaxed);
+        drop(guard);
+        if let Err(e) = self.load_libraries(&libraries) {
+            tracing::warn!("SCRIPT FLUSH: the function libraries did not load again: {e}");
+        }
     }
 
     /// INFO's functions, libraries and their bytes.
@@ -428,6 +434,10 @@ pub struct Status {
     /// While FUNCTION LOAD runs a library's code: when it must have ended (Unix ms; 0 when
     /// no load runs). The hook stops a load that runs past it, as Redis's 500 ms limit.
     pub load_deadline: AtomicU64,
+    /// While FCALL runs a function: its name as registered and the command as sent, for
+    /// FUNCTION STATS from another connection (answered without the engine, see
+    /// [`busy_reply`]).
+    pub function: Mutex<Option<(Bytes, Vec<Bytes>)>>,
 }
 
 const BUSY_EVAL: &str =
@@ -490,7 +500,19 @@ pub(crate) fn busy_reply(server: &ServerState, spec: &Spec) -> Option<Frame> {
         "shutdown" => return None,
         _ => {}
     }
-    if spec.flags.contains(Flag::AllowBusy) && spec.name != "function|stats" {
+    let eval = status.eval.load(Ordering::Relaxed);
+    if spec.name == "function|stats" {
+        let since = status.since.load(Ordering::Acquire);
+        // Redis answers it during a function (the running one and the counts), and refuses it
+        // during an EVAL. The engine is the script's, so the reply is built from what the
+        // status and the counters hold.
+        return Some(if eval {
+            Frame::error(BUSY_EVAL)
+        } else {
+            functions::stats(&server.scripting, since)
+        });
+    }
+    if spec.flags.contains(Flag::AllowBusy) {
         return None;
     }
     busy_error(server)
