@@ -637,9 +637,11 @@ fn call_command(
             }
             // The refusal is an error reply of its own (Redis's afterErrorReply), counted
             // even when redis.pcall hands it to the script.
-            state
-                .stats
-                .count_error(text.strip_prefix('-').unwrap_or(&text));
+            // A text without a leading '-' counts as ERR (Redis's afterErrorReply).
+            match text.strip_prefix('-') {
+                Some(coded) => state.stats.count_error(coded),
+                None => state.stats.count_error("ERR"),
+            }
             let t = error_table(lua, text.as_bytes(), true)?;
             return Ok((Value::Table(t), true));
         }
