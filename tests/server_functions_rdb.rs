@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use respect::client::Client;
 use respect::resp::{Dialect, Frame};
@@ -27,24 +27,10 @@ fn ok() -> Frame {
 }
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("respect-fn-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
-    dir
+    support::temp_dir("respect-fn", name)
 }
 
-fn persistent(dir: &Path) -> ServerConfig {
-    ServerConfig {
-        enable_debug_command: true,
-        dir: Some(dir.to_path_buf()),
-        ..ServerConfig::default()
-    }
-}
-
-fn redis_in(dir: &Path) -> Option<support::RedisServer> {
-    let dir = dir.display().to_string();
-    support::RedisServer::start_with(&["--dir", &dir, "--dbfilename", "dump.rdb"])
-}
+use support::{persistent, redis_in};
 
 /// Loads both libraries and a key, then saves.
 async fn build_and_save(client: &mut Client) {

@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use respect::client::Client;
@@ -63,24 +63,10 @@ async fn fingerprint(client: &mut Client) -> Vec<Frame> {
 }
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("respect-rdb-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
-    dir
+    support::temp_dir("respect-rdb", name)
 }
 
-fn persistent(dir: &Path) -> ServerConfig {
-    ServerConfig {
-        enable_debug_command: true,
-        dir: Some(dir.to_path_buf()),
-        ..ServerConfig::default()
-    }
-}
-
-fn redis_in(dir: &Path) -> Option<support::RedisServer> {
-    let dir = dir.display().to_string();
-    support::RedisServer::start_with(&["--dir", &dir, "--dbfilename", "dump.rdb"])
-}
+use support::{persistent, redis_in};
 
 #[tokio::test]
 async fn our_file_loads_in_redis_and_redis_file_loads_in_ours() {

@@ -13,10 +13,7 @@ use respect::resp::{escape_bytes, Dialect};
 use respect::server::{Flavor, ServerConfig};
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("respect-seed-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    support::temp_dir("respect-seed", name)
 }
 
 async fn seed_server(dir: Option<PathBuf>) -> respect::server::ServerHandle {

@@ -241,3 +241,26 @@ pub async fn our_server(config: respect::server::ServerConfig) -> respect::serve
     .await
     .expect("start our server")
 }
+
+/// A fresh, empty temporary directory for one test (`<prefix>-<pid>-<name>`).
+pub fn temp_dir(prefix: &str, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("{prefix}-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    dir
+}
+
+/// Our server's settings for a test that saves and loads RDB files in `dir` (DEBUG allowed).
+pub fn persistent(dir: &Path) -> respect::server::ServerConfig {
+    respect::server::ServerConfig {
+        enable_debug_command: true,
+        dir: Some(dir.to_path_buf()),
+        ..respect::server::ServerConfig::default()
+    }
+}
+
+/// A redis-server whose RDB file is `dir/dump.rdb`, if redis-server is installed.
+pub fn redis_in(dir: &Path) -> Option<RedisServer> {
+    let dir = dir.display().to_string();
+    RedisServer::start_with(&["--dir", &dir, "--dbfilename", "dump.rdb"])
+}

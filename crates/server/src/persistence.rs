@@ -297,8 +297,7 @@ pub(crate) fn load_at_start(server: &ServerState) -> Result<Option<usize>, Strin
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
     let databases = server.dbs().len();
-    let max_string = usize::try_from(server.settings.proto_max_bulk_len.load(Ordering::Relaxed))
-        .unwrap_or(usize::MAX);
+    let max_string = server.settings.max_bulk_len();
     let now = now_ms();
     let loaded = file::decode(&bytes, now, databases, max_string)
         .map_err(|e| format!("cannot load {}: {e}", path.display()))?;

@@ -159,12 +159,7 @@ fn restore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     if !crate::rdb::verify(payload) {
         return Frame::error("ERR DUMP payload version or checksum are wrong");
     }
-    let max_string = ctx
-        .server
-        .settings
-        .proto_max_bulk_len
-        .load(std::sync::atomic::Ordering::Relaxed);
-    let max_string = usize::try_from(max_string).unwrap_or(usize::MAX);
+    let max_string = ctx.server.settings.max_bulk_len();
     let Ok(value) = crate::rdb::restore(payload, max_string) else {
         return Frame::error("ERR Bad data format");
     };

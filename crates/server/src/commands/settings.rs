@@ -342,6 +342,12 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// `proto-max-bulk-len` as a length: the longest string a payload (RESTORE, FUNCTION
+    /// RESTORE, an RDB file) may declare.
+    pub fn max_bulk_len(&self) -> usize {
+        usize::try_from(self.proto_max_bulk_len.load(Ordering::Relaxed)).unwrap_or(usize::MAX)
+    }
+
     /// Every parameter at its default, with `databases` as given.
     pub fn new(databases: usize) -> Settings {
         let mut values: HashMap<&'static str, String> = PARAMS

@@ -788,12 +788,7 @@ fn restore(ctx: &Ctx<'_>, engine: &mut Engine, argv: &[Bytes]) -> Frame {
                 "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
             ),
         };
-    let max_string = ctx
-        .server
-        .settings
-        .proto_max_bulk_len
-        .load(std::sync::atomic::Ordering::Relaxed);
-    let max_string = usize::try_from(max_string).unwrap_or(usize::MAX);
+    let max_string = ctx.server.settings.max_bulk_len();
     let payload = argv.get(2).map_or(&[][..], |p| p.as_ref());
     let result = engine.restore_libraries(policy, |load| {
         crate::rdb::functions::restore(payload, max_string, load).map_err(|e| match e {
