@@ -65,10 +65,9 @@ pub mod flags {
     }
 }
 
-/// One cached script: its body and shebang flags, compiled.
+/// One cached script: its shebang flags and compiled chunk (the body is not kept: a slice of
+/// a connection's read buffer would pin that buffer for as long as the script is cached).
 pub struct Script {
-    /// The body as EVAL or SCRIPT LOAD received it.
-    pub body: Bytes,
     /// Its shebang flags ([`flags::EVAL_COMPAT`] without a shebang).
     pub flags: u32,
     /// The compiled chunk.
@@ -377,7 +376,6 @@ impl Engine {
         self.scripts.insert(
             sha.clone(),
             Script {
-                body: body.clone(),
                 flags,
                 function,
             },

@@ -11,7 +11,7 @@
 //! `dispatch::run_queued`, as EXEC's do, so their keyspace events, WATCH signals and
 //! invalidations are the ones those commands cause anywhere.
 
-#![allow(dead_code)] // parts used by the later steps (functions, libraries)
+
 mod api;
 mod cjson;
 mod convert;
