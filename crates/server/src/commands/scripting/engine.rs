@@ -373,13 +373,7 @@ impl Engine {
             )))
         })?;
         self.scripts_memory += sha.len() + body.len();
-        self.scripts.insert(
-            sha.clone(),
-            Script {
-                flags,
-                function,
-            },
-        );
+        self.scripts.insert(sha.clone(), Script { flags, function });
         Ok(sha)
     }
 
@@ -617,7 +611,7 @@ fn call_command(
         match argv.raw_get::<Value>(i)? {
             Value::String(s) => args.push(Bytes::copy_from_slice(&s.as_bytes())),
             Value::Integer(n) => args.push(Bytes::from(n.to_string())),
-            Value::Number(n) => args.push(Bytes::from(respect_resp::format_g17(n))),
+            Value::Number(n) => args.push(Bytes::from(super::api::number_argument(n))),
             _ => {
                 let t = error_table(
                     lua,

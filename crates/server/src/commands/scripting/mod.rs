@@ -11,7 +11,6 @@
 //! `dispatch::run_queued`, as EXEC's do, so their keyspace events, WATCH signals and
 //! invalidations are the ones those commands cause anywhere.
 
-
 mod api;
 mod cjson;
 mod convert;
