@@ -429,6 +429,34 @@ fn stream_group_steps() -> Vec<Step> {
             ">",
         ]),
         run(&["XADD", "s", "201-1", "f", "v"]),
+        // Two keys at once; a script; MKSTREAM on a key that exists.
+        run(&["XADD", "s2", "1-1", "f", "v"]),
+        run(&["XGROUP", "CREATE", "s2", "g2", "$"]),
+        run(&["XREADGROUP", "GROUP", "g", "jay", "STREAMS", "s", "s2", ">", ">"]),
+        run(&["XGROUP", "SETID", "s", "g", "0"]),
+        run(&["XGROUP", "CREATE", "s2", "g3", "$", "MKSTREAM"]),
+        run(&[
+            "EVAL",
+            "return redis.call('XREADGROUP', 'GROUP', 'g', 'kim', 'COUNT', '2', 'STREAMS', KEYS[1], '>')",
+            "1",
+            "s",
+        ]),
+        run(&[
+            "EVAL",
+            "return redis.call('XREADGROUP', 'GROUP', 'g', 'kim', 'NOACK', 'COUNT', '1', 'STREAMS', KEYS[1], '>')",
+            "1",
+            "s",
+        ]),
+        // Readers of two groups served by one XADD, and by a transaction.
+        block(&["XREADGROUP", "GROUP", "g2", "lee", "BLOCK", "0", "STREAMS", "s2", ">"]),
+        block(&["XREADGROUP", "GROUP", "g3", "max", "NOACK", "BLOCK", "0", "STREAMS", "s2", ">"]),
+        run(&["XADD", "s2", "2-1", "f", "v"]),
+        block(&["XREADGROUP", "GROUP", "g2", "lee", "BLOCK", "0", "STREAMS", "s2", ">"]),
+        block(&["XREADGROUP", "GROUP", "g3", "ned", "BLOCK", "0", "STREAMS", "s2", ">"]),
+        run(&["MULTI"]),
+        run(&["XADD", "s2", "3-1", "f", "v"]),
+        run(&["XADD", "s2", "4-1", "f", "v"]),
+        run(&["EXEC"]),
     ]
 }
 
