@@ -124,6 +124,10 @@ fn scripts() -> Vec<(&'static str, Vec<Step>)> {
             ],
         ),
         (
+            "stream consumer groups: reads and claims go as XCLAIM and XGROUP SETID",
+            stream_group_steps(),
+        ),
+        (
             "a blocked client served by a push",
             vec![
                 block(&["BLPOP", "w", "0"]),
@@ -291,6 +295,168 @@ fn scripts() -> Vec<(&'static str, Vec<Step>)> {
                 run(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]),
             ],
         ),
+    ]
+}
+
+/// XREADGROUP (new entries, NOACK, history, new consumers, in MULTI, blocked then served),
+/// XCLAIM, XAUTOCLAIM (with deleted entries), XACK, XSETID and the XGROUP subcommands.
+fn stream_group_steps() -> Vec<Step> {
+    vec![
+        run(&["XADD", "s", "1-1", "f", "v"]),
+        run(&["XADD", "s", "2-1", "f", "v"]),
+        run(&["XADD", "s", "3-1", "f", "v"]),
+        run(&["XGROUP", "CREATE", "s", "g", "0"]),
+        run(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "alice",
+            "COUNT",
+            "1",
+            "STREAMS",
+            "s",
+            ">",
+        ]),
+        run(&["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0"]),
+        run(&["XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", "0"]),
+        run(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "carol",
+            "NOACK",
+            "COUNT",
+            "1",
+            "STREAMS",
+            "s",
+            ">",
+        ]),
+        run(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "alice",
+            "NOACK",
+            "STREAMS",
+            "s",
+            ">",
+        ]),
+        run(&["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", ">"]),
+        run(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "new1",
+            "NOACK",
+            "STREAMS",
+            "s",
+            "0",
+        ]),
+        run(&["XCLAIM", "s", "g", "bob", "0", "1-1"]),
+        run(&["XCLAIM", "s", "g", "bob", "0", "1", "JUSTID"]),
+        run(&["XCLAIM", "s", "g", "bob", "0", "2-1", "LASTID", "5-0"]),
+        run(&["XCLAIM", "s", "g", "bob", "0", "2-1", "LASTID", "4-0"]),
+        run(&[
+            "XCLAIM",
+            "s",
+            "g",
+            "dave",
+            "0",
+            "3-1",
+            "FORCE",
+            "RETRYCOUNT",
+            "7",
+        ]),
+        run(&["XDEL", "s", "1-1"]),
+        run(&["XCLAIM", "s", "g", "bob", "0", "1-1", "3-1"]),
+        run(&["XADD", "s", "6-1", "f", "v"]),
+        run(&["XADD", "s", "7-1", "f", "v"]),
+        run(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "erin",
+            "COUNT",
+            "2",
+            "STREAMS",
+            "s",
+            ">",
+        ]),
+        run(&["XDEL", "s", "6-1"]),
+        run(&["XAUTOCLAIM", "s", "g", "frank", "0", "0-0", "COUNT", "10"]),
+        run(&["XAUTOCLAIM", "s", "g", "frank", "0", "0-0", "JUSTID"]),
+        run(&["XAUTOCLAIM", "s", "g", "frank", "100000", "0-0"]),
+        run(&["XACK", "s", "g", "7-1", "3-1"]),
+        run(&["XACK", "s", "g", "7-1"]),
+        run(&["XACK", "missing", "g", "1-1"]),
+        run(&["XSETID", "s", "100-0"]),
+        run(&["XGROUP", "CREATE", "s", "g2", "$"]),
+        run(&["XGROUP", "CREATE", "s", "g2", "$"]),
+        run(&["XGROUP", "CREATE", "s2", "g", "0", "MKSTREAM"]),
+        run(&["XGROUP", "SETID", "s", "g2", "0", "ENTRIESREAD", "0"]),
+        run(&["XGROUP", "CREATECONSUMER", "s", "g2", "zed"]),
+        run(&["XGROUP", "CREATECONSUMER", "s", "g2", "zed"]),
+        run(&["XGROUP", "DELCONSUMER", "s", "g2", "zed"]),
+        run(&["XGROUP", "DELCONSUMER", "s", "g2", "zed"]),
+        run(&["XGROUP", "DESTROY", "s", "g2"]),
+        run(&["XGROUP", "DESTROY", "s", "g2"]),
+        run(&["MULTI"]),
+        run(&["XADD", "s", "101-1", "f", "v"]),
+        run(&["XREADGROUP", "GROUP", "g", "ivy", "STREAMS", "s", ">"]),
+        run(&["EXEC"]),
+        block(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "gina",
+            "BLOCK",
+            "0",
+            "STREAMS",
+            "s",
+            ">",
+        ]),
+        run(&["XADD", "s", "200-1", "f", "v"]),
+        block(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "hank",
+            "NOACK",
+            "BLOCK",
+            "0",
+            "STREAMS",
+            "s",
+            ">",
+        ]),
+        run(&["XADD", "s", "201-1", "f", "v"]),
+        // Two keys at once; a script; MKSTREAM on a key that exists.
+        run(&["XADD", "s2", "1-1", "f", "v"]),
+        run(&["XGROUP", "CREATE", "s2", "g2", "$"]),
+        run(&["XREADGROUP", "GROUP", "g", "jay", "STREAMS", "s", "s2", ">", ">"]),
+        run(&["XGROUP", "SETID", "s", "g", "0"]),
+        run(&["XGROUP", "CREATE", "s2", "g3", "$", "MKSTREAM"]),
+        run(&[
+            "EVAL",
+            "return redis.call('XREADGROUP', 'GROUP', 'g', 'kim', 'COUNT', '2', 'STREAMS', KEYS[1], '>')",
+            "1",
+            "s",
+        ]),
+        run(&[
+            "EVAL",
+            "return redis.call('XREADGROUP', 'GROUP', 'g', 'kim', 'NOACK', 'COUNT', '1', 'STREAMS', KEYS[1], '>')",
+            "1",
+            "s",
+        ]),
+        // Readers of two groups served by one XADD, and by a transaction.
+        block(&["XREADGROUP", "GROUP", "g2", "lee", "BLOCK", "0", "STREAMS", "s2", ">"]),
+        block(&["XREADGROUP", "GROUP", "g3", "max", "NOACK", "BLOCK", "0", "STREAMS", "s2", ">"]),
+        run(&["XADD", "s2", "2-1", "f", "v"]),
+        block(&["XREADGROUP", "GROUP", "g2", "lee", "BLOCK", "0", "STREAMS", "s2", ">"]),
+        block(&["XREADGROUP", "GROUP", "g3", "ned", "BLOCK", "0", "STREAMS", "s2", ">"]),
+        run(&["MULTI"]),
+        run(&["XADD", "s2", "3-1", "f", "v"]),
+        run(&["XADD", "s2", "4-1", "f", "v"]),
+        run(&["EXEC"]),
     ]
 }
 
@@ -492,4 +658,82 @@ async fn a_replica_gets_the_dataset_then_every_change_until_it_leaves() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     panic!("the replica never detached");
+}
+
+/// INFO's `rdb_changes_since_last_save`.
+async fn changes(client: &mut Client) -> i64 {
+    let info = client.call(&["INFO", "persistence"]).await.expect("info");
+    let text = match info {
+        Frame::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+        _ => String::new(),
+    };
+    text.lines()
+        .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("INFO persistence has rdb_changes_since_last_save")
+}
+
+/// The stream commands count the changes Redis counts (`server.dirty`), command by command.
+#[tokio::test]
+async fn stream_commands_count_changes_as_redis() {
+    let Some(redis) = support::RedisServer::start() else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("respect-xdirty-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let ours = support::our_server(ServerConfig {
+        dir: Some(dir.clone()),
+        ..Default::default()
+    })
+    .await;
+    let mut theirs = Client::connect(redis.addr, Dialect::Resp2)
+        .await
+        .expect("connect");
+    let mut mine = Client::connect(ours.addr(), Dialect::Resp2)
+        .await
+        .expect("connect");
+    let mut differences = Vec::new();
+    // Inside MULTI, INFO would be queued: a transaction's changes are compared at its EXEC.
+    let mut before = [0; 2];
+    let mut queuing = false;
+    for step in stream_group_steps() {
+        let Step::Run(argv) = step else {
+            continue;
+        };
+        let name = String::from_utf8_lossy(&argv[0]).to_ascii_uppercase();
+        let mut deltas = [0; 2];
+        for ((delta, before), client) in deltas
+            .iter_mut()
+            .zip(before.iter_mut())
+            .zip([&mut theirs, &mut mine])
+        {
+            if !queuing {
+                *before = changes(client).await;
+            }
+            client.call(&argv).await.expect("reply");
+            if name != "MULTI" && (name == "EXEC" || !queuing) {
+                *delta = changes(client).await - *before;
+            }
+        }
+        if name == "MULTI" {
+            queuing = true;
+            continue;
+        }
+        if queuing && name != "EXEC" {
+            continue;
+        }
+        queuing = false;
+        if deltas[0] != deltas[1] {
+            let words: Vec<String> = argv.iter().map(|a| escape_bytes(a).to_string()).collect();
+            differences.push(format!(
+                "{}: redis-server {}, ours {}",
+                words.join(" "),
+                deltas[0],
+                deltas[1]
+            ));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
 }

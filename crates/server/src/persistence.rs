@@ -51,6 +51,12 @@ impl Persistence {
         self.dirty.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A command made `n` changes that no key signal counts (Redis's `server.dirty += n`
+    /// in the stream commands that change a stream's groups, consumers or last ID).
+    pub(crate) fn note_changes(&self, n: u64) {
+        self.dirty.fetch_add(n, Ordering::Relaxed);
+    }
+
     /// A save wrote the first `saved` changes: later ones stay counted.
     fn forget_changes(&self, saved: u64) {
         let _ = self

@@ -29,9 +29,15 @@ pub fn after(
     if runs_others(spec.name) {
         return;
     }
+    if propagates_only_rewrites(spec.name) {
+        let ops = rewritten.unwrap_or_default();
+        ctx.state
+            .propagated
+            .extend(ops.into_iter().map(|argv| Op::new(db, argv)));
+        return;
+    }
     let changed = ctx.server.persistence.dirty() != changes;
-    let forced =
-        !reply.is_error() && (forced(spec.name) || changes_without_signal(spec.name, reply));
+    let forced = !reply.is_error() && forced(spec.name);
     if !changed && !forced {
         return;
     }
@@ -70,16 +76,13 @@ fn forced(name: &str) -> bool {
     )
 }
 
-/// Stream commands that change a stream's metadata (groups, last ID, acknowledgements)
-/// without signalling the key, as Redis does not signal it: they propagate when their reply
-/// says they changed something.
-fn changes_without_signal(name: &str, reply: &Frame) -> bool {
-    match name {
-        "xsetid" | "xgroup|create" | "xgroup|setid" => true,
-        "xack" => !matches!(reply, Frame::Integer(0)),
-        "xgroup|destroy" | "xgroup|createconsumer" => matches!(reply, Frame::Integer(1)),
-        _ => false,
-    }
+/// Commands that never propagate as sent, only the commands they asked to propagate
+/// instead (Redis's `preventCommandPropagation` with `alsoPropagate`), whether or not they
+/// counted a change: XREADGROUP, XCLAIM and XAUTOCLAIM go as the XCLAIM ... FORCE JUSTID,
+/// XGROUP SETID and XGROUP CREATECONSUMER that make a replica's group this one's. A blocked
+/// XREADGROUP served later counts no change of its own but still propagates its claims.
+fn propagates_only_rewrites(name: &str) -> bool {
+    matches!(name, "xreadgroup" | "xclaim" | "xautoclaim")
 }
 
 /// Commands that may delete keys they happen to find expired anywhere in the keyspace

@@ -6,6 +6,7 @@ use respect_resp::Frame;
 use super::super::args::is_keyword;
 use super::super::context::Ctx;
 use super::super::events::notify;
+use super::super::propagate::{number, word};
 use super::super::reply::{help, ok, syntax_error, unknown_subcommand_or_arity, wrong_type};
 use super::super::watch::signal_modified;
 use super::at;
@@ -34,6 +35,70 @@ const XGROUP_HELP: &[&str] = &[
     "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
     "    Set the current group ID and entries_read counter.",
 ];
+
+/// Counts `n` changes to the dataset that no key signal counts: Redis's `server.dirty += n`
+/// in the commands that change a stream's groups, consumers, acknowledgements or last ID
+/// (which do not call `signalModifiedKey`). They make the command propagate and count in
+/// INFO's `rdb_changes_since_last_save`.
+fn dirty(ctx: &Ctx<'_>, n: u64) {
+    if n > 0 {
+        ctx.server.persistence.note_changes(n);
+    }
+}
+
+/// How a change to a NACK goes to replicas (Redis's `streamPropagateXCLAIM`): an XCLAIM
+/// that sets it as it is here whatever the replica holds, `id` as the command named it.
+/// On a replica whose entry is gone it drops the NACK, as a deleted entry's cleanup does here.
+fn xclaim_op(
+    key: &Bytes,
+    group_name: &Bytes,
+    id: Bytes,
+    nack: &Nack,
+    last_id: StreamId,
+) -> Vec<Bytes> {
+    vec![
+        word("XCLAIM"),
+        key.clone(),
+        group_name.clone(),
+        nack.consumer.clone().unwrap_or_default(),
+        word("0"),
+        id,
+        word("TIME"),
+        number(nack.delivery_time),
+        word("RETRYCOUNT"),
+        number(nack.delivery_count),
+        word("FORCE"),
+        word("JUSTID"),
+        word("LASTID"),
+        last_id.to_bytes(),
+    ]
+}
+
+/// How a group's last ID moved without a claim goes to replicas (Redis's
+/// `streamPropagateGroupID`): `XGROUP SETID <key> <group> <last-id> ENTRIESREAD <n>`.
+fn setid_op(key: &Bytes, group_name: &Bytes, group: &Group) -> Vec<Bytes> {
+    vec![
+        word("XGROUP"),
+        word("SETID"),
+        key.clone(),
+        group_name.clone(),
+        group.last_id.to_bytes(),
+        word("ENTRIESREAD"),
+        number(group.entries_read),
+    ]
+}
+
+/// How a consumer that no claim will create goes to replicas (Redis's
+/// `streamPropagateConsumerCreation`, for XREADGROUP NOACK).
+fn createconsumer_op(key: &Bytes, group_name: &Bytes, consumer: &Bytes) -> Vec<Bytes> {
+    vec![
+        word("XGROUP"),
+        word("CREATECONSUMER"),
+        key.clone(),
+        group_name.clone(),
+        consumer.clone(),
+    ]
+}
 
 /// The consumer `name` of `group`, created when missing (with its event in `events`); its
 /// seen time refreshed (Redis's lookup with `SLC_DEFAULT`, or `streamCreateConsumer`).
@@ -132,11 +197,16 @@ pub(super) fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             Ok(true)
         });
         if created_key {
+            // Redis signals the new key (which counts no change there) and then counts the
+            // group's creation: here the signal counts that one change.
             let db = ctx.state.db_index;
             signal_modified(ctx, db, key);
         }
         return match result {
             Ok(true) => {
+                if !created_key {
+                    dirty(ctx, 1);
+                }
                 notify(ctx, STREAM, "xgroup-create", key);
                 ok()
             }
@@ -163,6 +233,7 @@ pub(super) fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
                 }
             }
         });
+        dirty(ctx, 1);
         notify(ctx, STREAM, "xgroup-setid", key);
         return ok();
     }
@@ -172,6 +243,7 @@ pub(super) fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         })
         .unwrap_or(false);
         if removed {
+            dirty(ctx, 1);
             notify(ctx, STREAM, "xgroup-destroy", key);
             // Clients blocked in XREADGROUP on it get their NOGROUP error.
             super::signal_created(ctx, key);
@@ -198,6 +270,7 @@ pub(super) fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         .flatten()
         .unwrap_or(false);
         if created {
+            dirty(ctx, 1);
             notify(ctx, STREAM, "xgroup-createconsumer", key);
         }
         return Frame::Integer(i64::from(created));
@@ -215,6 +288,7 @@ pub(super) fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         .ok()
         .flatten();
         if pending.is_some() {
+            dirty(ctx, 1);
             notify(ctx, STREAM, "xgroup-delconsumer", key);
         }
         return Frame::Integer(pending.unwrap_or(0));
@@ -323,6 +397,7 @@ pub(super) fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let now_i = now as i64;
     let null_array = ctx.null_array();
     let mut found = Vec::new();
+    let mut ops = ctx.replicating().then(Vec::new);
     for (key, id) in args.keys.iter().zip(&ids) {
         let mut events = Vec::new();
         let served = with_stream(ctx, key, |s| {
@@ -331,25 +406,40 @@ pub(super) fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             let out = serve_group(
                 s,
                 &mut group,
-                consumer_name,
-                *id,
-                count,
-                args.noack,
-                now_i,
+                ServeArgs {
+                    key,
+                    group_name,
+                    consumer_name,
+                    after: *id,
+                    count,
+                    noack: args.noack,
+                    now: now_i,
+                    null_array: &null_array,
+                },
                 &mut events,
-                &null_array,
+                ops.as_mut(),
             );
             s.groups.insert(gname, group);
             out
         })
         .ok()
         .flatten();
+        // Redis counts each consumer it creates, and each key it serves at once (not the
+        // key that serves a blocked reader later).
+        let created = events
+            .iter()
+            .filter(|e| **e == "xgroup-createconsumer")
+            .count() as u64;
+        dirty(ctx, created + u64::from(served.is_some() && !retrying));
         for event in events {
             notify(ctx, STREAM, event, key);
         }
         if let Some(entries) = served {
             found.push((key.clone(), entries));
         }
+    }
+    if let Some(ops) = ops {
+        ctx.propagate_as(|| ops);
     }
     if !found.is_empty() {
         return read_reply(ctx, found);
@@ -360,37 +450,61 @@ pub(super) fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     }
 }
 
-/// Serves one key of an XREADGROUP: the consumer's history after `after`, or (`None`, the
-/// `>` ID) the entries the group has not seen; `None` when there is nothing new.
-#[allow(clippy::too_many_arguments)]
-fn serve_group(
-    s: &Stream,
-    group: &mut Group,
-    consumer_name: &Bytes,
+/// What [`serve_group`] serves: one key of an XREADGROUP.
+struct ServeArgs<'a> {
+    key: &'a Bytes,
+    group_name: &'a Bytes,
+    consumer_name: &'a Bytes,
+    /// The history after this ID, or (`None`, the `>` ID) the entries the group has not seen.
     after: Option<StreamId>,
     count: usize,
     noack: bool,
     now: i64,
+    null_array: &'a Frame,
+}
+
+/// Serves one key of an XREADGROUP: the consumer's history after `after`, or (`None`, the
+/// `>` ID) the entries the group has not seen; `None` when there is nothing new. With `ops`
+/// (a replica reads the stream) it collects what Redis propagates for it: an XCLAIM for
+/// each new NACK (which carries the group's last ID), and with NOACK the consumer's creation
+/// and the group's new last ID. Reading history propagates nothing.
+fn serve_group(
+    s: &Stream,
+    group: &mut Group,
+    a: ServeArgs<'_>,
     events: &mut Vec<&'static str>,
-    null_array: &Frame,
+    mut ops: Option<&mut Vec<Vec<Bytes>>>,
 ) -> Option<Vec<Frame>> {
-    let limit = if count == 0 { usize::MAX } else { count };
-    match after {
+    let limit = if a.count == 0 { usize::MAX } else { a.count };
+    let mut consumer = |group: &mut Group, ops: Option<&mut Vec<Vec<Bytes>>>| {
+        let before = events.len();
+        consumer_for(group, a.consumer_name, a.now, events);
+        if events.len() > before && a.noack {
+            if let Some(ops) = ops {
+                ops.push(createconsumer_op(a.key, a.group_name, a.consumer_name));
+            }
+        }
+    };
+    match a.after {
         Some(after) => {
             let start = after.next()?;
-            let consumer = consumer_for(group, consumer_name, now, events);
-            let ids: Vec<StreamId> = consumer.pel.range(start..).take(limit).copied().collect();
+            consumer(group, ops);
+            let ids: Vec<StreamId> = group
+                .consumers
+                .get(a.consumer_name)
+                .map(|c| c.pel.range(start..).take(limit).copied().collect())
+                .unwrap_or_default();
             let mut out = Vec::with_capacity(ids.len());
             for id in ids {
                 match s.get(id) {
                     Some(fields) => {
                         out.push(entry_frame(id, fields));
                         if let Some(nack) = group.pel.get_mut(&id) {
-                            nack.delivery_time = now;
+                            nack.delivery_time = a.now;
                             nack.delivery_count += 1;
                         }
                     }
-                    None => out.push(Frame::Array(vec![id_frame(id), null_array.clone()])),
+                    None => out.push(Frame::Array(vec![id_frame(id), a.null_array.clone()])),
                 }
             }
             Some(out)
@@ -400,13 +514,29 @@ fn serve_group(
                 return None;
             }
             let start = group.last_id.next()?;
-            consumer_for(group, consumer_name, now, events);
+            consumer(group, ops.as_deref_mut());
             let mut out = Vec::new();
+            let mut moved = false;
             for (id, fields) in s.range(start, StreamId::MAX, false).take(limit) {
+                moved |= id > group.last_id;
                 advance_group(s, group, id);
                 out.push(entry_frame(id, fields));
-                if !noack {
-                    add_pending(group, consumer_name, id, now);
+                if !a.noack {
+                    add_pending(group, a.consumer_name, id, a.now);
+                    if let (Some(ops), Some(nack)) = (ops.as_deref_mut(), group.pel.get(&id)) {
+                        ops.push(xclaim_op(
+                            a.key,
+                            a.group_name,
+                            id.to_bytes(),
+                            nack,
+                            group.last_id,
+                        ));
+                    }
+                }
+            }
+            if a.noack && moved {
+                if let Some(ops) = ops {
+                    ops.push(setid_op(a.key, a.group_name, group));
                 }
             }
             Some(out)
@@ -430,7 +560,10 @@ pub(super) fn xack(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         Ok(ids.into_iter().filter(|id| drop_pending(g, *id)).count() as i64)
     });
     match result.and_then(|r| r) {
-        Ok(n) => Frame::Integer(n),
+        Ok(n) => {
+            dirty(ctx, n as u64);
+            Frame::Integer(n)
+        }
         Err(e) => e,
     }
 }
@@ -664,17 +797,30 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         delivery
     };
     let mut events = Vec::new();
+    let mut ops = ctx.replicating().then(Vec::new);
+    let mut changes = 0u64;
     let result = with_stream(ctx, key, |s| {
         let s = s?;
         let (gname, mut g) = s.groups.remove_entry(group_name)?;
+        // A LASTID that moves the group goes to replicas with the claims, or on its own.
+        let mut propagate_last_id = false;
         if last_id > g.last_id {
             g.last_id = last_id;
+            propagate_last_id = true;
         }
         let mut out = Vec::new();
         let mut have_consumer = false;
-        for id in ids {
+        for (i, id) in ids.into_iter().enumerate() {
+            let id_arg = at(argv, 5 + i).clone();
             let fields = s.get(id);
             if fields.is_none() {
+                if let Some(nack) = g.pel.get(&id) {
+                    if let Some(ops) = ops.as_mut() {
+                        ops.push(xclaim_op(key, group_name, id_arg, nack, g.last_id));
+                    }
+                    propagate_last_id = false;
+                    changes += 1;
+                }
                 drop_pending(&mut g, id);
                 continue;
             }
@@ -711,10 +857,29 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
                 Some(f) if !justid => out.push(entry_frame(id, f)),
                 _ => out.push(id_frame(id)),
             }
+            if let (Some(ops), Some(nack)) = (ops.as_mut(), g.pel.get(&id)) {
+                ops.push(xclaim_op(key, group_name, id_arg, nack, g.last_id));
+            }
+            propagate_last_id = false;
+            changes += 1;
+        }
+        if propagate_last_id {
+            if let Some(ops) = ops.as_mut() {
+                ops.push(setid_op(key, group_name, &g));
+            }
+            changes += 1;
         }
         s.groups.insert(gname, g);
         Some(out)
     });
+    changes += events
+        .iter()
+        .filter(|e| **e == "xgroup-createconsumer")
+        .count() as u64;
+    dirty(ctx, changes);
+    if let Some(ops) = ops {
+        ctx.propagate_as(|| ops);
+    }
     for event in events {
         notify(ctx, STREAM, event, key);
     }
@@ -757,6 +922,8 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     }
     let now = ctx.now as i64;
     let mut events = Vec::new();
+    let mut ops = ctx.replicating().then(Vec::new);
+    let mut changes = 0u64;
     let result = with_stream(ctx, key, |s| {
         let s = s?;
         let (gname, mut g) = s.groups.remove_entry(group_name)?;
@@ -784,6 +951,10 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
                 break;
             };
             let Some(fields) = s.get(id) else {
+                if let (Some(ops), Some(nack)) = (ops.as_mut(), g.pel.get(&id)) {
+                    ops.push(xclaim_op(key, group_name, id.to_bytes(), nack, g.last_id));
+                }
+                changes += 1;
                 drop_pending(&mut g, id);
                 deleted.push(id_frame(id));
                 left -= 1;
@@ -811,6 +982,10 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             } else {
                 entry_frame(id, fields)
             });
+            if let (Some(ops), Some(nack)) = (ops.as_mut(), g.pel.get(&id)) {
+                ops.push(xclaim_op(key, group_name, id.to_bytes(), nack, g.last_id));
+            }
+            changes += 1;
             left -= 1;
         }
         let next = it.next().unwrap_or(StreamId::MIN);
@@ -821,6 +996,14 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             Frame::Array(deleted),
         ]))
     });
+    changes += events
+        .iter()
+        .filter(|e| **e == "xgroup-createconsumer")
+        .count() as u64;
+    dirty(ctx, changes);
+    if let Some(ops) = ops {
+        ctx.propagate_as(|| ops);
+    }
     for event in events {
         notify(ctx, STREAM, event, key);
     }

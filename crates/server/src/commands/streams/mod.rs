@@ -617,6 +617,7 @@ fn xsetid(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     });
     match result.and_then(|r| r) {
         Ok(()) => {
+            ctx.server.persistence.note_changes(1);
             notify(ctx, STREAM, "xsetid", key);
             super::reply::ok()
         }
