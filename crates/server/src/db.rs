@@ -369,6 +369,33 @@ impl Shard {
         self.map.len()
     }
 
+    /// Up to `n` live keys for eviction to weigh (`evictionPoolPopulate`'s sample), with their
+    /// use stamps and expiry times: those after position `start` (modulo the shard's size) in
+    /// the map's order, which the per-process hash seed makes arbitrary, wrapping around;
+    /// only keys with an expiry when `volatile`. Appends to `out`.
+    pub fn sample(&self, now: u64, start: usize, n: usize, volatile: bool, out: &mut Vec<Sampled>) {
+        let len = self.map.len();
+        if len == 0 || n == 0 {
+            return;
+        }
+        let start = start % len;
+        let eligible =
+            |(_, e): &(&Bytes, &Entry)| e.is_live(now) && (!volatile || e.expires_at.is_some());
+        let picked = self
+            .map
+            .iter()
+            .skip(start)
+            .chain(self.map.iter().take(start))
+            .filter(eligible)
+            .take(n)
+            .map(|(k, e)| Sampled {
+                key: k.clone(),
+                access: e.access,
+                expires_at: e.expires_at,
+            });
+        out.extend(picked);
+    }
+
     /// Drops everything; returns how many live keys there were.
     pub fn clear(&mut self, now: u64) -> usize {
         let live = self.map.values().filter(|e| e.is_live(now)).count();
@@ -376,6 +403,25 @@ impl Shard {
         self.converted.clear();
         live
     }
+}
+
+/// A key eviction may pick, as [`Shard::sample`] saw it.
+#[derive(Debug, Clone)]
+pub struct Sampled {
+    /// The key.
+    pub key: Bytes,
+    /// Its use stamp (see [`crate::access`]).
+    pub access: u32,
+    /// Its expiry time, if any.
+    pub expires_at: Option<u64>,
+}
+
+/// Bytes of bookkeeping counted per key and per collection element (INFO used_memory).
+const OVERHEAD: usize = 48;
+
+/// What the memory estimate counts for `key` holding `entry`: see [`Db::memory_estimate`].
+pub fn entry_estimate(key: &[u8], entry: &Entry) -> usize {
+    OVERHEAD + key.len() + entry.value.payload_estimate(OVERHEAD)
 }
 
 /// The shared keyspace. Cloning is cheap (it is an `Arc`).
@@ -561,12 +607,10 @@ impl Db {
     /// An estimate of the bytes the keyspace holds: keys and values' payloads plus a fixed
     /// overhead per key and per element (INFO used_memory).
     pub fn memory_estimate(&self) -> usize {
-        /// Bytes of bookkeeping counted per key and per collection element.
-        const OVERHEAD: usize = 48;
         self.for_each_shard(|s| {
             s.map
                 .iter()
-                .map(|(k, e)| OVERHEAD + k.len() + e.value.payload_estimate(OVERHEAD))
+                .map(|(k, e)| entry_estimate(k, e))
                 .sum::<usize>()
         })
         .into_iter()

@@ -33,6 +33,7 @@ mod connection;
 pub(crate) mod db;
 pub(crate) mod encoded_push;
 pub(crate) mod encoding;
+pub(crate) mod evict;
 pub(crate) mod expiry;
 mod glob;
 pub(crate) mod hll;
@@ -263,6 +264,8 @@ pub struct Stats {
     accepted: AtomicU64,
     commands: AtomicU64,
     errors: AtomicU64,
+    /// Keys removed to stay under `maxmemory` (INFO evicted_keys).
+    evicted: AtomicU64,
     /// Per command and per error word (INFO commandstats, errorstats).
     pub(crate) per_command: commands::command_stats::CommandStats,
 }
@@ -297,7 +300,18 @@ impl Stats {
         self.accepted.store(0, Ordering::Relaxed);
         self.commands.store(0, Ordering::Relaxed);
         self.errors.store(0, Ordering::Relaxed);
+        self.evicted.store(0, Ordering::Relaxed);
         self.per_command.reset();
+    }
+
+    /// A key evicted under `maxmemory`.
+    pub(crate) fn count_evicted(&self) {
+        self.evicted.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// INFO evicted_keys.
+    pub(crate) fn evicted(&self) -> u64 {
+        self.evicted.load(Ordering::Relaxed)
     }
 
     /// An error reply that is not a command's own (a refusal inside a script): counted in

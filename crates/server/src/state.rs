@@ -227,6 +227,22 @@ impl ServerState {
         usize::try_from(self.memory_estimate.load(Ordering::Relaxed)).unwrap_or(usize::MAX)
     }
 
+    /// The memory estimate without its refresh: what eviction weighs as it deletes.
+    pub(crate) fn memory_estimate_now(&self) -> u64 {
+        self.memory_estimate.load(Ordering::Relaxed)
+    }
+
+    /// Takes `bytes` (a deleted key's estimate) off the memory estimate, so the `maxmemory`
+    /// check that follows an eviction sees it before the next refresh.
+    pub(crate) fn forget_memory(&self, bytes: usize) {
+        let bytes = bytes as u64;
+        let _ = self
+            .memory_estimate
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |m| {
+                Some(m.saturating_sub(bytes).max(BASE_MEMORY as u64))
+            });
+    }
+
     /// Live keys in all databases.
     pub(crate) fn key_count(&self) -> usize {
         self.dbs.iter().map(Db::len).sum()

@@ -185,6 +185,14 @@ fn config(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         match ctx.server.settings.set(rest) {
             Ok(()) => {
                 sync_notifications(ctx);
+                // A lower limit evicts at once, as Redis's CONFIG SET maxmemory does.
+                let maxmemory = rest
+                    .iter()
+                    .step_by(2)
+                    .any(|name| name.eq_ignore_ascii_case(b"maxmemory"));
+                if maxmemory {
+                    crate::evict::perform_locked(ctx.server, Some(&ctx.state.client));
+                }
                 ok()
             }
             Err(text) => Frame::Error(Bytes::from(format!("ERR {text}"))),

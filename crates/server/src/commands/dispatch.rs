@@ -113,6 +113,9 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
     // What the command may do, for the rules below: a script's shebang or a function's flags
     // stand in for EVAL's and FCALL's own (Redis's getCommandFlags).
     let flags = super::scripting::command_flags(server, spec, argv);
+    // Redis's processCommand evicts before every command when over `maxmemory` (one load
+    // when it is 0); what could not be freed makes `over_maxmemory` refuse below.
+    crate::evict::perform(server, Some(&state.client));
     let refusal = over_maxmemory(server, state, spec.name, flags)
         .or_else(|| replication_refusal(server, state, spec.name, flags));
     if let Some(refusal) = refusal {

@@ -218,7 +218,7 @@ fn section(ctx: &Ctx<'_>, name: &str, out: &mut String) {
             line(format_args!("sync_partial_err:0"));
             let expired: u64 = server.dbs().iter().map(|db| db.expired_count()).sum();
             line(format_args!("expired_keys:{expired}"));
-            line(format_args!("evicted_keys:0"));
+            line(format_args!("evicted_keys:{}", server.stats.evicted()));
             let (hits, misses) = server
                 .dbs()
                 .iter()

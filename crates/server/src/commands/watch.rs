@@ -68,7 +68,7 @@ impl Watches {
     }
 
     /// Sets the flags of every session watching `key` in database `db`.
-    fn touch(&self, db: usize, key: &Bytes) {
+    pub(crate) fn touch(&self, db: usize, key: &Bytes) {
         if let Some(flags) = self.lock().get(&(db, key.clone())) {
             for flag in flags {
                 flag.store(true, Ordering::Release);
