@@ -551,3 +551,75 @@ async fn stream_payloads_are_redis_payloads_both_ways() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_stream_restored_with_extreme_times_and_counts_serves_without_a_panic() {
+    let ours = support::our_server(ServerConfig {
+        enable_debug_command: true,
+        ..Default::default()
+    })
+    .await;
+    let mut o = Client::connect(ours.addr(), Dialect::Resp2)
+        .await
+        .expect("ours");
+    for args in [
+        &[&b"XADD"[..], b"s", b"1-1", b"f", b"v"][..],
+        &[b"XADD", b"s", b"2-1", b"f", b"v"],
+        &[b"XGROUP", b"CREATE", b"s", b"g", b"0"],
+        &[
+            b"XREADGROUP",
+            b"GROUP",
+            b"g",
+            b"c",
+            b"COUNT",
+            b"1",
+            b"STREAMS",
+            b"s",
+            b">",
+        ],
+    ] {
+        call(&mut o, args).await;
+    }
+    let dumped = bulk(&call(&mut o, &[b"DUMP", b"s"]).await);
+    let mut body = dumped[..dumped.len() - 10].to_vec();
+    // The group PEL's entry 1-1 (after the group name): delivery time i64::MIN, delivery
+    // count u64::MAX; the consumer's seen time i64::MIN. Redis stores such values as they come.
+    let group = body.windows(2).position(|w| w == b"\x01g").expect("group");
+    let mut id = [0u8; 16];
+    id[7] = 1;
+    id[15] = 1;
+    let at = group
+        + body[group..]
+            .windows(16)
+            .position(|w| w == id)
+            .expect("PEL");
+    body[at + 16..at + 24].copy_from_slice(&i64::MIN.to_le_bytes());
+    assert_eq!(body[at + 24], 1);
+    body.splice(
+        at + 24..at + 25,
+        [0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+    );
+    let consumer = at
+        + body[at..]
+            .windows(2)
+            .position(|w| w == b"\x01c")
+            .expect("consumer");
+    body[consumer + 2..consumer + 10].copy_from_slice(&i64::MIN.to_le_bytes());
+    let reply = call(&mut o, &[b"RESTORE", b"h", b"0", &payload(&body, 10)]).await;
+    assert_eq!(reply, Frame::Simple("OK".into()));
+    for args in [
+        &[&b"XINFO"[..], b"STREAM", b"h", b"FULL"][..],
+        &[b"XINFO", b"CONSUMERS", b"h", b"g"],
+        &[b"XPENDING", b"h", b"g", b"-", b"+", b"10"],
+        &[b"XPENDING", b"h", b"g", b"IDLE", b"5", b"-", b"+", b"10"],
+        &[b"XCLAIM", b"h", b"g", b"d", b"0", b"1-1"],
+        &[b"XAUTOCLAIM", b"h", b"g", b"e", b"0", b"0"],
+        &[b"XADD", b"h", b"*", b"a", b"b"],
+        &[b"MEMORY", b"USAGE", b"h"],
+        &[b"DEBUG", b"OBJECT", b"h"],
+    ] {
+        let reply = call(&mut o, args).await;
+        assert!(!matches!(reply, Frame::Error(_)), "{reply:?}");
+    }
+    assert_eq!(call(&mut o, &[b"PING"]).await, Frame::Simple("PONG".into()));
+}

@@ -338,7 +338,7 @@ impl Stream {
         node.live += 1;
         node.bytes += entry_bytes;
         self.entries.insert(id, fields);
-        self.entries_added += 1;
+        self.entries_added = self.entries_added.wrapping_add(1);
         self.last_id = id;
     }
 
