@@ -364,3 +364,262 @@ async fn idle_time_and_frequency_are_kept_as_redis_keeps_them() {
         assert_eq!(call(&mut c, back).await, ok);
     }
 }
+
+/// Streams built by the same commands on both servers: (key, commands, whether Redis's
+/// payload is ours byte for byte).
+fn streams() -> Vec<(&'static str, Vec<Command>, bool)> {
+    let cmd = |parts: &[&str]| {
+        parts
+            .iter()
+            .map(|p| p.as_bytes().to_vec())
+            .collect::<Command>()
+    };
+    let adds = |key: &str, n: u64| -> Vec<Command> {
+        (1..=n)
+            .map(|i| {
+                cmd(&[
+                    "XADD",
+                    key,
+                    &format!("{i}-1"),
+                    "a",
+                    &i.to_string(),
+                    "b",
+                    &format!("x{i}"),
+                ])
+            })
+            .collect()
+    };
+    let mut big = adds("x:big", 250);
+    big.push(cmd(&["XADD", "x:big", "251-0", "other", "1"]));
+    big.push(cmd(&[
+        "XADD",
+        "x:big",
+        "1700000000000-5",
+        "a",
+        "-70000",
+        "b",
+        &"long".repeat(40),
+    ]));
+    let mut deleted = adds("x:deleted", 250);
+    deleted.push(cmd(&["XDEL", "x:deleted", "1-1", "150-1", "250-1"]));
+    deleted.push(cmd(&["XTRIM", "x:deleted", "MINID", "20-1"]));
+    let mut groups = adds("x:groups", 30);
+    groups.extend([
+        cmd(&["XGROUP", "CREATE", "x:groups", "g", "0"]),
+        cmd(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "alice",
+            "COUNT",
+            "3",
+            "STREAMS",
+            "x:groups",
+            ">",
+        ]),
+        cmd(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "bob",
+            "COUNT",
+            "2",
+            "STREAMS",
+            "x:groups",
+            ">",
+        ]),
+        cmd(&["XACK", "x:groups", "g", "2-1"]),
+        cmd(&["XGROUP", "CREATE", "x:groups", "g2", "$"]),
+        cmd(&["XGROUP", "CREATECONSUMER", "x:groups", "g2", "carol"]),
+        cmd(&["XDEL", "x:groups", "10-1"]),
+        cmd(&[
+            "XGROUP",
+            "CREATE",
+            "x:groups",
+            "g3",
+            "12-1",
+            "ENTRIESREAD",
+            "5",
+        ]),
+    ]);
+    vec![
+        ("x:big", big, true),
+        ("x:deleted", deleted, true),
+        ("x:groups", groups, false),
+        (
+            "x:empty",
+            vec![
+                cmd(&["XADD", "x:empty", "1-1", "f", "v"]),
+                cmd(&["XDEL", "x:empty", "1-1"]),
+            ],
+            true,
+        ),
+        (
+            "x:trimmed",
+            vec![
+                cmd(&["XADD", "x:trimmed", "5-5", "f", "v"]),
+                cmd(&["XTRIM", "x:trimmed", "MAXLEN", "0"]),
+                cmd(&[
+                    "XSETID",
+                    "x:trimmed",
+                    "10-0",
+                    "ENTRIESADDED",
+                    "7",
+                    "MAXDELETEDID",
+                    "9-0",
+                ]),
+            ],
+            true,
+        ),
+    ]
+}
+
+/// What a stream shows: XINFO STREAM FULL, XRANGE, DEBUG DIGEST-VALUE.
+async fn stream_view(client: &mut Client, key: &[u8]) -> Vec<Frame> {
+    vec![
+        call(client, &[b"XINFO", b"STREAM", key, b"FULL"]).await,
+        call(client, &[b"XRANGE", key, b"-", b"+"]).await,
+        call(client, &[b"DEBUG", b"DIGEST-VALUE", key]).await,
+    ]
+}
+
+#[tokio::test]
+async fn stream_payloads_are_redis_payloads_both_ways() {
+    let Some(redis) = support::RedisServer::start() else {
+        return;
+    };
+    let ours = support::our_server(ServerConfig {
+        enable_debug_command: true,
+        ..Default::default()
+    })
+    .await;
+    let mut r = Client::connect(redis.addr, Dialect::Resp2)
+        .await
+        .expect("redis");
+    let mut o = Client::connect(ours.addr(), Dialect::Resp2)
+        .await
+        .expect("ours");
+    for (key, commands, deterministic) in streams() {
+        for command in &commands {
+            let args: Vec<&[u8]> = command.iter().map(|a| a.as_slice()).collect();
+            let (a, b) = (call(&mut r, &args).await, call(&mut o, &args).await);
+            assert_eq!(a, b, "{key}: {:?}", command.first());
+        }
+        let k = key.as_bytes();
+        let from_redis = bulk(&call(&mut r, &[b"DUMP", k]).await);
+        let from_ours = bulk(&call(&mut o, &[b"DUMP", k]).await);
+        if deterministic {
+            assert_eq!(
+                escape_bytes(&from_ours),
+                escape_bytes(&from_redis),
+                "{key}: DUMP differs"
+            );
+        }
+        let serialized = |f: Frame| match f {
+            Frame::Simple(s) => String::from_utf8_lossy(&s)
+                .split(' ')
+                .find(|w| w.starts_with("serializedlength:"))
+                .map(str::to_string),
+            _ => None,
+        };
+        let a = serialized(call(&mut o, &[b"DEBUG", b"OBJECT", k]).await);
+        assert_eq!(
+            a,
+            Some(format!("serializedlength:{}", from_ours.len() - 11))
+        );
+        if deterministic {
+            let b = serialized(call(&mut r, &[b"DEBUG", b"OBJECT", k]).await);
+            assert_eq!(a, b, "{key}: serializedlength");
+        }
+        // Each payload into the other server: the copy shows what the original shows
+        // (times included, as they travel in the payload).
+        let copy = format!("{key}:copy");
+        let copy = copy.as_bytes();
+        for (redis_to_ours, payload) in [(true, &from_redis), (false, &from_ours)] {
+            let (from, to) = if redis_to_ours {
+                (&mut r, &mut o)
+            } else {
+                (&mut o, &mut r)
+            };
+            let reply = call(to, &[b"RESTORE", copy, b"0", payload]).await;
+            assert_eq!(reply, Frame::Simple("OK".into()), "{key}");
+            assert_eq!(
+                stream_view(to, copy).await,
+                stream_view(from, k).await,
+                "{key}: redis into ours {redis_to_ours}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_stream_restored_with_extreme_times_and_counts_serves_without_a_panic() {
+    let ours = support::our_server(ServerConfig {
+        enable_debug_command: true,
+        ..Default::default()
+    })
+    .await;
+    let mut o = Client::connect(ours.addr(), Dialect::Resp2)
+        .await
+        .expect("ours");
+    for args in [
+        &[&b"XADD"[..], b"s", b"1-1", b"f", b"v"][..],
+        &[b"XADD", b"s", b"2-1", b"f", b"v"],
+        &[b"XGROUP", b"CREATE", b"s", b"g", b"0"],
+        &[
+            b"XREADGROUP",
+            b"GROUP",
+            b"g",
+            b"c",
+            b"COUNT",
+            b"1",
+            b"STREAMS",
+            b"s",
+            b">",
+        ],
+    ] {
+        call(&mut o, args).await;
+    }
+    let dumped = bulk(&call(&mut o, &[b"DUMP", b"s"]).await);
+    let mut body = dumped[..dumped.len() - 10].to_vec();
+    // The group PEL's entry 1-1 (after the group name): delivery time i64::MIN, delivery
+    // count u64::MAX; the consumer's seen time i64::MIN. Redis stores such values as they come.
+    let group = body.windows(2).position(|w| w == b"\x01g").expect("group");
+    let mut id = [0u8; 16];
+    id[7] = 1;
+    id[15] = 1;
+    let at = group
+        + body[group..]
+            .windows(16)
+            .position(|w| w == id)
+            .expect("PEL");
+    body[at + 16..at + 24].copy_from_slice(&i64::MIN.to_le_bytes());
+    assert_eq!(body[at + 24], 1);
+    body.splice(
+        at + 24..at + 25,
+        [0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+    );
+    let consumer = at
+        + body[at..]
+            .windows(2)
+            .position(|w| w == b"\x01c")
+            .expect("consumer");
+    body[consumer + 2..consumer + 10].copy_from_slice(&i64::MIN.to_le_bytes());
+    let reply = call(&mut o, &[b"RESTORE", b"h", b"0", &payload(&body, 10)]).await;
+    assert_eq!(reply, Frame::Simple("OK".into()));
+    for args in [
+        &[&b"XINFO"[..], b"STREAM", b"h", b"FULL"][..],
+        &[b"XINFO", b"CONSUMERS", b"h", b"g"],
+        &[b"XPENDING", b"h", b"g", b"-", b"+", b"10"],
+        &[b"XPENDING", b"h", b"g", b"IDLE", b"5", b"-", b"+", b"10"],
+        &[b"XCLAIM", b"h", b"g", b"d", b"0", b"1-1"],
+        &[b"XAUTOCLAIM", b"h", b"g", b"e", b"0", b"0"],
+        &[b"XADD", b"h", b"*", b"a", b"b"],
+        &[b"MEMORY", b"USAGE", b"h"],
+        &[b"DEBUG", b"OBJECT", b"h"],
+    ] {
+        let reply = call(&mut o, args).await;
+        assert!(!matches!(reply, Frame::Error(_)), "{reply:?}");
+    }
+    assert_eq!(call(&mut o, &[b"PING"]).await, Frame::Simple("PONG".into()));
+}

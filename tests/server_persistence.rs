@@ -28,6 +28,51 @@ fn dataset() -> Vec<Vec<String>> {
     c(&["ZADD", "z", "1", "a", "2.5", "b", "-inf", "c"]);
     c(&["ZADD", "bigz", "1", &"m".repeat(100)]);
     c(&["PEXPIREAT", "h", "4102444800999"]);
+    for i in 1..=250 {
+        let id = format!("{i}-1");
+        let v = i.to_string();
+        if i == 7 {
+            c(&["XADD", "x", &id, "other", &v]);
+        } else {
+            c(&["XADD", "x", &id, "a", &v, "b", "x"]);
+        }
+    }
+    c(&["XDEL", "x", "1-1", "150-1"]);
+    c(&["XGROUP", "CREATE", "x", "g", "0"]);
+    c(&[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "alice",
+        "COUNT",
+        "3",
+        "STREAMS",
+        "x",
+        ">",
+    ]);
+    c(&[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "bob",
+        "COUNT",
+        "2",
+        "STREAMS",
+        "x",
+        ">",
+    ]);
+    c(&["XGROUP", "CREATE", "x", "g2", "$"]);
+    c(&["XADD", "xe", "5-5", "f", "v"]);
+    c(&["XTRIM", "xe", "MAXLEN", "0"]);
+    c(&[
+        "XSETID",
+        "xe",
+        "10-0",
+        "ENTRIESADDED",
+        "7",
+        "MAXDELETEDID",
+        "9-0",
+    ]);
     c(&["SELECT", "5"]);
     c(&["SET", "other", "db"]);
     c(&["RPUSH", "biglist"]);
@@ -50,12 +95,17 @@ async fn build(client: &mut Client) {
     }
 }
 
-/// DEBUG DIGEST, DBSIZE of databases 0 and 5, and the two expiry times.
+/// DEBUG DIGEST, DBSIZE of databases 0 and 5, the two expiry times, and the streams as XINFO
+/// STREAM FULL (group and consumer times included: they travel in the file) and XRANGE show
+/// them.
 async fn fingerprint(client: &mut Client) -> Vec<Frame> {
     let mut out = vec![call(client, &["DEBUG", "DIGEST"]).await];
     out.push(call(client, &["DBSIZE"]).await);
     out.push(call(client, &["PEXPIRETIME", "ttl"]).await);
     out.push(call(client, &["PEXPIRETIME", "h"]).await);
+    out.push(call(client, &["XINFO", "STREAM", "x", "FULL"]).await);
+    out.push(call(client, &["XINFO", "STREAM", "xe", "FULL"]).await);
+    out.push(call(client, &["XRANGE", "x", "-", "+"]).await);
     out.push(call(client, &["SELECT", "5"]).await);
     out.push(call(client, &["DBSIZE"]).await);
     out.push(call(client, &["SELECT", "0"]).await);

@@ -131,18 +131,6 @@ pub(crate) fn write(
     databases: &[(usize, Vec<Item>)],
     functions: &[bytes::Bytes],
 ) -> std::io::Result<usize> {
-    // Streams have no RDB writer yet: refusing the save beats a file that silently lacks
-    // them.
-    let has_stream = databases
-        .iter()
-        .flat_map(|(_, items)| items)
-        .any(|i| matches!(i.entry.value, crate::db::Value::Stream(_)));
-    if has_stream {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::Unsupported,
-            "this server cannot write streams to RDB files yet",
-        ));
-    }
     let (bytes, skipped) = file::encode(databases, functions, now_ms());
     write_atomically(path, &bytes)?;
     Ok(skipped)

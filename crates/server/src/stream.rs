@@ -5,8 +5,10 @@
 //! Redis keeps entries in listpack "nodes" of at most `stream-node-max-entries` entries (and
 //! `stream-node-max-bytes` bytes) indexed by a radix tree; approximate trimming (`~`) only
 //! removes whole nodes, and XINFO reports the tree's size. We keep the entries in one map and
-//! a shadow of the node boundaries (first ID, live and deleted counts, an estimate of the
-//! listpack's bytes), so `~` trims and XINFO's `radix-tree-*` fields agree with Redis.
+//! a shadow of the node boundaries (first ID, live count, the deleted entries a node still
+//! holds, the master entry's field names, an estimate of the listpack's bytes), so `~` trims
+//! and XINFO's `radix-tree-*` fields agree with Redis, and the RDB form (`rdb::write`) lays
+//! the nodes out byte for byte as Redis does.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -120,12 +122,16 @@ pub struct Group {
     pub consumers: BTreeMap<Bytes, Consumer>,
 }
 
-/// One of Redis's listpack nodes, as far as trimming and XINFO need to know.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// One of Redis's listpack nodes, as far as trimming, XINFO and the RDB form need to know:
+/// its live entry count, its deleted entries (kept as Redis keeps them, flagged inside the
+/// listpack, so the RDB form writes them back), its listpack's size, and its master entry's
+/// field names (those of the first entry added to it, deleted or not).
+#[derive(Debug, Clone, PartialEq)]
 struct Node {
     live: u64,
-    deleted: u64,
+    tombstones: BTreeMap<StreamId, Box<[Bytes]>>,
     bytes: usize,
+    fields: Box<[Bytes]>,
 }
 
 /// The node limits in force (`stream-node-max-entries`, `stream-node-max-bytes`).
@@ -299,7 +305,8 @@ impl Stream {
         let mut node_at = match tail {
             Some((master, node)) => {
                 let full = node.bytes + element_bytes >= max_bytes
-                    || (limits.entries > 0 && node.live + node.deleted >= limits.entries);
+                    || (limits.entries > 0
+                        && node.live + node.tombstones.len() as u64 >= limits.entries);
                 if full {
                     None
                 } else {
@@ -322,15 +329,16 @@ impl Stream {
                     .sum::<usize>();
                 self.nodes.entry(id).or_insert(Node {
                     live: 0,
-                    deleted: 0,
+                    tombstones: BTreeMap::new(),
                     bytes,
+                    fields: fields.iter().step_by(2).cloned().collect(),
                 })
             }
         };
         node.live += 1;
         node.bytes += entry_bytes;
         self.entries.insert(id, fields);
-        self.entries_added += 1;
+        self.entries_added = self.entries_added.wrapping_add(1);
         self.last_id = id;
     }
 
@@ -338,10 +346,8 @@ impl Stream {
     fn entry_bytes(&self, master: Option<StreamId>, id: StreamId, fields: &[Bytes]) -> usize {
         let master_id = master.unwrap_or(id);
         let same_fields = master
-            .and_then(|m| self.entries.get(&m))
-            .is_none_or(|first| {
-                first.len() == fields.len() && first.iter().step_by(2).eq(fields.iter().step_by(2))
-            });
+            .and_then(|m| self.nodes.get(&m))
+            .is_none_or(|node| same_fields(&node.fields, fields));
         let ms_delta = id.ms.wrapping_sub(master_id.ms) as i64;
         let seq_delta = id.seq.wrapping_sub(master_id.seq) as i64;
         let mut bytes = lp_int_size(0) + lp_int_size(ms_delta) + lp_int_size(seq_delta);
@@ -365,12 +371,12 @@ impl Stream {
     /// Removes entry `id`; whether it was there. Updates the node, first ID and max deleted
     /// ID as XDEL does.
     pub fn delete(&mut self, id: StreamId) -> bool {
-        if self.entries.remove(&id).is_none() {
+        let Some(fields) = self.entries.remove(&id) else {
             return false;
-        }
+        };
         if let Some((&master, node)) = self.nodes.range_mut(..=id).next_back() {
             node.live = node.live.saturating_sub(1);
-            node.deleted += 1;
+            node.tombstones.insert(id, fields);
             if node.live == 0 {
                 self.nodes.remove(&master);
             }
@@ -392,10 +398,15 @@ impl Stream {
                     break;
                 }
             }
-            let Some((&master, &node)) = self.nodes.iter().next() else {
+            let Some((master, node_live, last_tombstone)) = self
+                .nodes
+                .iter()
+                .next()
+                .map(|(m, n)| (*m, n.live, n.tombstones.keys().next_back().copied()))
+            else {
                 break;
             };
-            if limit > 0 && deleted + node.live > limit {
+            if limit > 0 && deleted + node_live > limit {
                 break;
             }
             let next_master = self
@@ -407,14 +418,14 @@ impl Stream {
                 .next()
                 .map(|(k, _)| *k);
             let remove_node = match trim {
-                Trim::MaxLen(max) => self.len().saturating_sub(node.live) >= max,
+                Trim::MaxLen(max) => self.len().saturating_sub(node_live) >= max,
                 Trim::MinId(min) => {
-                    // The node's last entry, live or (we do not keep them) deleted: the last
-                    // live one stands in for it.
-                    let last = match next_master {
+                    // The node's last entry, live or deleted.
+                    let last_live = match next_master {
                         Some(n) => self.entries.range(master..n).next_back().map(|(k, _)| *k),
                         None => self.entries.range(master..).next_back().map(|(k, _)| *k),
                     };
+                    let last = last_live.max(last_tombstone);
                     last.is_some_and(|l| l < min)
                 }
             };
@@ -434,7 +445,7 @@ impl Stream {
                 break;
             }
             // Entries inside this node, oldest first.
-            let mut removed_here = 0u64;
+            let mut removed_here = Vec::new();
             while let Some((&id, _)) = self.entries.range(master..).next() {
                 if next_master.is_some_and(|n| id >= n) {
                     break;
@@ -446,14 +457,15 @@ impl Stream {
                 if stop {
                     break;
                 }
-                self.entries.remove(&id);
-                removed_here += 1;
+                if let Some(fields) = self.entries.remove(&id) {
+                    removed_here.push((id, fields));
+                }
             }
+            deleted += removed_here.len() as u64;
             if let Some(node) = self.nodes.get_mut(&master) {
-                node.live -= removed_here.min(node.live);
-                node.deleted += removed_here;
+                node.live -= (removed_here.len() as u64).min(node.live);
+                node.tombstones.extend(removed_here);
             }
-            deleted += removed_here;
             break;
         }
         deleted
@@ -585,6 +597,68 @@ impl Stream {
                 .values()
                 .map(|g| per_element * (1 + g.pel.len()))
                 .sum::<usize>()
+    }
+}
+
+/// Whether an entry's `fields` (names and values) have the names `names` in order: Redis's
+/// `STREAM_ITEM_FLAG_SAMEFIELDS` test against a node's master entry.
+pub fn same_fields(names: &[Bytes], fields: &[Bytes]) -> bool {
+    names.len() * 2 == fields.len() && names.iter().eq(fields.iter().step_by(2))
+}
+
+/// One listpack node of a stream as the RDB form lays it out (see [`Stream::nodes`]).
+pub struct NodeView<'a> {
+    /// The master ID: the node's key, its first entry's ID (even when that one is deleted).
+    pub master: StreamId,
+    /// The master entry's field names.
+    pub fields: &'a [Bytes],
+    /// The node's live entries, oldest first.
+    pub entries: std::collections::btree_map::Range<'a, StreamId, Box<[Bytes]>>,
+    /// The node's deleted entries, oldest first.
+    pub tombstones: &'a BTreeMap<StreamId, Box<[Bytes]>>,
+}
+
+impl Stream {
+    /// The listpack nodes, in order, with their live and deleted entries (DUMP and SAVE).
+    pub fn nodes(&self) -> impl Iterator<Item = NodeView<'_>> + '_ {
+        let mut it = self.nodes.iter().peekable();
+        std::iter::from_fn(move || {
+            let (master, node) = it.next()?;
+            let entries = match it.peek() {
+                Some((next, _)) => self.entries.range(*master..**next),
+                None => self.entries.range(*master..),
+            };
+            Some(NodeView {
+                master: *master,
+                fields: &node.fields,
+                entries,
+                tombstones: &node.tombstones,
+            })
+        })
+    }
+
+    /// Adds a node read from an RDB listpack: its master ID, master field names, its deleted
+    /// entries, its size, and its live entries. The caller has checked that
+    /// nodes come in order and every ID is above the previous one and at least `master`.
+    pub fn load_node(
+        &mut self,
+        master: StreamId,
+        fields: Box<[Bytes]>,
+        tombstones: BTreeMap<StreamId, Box<[Bytes]>>,
+        bytes: usize,
+        entries: Vec<(StreamId, Box<[Bytes]>)>,
+    ) {
+        let live = entries.len() as u64;
+        self.entries.extend(entries);
+        self.nodes.insert(
+            master,
+            Node {
+                live,
+                tombstones,
+                bytes,
+                fields,
+            },
+        );
     }
 }
 

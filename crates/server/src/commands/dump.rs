@@ -77,9 +77,6 @@ fn dump(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let encoding = crate::encoding::encoding_name(&entry.value, mark);
     match crate::rdb::dump(&entry.value, encoding) {
         Some(payload) => Frame::Bulk(Bytes::from(payload)),
-        None if matches!(entry.value, crate::db::Value::Stream(_)) => {
-            Frame::error("ERR this server cannot serialize streams (DUMP of a stream) yet")
-        }
         None => Frame::error("ERR a seed-dialect value has no RDB serialization"),
     }
 }

@@ -10,8 +10,8 @@
 //!
 //! The reader takes files of RDB versions 1 to 10 and skips what does not change the data
 //! (auxiliary fields, LRU idle times and LFU counters) and returns the function libraries'
-//! codes (FUNCTION2 records and the older FUNCTION ones) for the server to load. Module values,
-//! streams and anything unknown stop the load with a clear error: a file half read is never
+//! codes (FUNCTION2 records and the older FUNCTION ones) for the server to load. Module values
+//! and anything unknown stop the load with a clear error: a file half read is never
 //! half used.
 
 use bytes::Bytes;
@@ -220,7 +220,6 @@ pub fn decode(
             kind => {
                 let Some(kind) = super::Type::from_byte(kind) else {
                     return Err(LoadError::Unsupported(match kind {
-                        15 | 19 => "a stream (this server has no streams)".into(),
                         6 | 7 => "a module value".into(),
                         9 => "a zipmap hash (Redis 2.x)".into(),
                         other => format!("a value of RDB type {other}"),

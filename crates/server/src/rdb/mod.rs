@@ -8,8 +8,9 @@
 //! and what older versions wrote (ziplists, linked lists, text scores).
 //!
 //! Whole files (the keyspace, expiry and auxiliary records around the values) are [`file`]'s.
-//! Not here: streams and module values (RESTORE of one is `Bad data format`, a file holding
-//! one does not load: this server has no such types).
+//! Streams are written as Redis 7.0 writes them (type 19) and read from types 15, 19 and 21.
+//! Not here: module values (RESTORE of one is `Bad data format`, a file holding one does not
+//! load: this server has no such type).
 
 pub mod file;
 pub mod functions;
@@ -94,6 +95,13 @@ pub enum Type {
     ZSetListpack,
     /// 18: a quicklist of listpacks and plain nodes (Redis 7.0).
     ListQuicklist2,
+    /// 15: a stream (Redis 5.0 to 6.2): no first ID, max deleted ID, entries added or
+    /// groups' entries read.
+    StreamListpacks,
+    /// 19: a stream (Redis 7.0).
+    StreamListpacks2,
+    /// 21: a stream (Redis 7.2): consumers also have an active time.
+    StreamListpacks3,
 }
 
 impl Type {
@@ -114,6 +122,9 @@ impl Type {
             Type::HashListpack => 16,
             Type::ZSetListpack => 17,
             Type::ListQuicklist2 => 18,
+            Type::StreamListpacks => 15,
+            Type::StreamListpacks2 => 19,
+            Type::StreamListpacks3 => 21,
         }
     }
 
@@ -134,6 +145,9 @@ impl Type {
             16 => Type::HashListpack,
             17 => Type::ZSetListpack,
             18 => Type::ListQuicklist2,
+            15 => Type::StreamListpacks,
+            19 => Type::StreamListpacks2,
+            21 => Type::StreamListpacks3,
             _ => return None,
         })
     }
@@ -261,5 +275,153 @@ mod round_trip {
         let value = Value::List(list);
         let payload = dump(&value, "quicklist").unwrap_or_default();
         assert_eq!(restore(&payload, DEFAULT_MAX_STRING), Ok(value));
+    }
+}
+
+#[cfg(test)]
+mod stream_payloads {
+    use super::*;
+    use crate::stream::{Consumer, Group, Nack, NodeLimits, Stream, StreamId};
+    use bytes::Bytes;
+
+    fn sample() -> Value {
+        let limits = NodeLimits {
+            entries: 100,
+            bytes: 4096,
+        };
+        let mut s = Stream::new();
+        for i in 1..=250u64 {
+            let mut fields = vec![Bytes::from("a"), Bytes::from(i.to_string())];
+            if i % 50 == 0 {
+                fields.push(Bytes::from("extra"));
+                fields.push(Bytes::from(vec![b'x'; 70]));
+            }
+            s.append(StreamId::new(i, 1), fields.into(), limits);
+        }
+        assert!(s.delete(StreamId::new(1, 1)));
+        assert!(s.delete(StreamId::new(120, 1)));
+        let mut group = Group {
+            last_id: StreamId::new(5, 1),
+            entries_read: 5,
+            ..Group::default()
+        };
+        for (i, who) in [(2u64, "alice"), (3, "alice"), (4, "bob")] {
+            let id = StreamId::new(i, 1);
+            group.pel.insert(
+                id,
+                Nack {
+                    delivery_time: 1_700_000_000_000 + i as i64,
+                    delivery_count: i,
+                    consumer: Some(Bytes::from(who)),
+                },
+            );
+            group
+                .consumers
+                .entry(Bytes::from(who))
+                .or_insert_with(|| Consumer {
+                    seen_time: 1_700_000_000_999,
+                    ..Consumer::default()
+                })
+                .pel
+                .insert(id);
+        }
+        s.groups.insert(Bytes::from("g"), group);
+        s.groups.insert(
+            Bytes::from("g2"),
+            Group {
+                entries_read: crate::stream::INVALID_ENTRIES_READ,
+                ..Group::default()
+            },
+        );
+        Value::Stream(Box::new(s))
+    }
+
+    #[test]
+    fn a_stream_round_trips_with_its_groups_and_deleted_entries() {
+        let value = sample();
+        let payload = dump(&value, "stream").unwrap_or_default();
+        assert_eq!(payload.first(), Some(&19));
+        let back = restore(&payload, DEFAULT_MAX_STRING).expect("restores");
+        assert_eq!(dump(&back, "stream"), Some(payload));
+        let (Value::Stream(a), Value::Stream(b)) = (&value, &back) else {
+            panic!("not streams");
+        };
+        assert_eq!(a.iter().collect::<Vec<_>>(), b.iter().collect::<Vec<_>>());
+        assert_eq!(a.groups, b.groups);
+        assert_eq!(
+            (a.node_count(), a.last_id, a.max_deleted, a.entries_added),
+            (b.node_count(), b.last_id, b.max_deleted, b.entries_added)
+        );
+    }
+
+    #[test]
+    fn a_damaged_stream_payload_is_refused_not_a_panic() {
+        let payload = dump(&sample(), "stream").unwrap_or_default();
+        for cut in 0..payload.len() - 10 {
+            assert_eq!(
+                restore(&payload[..cut], DEFAULT_MAX_STRING),
+                Err(Corrupt),
+                "cut at {cut}"
+            );
+        }
+        // Single-byte changes anywhere: refused or read, never a panic.
+        for i in (0..payload.len() - 10).step_by(3) {
+            for b in [0u8, 1, 0x40, 0x81, 0xc3, 0xff] {
+                let mut bad = payload.clone();
+                bad[i] = b;
+                let _ = restore(&bad, DEFAULT_MAX_STRING);
+            }
+        }
+        // A node whose entry IDs go backwards, and a consumer owning an ID not pending.
+        let mut s = Stream::new();
+        let limits = NodeLimits {
+            entries: 100,
+            bytes: 4096,
+        };
+        s.append(
+            StreamId::new(5, 0),
+            vec![Bytes::from("f"), Bytes::from("v")].into(),
+            limits,
+        );
+        let good = dump(&Value::Stream(Box::new(s)), "stream").unwrap_or_default();
+        assert!(restore(&good, DEFAULT_MAX_STRING).is_ok());
+        let mut later_key = good.clone();
+        // The node key's last byte: the master ID 5-1 is above its only entry's 5-0.
+        later_key[2 + 16] = 1;
+        assert_eq!(restore(&later_key, DEFAULT_MAX_STRING), Err(Corrupt));
+    }
+
+    #[test]
+    fn a_redis_5_stream_payload_restores_as_redis_7_restores_it() {
+        // unit/type/stream-cgroups "Loading from legacy (Redis <= v6.2.x, rdb_ver < 10)
+        // persistence": XADD 1-0..6-0, XDEL 3-0, groups g1 and g2, g1 reads 4, XTRIM MAXLEN = 2.
+        let payload: &[u8] = b"\
+            \x0f\x01\x10\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\xc3\
+            \x40\x4a\x40\x57\x16\x57\x00\x00\x00\x23\x00\x02\x01\x04\x01\x01\x01\x84\x64\x61\
+            \x74\x61\x05\x00\x01\x03\x01\x00\x20\x01\x03\x81\x61\x02\x04\x20\x0a\x00\x01\x40\
+            \x0a\x00\x62\x60\x0a\x00\x02\x40\x0a\x00\x63\x60\x0a\x40\x22\x01\x81\x64\x20\x0a\
+            \x40\x39\x20\x0a\x00\x65\x60\x0a\x00\x05\x40\x0a\x00\x66\x20\x0a\x00\xff\x02\x06\
+            \x00\x02\x02\x67\x31\x05\x00\x04\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x3e\xf7\x83\x43\x7a\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\
+            \x02\x00\x00\x00\x00\x00\x00\x00\x00\x3e\xf7\x83\x43\x7a\x01\x00\x00\x01\x00\x00\
+            \x00\x00\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x3e\xf7\x83\x43\x7a\x01\
+            \x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x05\x00\x00\x00\x00\x00\x00\x00\x00\x3e\
+            \xf7\x83\x43\x7a\x01\x00\x00\x01\x01\x03\x63\x31\x31\x3e\xf7\x83\x43\x7a\x01\x00\
+            \x00\x04\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\
+            \x00\x00\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\
+            \x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x05\x00\x00\
+            \x00\x00\x00\x00\x00\x00\x02\x67\x32\x00\x00\x00\x00\x09\x00\x3d\x52\xef\x68\x67\
+            \x52\x1d\xfa";
+        assert!(verify(payload));
+        let Ok(Value::Stream(s)) = restore(payload, DEFAULT_MAX_STRING) else {
+            panic!("restores");
+        };
+        assert_eq!(s.len(), 2);
+        assert_eq!(s.entries_added, 2);
+        assert_eq!(s.max_deleted, StreamId::MIN);
+        let read: Vec<i64> = s.groups.values().map(|g| g.entries_read).collect();
+        assert_eq!(read, [1, 0]);
+        let lag: Vec<Option<i64>> = s.groups.values().map(|g| s.lag(g)).collect();
+        assert_eq!(lag, [Some(1), Some(2)]);
     }
 }

@@ -18,6 +18,7 @@ use bytes::Bytes;
 use super::{intset, listpack, lzf, Type};
 use crate::commands::args::parse_i64;
 use crate::db::Value;
+use crate::stream::{same_fields, NodeView, Stream, StreamId};
 
 /// `rdbSaveLen`.
 pub fn len(out: &mut Vec<u8>, len: usize) {
@@ -88,8 +89,8 @@ pub fn object_type(value: &Value, encoding: &str) -> Option<Type> {
         Value::Hash(_) => Type::Hash,
         Value::ZSet(z) if z.is_listpack() => Type::ZSetListpack,
         Value::ZSet(_) => Type::ZSet2,
-        // Not written yet: DUMP and SAVE refuse a stream rather than write wrong bytes.
-        Value::Stream(_) | Value::Seed(_) => return None,
+        Value::Stream(_) => Type::StreamListpacks2,
+        Value::Seed(_) => return None,
     })
 }
 
@@ -169,8 +170,105 @@ pub fn object(out: &mut Vec<u8>, value: &Value, encoding: &str) {
                 out.extend_from_slice(&score.to_le_bytes());
             }
         }
-        (Value::Stream(_) | Value::Seed(_), _) => {}
+        (Value::Stream(s), _) => stream(out, s),
+        (Value::Seed(_), _) => {}
     }
+}
+
+/// A stream as Redis 7.0 saves it (`RDB_TYPE_STREAM_LISTPACKS_2`): the nodes (each its
+/// master ID as a 16-byte big-endian string and its listpack as a string), the length, last
+/// ID, first ID, max deleted ID and entries added, then each group (name, last ID, entries
+/// read, its PEL with delivery times and counts, its consumers with their seen times and
+/// the IDs they own), groups and consumers in name order as Redis's radix trees keep them.
+pub fn stream(out: &mut Vec<u8>, s: &Stream) {
+    len(out, s.node_count() as usize);
+    for node in s.nodes() {
+        string(out, &node.master.encode());
+        string(out, &node_listpack(&node));
+    }
+    len(out, s.len() as usize);
+    let id = |out: &mut Vec<u8>, id: StreamId| {
+        len64(out, id.ms);
+        len64(out, id.seq);
+    };
+    id(out, s.last_id);
+    id(out, s.first_id());
+    id(out, s.max_deleted);
+    len64(out, s.entries_added);
+    len(out, s.groups.len());
+    for (name, group) in &s.groups {
+        string(out, name);
+        id(out, group.last_id);
+        // -1 (unknown) goes as the 64-bit length it is in C.
+        len64(out, group.entries_read as u64);
+        len(out, group.pel.len());
+        for (pending, nack) in &group.pel {
+            out.extend_from_slice(&pending.encode());
+            out.extend_from_slice(&nack.delivery_time.to_le_bytes());
+            len64(out, nack.delivery_count);
+        }
+        len(out, group.consumers.len());
+        for (name, consumer) in &group.consumers {
+            string(out, name);
+            out.extend_from_slice(&consumer.seen_time.to_le_bytes());
+            len(out, consumer.pel.len());
+            for pending in &consumer.pel {
+                out.extend_from_slice(&pending.encode());
+            }
+        }
+    }
+}
+
+/// `rdbSaveLen` of a 64-bit number.
+fn len64(out: &mut Vec<u8>, n: u64) {
+    match usize::try_from(n) {
+        Ok(n) => len(out, n),
+        Err(_) => {
+            out.push(0x81);
+            out.extend_from_slice(&n.to_be_bytes());
+        }
+    }
+}
+
+/// A node's listpack as `streamAppendItem` builds it: the master entry (live count, deleted
+/// count, field count, field names, 0), then per entry its flags, ID deltas from the master
+/// ID, the field count and names unless they are the master's (`SAMEFIELDS`), the values,
+/// and how many elements the entry took. Deleted entries stay in place, flagged.
+pub fn node_listpack(node: &NodeView<'_>) -> Vec<u8> {
+    const DELETED: i64 = 1;
+    const SAMEFIELDS: i64 = 2;
+    let mut entries: Vec<(StreamId, &[Bytes], bool)> = node
+        .entries
+        .clone()
+        .map(|(id, f)| (*id, &f[..], false))
+        .chain(node.tombstones.iter().map(|(id, f)| (*id, &f[..], true)))
+        .collect();
+    let live = entries.len() - node.tombstones.len();
+    entries.sort_unstable_by_key(|e| e.0);
+    let mut items: Vec<Bytes> = Vec::new();
+    let int = |n: i64| Bytes::from(n.to_string());
+    items.push(int(live as i64));
+    items.push(int(node.tombstones.len() as i64));
+    items.push(int(node.fields.len() as i64));
+    items.extend(node.fields.iter().cloned());
+    items.push(int(0));
+    for (id, fields, deleted) in entries {
+        let pairs = fields.len() / 2;
+        let same = same_fields(node.fields, fields);
+        let flags = if same { SAMEFIELDS } else { 0 } | if deleted { DELETED } else { 0 };
+        items.push(int(flags));
+        items.push(int(id.ms.wrapping_sub(node.master.ms) as i64));
+        items.push(int(id.seq.wrapping_sub(node.master.seq) as i64));
+        if same {
+            items.extend(fields.iter().skip(1).step_by(2).cloned());
+            items.push(int(pairs as i64 + 3));
+        } else {
+            items.push(int(pairs as i64));
+            items.extend(fields.iter().cloned());
+            items.push(int(2 * pairs as i64 + 4));
+        }
+    }
+    listpack::encode(items.iter().map(|b| b.as_ref()))
 }
 
 /// The size of [`object`]'s output: `rdbSavedObjectLen`.

@@ -501,7 +501,7 @@ fn serve_group(
                         out.push(entry_frame(id, fields));
                         if let Some(nack) = group.pel.get_mut(&id) {
                             nack.delivery_time = a.now;
-                            nack.delivery_count += 1;
+                            nack.delivery_count = nack.delivery_count.wrapping_add(1);
                         }
                     }
                     None => out.push(Frame::Array(vec![id_frame(id), a.null_array.clone()])),
@@ -672,14 +672,14 @@ pub(super) fn xpending(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         let Some(nack) = g.pel.get(&id) else {
             continue;
         };
-        if min_idle != 0 && now - nack.delivery_time < min_idle {
+        if min_idle != 0 && now.wrapping_sub(nack.delivery_time) < min_idle {
             continue;
         }
         left -= 1;
         out.push(Frame::Array(vec![
             id_frame(id),
             Frame::Bulk(nack.consumer.clone().unwrap_or_default()),
-            Frame::Integer((now - nack.delivery_time).max(0)),
+            Frame::Integer((now.wrapping_sub(nack.delivery_time)).max(0)),
             Frame::Integer(nack.delivery_count as i64),
         ]));
     }
@@ -837,7 +837,10 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             let Some(nack) = g.pel.get(&id) else {
                 continue;
             };
-            if nack.consumer.is_some() && min_idle != 0 && now - nack.delivery_time < min_idle {
+            if nack.consumer.is_some()
+                && min_idle != 0
+                && now.wrapping_sub(nack.delivery_time) < min_idle
+            {
                 continue;
             }
             if !have_consumer {
@@ -850,7 +853,7 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
                 if retrycount >= 0 {
                     nack.delivery_count = retrycount as u64;
                 } else if !justid {
-                    nack.delivery_count += 1;
+                    nack.delivery_count = nack.delivery_count.wrapping_add(1);
                 }
             }
             match fields {
@@ -963,7 +966,7 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             let Some(nack) = g.pel.get(&id) else {
                 continue;
             };
-            if min_idle != 0 && now - nack.delivery_time < min_idle {
+            if min_idle != 0 && now.wrapping_sub(nack.delivery_time) < min_idle {
                 continue;
             }
             if !have_consumer {
@@ -974,7 +977,7 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             if let Some(nack) = g.pel.get_mut(&id) {
                 nack.delivery_time = now;
                 if !justid {
-                    nack.delivery_count += 1;
+                    nack.delivery_count = nack.delivery_count.wrapping_add(1);
                 }
             }
             claimed.push(if justid {

@@ -69,7 +69,10 @@ pub(super) fn xinfo(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
                     Frame::Map(vec![
                         (name("name"), Frame::Bulk(cname.clone())),
                         (name("pending"), Frame::Integer(c.pel.len() as i64)),
-                        (name("idle"), Frame::Integer((now - c.seen_time).max(0))),
+                        (
+                            name("idle"),
+                            Frame::Integer((now.wrapping_sub(c.seen_time)).max(0)),
+                        ),
                     ])
                 })
                 .collect(),
