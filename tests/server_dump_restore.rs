@@ -155,22 +155,36 @@ fn payload(body: &[u8], version: u16) -> Vec<u8> {
     out
 }
 
-#[tokio::test]
-async fn payloads_are_redis_payloads_both_ways() {
-    let Some(redis) = support::RedisServer::start() else {
-        return;
-    };
+/// A redis-server and our server (DEBUG allowed with `debug`), with a client on each;
+/// `None` without redis-server.
+async fn both(
+    debug: bool,
+) -> Option<(
+    support::RedisServer,
+    respect::server::ServerHandle,
+    Client,
+    Client,
+)> {
+    let redis = support::RedisServer::start()?;
     let ours = support::our_server(ServerConfig {
-        enable_debug_command: true,
+        enable_debug_command: debug,
         ..Default::default()
     })
     .await;
-    let mut r = Client::connect(redis.addr, Dialect::Resp2)
+    let r = Client::connect(redis.addr, Dialect::Resp2)
         .await
         .expect("redis");
-    let mut o = Client::connect(ours.addr(), Dialect::Resp2)
+    let o = Client::connect(ours.addr(), Dialect::Resp2)
         .await
         .expect("ours");
+    Some((redis, ours, r, o))
+}
+
+#[tokio::test]
+async fn payloads_are_redis_payloads_both_ways() {
+    let Some((_redis, _ours, mut r, mut o)) = both(true).await else {
+        return;
+    };
     let mut compared = 0;
     for (key, commands, deterministic) in values() {
         for command in &commands {
@@ -218,16 +232,9 @@ async fn payloads_are_redis_payloads_both_ways() {
 
 #[tokio::test]
 async fn restore_refuses_what_redis_refuses_with_its_words() {
-    let Some(redis) = support::RedisServer::start() else {
+    let Some((_redis, _ours, mut r, mut o)) = both(false).await else {
         return;
     };
-    let ours = support::our_server(ServerConfig::default()).await;
-    let mut r = Client::connect(redis.addr, Dialect::Resp2)
-        .await
-        .expect("redis");
-    let mut o = Client::connect(ours.addr(), Dialect::Resp2)
-        .await
-        .expect("ours");
     let good = payload(b"\x00\x05hello", 10);
     let mut bad_crc = good.clone();
     if let Some(last) = bad_crc.last_mut() {
@@ -485,20 +492,9 @@ async fn stream_view(client: &mut Client, key: &[u8]) -> Vec<Frame> {
 
 #[tokio::test]
 async fn stream_payloads_are_redis_payloads_both_ways() {
-    let Some(redis) = support::RedisServer::start() else {
+    let Some((_redis, _ours, mut r, mut o)) = both(true).await else {
         return;
     };
-    let ours = support::our_server(ServerConfig {
-        enable_debug_command: true,
-        ..Default::default()
-    })
-    .await;
-    let mut r = Client::connect(redis.addr, Dialect::Resp2)
-        .await
-        .expect("redis");
-    let mut o = Client::connect(ours.addr(), Dialect::Resp2)
-        .await
-        .expect("ours");
     for (key, commands, deterministic) in streams() {
         for command in &commands {
             let args: Vec<&[u8]> = command.iter().map(|a| a.as_slice()).collect();

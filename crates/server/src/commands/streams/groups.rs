@@ -46,6 +46,29 @@ fn dirty(ctx: &Ctx<'_>, n: u64) {
     }
 }
 
+/// What XCLAIM and XAUTOCLAIM do once they have claimed: count the changes (one more per
+/// consumer created, as Redis's `streamCreateConsumer` does), propagate the claims and send
+/// the keyspace events.
+fn after_claims(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    changes: u64,
+    events: &[&'static str],
+    ops: Option<Vec<Vec<Bytes>>>,
+) {
+    let created = events
+        .iter()
+        .filter(|e| **e == "xgroup-createconsumer")
+        .count() as u64;
+    dirty(ctx, changes + created);
+    if let Some(ops) = ops {
+        ctx.propagate_as(|| ops);
+    }
+    for event in events {
+        notify(ctx, STREAM, event, key);
+    }
+}
+
 /// How a change to a NACK goes to replicas (Redis's `streamPropagateXCLAIM`): an XCLAIM
 /// that sets it as it is here whatever the replica holds, `id` as the command named it.
 /// On a replica whose entry is gone it drops the NACK, as a deleted entry's cleanup does here.
@@ -875,17 +898,7 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         s.groups.insert(gname, g);
         Some(out)
     });
-    changes += events
-        .iter()
-        .filter(|e| **e == "xgroup-createconsumer")
-        .count() as u64;
-    dirty(ctx, changes);
-    if let Some(ops) = ops {
-        ctx.propagate_as(|| ops);
-    }
-    for event in events {
-        notify(ctx, STREAM, event, key);
-    }
+    after_claims(ctx, key, changes, &events, ops);
     match result {
         Ok(Some(out)) => Frame::Array(out),
         Ok(None) => no_group(key, group_name),
@@ -999,17 +1012,7 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             Frame::Array(deleted),
         ]))
     });
-    changes += events
-        .iter()
-        .filter(|e| **e == "xgroup-createconsumer")
-        .count() as u64;
-    dirty(ctx, changes);
-    if let Some(ops) = ops {
-        ctx.propagate_as(|| ops);
-    }
-    for event in events {
-        notify(ctx, STREAM, event, key);
-    }
+    after_claims(ctx, key, changes, &events, ops);
     match result {
         Ok(Some(out)) => out,
         Ok(None) => no_group(key, group_name),
