@@ -153,6 +153,13 @@ fn shutdown(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         }
     }
     tracing::info!("SHUTDOWN: the server stops");
+    // A running script is stopped (even one that wrote, as Redis's SHUTDOWN NOSAVE kills a
+    // timed-out script): its connection would otherwise keep the process alive, looping.
+    ctx.server
+        .scripting
+        .status
+        .kill
+        .store(true, std::sync::atomic::Ordering::Release);
     ctx.server.stop.send_replace(true);
     // No reply: this connection closes, as Redis's does when it exits.
     ctx.state.close_without_reply = true;
