@@ -112,7 +112,15 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
     }
     // What the command may do, for the rules below: a script's shebang or a function's flags
     // stand in for EVAL's and FCALL's own (Redis's getCommandFlags).
-    let flags = super::scripting::command_flags(server, spec, argv);
+    let rules_apply = state.multi.is_some()
+        || server.settings.maxmemory.load(Ordering::Relaxed) != 0
+        || server
+            .settings
+            .min_replicas_to_write
+            .load(Ordering::Relaxed)
+            != 0
+        || server.replication.is_replica();
+    let flags = super::scripting::command_flags(server, spec, argv, rules_apply);
     // Redis's processCommand evicts before every command when over `maxmemory` (one load
     // when it is 0); what could not be freed makes `over_maxmemory` refuse below.
     crate::evict::perform(server, Some(&state.client));

@@ -175,7 +175,21 @@ pub(crate) fn split_keys(argv: &[Bytes]) -> Result<(&[Bytes], &[Bytes]), Frame> 
 /// shebang, or a function, declares what it may do, and that replaces the command's own
 /// `write`, `denyoom`, `stale` and `may-replicate`. Other commands, scripts without a
 /// shebang and unknown scripts or functions keep the command's flags.
-pub(crate) fn command_flags(server: &ServerState, spec: &Spec, argv: &[Bytes]) -> Flags {
+///
+/// Worked out only when a rule could read them (`rules_apply`: a transaction being queued,
+/// `maxmemory`, `min-replicas-to-write`, a replica), so a plain EVALSHA or FCALL takes no
+/// lookup here. The engine is never built nor waited for: while another script runs (it
+/// holds the engine), the command's own flags stand, and `prepare` checks the script's
+/// flags again when this one runs.
+pub(crate) fn command_flags(
+    server: &ServerState,
+    spec: &Spec,
+    argv: &[Bytes],
+    rules_apply: bool,
+) -> Flags {
+    if !rules_apply {
+        return spec.flags;
+    }
     let arg = argv.get(1).map_or(&[][..], |a| a.as_ref());
     let script_flags = match spec.name {
         "eval" | "eval_ro" => match engine::shebang(arg) {
@@ -183,8 +197,10 @@ pub(crate) fn command_flags(server: &ServerState, spec: &Spec, argv: &[Bytes]) -
             Err(_) => return spec.flags,
         },
         "evalsha" | "evalsha_ro" | "fcall" | "fcall_ro" => {
-            let Ok(guard) = server.scripting.engine() else {
-                return spec.flags;
+            let guard = match server.scripting.engine.try_lock() {
+                Ok(guard) => guard,
+                Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => return spec.flags,
             };
             let found = guard.as_ref().and_then(|engine| {
                 if spec.name.starts_with("evalsha") {
