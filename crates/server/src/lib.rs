@@ -318,10 +318,7 @@ impl Stats {
     /// total_error_replies and errorstats.
     pub(crate) fn count_error(&self, text: &str) {
         self.errors.fetch_add(1, Ordering::Relaxed);
-        self.per_command
-            .count_error_word(&respect_resp::Frame::Error(bytes::Bytes::copy_from_slice(
-                text.as_bytes(),
-            )));
+        self.per_command.count_error_code(text.as_bytes());
     }
 
     pub(crate) fn count_command(&self, error: bool) {

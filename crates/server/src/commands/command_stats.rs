@@ -66,49 +66,45 @@ impl Default for CommandStats {
 impl CommandStats {
     /// `spec` ran and answered `reply`.
     pub fn ran(&self, spec: &Spec, reply: &Frame) {
-        if let Some(c) = slot(spec).and_then(|i| self.commands.get(i)) {
-            c.calls.fetch_add(1, Ordering::Relaxed);
-            if reply.is_error() {
-                c.failed.fetch_add(1, Ordering::Relaxed);
-            }
-        }
+        self.count_call(spec, reply.is_error());
         self.error(reply);
     }
 
     /// `spec` was refused before running (arity, authentication, transaction rules).
     pub fn rejected(&self, spec: Option<&Spec>, reply: &Frame) {
-        if let Some(c) = spec.and_then(slot).and_then(|i| self.commands.get(i)) {
-            c.rejected.fetch_add(1, Ordering::Relaxed);
+        if let Some(spec) = spec {
+            self.count_rejection(spec);
         }
         self.error(reply);
     }
 
-    /// `spec` ran and answered an error already counted in errorstats (a script's reply
-    /// that passes on the error of a command it called).
-    pub fn ran_error_counted(&self, spec: &Spec) {
+    /// One call of `spec` (a `failed` one answered an error), without errorstats: what a
+    /// script's reply counts when it passes on an error already counted.
+    pub fn count_call(&self, spec: &Spec, failed: bool) {
         if let Some(c) = slot(spec).and_then(|i| self.commands.get(i)) {
             c.calls.fetch_add(1, Ordering::Relaxed);
-            c.failed.fetch_add(1, Ordering::Relaxed);
+            if failed {
+                c.failed.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 
-    /// Counts the error word of `reply` in errorstats.
-    pub fn count_error_word(&self, reply: &Frame) {
-        self.error(reply);
-    }
-
-    /// `spec` was refused inside a script (Redis's `scriptCall` counts the refusal on the
-    /// command; the error itself is counted once, with the script's reply).
-    pub fn rejected_in_script(&self, spec: &Spec) {
+    /// One refusal of `spec`, without errorstats: what Redis's `scriptCall` counts on a
+    /// command refused inside a script (its error is counted once, by its own text).
+    pub fn count_rejection(&self, spec: &Spec) {
         if let Some(c) = slot(spec).and_then(|i| self.commands.get(i)) {
             c.rejected.fetch_add(1, Ordering::Relaxed);
         }
     }
 
     fn error(&self, reply: &Frame) {
-        let Frame::Error(text) = reply else {
-            return;
-        };
+        if let Frame::Error(text) = reply {
+            self.count_error_code(text);
+        }
+    }
+
+    /// Counts the error code (the first word) of the error text `text` in errorstats.
+    pub fn count_error_code(&self, text: &[u8]) {
         let code: Vec<u8> = text
             .split(|&b| b == b' ')
             .next()

@@ -432,7 +432,7 @@ pub(crate) fn run(
     // (Redis's `updateStatsOnUnblock`), not once per look.
     if ctx.state.block.is_none() {
         if counted {
-            ctx.state.stats.per_command.ran_error_counted(spec);
+            ctx.state.stats.per_command.count_call(spec, true);
         } else {
             ctx.state.stats.per_command.ran(spec, &reply);
         }

@@ -625,7 +625,7 @@ fn call_command(
     let reply = match check_for_script(lua, server, &args) {
         Err((text, spec)) => {
             if let Some(spec) = spec {
-                state.stats.per_command.rejected_in_script(spec);
+                state.stats.per_command.count_rejection(spec);
             }
             // The refusal is an error reply of its own (Redis's afterErrorReply), counted
             // even when redis.pcall hands it to the script.
