@@ -135,6 +135,15 @@ fn values() -> Vec<(&'static str, Vec<Command>, bool)> {
     ]
 }
 
+/// Builds `key` with `commands` on both servers, each reply equal.
+async fn same_on_both(r: &mut Client, o: &mut Client, key: &str, commands: &[Vec<Vec<u8>>]) {
+    for command in commands {
+        let args: Vec<&[u8]> = command.iter().map(|a| a.as_slice()).collect();
+        let (a, b) = (call(r, &args).await, call(o, &args).await);
+        assert_eq!(a, b, "{key}: {:?}", command.first());
+    }
+}
+
 async fn call(client: &mut Client, args: &[&[u8]]) -> Frame {
     client.call(args).await.expect("a reply")
 }
@@ -187,11 +196,7 @@ async fn payloads_are_redis_payloads_both_ways() {
     };
     let mut compared = 0;
     for (key, commands, deterministic) in values() {
-        for command in &commands {
-            let args: Vec<&[u8]> = command.iter().map(|a| a.as_slice()).collect();
-            let (a, b) = (call(&mut r, &args).await, call(&mut o, &args).await);
-            assert_eq!(a, b, "{key}: {:?}", command.first());
-        }
+        same_on_both(&mut r, &mut o, &key, &commands).await;
         let k = key.as_bytes();
         let digest = call(&mut r, &[b"DEBUG", b"DIGEST-VALUE", k]).await;
         assert_eq!(
@@ -496,11 +501,7 @@ async fn stream_payloads_are_redis_payloads_both_ways() {
         return;
     };
     for (key, commands, deterministic) in streams() {
-        for command in &commands {
-            let args: Vec<&[u8]> = command.iter().map(|a| a.as_slice()).collect();
-            let (a, b) = (call(&mut r, &args).await, call(&mut o, &args).await);
-            assert_eq!(a, b, "{key}: {:?}", command.first());
-        }
+        same_on_both(&mut r, &mut o, &key, &commands).await;
         let k = key.as_bytes();
         let from_redis = bulk(&call(&mut r, &[b"DUMP", k]).await);
         let from_ours = bulk(&call(&mut o, &[b"DUMP", k]).await);
