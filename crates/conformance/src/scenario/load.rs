@@ -106,7 +106,8 @@ mod tests {
     /// A guest may not change a server's settings, its other clients or its server-wide
     /// state: every scenario that sends a command that would (if the target wrongly accepted
     /// it: a CLIENT PAUSE of -1 read as forever, a REPLICAOF of a bad port taken) is
-    /// `# global: yes`, so it runs only with `--allow-global`, alone.
+    /// `# global: yes`, so it runs only with `--allow-global`, alone. So is every scenario
+    /// calling a cjson setting function with arguments (the setting outlives the scenario).
     #[test]
     fn every_scenario_that_can_change_server_settings_is_global() {
         const SETTING_COMMANDS: &[&str] = &[
@@ -135,7 +136,15 @@ mod tests {
                 .filter_map(|l| l.strip_prefix("> "))
                 .map(str::to_ascii_uppercase);
             for sent in sends {
-                if SETTING_COMMANDS.iter().any(|c| sent.starts_with(c)) {
+                // A cjson setting lasts for the server's Lua state, beyond the scenario.
+                let cjson_setting = ["CJSON.ENCODE_", "CJSON.DECODE_"].iter().any(|setter| {
+                    sent.match_indices(setter).any(|(at, _)| {
+                        let rest = sent.get(at + setter.len()..).unwrap_or_default();
+                        let args = rest.split_once('(').map_or("", |(_, a)| a);
+                        !args.starts_with(')')
+                    })
+                });
+                if cjson_setting || SETTING_COMMANDS.iter().any(|c| sent.starts_with(c)) {
                     assert!(
                         s.global,
                         "{} sends `{sent}` without `# global: yes`",

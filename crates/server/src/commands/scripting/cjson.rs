@@ -2,7 +2,8 @@
 //! `decode` with its defaults (numbers as `%.14g`, `/` escaped, sparse arrays refused, 1000
 //! levels of nesting at most, `null` as a NULL light userdata), and its error messages.
 //!
-//! Both walk nested data recursively, bounded by the 1000 levels cjson allows.
+//! Both walk nested data with a stack of their own, not native recursion: a script may raise
+//! the nesting limits up to the Lua stack's (some 8000 levels), as in Redis.
 
 use std::ffi::CStr;
 use std::os::raw::c_int;
@@ -225,7 +226,7 @@ unsafe extern "C-unwind" fn json_encode(l: *mut ffi::lua_State) -> c_int {
     let cfg = *config(l);
     let result = {
         let mut out = Vec::new();
-        encode_value(l, &cfg, 0, &mut out).map(|()| out)
+        encode_value(l, &cfg, &mut out).map(|()| out)
     };
     match result {
         Ok(out) => {
@@ -335,10 +336,126 @@ unsafe fn array_length(l: *mut ffi::lua_State, cfg: &Config) -> Result<Option<us
     Ok(usize::try_from(max).ok())
 }
 
+/// A table being encoded: an array (its length, the next index) or an object (whether the
+/// next member is the first; its current key sits on the Lua stack above the table).
+enum Open {
+    Array { len: usize, next: usize },
+    Object { first: bool },
+}
+
+/// Encodes the value on top of the stack into `out`, leaving the stack as it was. Nested
+/// tables are walked with `open` as the stack (as lua_cjson recurses), so the nesting a
+/// script allows with `encode_max_depth` (up to the Lua stack's own limit, some 8000 levels,
+/// which `lua_checkstack` reports as Redis's does) never runs out of native stack.
 unsafe fn encode_value(
     l: *mut ffi::lua_State,
     cfg: &Config,
-    depth: c_int,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    let base = ffi::lua_gettop(l);
+    let result = encode_walk(l, cfg, out);
+    ffi::lua_settop(l, base);
+    result
+}
+
+unsafe fn encode_walk(
+    l: *mut ffi::lua_State,
+    cfg: &Config,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    let mut open: Vec<Open> = Vec::new();
+    // The value to encode next is on top of the stack (the root first, which stays there).
+    loop {
+        match ffi::lua_type(l, -1) {
+            ffi::LUA_TTABLE => {
+                let depth = c_int::try_from(open.len())
+                    .unwrap_or(c_int::MAX)
+                    .saturating_add(1);
+                if depth > cfg.encode_max_depth || ffi::lua_checkstack(l, 3) == 0 {
+                    return Err(format!("Cannot serialise, excessive nesting ({depth})"));
+                }
+                match array_length(l, cfg)? {
+                    Some(len) if len > 0 => {
+                        out.push(b'[');
+                        open.push(Open::Array { len, next: 1 });
+                    }
+                    _ => {
+                        out.push(b'{');
+                        ffi::lua_pushnil(l);
+                        open.push(Open::Object { first: true });
+                    }
+                }
+            }
+            _ => {
+                encode_scalar(l, cfg, out)?;
+                if open.is_empty() {
+                    return Ok(());
+                }
+                ffi::lua_pop(l, 1);
+            }
+        }
+        // Push the next value to encode, closing the tables that are done.
+        loop {
+            match open.last_mut() {
+                None => return Ok(()),
+                Some(Open::Array { len, next }) => {
+                    if *next > *len {
+                        out.push(b']');
+                        open.pop();
+                        if open.is_empty() {
+                            return Ok(());
+                        }
+                        ffi::lua_pop(l, 1);
+                        continue;
+                    }
+                    if *next > 1 {
+                        out.push(b',');
+                    }
+                    ffi::lua_rawgeti(l, -1, *next as _);
+                    *next += 1;
+                }
+                Some(Open::Object { first }) => {
+                    if ffi::lua_next(l, -2) == 0 {
+                        out.push(b'}');
+                        open.pop();
+                        if open.is_empty() {
+                            return Ok(());
+                        }
+                        ffi::lua_pop(l, 1);
+                        continue;
+                    }
+                    if !*first {
+                        out.push(b',');
+                    }
+                    *first = false;
+                    match ffi::lua_type(l, -2) {
+                        ffi::LUA_TNUMBER => {
+                            out.push(b'"');
+                            encode_number(l, cfg, -2, out)?;
+                            out.extend_from_slice(b"\":");
+                        }
+                        ffi::LUA_TSTRING => {
+                            escape_into(lua_bytes(l, -2), out);
+                            out.push(b':');
+                        }
+                        _ => {
+                            return Err(format!(
+                                "Cannot serialise {}: table key must be a number or string",
+                                type_name(l, -2)
+                            ))
+                        }
+                    }
+                }
+            }
+            break;
+        }
+    }
+}
+
+/// Encodes the value on top of the stack, which is not a table.
+unsafe fn encode_scalar(
+    l: *mut ffi::lua_State,
+    cfg: &Config,
     out: &mut Vec<u8>,
 ) -> Result<(), String> {
     match ffi::lua_type(l, -1) {
@@ -352,67 +469,6 @@ unsafe fn encode_value(
         ffi::LUA_TNIL => out.extend_from_slice(b"null"),
         ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(l, -1).is_null() => {
             out.extend_from_slice(b"null")
-        }
-        ffi::LUA_TTABLE => {
-            let depth = depth.saturating_add(1);
-            if depth > cfg.encode_max_depth || ffi::lua_checkstack(l, 3) == 0 {
-                return Err(format!("Cannot serialise, excessive nesting ({depth})"));
-            }
-            match array_length(l, cfg)? {
-                Some(len) if len > 0 => {
-                    out.push(b'[');
-                    for i in 1..=len {
-                        if i > 1 {
-                            out.push(b',');
-                        }
-                        ffi::lua_rawgeti(l, -1, i as _);
-                        let r = encode_value(l, cfg, depth, out);
-                        ffi::lua_pop(l, 1);
-                        r?;
-                    }
-                    out.push(b']');
-                }
-                _ => {
-                    out.push(b'{');
-                    ffi::lua_pushnil(l);
-                    let mut first = true;
-                    while ffi::lua_next(l, -2) != 0 {
-                        if !first {
-                            out.push(b',');
-                        }
-                        first = false;
-                        match ffi::lua_type(l, -2) {
-                            ffi::LUA_TNUMBER => {
-                                out.push(b'"');
-                                if let Err(e) = encode_number(l, cfg, -2, out) {
-                                    ffi::lua_pop(l, 2);
-                                    return Err(e);
-                                }
-                                out.extend_from_slice(b"\":");
-                            }
-                            ffi::LUA_TSTRING => {
-                                escape_into(lua_bytes(l, -2), out);
-                                out.push(b':');
-                            }
-                            _ => {
-                                let msg = format!(
-                                    "Cannot serialise {}: table key must be a number or string",
-                                    type_name(l, -2)
-                                );
-                                ffi::lua_pop(l, 2);
-                                return Err(msg);
-                            }
-                        }
-                        let r = encode_value(l, cfg, depth, out);
-                        ffi::lua_pop(l, 1);
-                        if let Err(e) = r {
-                            ffi::lua_pop(l, 1);
-                            return Err(e);
-                        }
-                    }
-                    out.push(b'}');
-                }
-            }
         }
         _ => {
             return Err(format!(
@@ -780,79 +836,115 @@ fn expected(what: &str, token: &Token, index: usize) -> String {
     )
 }
 
+/// Decodes the value that starts with `token` (at `index`) and pushes it. Nested arrays and
+/// objects are walked with `open` as the stack (lua_cjson recurses), so the nesting a
+/// script allows with `decode_max_depth` (up to the Lua stack's limit, which
+/// `lua_checkstack` reports as Redis's does) never runs out of native stack.
 unsafe fn decode_value(
     l: *mut ffi::lua_State,
     p: &mut Parser<'_>,
     token: Token,
     index: usize,
 ) -> Result<(), String> {
-    match token {
-        Token::Str(s) => {
-            ffi::lua_pushlstring(l, s.as_ptr().cast(), s.len());
-        }
-        Token::Num(n) => ffi::lua_pushnumber(l, n),
-        Token::Bool(b) => ffi::lua_pushboolean(l, c_int::from(b)),
-        Token::Null => ffi::lua_pushlightuserdata(l, std::ptr::null_mut()),
-        Token::ObjBegin | Token::ArrBegin => {
-            let object = matches!(token, Token::ObjBegin);
-            p.depth += 1;
-            if p.depth > p.max_depth || ffi::lua_checkstack(l, 3) == 0 {
-                return Err(format!(
-                    "Found too many nested data structures ({}) at character {}",
-                    p.depth, p.pos
-                ));
+    // The containers being filled: whether each is an object, and an array's next index.
+    let mut open: Vec<(bool, ffi::lua_Integer)> = Vec::new();
+    let (mut token, mut index) = (token, index);
+    loop {
+        match token {
+            Token::Str(s) => {
+                ffi::lua_pushlstring(l, s.as_ptr().cast(), s.len());
             }
-            ffi::lua_createtable(l, 0, 0);
-            let (mut t, mut at) = p.next();
-            let close_matches = |t: &Token| {
-                if object {
-                    matches!(t, Token::ObjEnd)
-                } else {
-                    matches!(t, Token::ArrEnd)
+            Token::Num(n) => ffi::lua_pushnumber(l, n),
+            Token::Bool(b) => ffi::lua_pushboolean(l, c_int::from(b)),
+            Token::Null => ffi::lua_pushlightuserdata(l, std::ptr::null_mut()),
+            Token::ObjBegin | Token::ArrBegin => {
+                let object = matches!(token, Token::ObjBegin);
+                p.depth += 1;
+                // Slots for the table, then a key and a value (an object) or a value.
+                let slots = if object { 3 } else { 2 };
+                if p.depth > p.max_depth || ffi::lua_checkstack(l, slots) == 0 {
+                    return Err(format!(
+                        "Found too many nested data structures ({}) at character {}",
+                        p.depth, p.pos
+                    ));
                 }
-            };
-            if close_matches(&t) {
-                p.depth -= 1;
-                return Ok(());
-            }
-            let mut i = 1;
-            loop {
-                if object {
-                    let Token::Str(key) = t else {
-                        return Err(expected("object key string", &t, at));
-                    };
-                    ffi::lua_pushlstring(l, key.as_ptr().cast(), key.len());
-                    let (colon, cat) = p.next();
-                    if !matches!(colon, Token::Colon) {
-                        return Err(expected("colon", &colon, cat));
-                    }
-                    let (v, vat) = p.next();
-                    decode_value(l, p, v, vat)?;
-                    ffi::lua_rawset(l, -3);
-                } else {
-                    decode_value(l, p, t, at)?;
-                    ffi::lua_rawseti(l, -2, i);
-                    i += 1;
-                }
-                let (sep, sat) = p.next();
-                if close_matches(&sep) {
+                ffi::lua_createtable(l, 0, 0);
+                let (t, at) = p.next();
+                if closes(object, &t) {
                     p.depth -= 1;
-                    return Ok(());
+                } else {
+                    open.push((object, 1));
+                    (token, index) = member(l, p, object, t, at)?;
+                    continue;
                 }
-                if !matches!(sep, Token::Comma) {
-                    let what = if object {
-                        "comma or object end"
-                    } else {
-                        "comma or array end"
-                    };
-                    return Err(expected(what, &sep, sat));
-                }
-                (t, at) = p.next();
             }
+            other => return Err(expected("value", &other, index)),
         }
-        other => return Err(expected("value", &other, index)),
+        // A whole value is on top: store it in its container, then find the next member,
+        // closing the containers that end here.
+        loop {
+            let Some((object, next)) = open.last_mut() else {
+                return Ok(());
+            };
+            let object = *object;
+            if object {
+                ffi::lua_rawset(l, -3);
+            } else {
+                ffi::lua_rawseti(l, -2, *next);
+                *next += 1;
+            }
+            let (sep, sat) = p.next();
+            if closes(object, &sep) {
+                open.pop();
+                p.depth -= 1;
+                continue;
+            }
+            if !matches!(sep, Token::Comma) {
+                let what = if object {
+                    "comma or object end"
+                } else {
+                    "comma or array end"
+                };
+                return Err(expected(what, &sep, sat));
+            }
+            let (t, at) = p.next();
+            (token, index) = member(l, p, object, t, at)?;
+            break;
+        }
     }
-    Ok(())
+}
+
+/// Whether `token` closes an object (`object`) or an array.
+fn closes(object: bool, token: &Token) -> bool {
+    if object {
+        matches!(token, Token::ObjEnd)
+    } else {
+        matches!(token, Token::ArrEnd)
+    }
+}
+
+/// Starts a member of a container whose member begins with `t` (at `at`): an array's member
+/// is that value; an object's is a key string, pushed, then a colon, then the value. Returns
+/// the value's first token.
+unsafe fn member(
+    l: *mut ffi::lua_State,
+    p: &mut Parser<'_>,
+    object: bool,
+    t: Token,
+    at: usize,
+) -> Result<(Token, usize), String> {
+    if !object {
+        return Ok((t, at));
+    }
+    let Token::Str(key) = t else {
+        return Err(expected("object key string", &t, at));
+    };
+    ffi::lua_pushlstring(l, key.as_ptr().cast(), key.len());
+    let (colon, cat) = p.next();
+    if !matches!(colon, Token::Colon) {
+        return Err(expected("colon", &colon, cat));
+    }
+    Ok(p.next())
 }
 
 unsafe extern "C-unwind" fn json_decode(l: *mut ffi::lua_State) -> c_int {
@@ -890,7 +982,12 @@ unsafe extern "C-unwind" fn json_decode(l: *mut ffi::lua_State) -> c_int {
     };
     match result {
         Ok(()) => 1,
-        Err(msg) => raise_owned(l, msg.into_bytes()),
+        Err(msg) => {
+            // What was decoded so far goes: the error message needs a slot, and at the
+            // stack's limit the last check left none (Redis's Lua has spare slots there).
+            ffi::lua_settop(l, 1);
+            raise_owned(l, msg.into_bytes())
+        }
     }
 }
 
