@@ -196,7 +196,7 @@ async fn payloads_are_redis_payloads_both_ways() {
     };
     let mut compared = 0;
     for (key, commands, deterministic) in values() {
-        same_on_both(&mut r, &mut o, &key, &commands).await;
+        same_on_both(&mut r, &mut o, key, &commands).await;
         let k = key.as_bytes();
         let digest = call(&mut r, &[b"DEBUG", b"DIGEST-VALUE", k]).await;
         assert_eq!(
@@ -501,7 +501,7 @@ async fn stream_payloads_are_redis_payloads_both_ways() {
         return;
     };
     for (key, commands, deterministic) in streams() {
-        same_on_both(&mut r, &mut o, &key, &commands).await;
+        same_on_both(&mut r, &mut o, key, &commands).await;
         let k = key.as_bytes();
         let from_redis = bulk(&call(&mut r, &[b"DUMP", k]).await);
         let from_ours = bulk(&call(&mut o, &[b"DUMP", k]).await);
