@@ -375,7 +375,9 @@ impl Shard {
     /// only keys with an expiry when `volatile`. Appends to `out`.
     pub fn sample(&self, now: u64, start: usize, n: usize, volatile: bool, out: &mut Vec<Sampled>) {
         let len = self.map.len();
-        if len == 0 || n == 0 {
+        // (`may_expire` is false only when no key here has a TTL: a volatile sample of such a
+        // shard would walk it all to find nothing.)
+        if len == 0 || n == 0 || (volatile && !self.may_expire) {
             return;
         }
         let start = start % len;

@@ -38,18 +38,49 @@ enum Pick {
     Ttl,
 }
 
+/// `maxmemory-policy` as [`crate::commands::settings::Settings::eviction_policy`] holds it,
+/// parsed once when it is set: 0 is `noeviction` (and any name this server does not know).
+pub(crate) fn policy_code(name: &str) -> u8 {
+    match name {
+        "allkeys-random" => 1,
+        "volatile-random" => 2,
+        "allkeys-lru" => 3,
+        "volatile-lru" => 4,
+        "allkeys-lfu" => 5,
+        "volatile-lfu" => 6,
+        "volatile-ttl" => 7,
+        _ => 0,
+    }
+}
+
 /// The policy's pick, and whether only keys with a TTL may go; `None` for `noeviction`.
-fn policy(name: &str) -> Option<(Pick, bool)> {
-    Some(match name {
-        "allkeys-random" => (Pick::Random, false),
-        "volatile-random" => (Pick::Random, true),
-        "allkeys-lru" => (Pick::Lru, false),
-        "volatile-lru" => (Pick::Lru, true),
-        "allkeys-lfu" => (Pick::Lfu, false),
-        "volatile-lfu" => (Pick::Lfu, true),
-        "volatile-ttl" => (Pick::Ttl, true),
+fn policy(code: u8) -> Option<(Pick, bool)> {
+    Some(match code {
+        1 => (Pick::Random, false),
+        2 => (Pick::Random, true),
+        3 => (Pick::Lru, false),
+        4 => (Pick::Lru, true),
+        5 => (Pick::Lfu, false),
+        6 => (Pick::Lfu, true),
+        7 => (Pick::Ttl, true),
         _ => return None,
     })
+}
+
+/// What an eviction pass needs, when one is due: the limit, the policy's pick and whether
+/// only keys with a TTL may go. `None` (nothing to do) without a limit, under `noeviction`,
+/// on a replica (it keeps its master's keys: Redis's default `replica-ignore-maxmemory
+/// yes`) or under the limit. Atomic loads first; the memory estimate last.
+fn due(server: &ServerState) -> Option<(u64, Pick, bool)> {
+    let limit = server.settings.maxmemory.load(Ordering::Relaxed);
+    if limit == 0 {
+        return None;
+    }
+    let (pick, volatile) = policy(server.settings.eviction_policy.load(Ordering::Relaxed))?;
+    if server.replication.is_replica() || !server.out_of_memory() {
+        return None;
+    }
+    Some((limit, pick, volatile))
 }
 
 /// Before a command of `me` runs: evicts when over `maxmemory` (see the module
@@ -57,37 +88,25 @@ fn policy(name: &str) -> Option<(Pick, bool)> {
 /// command holding it alone (EXEC, a script) makes this call skip, as Redis does not evict
 /// inside them either.
 pub(crate) fn perform(server: &ServerState, me: Option<&Client>) {
-    if server.settings.maxmemory.load(Ordering::Relaxed) == 0 {
+    let Some(due) = due(server) else {
         return;
-    }
-    // A replica keeps its master's keys (Redis's default `replica-ignore-maxmemory yes`).
-    if server.replication.is_replica() || !server.out_of_memory() {
-        return;
-    }
+    };
     let Some(_gate) = server.try_shared() else {
         return;
     };
-    perform_locked(server, me);
+    evict(server, me, due);
 }
 
 /// [`perform`] for a caller that already holds the gate (CONFIG SET maxmemory).
 pub(crate) fn perform_locked(server: &ServerState, me: Option<&Client>) {
-    let limit = server.settings.maxmemory.load(Ordering::Relaxed);
-    if limit == 0 || server.replication.is_replica() || !server.out_of_memory() {
-        return;
+    if let Some(due) = due(server) {
+        evict(server, me, due);
     }
-    let Some((pick, volatile)) = server
-        .settings
-        .get("maxmemory-policy")
-        .as_deref()
-        .and_then(policy)
-    else {
-        return;
-    };
-    let samples = server
-        .settings
-        .get("maxmemory-samples")
-        .and_then(|s| s.parse::<usize>().ok())
+}
+
+/// Deletes keys by the policy until the estimate is under `limit` or nothing may go.
+fn evict(server: &ServerState, me: Option<&Client>, (limit, pick, volatile): (u64, Pick, bool)) {
+    let samples = usize::try_from(server.settings.maxmemory_samples.load(Ordering::Relaxed))
         .unwrap_or(5)
         .max(1);
     let mut pool: Vec<(u64, usize, Bytes)> = Vec::with_capacity(POOL_SIZE + samples);
@@ -115,9 +134,8 @@ pub(crate) fn perform_locked(server: &ServerState, me: Option<&Client>) {
             ops.push(Op::new(index, vec![Bytes::from_static(b"DEL"), key]));
         }
     }
-    for op in ops {
-        server.replication.feed(std::slice::from_ref(&op), false);
-    }
+    // Not wrapped: each DEL is its own unit, as Redis's evictions propagate.
+    server.replication.feed(&ops, false);
 }
 
 /// What Redis does for an evicted key: `signalModifiedKey(NULL, ...)`, the `evicted` event.
@@ -126,15 +144,7 @@ fn signal(server: &ServerState, index: usize, key: &Bytes, me: Option<&Client>) 
         server.watches.touch(index, key);
     }
     let hub = &server.hub;
-    if hub.tracking.active() {
-        let me_id = me.map_or(crate::tracking::SERVER, |c| c.id);
-        let mine = crate::tracking::invalidate_key(hub, key, crate::tracking::SERVER, me_id);
-        if let Some(me) = me {
-            for (_, frame) in mine {
-                me.defer(frame);
-            }
-        }
-    }
+    crate::tracking::invalidate_as_server(hub, key, me);
     let db = i64::try_from(index).unwrap_or(i64::MAX);
     crate::notify::notify_keyspace_event(hub, crate::notify::EVICTED, "evicted", key, db);
 }
@@ -230,6 +240,7 @@ fn score(pick: Pick, s: &Sampled, now: u64) -> u64 {
     match pick {
         Pick::Lfu => 255 - u64::from(crate::access::frequency(s.access, now).min(255)),
         Pick::Ttl => u64::MAX - s.expires_at.unwrap_or(u64::MAX),
+        // (The random policies take no pool: `Pick::Random` never gets here.)
         Pick::Lru | Pick::Random => crate::access::idle_seconds(s.access, now),
     }
 }
@@ -256,10 +267,14 @@ mod tests {
 
     #[test]
     fn policies_parse_and_noeviction_evicts_nothing() {
-        assert_eq!(policy("noeviction"), None);
-        assert_eq!(policy("volatile-ttl"), Some((Pick::Ttl, true)));
-        assert_eq!(policy("allkeys-lfu"), Some((Pick::Lfu, false)));
-        assert_eq!(policy("volatile-random"), Some((Pick::Random, true)));
+        assert_eq!(policy(policy_code("noeviction")), None);
+        assert_eq!(policy(policy_code("volatile-ttl")), Some((Pick::Ttl, true)));
+        assert_eq!(policy(policy_code("allkeys-lfu")), Some((Pick::Lfu, false)));
+        assert_eq!(
+            policy(policy_code("volatile-random")),
+            Some((Pick::Random, true))
+        );
+        assert_eq!(policy(policy_code("bogus")), None);
     }
 
     #[test]

@@ -44,17 +44,9 @@ pub fn report(server: &ServerState, db_index: usize, db: &Db, me: Option<&Client
     }
     let hub = &server.hub;
     let index = i64::try_from(db_index).unwrap_or(i64::MAX);
-    let me_id = me.map_or(crate::tracking::SERVER, |c| c.id);
     for key in &keys {
         crate::notify::notify_keyspace_event(hub, crate::notify::EXPIRED, "expired", key, index);
-        if hub.tracking.active() {
-            let mine = crate::tracking::invalidate_key(hub, key, crate::tracking::SERVER, me_id);
-            if let Some(me) = me {
-                for (_, frame) in mine {
-                    me.defer(frame);
-                }
-            }
-        }
+        crate::tracking::invalidate_as_server(hub, key, me);
     }
 }
 

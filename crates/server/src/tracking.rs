@@ -216,6 +216,21 @@ fn forget_prefixes(t: &mut Table, old: &Settings) {
     }
 }
 
+/// `key` changed by no client (it expired, or was evicted): its trackers are told; what is
+/// owed to `me`, the client whose command made it happen, is deferred to follow its reply.
+pub(crate) fn invalidate_as_server(hub: &Hub, key: &Bytes, me: Option<&crate::clients::Client>) {
+    if !hub.tracking.active() {
+        return;
+    }
+    let me_id = me.map_or(SERVER, |c| c.id);
+    let mine = invalidate_key(hub, key, SERVER, me_id);
+    if let Some(me) = me {
+        for (_, frame) in mine {
+            me.defer(frame);
+        }
+    }
+}
+
 /// `key` was changed by client `by` ([`SERVER`] for an expiry) during a command of client
 /// `me` (the same client for a write): sends the invalidations it causes to default-mode
 /// clients, and remembers it for BCAST clients ([`flush_broadcasts`]). Those for `me` are

@@ -339,6 +339,11 @@ pub struct Settings {
     pub slowlog_max_len: AtomicU64,
     /// `min-replicas-to-write` (0: off), read before every write.
     pub min_replicas_to_write: AtomicU64,
+    /// `maxmemory-policy`, parsed (see `crate::evict::policy_code`; 0: `noeviction`), read
+    /// before every command while over `maxmemory`.
+    pub eviction_policy: std::sync::atomic::AtomicU8,
+    /// `maxmemory-samples`, read by each eviction pass.
+    pub maxmemory_samples: AtomicU64,
 }
 
 impl Settings {
@@ -368,6 +373,8 @@ impl Settings {
             slowlog_slower_than: std::sync::atomic::AtomicI64::new(10_000),
             slowlog_max_len: AtomicU64::new(128),
             min_replicas_to_write: AtomicU64::new(0),
+            eviction_policy: std::sync::atomic::AtomicU8::new(0),
+            maxmemory_samples: AtomicU64::new(5),
         }
     }
 
@@ -503,7 +510,14 @@ impl Settings {
                 self.timeout_secs.store(as_u64(number), Ordering::Relaxed);
                 self.timeout_changed.send_replace(());
             }
-            "maxmemory-policy" => self.encoding.set_policy(&value),
+            "maxmemory-policy" => {
+                self.encoding.set_policy(&value);
+                self.eviction_policy
+                    .store(crate::evict::policy_code(&value), Ordering::Relaxed);
+            }
+            "maxmemory-samples" => self
+                .maxmemory_samples
+                .store(number.map_or(5, |n| n.max(1) as u64), Ordering::Relaxed),
             // The encoding limits (`hash-max-listpack-entries`...) and the LFU parameters:
             // see `crate::encoding`.
             _ => self.encoding.apply(param.name, number),
