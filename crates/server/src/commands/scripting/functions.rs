@@ -24,6 +24,8 @@ use crate::commands::reply::{help, ok, unknown_subcommand_or_arity};
 
 /// One registered function.
 pub struct Func {
+    /// Its name as registered (FCALL finds it whatever the case).
+    name: Bytes,
     /// Its library.
     pub library: Bytes,
     function: Function,
@@ -336,6 +338,7 @@ impl Engine {
             self.libraries.functions.insert(
                 folded(&fname),
                 Func {
+                    name: fname.clone(),
                     library: name.clone(),
                     function,
                     flags: fl,
@@ -478,22 +481,12 @@ fn counts(engine: &Engine, scripting: &super::Scripting) {
 
 /// FCALL and FCALL_RO.
 pub fn fcall(ctx: &mut Ctx<'_>, argv: &[Bytes], ro: bool) -> Frame {
-    let numkeys = match argv
-        .get(2)
-        .and_then(|n| crate::commands::args::parse_i64(n))
-    {
-        Some(n) => n,
-        None => return Frame::error("ERR Bad number of keys provided"),
+    let (keys, args) = match super::split_keys(argv, || {
+        Frame::error("ERR Bad number of keys provided")
+    }) {
+        Ok(split) => split,
+        Err(e) => return e,
     };
-    let available = argv.len().saturating_sub(3);
-    if numkeys > available as i64 {
-        return Frame::error("ERR Number of keys can't be greater than number of args");
-    }
-    if numkeys < 0 {
-        return Frame::error("ERR Number of keys can't be negative");
-    }
-    let rest = argv.get(3..).unwrap_or_default();
-    let (keys, args) = rest.split_at(numkeys as usize);
     let name = argv.get(1).cloned().unwrap_or_default();
     let scripting = &ctx.server.scripting;
     let guard = match scripting.engine() {
@@ -512,13 +505,7 @@ pub fn fcall(ctx: &mut Ctx<'_>, argv: &[Bytes], ro: bool) -> Frame {
     };
     let function = func.function.clone();
     let fname = String::from_utf8_lossy(&name).into_owned();
-    let registered = engine
-        .libraries
-        .libs
-        .get(&func.library)
-        .and_then(|lib| lib.functions.iter().find(|f| folded(f) == folded(&name)))
-        .cloned()
-        .unwrap_or_else(|| name.clone());
+    let registered = func.name.clone();
     let status = &ctx.server.scripting.status;
     let running = |value| *status.function.lock().unwrap_or_else(|p| p.into_inner()) = value;
     running(Some((registered, argv.to_vec())));

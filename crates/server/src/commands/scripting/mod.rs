@@ -152,11 +152,11 @@ fn evalsha_ro(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 }
 
 /// `numkeys` checked as Redis checks it: the keys and the arguments after them.
-pub(crate) fn split_keys(argv: &[Bytes]) -> Result<(&[Bytes], &[Bytes]), Frame> {
-    let numkeys = argv
-        .get(2)
-        .and_then(|n| parse_i64(n))
-        .ok_or_else(super::reply::not_integer)?;
+pub(crate) fn split_keys(
+    argv: &[Bytes],
+    bad_count: fn() -> Frame,
+) -> Result<(&[Bytes], &[Bytes]), Frame> {
+    let numkeys = argv.get(2).and_then(|n| parse_i64(n)).ok_or_else(bad_count)?;
     let available = argv.len().saturating_sub(3);
     if numkeys > available as i64 {
         return Err(Frame::error(
@@ -282,7 +282,7 @@ pub(crate) fn prepare(ctx: &Ctx<'_>, script_flags: u32, ro: bool) -> Result<RunC
 }
 
 fn eval_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], evalsha: bool, ro: bool) -> Frame {
-    let (keys, args) = match split_keys(argv) {
+    let (keys, args) = match split_keys(argv, super::reply::not_integer) {
         Ok(split) => split,
         Err(e) => return e,
     };
