@@ -417,18 +417,6 @@ unsafe fn push_dispatcher(l: *mut ffi::lua_State) {
     }
 }
 
-/// A Lua number as `redis.call` passes it to a command: C's `"%.17g"`, as Redis formats it
-/// (`inf`, `-inf`, and `nan`/`-nan` by the sign bit, as glibc prints them: 0/0 is `-nan`).
-pub fn number_argument(n: f64) -> String {
-    if n.is_nan() {
-        return if n.is_sign_negative() { "-nan" } else { "nan" }.to_string();
-    }
-    if n.is_infinite() {
-        return if n < 0.0 { "-inf" } else { "inf" }.to_string();
-    }
-    respect_resp::format_g17(n)
-}
-
 /// Calls the dispatcher with the count of arguments and a table of them, leaving (reply,
 /// failed): a Rust callback cannot take thousands of arguments on the stack (mlua refuses
 /// more than the C stack limit), and Redis's `redis.call(unpack(t))` may pass 8000.
@@ -439,7 +427,7 @@ unsafe fn call_dispatcher(l: *mut ffi::lua_State) {
         if ffi::lua_type(l, i) == ffi::LUA_TNUMBER {
             // A number goes to the command as Redis writes it ("%.17g": 1e17 is "1e+17",
             // -0.0 is "-0"), read here while it is still a double.
-            let text = number_argument(ffi::lua_tonumber(l, i));
+            let text = super::libs::format_g(ffi::lua_tonumber(l, i), 17);
             ffi::lua_pushlstring(l, text.as_ptr().cast(), text.len());
         } else {
             ffi::lua_pushvalue(l, i);

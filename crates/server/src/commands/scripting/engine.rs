@@ -607,11 +607,10 @@ fn call_command(
     }
     let mut args = Vec::with_capacity(n.min(argv.raw_len() + 1));
     for i in 1..=n {
-        // One argument at a time: a call may have thousands.
+        // One argument at a time: a call may have thousands. (Numbers arrive as the text
+        // Redis makes of them: `api::call_dispatcher` writes them while they are doubles.)
         match argv.raw_get::<Value>(i)? {
             Value::String(s) => args.push(Bytes::copy_from_slice(&s.as_bytes())),
-            Value::Integer(n) => args.push(Bytes::from(n.to_string())),
-            Value::Number(n) => args.push(Bytes::from(super::api::number_argument(n))),
             _ => {
                 let t = error_table(
                     lua,
