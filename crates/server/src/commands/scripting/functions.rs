@@ -446,7 +446,10 @@ impl super::Scripting {
     /// The loaded libraries' codes, for an RDB file (none when the engine never started).
     /// The caller holds the server's gate exclusively, so no script holds the engine.
     pub fn library_codes(&self) -> Vec<Bytes> {
-        let guard = self.engine.lock().unwrap_or_else(|p| p.into_inner());
+        let guard = self
+            .functions_engine
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         guard.as_ref().map(Engine::codes).unwrap_or_default()
     }
 
@@ -456,7 +459,7 @@ impl super::Scripting {
         if codes.is_empty() {
             return Ok(());
         }
-        let mut guard = self.engine().map_err(|e| format!("{e:?}"))?;
+        let mut guard = self.functions_engine().map_err(|e| format!("{e:?}"))?;
         let Some(engine) = guard.as_mut() else {
             return Err("scripting engine unavailable".into());
         };
@@ -481,15 +484,14 @@ fn counts(engine: &Engine, scripting: &super::Scripting) {
 
 /// FCALL and FCALL_RO.
 pub fn fcall(ctx: &mut Ctx<'_>, argv: &[Bytes], ro: bool) -> Frame {
-    let (keys, args) = match super::split_keys(argv, || {
-        Frame::error("ERR Bad number of keys provided")
-    }) {
-        Ok(split) => split,
-        Err(e) => return e,
-    };
+    let (keys, args) =
+        match super::split_keys(argv, || Frame::error("ERR Bad number of keys provided")) {
+            Ok(split) => split,
+            Err(e) => return e,
+        };
     let name = argv.get(1).cloned().unwrap_or_default();
     let scripting = &ctx.server.scripting;
-    let guard = match scripting.engine() {
+    let guard = match scripting.functions_engine() {
         Ok(g) => g,
         Err(e) => return e,
     };
@@ -617,7 +619,7 @@ pub fn function(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     if is_keyword(sub, "KILL") {
         return super::kill(ctx, false);
     }
-    let mut guard = match scripting.engine() {
+    let mut guard = match scripting.functions_engine() {
         Ok(g) => g,
         Err(e) => return e,
     };

@@ -37,11 +37,15 @@ use engine::{flags, Engine, RunCtx};
 
 pub use specs::COMMANDS;
 
-/// The server's scripting state: the Lua engine (built on first use, rebuilt by SCRIPT
-/// FLUSH) and the counters INFO reads without taking its lock (a script may call INFO).
+/// The server's scripting state: two Lua engines, as Redis has two Lua states, each built on
+/// first use: the one EVAL runs in (rebuilt by SCRIPT FLUSH) and the one function libraries
+/// live in (FUNCTION FLUSH empties it; SCRIPT FLUSH leaves it alone); and the counters INFO
+/// reads without taking their locks (a script may call INFO).
 #[derive(Default)]
 pub struct Scripting {
     engine: Mutex<Option<Engine>>,
+    /// The function libraries' engine.
+    functions_engine: Mutex<Option<Engine>>,
     /// The running script, as other connections see it (BUSY, SCRIPT KILL).
     pub(crate) status: Arc<Status>,
     /// Scripts in the cache (INFO number_of_cached_scripts).
@@ -70,16 +74,21 @@ impl std::fmt::Debug for Scripting {
 pub const EMPTY_LUA_MEMORY: usize = 31 * 1024;
 
 impl Scripting {
-    /// The engine, built if needed; `Err` is the reply when it cannot be (a script calling
-    /// a command that needs it again would wait on itself: refused instead).
+    /// EVAL's engine, built if needed; `Err` is the reply when it cannot be.
     fn engine(&self) -> Result<MutexGuard<'_, Option<Engine>>, Frame> {
-        let mut guard = match self.engine.try_lock() {
-            Ok(g) => g,
-            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => {
-                self.engine.lock().unwrap_or_else(|p| p.into_inner())
-            }
-        };
+        self.built(&self.engine)
+    }
+
+    /// The function libraries' engine, built if needed.
+    fn functions_engine(&self) -> Result<MutexGuard<'_, Option<Engine>>, Frame> {
+        self.built(&self.functions_engine)
+    }
+
+    fn built<'a>(
+        &self,
+        slot: &'a Mutex<Option<Engine>>,
+    ) -> Result<MutexGuard<'a, Option<Engine>>, Frame> {
+        let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
             match Engine::new(self.status.clone()) {
                 Ok(e) => *guard = Some(e),
@@ -101,19 +110,14 @@ impl Scripting {
         self.lua_memory.store(engine.memory(), Ordering::Relaxed);
     }
 
-    /// SCRIPT FLUSH: a new Lua state and an empty cache, as Redis's `scriptingReset`. The
-    /// function libraries survive it (Redis keeps them in a Lua state of their own): their
-    /// code is loaded again into the new state.
+    /// SCRIPT FLUSH: a new Lua state and an empty cache, as Redis's `scriptingReset`; the
+    /// function libraries, in their own engine, are untouched.
     fn flush(&self) {
         let mut guard = self.engine.lock().unwrap_or_else(|p| p.into_inner());
-        let libraries = guard.take().map(|e| e.codes()).unwrap_or_default();
+        *guard = None;
         self.cached_scripts.store(0, Ordering::Relaxed);
         self.scripts_memory.store(0, Ordering::Relaxed);
         self.lua_memory.store(0, Ordering::Relaxed);
-        drop(guard);
-        if let Err(e) = self.load_libraries(&libraries) {
-            tracing::warn!("SCRIPT FLUSH: the function libraries did not load again: {e}");
-        }
     }
 
     /// INFO's functions, libraries and their bytes.
@@ -156,7 +160,10 @@ pub(crate) fn split_keys(
     argv: &[Bytes],
     bad_count: fn() -> Frame,
 ) -> Result<(&[Bytes], &[Bytes]), Frame> {
-    let numkeys = argv.get(2).and_then(|n| parse_i64(n)).ok_or_else(bad_count)?;
+    let numkeys = argv
+        .get(2)
+        .and_then(|n| parse_i64(n))
+        .ok_or_else(bad_count)?;
     let available = argv.len().saturating_sub(3);
     if numkeys > available as i64 {
         return Err(Frame::error(
@@ -197,7 +204,12 @@ pub(crate) fn command_flags(
             Err(_) => return spec.flags,
         },
         "evalsha" | "evalsha_ro" | "fcall" | "fcall_ro" => {
-            let guard = match server.scripting.engine.try_lock() {
+            let engine = if spec.name.starts_with("evalsha") {
+                &server.scripting.engine
+            } else {
+                &server.scripting.functions_engine
+            };
+            let guard = match engine.try_lock() {
                 Ok(guard) => guard,
                 Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
                 Err(std::sync::TryLockError::WouldBlock) => return spec.flags,
