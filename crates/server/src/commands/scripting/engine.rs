@@ -102,10 +102,6 @@ pub struct Engine {
     real: Table,
     /// The proxy the scripts see as their globals.
     globals: Table,
-    /// What a function library's code sees as its globals once loaded: the same, but with
-    /// library tables of its own (`cjson`, `cmsgpack`, `struct`, `bit`), as Redis runs
-    /// functions in a Lua state of their own, so cjson's settings are not shared with EVAL.
-    function_globals: Table,
     /// `run(f [, keys, args])` of the prelude: xpcall under the error handler.
     runner: Function,
     /// Holds `current`, the `redis.call` of the running script (unset between runs).
@@ -265,7 +261,6 @@ impl Engine {
         let dispatch_slot = lua.create_table()?;
         let api = super::api::build(&lua)?;
         api.raw_set("libs", libs::build(&lua)?)?;
-        api.raw_set("function_libs", libs::build(&lua)?)?;
         // SAFETY: both follow the discipline of `libs`.
         unsafe {
             api.raw_set("pcall", lua.create_c_function(libs::checked_pcall)?)?;
@@ -276,13 +271,8 @@ impl Engine {
             .load(include_str!("prelude.lua"))
             .set_name("=respect")
             .into_function()?;
-        let (runner, globals, redis, seal, function_globals): (
-            Function,
-            Table,
-            Table,
-            Function,
-            Table,
-        ) = prelude.call((dispatch_slot.clone(), api, real.clone()))?;
+        let (runner, globals, redis, seal): (Function, Table, Table, Function) =
+            prelude.call((dispatch_slot.clone(), api, real.clone()))?;
         // The building left garbage (the prelude's source, temporaries): a fresh state
         // reports what it holds, as Redis's does after SCRIPT FLUSH.
         lua.gc_collect()?;
@@ -292,7 +282,6 @@ impl Engine {
             lua,
             real,
             globals,
-            function_globals,
             runner,
             dispatch_slot,
             scripts: HashMap::new(),
@@ -322,11 +311,6 @@ impl Engine {
     /// The globals scripts see.
     pub fn globals(&self) -> &Table {
         &self.globals
-    }
-
-    /// The globals a function library's functions see.
-    pub fn function_globals(&self) -> &Table {
-        &self.function_globals
     }
 
     /// How many scripts are cached.

@@ -300,7 +300,7 @@ impl Engine {
             self.runner().call(chunk)
         };
         let registered = lua.remove_app_data::<Registering>().unwrap_or_default();
-        let _ = env_mt.raw_set("__index", self.function_globals().clone());
+        let _ = env_mt.raw_set("__index", self.globals().clone());
         let (ok, value) = result.map_err(err)?;
         if !ok {
             let msg = match &value {

@@ -231,12 +231,4 @@ for _, f in ipairs({ readonly, protect, chunkid, safe_loadstring, safe_load,
   setfenv(f, globals)
 end
 setfenv(0, globals)
--- The globals of function libraries: their own library tables, the rest read from `globals`.
-local function_globals = {}
-for name, lib in pairs(raw_api.function_libs) do
-  raw_rawset(function_globals, name, protect(lib))
-end
-setmetatable(function_globals, { __index = globals, __newindex = readonly, __metatable = false })
-sealed[function_globals] = true
-
-return run, globals, redis, seal, function_globals
+return run, globals, redis, seal
