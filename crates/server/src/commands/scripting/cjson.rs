@@ -290,12 +290,7 @@ unsafe fn encode_number(
 }
 
 unsafe fn lua_bytes<'a>(l: *mut ffi::lua_State, idx: c_int) -> &'a [u8] {
-    let mut len = 0usize;
-    let p = ffi::lua_tolstring(l, idx, &mut len);
-    if p.is_null() {
-        return &[];
-    }
-    std::slice::from_raw_parts(p.cast(), len)
+    super::libs::string_at(l, idx).unwrap_or_default()
 }
 
 /// The array length of the table on top (cjson's `lua_array_length`): `None` for an object.
@@ -951,13 +946,7 @@ unsafe extern "C-unwind" fn json_decode(l: *mut ffi::lua_State) -> c_int {
     if ffi::lua_gettop(l) != 1 {
         ffi::luaL_argerror(l, 1, c"expected 1 argument".as_ptr());
     }
-    let mut len = 0usize;
-    let ptr = ffi::luaL_checklstring(l, 1, &mut len);
-    let data: &[u8] = if ptr.is_null() {
-        &[]
-    } else {
-        std::slice::from_raw_parts(ptr.cast(), len)
-    };
+    let data = super::libs::check_bytes(l, 1);
     if data.len() >= 2 && (data.first() == Some(&0) || data.get(1) == Some(&0)) {
         ffi::luaL_error(l, c"JSON parser does not support UTF-16 or UTF-32".as_ptr());
     }

@@ -199,6 +199,27 @@ pub unsafe extern "C-unwind" fn checked_xpcall(l: *mut ffi::lua_State) -> c_int 
     ffi::lua_gettop(l)
 }
 
+/// The string at `idx` (a number is converted in place, as `lua_tolstring` does); `None`
+/// for any other value. Borrowed from Lua: valid while the value stays on the stack.
+pub unsafe fn string_at<'a>(l: *mut ffi::lua_State, idx: c_int) -> Option<&'a [u8]> {
+    let mut len = 0usize;
+    let p = ffi::lua_tolstring(l, idx, &mut len);
+    if p.is_null() {
+        return None;
+    }
+    Some(std::slice::from_raw_parts(p.cast(), len))
+}
+
+/// `luaL_checklstring`: the string argument `arg`, or Lua's argument error.
+pub unsafe fn check_bytes<'a>(l: *mut ffi::lua_State, arg: c_int) -> &'a [u8] {
+    let mut len = 0usize;
+    let p = ffi::luaL_checklstring(l, arg, &mut len);
+    if p.is_null() {
+        return &[];
+    }
+    std::slice::from_raw_parts(p.cast(), len)
+}
+
 /// Raises `msg` as a Lua error with the caller's position (`luaL_error`'s form). `msg` is
 /// copied into Lua before the jump; the caller must own nothing else.
 pub unsafe fn raise(l: *mut ffi::lua_State, msg: &[u8]) -> ! {

@@ -165,14 +165,7 @@ unsafe fn encode_value(
     }
     let r = match t {
         ffi::LUA_TSTRING => {
-            let mut len = 0usize;
-            let p = ffi::lua_tolstring(l, -1, &mut len);
-            let s: &[u8] = if p.is_null() {
-                &[]
-            } else {
-                std::slice::from_raw_parts(p.cast(), len)
-            };
-            encode_bytes(out, s);
+            encode_bytes(out, super::libs::string_at(l, -1).unwrap_or_default());
             Ok(())
         }
         ffi::LUA_TBOOLEAN => {
@@ -507,13 +500,8 @@ unsafe fn unpack_full(
     limit: ffi::lua_Integer,
     offset: ffi::lua_Integer,
 ) -> c_int {
-    let mut len = 0usize;
-    let p = ffi::luaL_checklstring(l, 1, &mut len);
-    let data: &[u8] = if p.is_null() {
-        &[]
-    } else {
-        std::slice::from_raw_parts(p.cast(), len)
-    };
+    let data = super::libs::check_bytes(l, 1);
+    let len = data.len();
     let decode_all = limit == 0 && offset == 0;
     if offset < 0 || limit < 0 {
         ffi::luaL_error(

@@ -210,12 +210,7 @@ fn c_u64(d: f64) -> u64 {
 }
 
 unsafe fn arg_bytes<'a>(l: *mut ffi::lua_State, arg: c_int) -> Option<&'a [u8]> {
-    let mut len = 0usize;
-    let p = ffi::lua_tolstring(l, arg, &mut len);
-    if p.is_null() {
-        return None;
-    }
-    Some(std::slice::from_raw_parts(p.cast(), len))
+    super::libs::string_at(l, arg)
 }
 
 unsafe fn check_number(l: *mut ffi::lua_State, arg: c_int) -> Result<f64, Error> {
@@ -438,13 +433,7 @@ unsafe fn unpack_into(
 
 unsafe extern "C-unwind" fn st_unpack(l: *mut ffi::lua_State) -> c_int {
     let mut f = check_format(l);
-    let mut ld = 0usize;
-    let p = ffi::luaL_checklstring(l, 2, &mut ld);
-    let data: &[u8] = if p.is_null() {
-        &[]
-    } else {
-        std::slice::from_raw_parts(p.cast(), ld)
-    };
+    let data = super::libs::check_bytes(l, 2);
     let pos = ffi::luaL_optinteger(l, 3, 1) as usize;
     if pos == 0 {
         ffi::luaL_argerror(l, 3, c"offset must be 1 or greater".as_ptr());
