@@ -344,6 +344,9 @@ pub struct Settings {
     pub eviction_policy: std::sync::atomic::AtomicU8,
     /// `maxmemory-samples`, read by each eviction pass.
     pub maxmemory_samples: AtomicU64,
+    /// `busy-reply-threshold` in milliseconds (0: never busy), read before every command
+    /// while a script runs.
+    pub busy_reply_threshold: AtomicU64,
 }
 
 impl Settings {
@@ -375,6 +378,7 @@ impl Settings {
             min_replicas_to_write: AtomicU64::new(0),
             eviction_policy: std::sync::atomic::AtomicU8::new(0),
             maxmemory_samples: AtomicU64::new(5),
+            busy_reply_threshold: AtomicU64::new(5000),
         }
     }
 
@@ -515,6 +519,9 @@ impl Settings {
                 self.eviction_policy
                     .store(crate::evict::policy_code(&value), Ordering::Relaxed);
             }
+            "busy-reply-threshold" => self
+                .busy_reply_threshold
+                .store(as_u64(number), Ordering::Relaxed),
             "maxmemory-samples" => self
                 .maxmemory_samples
                 .store(number.map_or(5, |n| n.max(1) as u64), Ordering::Relaxed),

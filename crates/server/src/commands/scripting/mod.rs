@@ -497,11 +497,7 @@ pub(crate) fn busy(server: &ServerState) -> bool {
 }
 
 fn busy_threshold(server: &ServerState) -> u64 {
-    server
-        .settings
-        .get("busy-reply-threshold")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5000)
+    server.settings.busy_reply_threshold.load(Ordering::Relaxed)
 }
 
 /// Redis's BUSY error while a script runs past busy-reply-threshold (which one depends on
