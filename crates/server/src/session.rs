@@ -99,6 +99,7 @@ impl Session {
                 reply: Default::default(),
                 before_reply: Vec::new(),
                 propagate_as: None,
+                propagate_always: false,
                 propagated: Vec::new(),
                 replica_start: None,
                 in_script: false,

@@ -68,6 +68,9 @@ pub struct SessionState {
     /// What the running command asked to propagate instead of itself (Redis's
     /// `rewriteClientCommandVector`): SET EX as SET PXAT, a served BLPOP as LPOP...
     pub propagate_as: Option<Vec<Vec<Bytes>>>,
+    /// Set with `propagate_as` by [`Ctx::propagate_instead`]: those commands go out whether
+    /// or not the command changed anything, and never the command as sent.
+    pub propagate_always: bool,
     /// The commands the current top-level call propagates, in order; written to the
     /// replicas when it ends (wrapped in MULTI/EXEC when there are several).
     pub propagated: Vec<Op>,
@@ -119,6 +122,18 @@ impl Ctx<'_> {
     pub fn propagate_as(&mut self, argv: impl FnOnce() -> Vec<Vec<Bytes>>) {
         if self.replicating() {
             self.state.propagate_as = Some(argv());
+        }
+    }
+
+    /// Propagates the commands `argv` makes, and never the command as sent, whether or not
+    /// it counted a change (Redis's `preventCommandPropagation` with `alsoPropagate`):
+    /// XREADGROUP, XCLAIM and XAUTOCLAIM go as the XCLAIM ... FORCE JUSTID, XGROUP SETID and
+    /// XGROUP CREATECONSUMER that make a replica's group this one's (a blocked XREADGROUP
+    /// served later counts no change of its own but still propagates its claims).
+    pub fn propagate_instead(&mut self, argv: impl FnOnce() -> Vec<Vec<Bytes>>) {
+        if self.replicating() {
+            self.state.propagate_as = Some(argv());
+            self.state.propagate_always = true;
         }
     }
 

@@ -24,12 +24,13 @@ pub fn after(
     changes: u64,
 ) {
     let rewritten = ctx.state.propagate_as.take();
+    let always = std::mem::take(&mut ctx.state.propagate_always);
     let expired = ctx.server.replication.take_expired();
     ctx.state.propagated.extend(expired);
     if runs_others(spec.name) {
         return;
     }
-    if propagates_only_rewrites(spec.name) {
+    if always {
         let ops = rewritten.unwrap_or_default();
         ctx.state
             .propagated
@@ -74,15 +75,6 @@ fn forced(name: &str) -> bool {
             | "function|flush"
             | "function|restore"
     )
-}
-
-/// Commands that never propagate as sent, only the commands they asked to propagate
-/// instead (Redis's `preventCommandPropagation` with `alsoPropagate`), whether or not they
-/// counted a change: XREADGROUP, XCLAIM and XAUTOCLAIM go as the XCLAIM ... FORCE JUSTID,
-/// XGROUP SETID and XGROUP CREATECONSUMER that make a replica's group this one's. A blocked
-/// XREADGROUP served later counts no change of its own but still propagates its claims.
-fn propagates_only_rewrites(name: &str) -> bool {
-    matches!(name, "xreadgroup" | "xclaim" | "xautoclaim")
 }
 
 /// Commands that may delete keys they happen to find expired anywhere in the keyspace

@@ -62,7 +62,7 @@ fn after_claims(
         .count() as u64;
     dirty(ctx, changes + created);
     if let Some(ops) = ops {
-        ctx.propagate_as(|| ops);
+        ctx.propagate_instead(|| ops);
     }
     for event in events {
         notify(ctx, STREAM, event, key);
@@ -462,7 +462,7 @@ pub(super) fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         }
     }
     if let Some(ops) = ops {
-        ctx.propagate_as(|| ops);
+        ctx.propagate_instead(|| ops);
     }
     if !found.is_empty() {
         return read_reply(ctx, found);
