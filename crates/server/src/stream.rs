@@ -600,6 +600,12 @@ impl Stream {
     }
 }
 
+/// A node listpack entry's flag: the entry was deleted (Redis's `STREAM_ITEM_FLAG_DELETED`).
+pub const ENTRY_DELETED: i64 = 1;
+/// A node listpack entry's flag: it has the master entry's fields, which it does not repeat
+/// (`STREAM_ITEM_FLAG_SAMEFIELDS`).
+pub const ENTRY_SAME_FIELDS: i64 = 2;
+
 /// Whether an entry's `fields` (names and values) have the names `names` in order: Redis's
 /// `STREAM_ITEM_FLAG_SAMEFIELDS` test against a node's master entry.
 pub fn same_fields(names: &[Bytes], fields: &[Bytes]) -> bool {

@@ -392,6 +392,22 @@ mod stream_payloads {
     }
 
     #[test]
+    fn a_pending_entry_no_consumer_owns_is_refused() {
+        let Value::Stream(mut s) = sample() else {
+            panic!("not a stream");
+        };
+        let group = s.groups.get_mut(&Bytes::from("g")).expect("the group");
+        if let Some(nack) = group.pel.get_mut(&StreamId::new(4, 1)) {
+            nack.consumer = None;
+        }
+        if let Some(bob) = group.consumers.get_mut(&Bytes::from("bob")) {
+            bob.pel.clear();
+        }
+        let payload = dump(&Value::Stream(s), "stream").unwrap_or_default();
+        assert_eq!(restore(&payload, DEFAULT_MAX_STRING), Err(Corrupt));
+    }
+
+    #[test]
     fn a_redis_5_stream_payload_restores_as_redis_7_restores_it() {
         // unit/type/stream-cgroups "Loading from legacy (Redis <= v6.2.x, rdb_ver < 10)
         // persistence": XADD 1-0..6-0, XDEL 3-0, groups g1 and g2, g1 reads 4, XTRIM MAXLEN = 2.

@@ -384,6 +384,11 @@ impl Reader<'_> {
                     return Err(Corrupt);
                 }
             }
+            // A pending entry no consumer owns (Redis's deep check: "Stream CG PEL entry
+            // without consumer").
+            if group.pel.values().any(|nack| nack.consumer.is_none()) {
+                return Err(Corrupt);
+            }
             if stream.groups.insert(name, group).is_some() {
                 return Err(Corrupt);
             }
@@ -406,8 +411,7 @@ fn stream_node(
     lp: &[u8],
     prev: &mut Option<StreamId>,
 ) -> Result<StreamNode, Corrupt> {
-    const DELETED: i64 = 1;
-    const SAMEFIELDS: i64 = 2;
+    use crate::stream::{ENTRY_DELETED as DELETED, ENTRY_SAME_FIELDS as SAMEFIELDS};
     if prev.is_some_and(|p| master <= p) {
         return Err(Corrupt);
     }

@@ -22,17 +22,22 @@ use crate::stream::{same_fields, NodeView, Stream, StreamId};
 
 /// `rdbSaveLen`.
 pub fn len(out: &mut Vec<u8>, len: usize) {
-    if len < 1 << 6 {
-        out.push(len as u8);
-    } else if len < 1 << 14 {
-        out.push(0x40 | (len >> 8) as u8);
-        out.push(len as u8);
-    } else if let Ok(n) = u32::try_from(len) {
+    len64(out, len as u64);
+}
+
+/// `rdbSaveLen` of a 64-bit number (a count or a number a stream keeps as `uint64_t`).
+fn len64(out: &mut Vec<u8>, n: u64) {
+    if n < 1 << 6 {
+        out.push(n as u8);
+    } else if n < 1 << 14 {
+        out.push(0x40 | (n >> 8) as u8);
+        out.push(n as u8);
+    } else if let Ok(n) = u32::try_from(n) {
         out.push(0x80);
         out.extend_from_slice(&n.to_be_bytes());
     } else {
         out.push(0x81);
-        out.extend_from_slice(&(len as u64).to_be_bytes());
+        out.extend_from_slice(&n.to_be_bytes());
     }
 }
 
@@ -219,24 +224,12 @@ pub fn stream(out: &mut Vec<u8>, s: &Stream) {
     }
 }
 
-/// `rdbSaveLen` of a 64-bit number.
-fn len64(out: &mut Vec<u8>, n: u64) {
-    match usize::try_from(n) {
-        Ok(n) => len(out, n),
-        Err(_) => {
-            out.push(0x81);
-            out.extend_from_slice(&n.to_be_bytes());
-        }
-    }
-}
-
 /// A node's listpack as `streamAppendItem` builds it: the master entry (live count, deleted
 /// count, field count, field names, 0), then per entry its flags, ID deltas from the master
 /// ID, the field count and names unless they are the master's (`SAMEFIELDS`), the values,
 /// and how many elements the entry took. Deleted entries stay in place, flagged.
 pub fn node_listpack(node: &NodeView<'_>) -> Vec<u8> {
-    const DELETED: i64 = 1;
-    const SAMEFIELDS: i64 = 2;
+    use crate::stream::{ENTRY_DELETED as DELETED, ENTRY_SAME_FIELDS as SAMEFIELDS};
     let mut entries: Vec<(StreamId, &[Bytes], bool)> = node
         .entries
         .clone()
