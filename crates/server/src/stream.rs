@@ -100,6 +100,19 @@ pub struct Nack {
     pub consumer: Option<Bytes>,
 }
 
+impl Nack {
+    /// Milliseconds since it was last delivered, as Redis's C computes it (wrapping: a
+    /// restored payload or XCLAIM TIME may hold any time).
+    pub fn idle(&self, now: i64) -> i64 {
+        now.wrapping_sub(self.delivery_time)
+    }
+
+    /// One more delivery (wrapping, as Redis's `delivery_count++`).
+    pub fn count_delivery(&mut self) {
+        self.delivery_count = self.delivery_count.wrapping_add(1);
+    }
+}
+
 /// A consumer of a group.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Consumer {

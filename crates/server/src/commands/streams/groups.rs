@@ -53,19 +53,15 @@ fn after_claims(
     ctx: &mut Ctx<'_>,
     key: &[u8],
     changes: u64,
-    events: &[&'static str],
+    created: u64,
     ops: Option<Vec<Vec<Bytes>>>,
 ) {
-    let created = events
-        .iter()
-        .filter(|e| **e == "xgroup-createconsumer")
-        .count() as u64;
     dirty(ctx, changes + created);
     if let Some(ops) = ops {
         ctx.propagate_instead(|| ops);
     }
-    for event in events {
-        notify(ctx, STREAM, event, key);
+    for _ in 0..created {
+        notify(ctx, STREAM, "xgroup-createconsumer", key);
     }
 }
 
@@ -123,20 +119,14 @@ fn createconsumer_op(key: &Bytes, group_name: &Bytes, consumer: &Bytes) -> Vec<B
     ]
 }
 
-/// The consumer `name` of `group`, created when missing (with its event in `events`); its
-/// seen time refreshed (Redis's lookup with `SLC_DEFAULT`, or `streamCreateConsumer`).
-fn consumer_for<'g>(
-    group: &'g mut Group,
-    name: &Bytes,
-    now: i64,
-    events: &mut Vec<&'static str>,
-) -> &'g mut Consumer {
-    if !group.consumers.contains_key(name) {
-        events.push("xgroup-createconsumer");
-    }
+/// The consumer `name` of `group`, created when missing (then `true`: its caller counts
+/// the change and sends `xgroup-createconsumer`); its seen time refreshed (Redis's lookup
+/// with `SLC_DEFAULT`, or `streamCreateConsumer`).
+fn consumer_for<'g>(group: &'g mut Group, name: &Bytes, now: i64) -> (&'g mut Consumer, bool) {
+    let created = !group.consumers.contains_key(name);
     let consumer = group.consumers.entry(name.clone()).or_default();
     consumer.seen_time = now;
-    consumer
+    (consumer, created)
 }
 
 /// `XGROUP CREATE|SETID|DESTROY|CREATECONSUMER|DELCONSUMER|HELP ...`
@@ -422,7 +412,7 @@ pub(super) fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let mut found = Vec::new();
     let mut ops = ctx.replicating().then(Vec::new);
     for (key, id) in args.keys.iter().zip(&ids) {
-        let mut events = Vec::new();
+        let mut created = 0;
         let served = with_stream(ctx, key, |s| {
             let s = s?;
             let (gname, mut group) = s.groups.remove_entry(group_name)?;
@@ -439,7 +429,7 @@ pub(super) fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
                     now: now_i,
                     null_array: &null_array,
                 },
-                &mut events,
+                &mut created,
                 ops.as_mut(),
             );
             s.groups.insert(gname, group);
@@ -449,13 +439,9 @@ pub(super) fn xreadgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         .flatten();
         // Redis counts each consumer it creates, and each key it serves at once (not the
         // key that serves a blocked reader later).
-        let created = events
-            .iter()
-            .filter(|e| **e == "xgroup-createconsumer")
-            .count() as u64;
         dirty(ctx, created + u64::from(served.is_some() && !retrying));
-        for event in events {
-            notify(ctx, STREAM, event, key);
+        for _ in 0..created {
+            notify(ctx, STREAM, "xgroup-createconsumer", key);
         }
         if let Some(entries) = served {
             found.push((key.clone(), entries));
@@ -495,14 +481,14 @@ fn serve_group(
     s: &Stream,
     group: &mut Group,
     a: ServeArgs<'_>,
-    events: &mut Vec<&'static str>,
+    created: &mut u64,
     mut ops: Option<&mut Vec<Vec<Bytes>>>,
 ) -> Option<Vec<Frame>> {
     let limit = if a.count == 0 { usize::MAX } else { a.count };
     let mut consumer = |group: &mut Group, ops: Option<&mut Vec<Vec<Bytes>>>| {
-        let before = events.len();
-        consumer_for(group, a.consumer_name, a.now, events);
-        if events.len() > before && a.noack {
+        let (_, new) = consumer_for(group, a.consumer_name, a.now);
+        *created += u64::from(new);
+        if new && a.noack {
             if let Some(ops) = ops {
                 ops.push(createconsumer_op(a.key, a.group_name, a.consumer_name));
             }
@@ -524,7 +510,7 @@ fn serve_group(
                         out.push(entry_frame(id, fields));
                         if let Some(nack) = group.pel.get_mut(&id) {
                             nack.delivery_time = a.now;
-                            nack.delivery_count = nack.delivery_count.wrapping_add(1);
+                            nack.count_delivery();
                         }
                     }
                     None => out.push(Frame::Array(vec![id_frame(id), a.null_array.clone()])),
@@ -695,14 +681,14 @@ pub(super) fn xpending(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         let Some(nack) = g.pel.get(&id) else {
             continue;
         };
-        if min_idle != 0 && now.wrapping_sub(nack.delivery_time) < min_idle {
+        if min_idle != 0 && nack.idle(now) < min_idle {
             continue;
         }
         left -= 1;
         out.push(Frame::Array(vec![
             id_frame(id),
             Frame::Bulk(nack.consumer.clone().unwrap_or_default()),
-            Frame::Integer((now.wrapping_sub(nack.delivery_time)).max(0)),
+            Frame::Integer(nack.idle(now).max(0)),
             Frame::Integer(nack.delivery_count as i64),
         ]));
     }
@@ -819,7 +805,7 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     } else {
         delivery
     };
-    let mut events = Vec::new();
+    let mut created = 0;
     let mut ops = ctx.replicating().then(Vec::new);
     let mut changes = 0u64;
     let result = with_stream(ctx, key, |s| {
@@ -860,14 +846,11 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             let Some(nack) = g.pel.get(&id) else {
                 continue;
             };
-            if nack.consumer.is_some()
-                && min_idle != 0
-                && now.wrapping_sub(nack.delivery_time) < min_idle
-            {
+            if nack.consumer.is_some() && min_idle != 0 && nack.idle(now) < min_idle {
                 continue;
             }
             if !have_consumer {
-                consumer_for(&mut g, consumer_name, now, &mut events);
+                created += u64::from(consumer_for(&mut g, consumer_name, now).1);
                 have_consumer = true;
             }
             claim_to(&mut g, consumer_name, id);
@@ -876,7 +859,7 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
                 if retrycount >= 0 {
                     nack.delivery_count = retrycount as u64;
                 } else if !justid {
-                    nack.delivery_count = nack.delivery_count.wrapping_add(1);
+                    nack.count_delivery();
                 }
             }
             match fields {
@@ -898,7 +881,7 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         s.groups.insert(gname, g);
         Some(out)
     });
-    after_claims(ctx, key, changes, &events, ops);
+    after_claims(ctx, key, changes, created, ops);
     match result {
         Ok(Some(out)) => Frame::Array(out),
         Ok(None) => no_group(key, group_name),
@@ -937,7 +920,7 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         j += 1;
     }
     let now = ctx.now as i64;
-    let mut events = Vec::new();
+    let mut created = 0;
     let mut ops = ctx.replicating().then(Vec::new);
     let mut changes = 0u64;
     let result = with_stream(ctx, key, |s| {
@@ -979,18 +962,18 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             let Some(nack) = g.pel.get(&id) else {
                 continue;
             };
-            if min_idle != 0 && now.wrapping_sub(nack.delivery_time) < min_idle {
+            if min_idle != 0 && nack.idle(now) < min_idle {
                 continue;
             }
             if !have_consumer {
-                consumer_for(&mut g, consumer_name, now, &mut events);
+                created += u64::from(consumer_for(&mut g, consumer_name, now).1);
                 have_consumer = true;
             }
             claim_to(&mut g, consumer_name, id);
             if let Some(nack) = g.pel.get_mut(&id) {
                 nack.delivery_time = now;
                 if !justid {
-                    nack.delivery_count = nack.delivery_count.wrapping_add(1);
+                    nack.count_delivery();
                 }
             }
             claimed.push(if justid {
@@ -1012,7 +995,7 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             Frame::Array(deleted),
         ]))
     });
-    after_claims(ctx, key, changes, &events, ops);
+    after_claims(ctx, key, changes, created, ops);
     match result {
         Ok(Some(out)) => out,
         Ok(None) => no_group(key, group_name),
