@@ -202,15 +202,6 @@ unsafe extern "C-unwind" fn cfg_decode_invalid_numbers(l: *mut ffi::lua_State) -
     enum_option(l, 1, &raw mut (*cfg).decode_invalid_numbers, &ON_OFF)
 }
 
-/// Pushes `msg` (with the caller's position) and raises it; `msg` is dropped first.
-pub(super) unsafe fn raise_owned(l: *mut ffi::lua_State, msg: Vec<u8>) -> ! {
-    ffi::luaL_where(l, 1);
-    ffi::lua_pushlstring(l, msg.as_ptr().cast(), msg.len());
-    drop(msg);
-    ffi::lua_concat(l, 2);
-    ffi::lua_error(l)
-}
-
 unsafe fn type_name(l: *mut ffi::lua_State, idx: c_int) -> String {
     let p = ffi::lua_typename(l, ffi::lua_type(l, idx));
     if p.is_null() {
@@ -234,7 +225,7 @@ unsafe extern "C-unwind" fn json_encode(l: *mut ffi::lua_State) -> c_int {
             drop(out);
             1
         }
-        Err(msg) => raise_owned(l, msg.into_bytes()),
+        Err(msg) => super::libs::raise(l, msg),
     }
 }
 
@@ -975,7 +966,7 @@ unsafe extern "C-unwind" fn json_decode(l: *mut ffi::lua_State) -> c_int {
             // What was decoded so far goes: the error message needs a slot, and at the
             // stack's limit the last check left none (Redis's Lua has spare slots there).
             ffi::lua_settop(l, 1);
-            raise_owned(l, msg.into_bytes())
+            super::libs::raise(l, msg)
         }
     }
 }

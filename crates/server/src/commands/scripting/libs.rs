@@ -221,10 +221,13 @@ pub unsafe fn check_bytes<'a>(l: *mut ffi::lua_State, arg: c_int) -> &'a [u8] {
 }
 
 /// Raises `msg` as a Lua error with the caller's position (`luaL_error`'s form). `msg` is
-/// copied into Lua before the jump; the caller must own nothing else.
-pub unsafe fn raise(l: *mut ffi::lua_State, msg: &[u8]) -> ! {
+/// copied into Lua and, when owned, freed before the jump; the caller must own nothing else.
+pub unsafe fn raise(l: *mut ffi::lua_State, msg: impl AsRef<[u8]>) -> ! {
     ffi::luaL_where(l, 1);
-    ffi::lua_pushlstring(l, msg.as_ptr().cast(), msg.len());
+    let text = msg.as_ref();
+    ffi::lua_pushlstring(l, text.as_ptr().cast(), text.len());
+    // An owned message is freed before the jump, which runs no destructor.
+    drop(msg);
     ffi::lua_concat(l, 2);
     ffi::lua_error(l)
 }
