@@ -483,6 +483,16 @@ impl Spec {
     /// the dict argument. `args` holds each argument's bytes (empty for a typed value).
     /// Keys past the end of `args` are not reported.
     pub fn key_positions(&self, args: &[&[u8]]) -> Vec<usize> {
+        self.keys_with_flags(args)
+            .into_iter()
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// [`Spec::key_positions`] with each key's flags: those of the key spec that found it
+    /// (for SORT's STORE, `OW update`; for its sorted key, `RO access`, as Redis's
+    /// `sortGetKeys` gives them). The ACL checks read and write access from them.
+    pub fn keys_with_flags<A: AsRef<[u8]>>(&self, args: &[A]) -> Vec<(usize, KeyFlags)> {
         let argc = args.len();
         let mut found = Vec::new();
         if self
@@ -495,6 +505,11 @@ impl Spec {
         for spec in self.key_specs {
             let Some(first) = begin_index(spec.begin, args) else {
                 continue;
+            };
+            let flags = if spec.flags.contains(KeyFlag::VariableFlags) {
+                variable_flags(self.name, args).unwrap_or(spec.flags)
+            } else {
+                spec.flags
             };
             match spec.find {
                 FindKeys::Range {
@@ -511,7 +526,12 @@ impl Spec {
                         (first + share).saturating_sub(last_key.unsigned_abs() as usize)
                     };
                     let step = usize::try_from(key_step.max(1)).unwrap_or(1);
-                    found.extend((first..=last).step_by(step).take_while(|&i| i < argc));
+                    found.extend(
+                        (first..=last)
+                            .step_by(step)
+                            .take_while(|&i| i < argc)
+                            .map(|i| (i, flags)),
+                    );
                 }
                 FindKeys::KeyNum {
                     key_num_index,
@@ -520,16 +540,16 @@ impl Spec {
                 } => {
                     let count = args
                         .get(first + key_num_index as usize)
-                        .and_then(|n| std::str::from_utf8(n).ok())
+                        .and_then(|n| std::str::from_utf8(n.as_ref()).ok())
                         .and_then(|n| n.parse::<usize>().ok())
                         .unwrap_or(0);
                     let step = usize::try_from(key_step.max(1)).unwrap_or(1);
                     let start = first + first_key as usize;
-                    found.extend((start..argc).step_by(step).take(count));
+                    found.extend((start..argc).step_by(step).take(count).map(|i| (i, flags)));
                 }
                 FindKeys::DictKeys => {
                     if first < argc {
-                        found.push(first);
+                        found.push((first, flags));
                     }
                 }
                 FindKeys::Unknown => {}
@@ -544,34 +564,80 @@ impl Spec {
 /// after the last `STORE` (any case) that has one, skipping LIMIT's two arguments and BY's
 /// and GET's one. SORT_RO (`sortROGetKeys`): the sorted key. The keys BY and GET patterns
 /// name are not reported, as Redis does not.
-fn unknown_keys(name: &str, args: &[&[u8]]) -> Vec<usize> {
+fn unknown_keys<A: AsRef<[u8]>>(name: &str, args: &[A]) -> Vec<(usize, KeyFlags)> {
+    const SORTED: KeyFlags = KeyFlags::of(&[KeyFlag::Ro, KeyFlag::Access]);
+    const STORED: KeyFlags = KeyFlags::of(&[KeyFlag::Ow, KeyFlag::Update]);
     match name {
-        "sort_ro" => (args.len() > 1).then_some(1).into_iter().collect(),
+        "sort_ro" => (args.len() > 1)
+            .then_some((1, SORTED))
+            .into_iter()
+            .collect(),
         "sort" => {
-            let mut found = vec![1];
+            let mut found = vec![(1, SORTED)];
             let mut store = None;
             let mut i = 2;
             while i < args.len() {
-                let arg = args.get(i).copied().unwrap_or_default();
+                let arg = args.get(i).map(|a| a.as_ref()).unwrap_or_default();
                 if arg.eq_ignore_ascii_case(b"limit") {
                     i += 2;
                 } else if arg.eq_ignore_ascii_case(b"get") || arg.eq_ignore_ascii_case(b"by") {
                     i += 1;
                 } else if arg.eq_ignore_ascii_case(b"store") && i + 1 < args.len() {
-                    store = Some(i + 1);
+                    store = Some((i + 1, STORED));
                 }
                 i += 1;
             }
             found.extend(store);
-            found.retain(|&i| i < args.len());
+            found.retain(|&(i, _)| i < args.len());
             found
         }
         _ => Vec::new(),
     }
 }
 
+/// The flags of the key of a command whose key spec says `variable_flags`, as Redis's
+/// `setGetKeys` and `bitfieldGetKeys` give them: SET reads its key only with GET, BITFIELD
+/// writes it only with SET or INCRBY (or arguments it cannot parse).
+fn variable_flags<A: AsRef<[u8]>>(name: &str, args: &[A]) -> Option<KeyFlags> {
+    const READ_WRITE: KeyFlags = KeyFlags::of(&[KeyFlag::Rw, KeyFlag::Access, KeyFlag::Update]);
+    let arg = |i: usize| args.get(i).map(|a| a.as_ref()).unwrap_or_default();
+    match name {
+        "set" => {
+            let get = (3..args.len()).any(|i| arg(i).eq_ignore_ascii_case(b"get"));
+            Some(if get {
+                READ_WRITE
+            } else {
+                KeyFlags::of(&[KeyFlag::Ow, KeyFlag::Update])
+            })
+        }
+        "bitfield" => {
+            let mut i = 2;
+            let mut read_only = true;
+            while i < args.len() {
+                let left = args.len() - i - 1;
+                let word = arg(i);
+                if word.eq_ignore_ascii_case(b"get") && left >= 2 {
+                    i += 3;
+                } else if word.eq_ignore_ascii_case(b"overflow") && left >= 1 {
+                    i += 2;
+                } else {
+                    // SET, INCRBY, or what Redis cannot parse: assumed to write.
+                    read_only = false;
+                    break;
+                }
+            }
+            Some(if read_only {
+                KeyFlags::of(&[KeyFlag::Ro, KeyFlag::Access])
+            } else {
+                READ_WRITE
+            })
+        }
+        _ => None,
+    }
+}
+
 /// Where a key spec's search starts among `args`, or `None` when it finds nothing.
-fn begin_index(begin: BeginSearch, args: &[&[u8]]) -> Option<usize> {
+fn begin_index<A: AsRef<[u8]>>(begin: BeginSearch, args: &[A]) -> Option<usize> {
     match begin {
         BeginSearch::Unknown => None,
         BeginSearch::Index(i) => usize::try_from(i).ok().filter(|&i| i < args.len()),
@@ -581,7 +647,7 @@ fn begin_index(begin: BeginSearch, args: &[&[u8]]) -> Option<usize> {
         } => {
             let matches = |i: &usize| {
                 args.get(*i)
-                    .is_some_and(|a| a.eq_ignore_ascii_case(keyword.as_bytes()))
+                    .is_some_and(|a| a.as_ref().eq_ignore_ascii_case(keyword.as_bytes()))
             };
             let at = if start_from >= 0 {
                 (start_from as usize..args.len()).find(matches)
