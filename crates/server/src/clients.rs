@@ -96,6 +96,26 @@ pub struct ClientInfo {
     pub redirect: i64,
     /// Tracking on (`flags=t`).
     pub tracking: bool,
+    /// The user it authenticated as (`user=`); `None`: the default user.
+    pub user: Option<std::sync::Arc<crate::acl::User>>,
+}
+
+impl ClientInfo {
+    /// Whether the client is authenticated as `user` (the same user, not a namesake
+    /// created after it was deleted).
+    pub fn is_user(&self, user: &std::sync::Arc<crate::acl::User>) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| std::sync::Arc::ptr_eq(u, user))
+    }
+
+    /// The user's name as `CLIENT LIST` shows it.
+    pub fn user_name(&self) -> String {
+        self.user.as_ref().map_or_else(
+            || crate::acl::DEFAULT_USER.to_string(),
+            |u| String::from_utf8_lossy(&u.name).into_owned(),
+        )
+    }
 }
 
 /// One live client as other clients see it.
@@ -184,6 +204,7 @@ impl Client {
                 blocked: false,
                 redirect: -1,
                 tracking: false,
+                user: None,
             }),
             subs: Mutex::new(None),
             subscribed: AtomicBool::new(false),
@@ -404,7 +425,7 @@ impl Client {
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
              ssub={} multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 \
-             oll={} omem={} tot-mem={} events=r cmd={} user=default redir={} resp={}",
+             oll={} omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
             self.id,
             show(self.addr),
             show(self.laddr),
@@ -421,6 +442,7 @@ impl Client {
             omem,
             omem + std::mem::size_of::<Client>(),
             info.last_command,
+            info.user_name(),
             info.redirect,
             info.resp,
         )

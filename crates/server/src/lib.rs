@@ -26,6 +26,7 @@
 #![deny(missing_docs)]
 
 pub(crate) mod access;
+pub(crate) mod acl;
 pub(crate) mod blocking;
 pub mod clients;
 pub mod commands;

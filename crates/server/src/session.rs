@@ -47,6 +47,9 @@ impl Session {
         stats: Arc<Stats>,
     ) -> Session {
         let server = Arc::new(ServerState::with_db0(db, Arc::clone(&stats)));
+        if let (Flavor::Redis, Some(password)) = (flavor, requirepass.as_deref()) {
+            server.acl.set_default_password(password);
+        }
         Session::attach(server, flavor, requirepass)
     }
 
@@ -80,6 +83,13 @@ impl Session {
             Flavor::Redis => Dialect::Resp2,
             Flavor::Seed => Dialect::Seed,
         };
+        // Redis's `createClient`: authenticated at once when the default user needs no
+        // password. The seed flavor keeps simpledb's single password.
+        let authenticated = match flavor {
+            Flavor::Redis => !server.acl.default_requires_auth(),
+            Flavor::Seed => requirepass.is_none(),
+        };
+        let user = server.acl.default_user();
         Session {
             server,
             state: SessionState {
@@ -87,7 +97,8 @@ impl Session {
                 flavor,
                 id: client.id,
                 name: None,
-                authenticated: requirepass.is_none(),
+                authenticated,
+                user,
                 requirepass,
                 quit: false,
                 close_without_reply: false,

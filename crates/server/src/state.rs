@@ -74,6 +74,8 @@ pub struct ServerState {
     pub(crate) seed_schedule: crate::commands::seed::schedule::Schedule,
     /// SLOWLOG.
     pub(crate) slowlog: crate::commands::slowlog::Slowlog,
+    /// The users and the ACL log.
+    pub(crate) acl: crate::acl::Acl,
 }
 
 impl ServerState {
@@ -103,6 +105,10 @@ impl ServerState {
             settings.set_initial("dir", &dir.display().to_string());
         }
         settings.set_initial("dbfilename", &config.dbfilename);
+        if let Some(password) = config.requirepass.as_deref() {
+            settings.set_initial("requirepass", password);
+            state.acl.set_default_password(password.as_bytes());
+        }
         settings.set_initial("maxclients", &config.maxclients.to_string());
         settings.set_initial(
             "client-query-buffer-limit",
@@ -165,6 +171,7 @@ impl ServerState {
             replication: crate::replication::Replication::default(),
             seed_schedule: Default::default(),
             slowlog: Default::default(),
+            acl: Default::default(),
         }
     }
 

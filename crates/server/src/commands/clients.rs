@@ -121,6 +121,7 @@ fn kill(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     let mut laddr: Option<&[u8]> = None;
     let mut kind = None;
     let mut id = None;
+    let mut user: Option<&[u8]> = None;
     let mut skipme = true;
     let old_form = argv.len() == 3;
     if old_form {
@@ -147,12 +148,13 @@ fn kill(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             } else if is_keyword(option, "LADDR") {
                 laddr = Some(value);
             } else if is_keyword(option, "USER") {
-                if value.as_ref() != b"default" {
+                if ctx.server.acl.user(value).is_none() {
                     return Frame::Error(Bytes::from(format!(
                         "ERR No such user '{}'",
                         String::from_utf8_lossy(value)
                     )));
                 }
+                user = Some(value);
             } else if is_keyword(option, "SKIPME") {
                 if is_keyword(value, "YES") {
                     skipme = true;
@@ -174,6 +176,7 @@ fn kill(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             || laddr.is_some_and(|a| a != show(client.laddr).as_bytes())
             || kind.is_some_and(|k| k != client.client_type())
             || id.is_some_and(|id| id != client.id)
+            || user.is_some_and(|u| u != lock(&client.info).user_name().as_bytes())
             || (skipme && client.id == me)
         {
             continue;

@@ -193,6 +193,14 @@ fn config(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
                 if maxmemory {
                     crate::evict::perform_locked(ctx.server, Some(&ctx.state.client));
                 }
+                // Redis's `updateRequirePass`: the default user's password follows.
+                let password = rest
+                    .chunks(2)
+                    .find(|pair| pair.first().is_some_and(|n| is_keyword(n, "requirepass")))
+                    .and_then(|pair| pair.get(1));
+                if let Some(password) = password {
+                    ctx.server.acl.set_default_password(password);
+                }
                 ok()
             }
             Err(text) => Frame::Error(Bytes::from(format!("ERR {text}"))),

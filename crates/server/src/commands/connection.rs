@@ -512,7 +512,10 @@ fn reset(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
     ctx.state.reply = Default::default();
     ctx.state.dialect = Dialect::Resp2;
     ctx.state.name = None;
-    ctx.state.authenticated = ctx.state.requirepass.is_none();
+    // Redis's `clientSetDefaultAuth`: the default user, authenticated if it needs no
+    // password.
+    super::acl::set_user(ctx.state, ctx.server.acl.default_user());
+    ctx.state.authenticated = !ctx.server.acl.default_requires_auth();
     // Leaves every channel, pattern and shard channel, without confirmations.
     ctx.state
         .hub
@@ -523,41 +526,50 @@ fn reset(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
     Frame::simple("RESET")
 }
 
-/// Checks a password as AUTH does; `None` when it is accepted.
-fn check_password(ctx: &mut Ctx<'_>, user: Option<&[u8]>, password: &[u8]) -> Option<Frame> {
-    let Some(expected) = ctx.state.requirepass.clone() else {
-        if user.is_none() {
-            return Some(Frame::error(
-                "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
-            ));
-        }
-        // With no password, the default user accepts any password (`nopass`).
-        return if user.is_some_and(|u| u == b"default") {
+/// Authenticates the connection as `user` if `password` opens it (Redis's
+/// `ACLAuthenticateUser`); `None` when it did. A refusal is logged for ACL LOG.
+fn authenticate(ctx: &mut Ctx<'_>, argv: &[Bytes], user: &Bytes, password: &[u8]) -> Option<Frame> {
+    match ctx.server.acl.authenticate(user, password) {
+        Some(found) => {
+            super::acl::set_user(ctx.state, found);
+            ctx.state.authenticated = true;
             None
-        } else {
+        }
+        None => {
+            let command = argv.first().cloned().unwrap_or_default();
+            super::acl::log_refusal(
+                ctx.server,
+                ctx.state,
+                crate::acl::Reason::Auth,
+                command,
+                Some(user.clone()),
+                ctx.now,
+            );
             Some(Frame::error(
                 "WRONGPASS invalid username-password pair or user is disabled.",
             ))
-        };
-    };
-    let user_ok = user.is_none_or(|u| u == b"default");
-    if user_ok && password == &*expected {
-        ctx.state.authenticated = true;
-        None
-    } else {
-        Some(Frame::error(
-            "WRONGPASS invalid username-password pair or user is disabled.",
-        ))
+        }
     }
 }
 
+/// `AUTH password` (the default user) or `AUTH username password`.
 fn auth(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
-    let result = match argv {
-        [_, password] => check_password(ctx, None, password),
-        [_, user, password] => check_password(ctx, Some(user), password),
+    let (user, password) = match argv {
+        [_, password] => {
+            if !ctx.server.acl.default_requires_password() {
+                return Frame::error(
+                    "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+                );
+            }
+            (
+                Bytes::from_static(crate::acl::DEFAULT_USER.as_bytes()),
+                password,
+            )
+        }
+        [_, user, password] => (user.clone(), password),
         _ => return syntax_error(),
     };
-    result.unwrap_or_else(ok)
+    authenticate(ctx, argv, &user, password).unwrap_or_else(ok)
 }
 
 fn valid_client_name(name: &[u8]) -> bool {
@@ -583,7 +595,7 @@ fn hello(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         rest = match rest {
             [] => break,
             [option, user, password, after @ ..] if is_keyword(option, "AUTH") => {
-                if let Some(error) = check_password(ctx, Some(user), password) {
+                if let Some(error) = authenticate(ctx, argv, user, password) {
                     return error;
                 }
                 after
@@ -605,7 +617,7 @@ fn hello(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             }
         };
     }
-    if !ctx.state.authenticated {
+    if super::dispatch::auth_required(ctx.server, ctx.state) {
         return Frame::error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
     }
     if let Some(name) = name {

@@ -30,9 +30,12 @@ pub struct SessionState {
     pub id: u64,
     /// `CLIENT SETNAME`.
     pub name: Option<Bytes>,
-    /// Whether AUTH succeeded (always true without a password).
+    /// Whether AUTH succeeded, or the default user needed no password when the connection
+    /// began (Redis's `c->authenticated`).
     pub authenticated: bool,
-    /// The server's password, if any.
+    /// The user the connection is authenticated as (the default user until AUTH).
+    pub user: Arc<crate::acl::User>,
+    /// The seed flavor's password, if any (the Redis flavor's are the users').
     pub requirepass: Option<Arc<[u8]>>,
     /// Set by QUIT: reply, then close.
     pub quit: bool,

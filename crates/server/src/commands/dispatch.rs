@@ -52,6 +52,7 @@ const FAMILIES: &[&[Command]] = &[
     super::replication::COMMANDS,
     super::slowlog::COMMANDS,
     super::streams::COMMANDS,
+    super::acl::COMMANDS,
 ];
 
 /// Every command of the Redis flavor.
@@ -90,7 +91,15 @@ pub fn lookup_subcommand(parent: &'static Spec, sub: &[u8]) -> Option<&'static S
 /// Every refusal before the command runs marks a transaction being queued as failed, as
 /// Redis's `rejectCommand` does, so its EXEC answers EXECABORT.
 pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Bytes]) -> Frame {
-    let checked = check(state, argv, server.debug_command);
+    let checked = check(server, state, argv).and_then(|(command, spec)| {
+        let context = match state.multi {
+            Some(_) => crate::acl::LogContext::Multi,
+            None => crate::acl::LogContext::Toplevel,
+        };
+        permitted(server, state, spec, argv, context)
+            .map(|()| (command, spec))
+            .map_err(|denied| Frame::Error(Bytes::from(denied.refusal(spec.name))))
+    });
     let (command, spec) = match checked {
         Ok(found) => found,
         Err(refusal) => {
@@ -202,11 +211,18 @@ fn reject(state: &mut SessionState, spec: Option<&'static Spec>, refusal: Frame)
     refusal
 }
 
+/// Redis's `authRequired`: the connection has not authenticated and the default user needs
+/// a password (or is off). Checked when the command runs, so a `requirepass` set or
+/// cleared later applies to connections already open.
+pub(crate) fn auth_required(server: &ServerState, state: &SessionState) -> bool {
+    !state.authenticated && server.acl.default_requires_auth()
+}
+
 /// The checks before a command may run or be queued, in Redis's order; `Err` is the reply.
 fn check(
+    server: &ServerState,
     state: &SessionState,
     argv: &[Bytes],
-    debug_allowed: bool,
 ) -> Result<(&'static Command, &'static Spec), Frame> {
     let Some(name) = argv.first() else {
         return Err(Frame::error("ERR empty command"));
@@ -218,7 +234,7 @@ fn check(
     if let Some(sub) = argv.get(1).filter(|_| !spec.subcommands.is_empty()) {
         match lookup_subcommand(spec, sub) {
             Some(found) => spec = found,
-            None if state.authenticated => {
+            None if !auth_required(server, state) => {
                 return Err(unknown_subcommand(sub, command.spec.name));
             }
             None => {}
@@ -227,16 +243,31 @@ fn check(
     if !spec.arity_accepts(argv.len()) {
         return Err(wrong_args(spec.name));
     }
-    if !state.authenticated && !spec.flags.contains(Flag::NoAuth) {
+    if auth_required(server, state) && !spec.flags.contains(Flag::NoAuth) {
         return Err(no_auth());
     }
-    if command.spec.name == "debug" && !debug_allowed {
+    if command.spec.name == "debug" && !server.debug_command {
         return Err(Frame::error(debug::NOT_ALLOWED));
     }
     if state.multi.is_some() && spec.flags.contains(Flag::NoMulti) {
         return Err(Frame::error("ERR Command not allowed inside a transaction"));
     }
     Ok((command, spec))
+}
+
+/// The user's permission for the command (Redis's `ACLCheckAllPerm`), a refusal logged for
+/// ACL LOG. Checked after the others, before the command runs or is queued, and again by
+/// EXEC and by scripts for what they run.
+pub(crate) fn permitted(
+    server: &ServerState,
+    state: &SessionState,
+    spec: &'static Spec,
+    argv: &[Bytes],
+    context: crate::acl::LogContext,
+) -> Result<(), crate::acl::Denied> {
+    crate::acl::check(&state.user, spec, argv).inspect_err(|&denied| {
+        super::acl::log_denial(server, state, denied, spec, argv, context);
+    })
 }
 
 /// Redis's `maxmemory` rule (its `processCommand`): over the limit, a command that may grow
@@ -354,11 +385,36 @@ fn exclusive(name: &str, argv: &[Bytes]) -> bool {
     }
 }
 
+/// Runs a command a script called, after the script's own checks (the ACL's among them);
+/// the gate is already held.
+pub fn run_from_script(
+    server: &Arc<ServerState>,
+    state: &mut SessionState,
+    argv: &[Bytes],
+) -> Frame {
+    let reply = match check(server, state, argv) {
+        Ok((command, spec)) => run(server, state, command, spec, argv),
+        Err(refusal) => refusal,
+    };
+    // A blocking command called by a script has answered as if it timed out; it never waits.
+    state.block = None;
+    reply
+}
+
 /// Runs a command EXEC took from its queue (the gate is already held; the command passed
 /// its checks when queued).
 pub fn run_queued(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Bytes]) -> Frame {
-    let reply = match check(state, argv, server.debug_command) {
-        Ok((command, spec)) => run(server, state, command, spec, argv),
+    let reply = match check(server, state, argv) {
+        Ok((command, spec)) => {
+            // The rules may have changed since the command was queued (`execCommand`).
+            match permitted(server, state, spec, argv, crate::acl::LogContext::Multi) {
+                Ok(()) => run(server, state, command, spec, argv),
+                Err(denied) => Frame::Error(Bytes::from(format!(
+                    "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {}",
+                    denied.exec_reason()
+                ))),
+            }
+        }
         Err(refusal) => refusal,
     };
     // A blocking command inside EXEC has answered as if it timed out; it never waits.

@@ -11,6 +11,7 @@
 //! [`command_table`]), for tools that need to know where a command's keys are (the
 //! conformance harness) or what it is. Handlers stay inside the crate.
 
+pub(crate) mod acl;
 pub(crate) mod args;
 pub(crate) mod bitfield;
 pub(crate) mod bits;
@@ -45,7 +46,7 @@ pub(crate) mod object;
 pub(crate) mod persistence;
 pub(crate) mod propagate;
 pub(crate) mod pubsub;
-mod registry;
+pub(crate) mod registry;
 pub(crate) mod replication;
 pub(crate) mod reply;
 pub(crate) mod reply_mode;

@@ -123,6 +123,24 @@ const PARAMS: &[Param] = &[
     // a master (see `crate::replication`): kept for CONFIG GET, and redacted in the slow log.
     p("masterauth", None, "", Kind::Text),
     p("masteruser", None, "", Kind::Text),
+    // The default user's password (see `crate::acl`): CONFIG SET makes it the one password
+    // of the default user, or none when empty.
+    p("requirepass", None, "", Kind::Text),
+    p(
+        "acllog-max-len",
+        None,
+        "128",
+        Kind::Int {
+            min: 0,
+            max: i64::MAX,
+        },
+    ),
+    p(
+        "acl-pubsub-default",
+        None,
+        "resetchannels",
+        Kind::Enum(&["allchannels", "resetchannels"]),
+    ),
     p(
         "slowlog-log-slower-than",
         None,

@@ -174,7 +174,35 @@ pub fn build(lua: &Lua) -> mlua::Result<Table> {
             if !known {
                 return raise(lua, "Invalid command passed to redis.acl_check_cmd()");
             }
-            fine(Value::Boolean(true))
+            let mut argv = Vec::with_capacity(args.len());
+            for arg in &args {
+                argv.push(match arg {
+                    Value::String(s) => s.as_bytes().to_vec(),
+                    Value::Integer(n) => n.to_string().into_bytes(),
+                    Value::Number(n) => lua_number_text(*n).into_bytes(),
+                    _ => {
+                        return raise(
+                            lua,
+                            "Lua redis lib command arguments must be strings or integers",
+                        )
+                    }
+                });
+            }
+            let spec = crate::commands::dispatch::lookup(&name).and_then(|c| {
+                if c.spec.subcommands.is_empty() {
+                    Some(&c.spec)
+                } else {
+                    // Redis's lookupCommand: a container alone is itself.
+                    argv.get(1).map_or(Some(&c.spec), |sub| {
+                        crate::commands::dispatch::lookup_subcommand(&c.spec, sub)
+                    })
+                }
+            });
+            let allowed = match (spec, lua.app_data_ref::<RunCtx>()) {
+                (Some(spec), Some(run)) => crate::acl::check(&run.user, spec, &argv).is_ok(),
+                _ => false,
+            };
+            fine(Value::Boolean(allowed))
         })?,
     )?;
 

@@ -91,6 +91,9 @@ pub struct RunCtx {
     pub dirty: bool,
     /// `allow-oom`.
     pub allow_oom: bool,
+    /// The user of the connection that runs the script: its rules apply to every
+    /// `redis.call` and `redis.acl_check_cmd`.
+    pub user: Arc<crate::acl::User>,
 }
 
 /// The Lua state and the script cache.
@@ -605,7 +608,7 @@ fn call_command(
             }
         }
     }
-    let reply = match check_for_script(lua, server, &args) {
+    let reply = match check_for_script(lua, server, state, &args) {
         Err((text, spec)) => {
             if let Some(spec) = spec {
                 state.stats.per_command.count_rejection(spec);
@@ -628,7 +631,7 @@ fn call_command(
                 Dialect::Resp2
             };
             let outer = std::mem::replace(&mut state.in_script, true);
-            let reply = dispatch::run_queued(server, state, &args);
+            let reply = dispatch::run_from_script(server, state, &args);
             state.in_script = outer;
             reply
         }
@@ -644,6 +647,7 @@ fn call_command(
 fn check_for_script(
     lua: &Lua,
     server: &Arc<ServerState>,
+    state: &SessionState,
     args: &[Bytes],
 ) -> Result<(), (String, Option<&'static Spec>)> {
     let name = args.first().map_or(&[][..], |a| a.as_ref());
@@ -676,6 +680,14 @@ fn check_for_script(
     if !spec.flags.contains(Flag::Stale) && dispatch::refuses_stale_data(server) {
         return Err((
             "Can not execute the command on a stale replica".into(),
+            Some(spec),
+        ));
+    }
+    // Redis's scriptVerifyACL: the caller's rules, logged in the `lua` context.
+    if let Err(denied) = dispatch::permitted(server, state, spec, args, crate::acl::LogContext::Lua)
+    {
+        return Err((
+            format!("The user executing the script {}", denied.message()),
             Some(spec),
         ));
     }

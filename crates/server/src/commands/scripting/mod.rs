@@ -290,6 +290,7 @@ pub(crate) fn prepare(ctx: &Ctx<'_>, script_flags: u32, ro: bool) -> Result<RunC
         read_only: ro || (!compat && script_flags & flags::NO_WRITES != 0),
         dirty: false,
         allow_oom: !compat && script_flags & flags::ALLOW_OOM != 0,
+        user: Arc::clone(&ctx.state.user),
     })
 }
 
