@@ -34,7 +34,9 @@ pub struct Entry {
 pub struct Table {
     /// By number.
     pub entries: Vec<Entry>,
-    by_spec: HashMap<usize, CommandId>,
+    /// By full name (`config|get`). Not by address: a `const` table's data may be copied
+    /// into each codegen unit that uses it, so the same spec can sit at two addresses.
+    by_name: HashMap<&'static str, CommandId>,
 }
 
 /// The table, built on first use.
@@ -67,22 +69,18 @@ fn build() -> Table {
     // Numbers past the bitmap would never be allowed (Redis's ACLGetCommandBitCoordinates
     // refuses them too); the registry is far below it (checked by a unit test).
     entries.truncate(FUTURE_COMMANDS_BIT);
-    let by_spec = entries
+    let by_name = entries
         .iter()
         .enumerate()
-        .filter_map(|(i, e)| Some((spec_key(e.spec), CommandId::try_from(i).ok()?)))
+        .filter_map(|(i, e)| Some((e.spec.name, CommandId::try_from(i).ok()?)))
         .collect();
-    Table { entries, by_spec }
-}
-
-fn spec_key(spec: &'static Spec) -> usize {
-    spec as *const Spec as usize
+    Table { entries, by_name }
 }
 
 impl Table {
     /// The number of a spec the registry holds.
-    pub fn id_of(&self, spec: &'static Spec) -> Option<CommandId> {
-        self.by_spec.get(&spec_key(spec)).copied()
+    pub fn id_of(&self, spec: &Spec) -> Option<CommandId> {
+        self.by_name.get(spec.name).copied()
     }
 
     /// The entry numbered `id`.

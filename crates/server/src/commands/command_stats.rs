@@ -7,11 +7,10 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use respect_resp::Frame;
 
-use super::dispatch::redis_commands;
 use super::registry::Spec;
 
 /// Most distinct error words errorstats tracks (Redis's `ERRORSTATS_LIMIT`); past it, new
@@ -29,22 +28,10 @@ struct Counters {
     rejected: AtomicU64,
 }
 
-/// Every command's spec, sorted by address, with its slot number.
-fn specs() -> &'static [(usize, &'static Spec)] {
-    static SPECS: OnceLock<Vec<(usize, &'static Spec)>> = OnceLock::new();
-    SPECS.get_or_init(|| {
-        let mut all: Vec<(usize, &'static Spec)> = redis_commands()
-            .flat_map(|c| std::iter::once(&c.spec).chain(c.spec.subcommands.iter()))
-            .map(|s| (s as *const Spec as usize, s))
-            .collect();
-        all.sort_unstable_by_key(|(address, _)| *address);
-        all
-    })
-}
-
+/// A command's counters' slot: its number in the ACL's table (each command, then its
+/// subcommands, in the registry's order).
 fn slot(spec: &Spec) -> Option<usize> {
-    let address = spec as *const Spec as usize;
-    specs().binary_search_by_key(&address, |(a, _)| *a).ok()
+    crate::acl::table::table().id_of(spec).map(usize::from)
 }
 
 /// The counters of one server.
@@ -57,7 +44,11 @@ pub struct CommandStats {
 impl Default for CommandStats {
     fn default() -> Self {
         CommandStats {
-            commands: specs().iter().map(|_| Counters::default()).collect(),
+            commands: crate::acl::table::table()
+                .entries
+                .iter()
+                .map(|_| Counters::default())
+                .collect(),
             errors: Mutex::new(BTreeMap::new()),
         }
     }
@@ -137,10 +128,12 @@ impl CommandStats {
     /// INFO commandstats' lines: each command called or rejected at least once. Times
     /// are not measured (reading the clock twice per command is not free), so they are 0.
     pub fn command_lines(&self) -> Vec<String> {
-        specs()
+        crate::acl::table::table()
+            .entries
             .iter()
+            .map(|e| e.spec)
             .zip(self.commands.iter())
-            .filter_map(|((_, spec), c)| {
+            .filter_map(|(spec, c)| {
                 let (calls, failed, rejected) = (
                     c.calls.load(Ordering::Relaxed),
                     c.failed.load(Ordering::Relaxed),
