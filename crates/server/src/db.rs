@@ -130,6 +130,15 @@ pub fn now_ms() -> u64 {
 /// One shard of the keyspace. Keys are hashed with aHash under a per-process random seed:
 /// several times faster than the standard SipHash on short keys, and still resistant to a
 /// peer choosing keys that collide.
+/// The keys a database's commands created, in order, for the `new` keyspace event (Redis
+/// sends it from `dbAdd`). Kept only while someone can hear the event: otherwise one
+/// atomic load per created key.
+#[derive(Debug, Default)]
+struct CreatedLog {
+    wanted: std::sync::atomic::AtomicBool,
+    keys: Mutex<Vec<Bytes>>,
+}
+
 #[derive(Debug, Default)]
 pub struct Shard {
     map: HashMap<Bytes, Entry, ahash::RandomState>,
@@ -155,14 +164,25 @@ pub struct Shard {
     /// that finds none. The active cycle skips a shard without it, so a keyspace without
     /// expiries costs it nothing (it scanned 2 M keys for 5% of a core before).
     may_expire: bool,
+    /// The database's log of created keys (shared by its shards, so it keeps their order).
+    created: Arc<CreatedLog>,
 }
 
 impl Shard {
-    /// An empty shard whose expiries are counted in `pending`.
-    fn new(pending: Arc<AtomicUsize>) -> Shard {
+    /// An empty shard whose expiries are counted in `pending` and whose new keys go to
+    /// `created`.
+    fn new(pending: Arc<AtomicUsize>, created: Arc<CreatedLog>) -> Shard {
         Shard {
             pending,
+            created,
             ..Shard::default()
+        }
+    }
+
+    /// Logs a key that did not exist before, when the `new` event is wanted.
+    fn log_created(&self, key: &Bytes) {
+        if self.created.wanted.load(Ordering::Relaxed) {
+            lock_log(&self.created.keys).push(key.clone());
         }
     }
 
@@ -295,10 +315,14 @@ impl Shard {
                 }
                 // Overwriting an expired key expires it first, as Redis's lookupKeyWrite.
                 let key = slot.key().clone();
-                self.log_expired(key);
+                self.log_expired(key.clone());
+                self.log_created(&key);
                 None
             }
             std::collections::hash_map::Entry::Vacant(slot) => {
+                if self.created.wanted.load(Ordering::Relaxed) {
+                    lock_log(&self.created.keys).push(slot.key().clone());
+                }
                 slot.insert(entry);
                 None
             }
@@ -430,6 +454,8 @@ pub fn entry_estimate(key: &[u8], entry: &Entry) -> usize {
 #[derive(Debug, Clone)]
 pub struct Db {
     shards: Arc<Vec<Mutex<Shard>>>,
+    /// The keys created since the last [`Db::take_created`], while wanted.
+    created: Arc<CreatedLog>,
     /// Keys waiting in the shards' expiry logs (see [`Db::take_expired`]).
     pending: Arc<AtomicUsize>,
 }
@@ -444,12 +470,14 @@ impl Db {
     /// An empty keyspace.
     pub fn new() -> Db {
         let pending = Arc::new(AtomicUsize::new(0));
+        let created = Arc::new(CreatedLog::default());
         Db {
             shards: Arc::new(
                 (0..SHARDS)
-                    .map(|_| Mutex::new(Shard::new(Arc::clone(&pending))))
+                    .map(|_| Mutex::new(Shard::new(Arc::clone(&pending), Arc::clone(&created))))
                     .collect(),
             ),
+            created,
             pending,
         }
     }
@@ -540,6 +568,23 @@ impl Db {
                 other.pending.fetch_sub(m, Ordering::Relaxed);
             }
         }
+    }
+
+    /// Starts or stops logging created keys (the `new` event is enabled or not).
+    pub fn log_created_keys(&self, wanted: bool) {
+        self.created.wanted.store(wanted, Ordering::Relaxed);
+        if !wanted {
+            lock_log(&self.created.keys).clear();
+        }
+    }
+
+    /// The keys created since the last call, in order: for the `new` events. One atomic load
+    /// while the event is not wanted.
+    pub fn take_created(&self) -> Vec<Bytes> {
+        if !self.created.wanted.load(Ordering::Relaxed) {
+            return Vec::new();
+        }
+        std::mem::take(&mut *lock_log(&self.created.keys))
     }
 
     /// The keys removed on expiry since the last call, in the order each shard removed them
@@ -649,6 +694,11 @@ impl LockedShards<'_> {
             .find(|(i, _)| *i == index)
             .map(|(_, g)| &mut **g)
     }
+}
+
+/// Locks a created-keys log; a poisoned lock still yields the keys.
+fn lock_log(log: &Mutex<Vec<Bytes>>) -> MutexGuard<'_, Vec<Bytes>> {
+    log.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[cfg(test)]

@@ -449,8 +449,10 @@ pub(crate) fn run(
     let existed = conversions::before(&ctx, spec, argv);
     let reply = (command.run)(&mut ctx, argv);
     modified::after(&ctx, spec, before, &reply);
-    // Keys the command found expired: their `expired` events and invalidations.
+    // Keys the command found expired: their `expired` events and invalidations; keys it
+    // created and sent no event of its own for: their `new` events.
     crate::expiry::report(ctx.server, db_index, ctx.db, Some(&ctx.state.client));
+    super::events::report_created(&ctx);
     if let Some(changes) = changes {
         propagate::after(&mut ctx, spec, argv, &reply, db_index, changes);
     }

@@ -15,8 +15,19 @@ pub fn notify(ctx: &Ctx<'_>, class: u32, event: &str, key: &[u8]) {
         ctx.db,
         Some(&ctx.state.client),
     );
+    // Then the keys it created: Redis sends `new` from dbAdd, before the command's event.
+    report_created(ctx);
     let db = i64::try_from(ctx.state.db_index).unwrap_or(i64::MAX);
     crate::notify::notify_keyspace_event(&ctx.state.hub, class, event, key, db);
+}
+
+/// The `new` events of the keys the command created so far (`notify-keyspace-events n`).
+pub fn report_created(ctx: &Ctx<'_>) {
+    let created = ctx.db.take_created();
+    let db = i64::try_from(ctx.state.db_index).unwrap_or(i64::MAX);
+    for key in &created {
+        crate::notify::notify_keyspace_event(&ctx.state.hub, crate::notify::NEW, "new", key, db);
+    }
 }
 
 /// A key that blocked clients may wait on was created (a list by LPUSH, LMOVE...): wakes the
