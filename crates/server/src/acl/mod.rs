@@ -411,6 +411,19 @@ fn rank(denied: Denied) -> u8 {
     }
 }
 
+/// Whether `user` may run the command and read every key (Redis's
+/// `ACLUserCheckCmdWithUnrestrictedKeyAccess` with `CMD_KEY_ACCESS`): one selector allows the
+/// command and has `allkeys` or a `*` pattern granting reads. SORT's BY and GET need it.
+pub fn may_read_any_key<A: AsRef<[u8]>>(user: &User, spec: &'static Spec, argv: &[A]) -> bool {
+    let rules = user.rules();
+    let id = table::table().id_of(spec);
+    let mut keys = None;
+    rules.selectors.iter().any(|s| {
+        selector_check(s, id, spec, argv, &mut keys).is_ok()
+            && (s.all_keys || s.keys.iter().any(|p| p.read && p.pattern.as_ref() == b"*"))
+    })
+}
+
 /// Whether a user's pub/sub clients must be disconnected after its channels changed from
 /// `before` to `after` (Redis's `ACLKillPubsubClientsIfNeeded`): `None` when every channel
 /// allowed before is still listed, else the patterns now allowed (every selector's), against

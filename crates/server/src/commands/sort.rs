@@ -173,8 +173,9 @@ struct Options {
 
 /// The options from argument 2 on. Later ones win (the last STORE, BY, LIMIT); an option
 /// without enough arguments left, or STORE in SORT_RO, is a syntax error; LIMIT's numbers
-/// must be integers.
-fn parse(argv: &[Bytes], readonly: bool) -> Result<Options, Frame> {
+/// must be integers. A BY pattern with a `*` and any GET need `may_read_any_key` (the user's
+/// ACL lets it read every key: the keys they name are found only as the sort runs).
+fn parse(argv: &[Bytes], readonly: bool, may_read_any_key: bool) -> Result<Options, Frame> {
     let mut options = Options {
         desc: false,
         alpha: false,
@@ -206,9 +207,19 @@ fn parse(argv: &[Bytes], readonly: bool) -> Result<Options, Frame> {
             let pattern = next(1);
             // Redis looks for the `*` with `strchr`: the pattern ends at a NUL byte.
             options.dont_sort = star(&pattern).is_none();
+            if !options.dont_sort && !may_read_any_key {
+                return Err(Frame::error(
+                    "ERR BY option of SORT denied due to insufficient ACL permissions.",
+                ));
+            }
             options.by = Some(pattern);
             j += 1;
         } else if is_keyword(arg, "GET") && left >= 1 {
+            if !may_read_any_key {
+                return Err(Frame::error(
+                    "ERR GET option of SORT denied due to insufficient ACL permissions.",
+                ));
+            }
             options.gets.push(next(1));
             j += 1;
         } else {
@@ -223,7 +234,7 @@ fn parse(argv: &[Bytes], readonly: bool) -> Result<Options, Frame> {
 /// exclusively: when it STOREs, or a BY or GET pattern names keys (has a `*`, and is not `#`).
 /// A request that does not parse reads nothing.
 pub(crate) fn needs_exclusive(argv: &[Bytes], readonly: bool) -> bool {
-    parse(argv, readonly).is_ok_and(|options| {
+    parse(argv, readonly, true).is_ok_and(|options| {
         options.store.is_some()
             || !options.dont_sort && options.by.is_some()
             || options.gets.iter().any(|pattern| names_keys(pattern))
@@ -418,7 +429,10 @@ fn limit_range(offset: i64, count: i64, len: i64) -> (i64, i64) {
 }
 
 fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> Frame {
-    let mut options = match parse(argv, readonly) {
+    // Redis's `ACLUserCheckCmdWithUnrestrictedKeyAccess(..., CMD_KEY_ACCESS)`.
+    let may_read_any_key = super::dispatch::lookup(argv.first().map_or(&[][..], |n| &n[..]))
+        .is_some_and(|c| crate::acl::may_read_any_key(&ctx.state.user, &c.spec, argv));
+    let mut options = match parse(argv, readonly, may_read_any_key) {
         Ok(options) => options,
         Err(error) => return error,
     };
@@ -890,13 +904,17 @@ mod tests {
                 .map(|a| Bytes::copy_from_slice(a.as_bytes()))
                 .collect()
         };
-        assert!(parse(&args("SORT k STORE d"), true).is_err());
-        assert!(parse(&args("SORT k LIMIT 1"), false).is_err());
+        assert!(parse(&args("SORT k STORE d"), true, true).is_err());
+        assert!(parse(&args("SORT k LIMIT 1"), false, true).is_err());
         assert_eq!(
-            parse(&args("SORT k LIMIT a 1"), false).err(),
+            parse(&args("SORT k LIMIT a 1"), false, true).err(),
             Some(not_integer())
         );
-        let o = parse(&args("SORT k by w_* BY nosort get # desc alpha"), false);
+        let o = parse(
+            &args("SORT k by w_* BY nosort get # desc alpha"),
+            false,
+            true,
+        );
         assert!(o
             .as_ref()
             .is_ok_and(|o| o.dont_sort && o.desc && o.alpha && o.gets.len() == 1));
