@@ -53,6 +53,7 @@ const FAMILIES: &[&[Command]] = &[
     super::slowlog::COMMANDS,
     super::streams::COMMANDS,
     super::acl::COMMANDS,
+    super::migrate::COMMANDS,
 ];
 
 /// Every command of the Redis flavor.

@@ -41,6 +41,7 @@ pub(crate) mod keyspace;
 pub(crate) mod lists;
 pub(crate) mod long_double;
 pub(crate) mod memory;
+pub(crate) mod migrate;
 pub(crate) mod modified;
 pub(crate) mod object;
 pub(crate) mod persistence;

@@ -62,6 +62,8 @@ fn rule(name: &str) -> Rule {
         "geoadd" | "georadius" | "georadiusbymember" | "geosearchstore" => Rule::Manual,
         // RESTORE with a TTL already past stores nothing (and deletes only with REPLACE).
         "restore" => Rule::Manual,
+        // MIGRATE deletes only the keys the target acknowledged.
+        "migrate" => Rule::Manual,
         // Redis signals none of these (XGROUP CREATE MKSTREAM signals in its handler).
         "xsetid"
         | "xreadgroup"

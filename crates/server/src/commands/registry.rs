@@ -495,10 +495,11 @@ impl Spec {
     pub fn keys_with_flags<A: AsRef<[u8]>>(&self, args: &[A]) -> Vec<(usize, KeyFlags)> {
         let argc = args.len();
         let mut found = Vec::new();
+        // An `unknown` or `incomplete` spec: Redis falls back on the command's own finder.
         if self
             .key_specs
             .iter()
-            .any(|s| s.begin == BeginSearch::Unknown)
+            .any(|s| s.begin == BeginSearch::Unknown || s.flags.contains(KeyFlag::Incomplete))
         {
             return unknown_keys(self.name, args);
         }
@@ -591,8 +592,41 @@ fn unknown_keys<A: AsRef<[u8]>>(name: &str, args: &[A]) -> Vec<(usize, KeyFlags)
             found.retain(|&(i, _)| i < args.len());
             found
         }
+        "migrate" => migrate_keys(args),
         _ => Vec::new(),
     }
+}
+
+/// MIGRATE's keys (Redis's `migrateGetKeys`): the key argument, or with `KEYS` (found after
+/// the options, skipping AUTH's and AUTH2's values) every argument after it, and none when
+/// the key argument is not empty then (a syntax error MIGRATE reports).
+fn migrate_keys<A: AsRef<[u8]>>(args: &[A]) -> Vec<(usize, KeyFlags)> {
+    const MIGRATED: KeyFlags = KeyFlags::of(&[KeyFlag::Rw, KeyFlag::Access, KeyFlag::Delete]);
+    let arg = |i: usize| args.get(i).map(|a| a.as_ref()).unwrap_or_default();
+    let (mut first, mut count) = (3, 1);
+    let mut i = 6;
+    while i < args.len() {
+        let word = arg(i);
+        if word.eq_ignore_ascii_case(b"keys") {
+            if arg(3).is_empty() {
+                first = i + 1;
+                count = args.len() - first;
+            } else {
+                count = 0;
+            }
+            break;
+        }
+        if word.eq_ignore_ascii_case(b"auth") {
+            i += 1;
+        } else if word.eq_ignore_ascii_case(b"auth2") {
+            i += 2;
+        }
+        i += 1;
+    }
+    (first..first + count)
+        .filter(|&i| i < args.len())
+        .map(|i| (i, MIGRATED))
+        .collect()
 }
 
 /// The flags of the key of a command whose key spec says `variable_flags`, as Redis's

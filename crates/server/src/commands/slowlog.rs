@@ -228,6 +228,25 @@ impl Slowlog {
 fn secret_positions(name: &str, argv: &[Bytes]) -> Vec<usize> {
     match name {
         "acl|setuser" => (2..argv.len()).collect(),
+        "migrate" => {
+            // AUTH's password, AUTH2's user and password (up to KEYS).
+            let mut secret = Vec::new();
+            let mut i = 6;
+            while let Some(word) = argv.get(i) {
+                if is_keyword(word, "KEYS") {
+                    break;
+                } else if is_keyword(word, "AUTH") {
+                    secret.push(i + 1);
+                    i += 1;
+                } else if is_keyword(word, "AUTH2") {
+                    secret.extend([i + 1, i + 2]);
+                    i += 2;
+                }
+                i += 1;
+            }
+            secret.retain(|&i| i < argv.len());
+            secret
+        }
         "auth" if argv.len() <= 3 => (1..argv.len()).collect(),
         "hello" => {
             let mut secret = Vec::new();
