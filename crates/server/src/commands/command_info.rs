@@ -15,7 +15,7 @@ use respect_resp::Frame;
 use super::args::is_keyword;
 use super::context::Ctx;
 use super::dispatch::{lookup, lookup_subcommand, redis_commands};
-use super::registry::{BeginSearch, Category, FindKeys, Flag, KeyFlag, KeySpec, Spec};
+use super::registry::{BeginSearch, Category, FindKeys, Flag, KeySpec, Spec};
 use super::reply::{syntax_error, unknown_subcommand};
 use crate::glob::glob_match;
 
@@ -261,28 +261,6 @@ fn list(rest: &[Bytes]) -> Frame {
     }
 }
 
-/// The key flags of a command whose spec says `variable_flags`, as its arguments decide
-/// them (Redis's `setGetKeys`, `bitfieldGetKeys`).
-fn variable_flags(name: &str, args: &[&[u8]]) -> Option<Vec<&'static str>> {
-    let rest = || args.iter().skip(2);
-    match name {
-        "set" if rest().skip(1).any(|a| a.eq_ignore_ascii_case(b"GET")) => {
-            Some(vec!["RW", "access", "update"])
-        }
-        "set" => Some(vec!["OW", "update"]),
-        "bitfield" => {
-            let writes =
-                rest().any(|a| a.eq_ignore_ascii_case(b"SET") || a.eq_ignore_ascii_case(b"INCRBY"));
-            Some(if writes {
-                vec!["RW", "access", "update"]
-            } else {
-                vec!["RO", "access"]
-            })
-        }
-        _ => None,
-    }
-}
-
 /// COMMAND HELP's own lines, as Redis 7.0.15 prints them (see `reply::help` for the rest).
 const HELP: &[&str] = &[
     "(no subcommand)",
@@ -329,27 +307,17 @@ fn getkeys(command: &[Bytes], flags: bool) -> Frame {
     }
     let args: Vec<&[u8]> = command.iter().map(|a| a.as_ref()).collect();
     let keys: Vec<Frame> = if flags {
-        // Each key spec on its own, so every key carries the flags of the spec that found it.
-        spec.key_specs
-            .iter()
-            .flat_map(|key_spec| {
-                let alone = Spec {
-                    key_specs: std::slice::from_ref(key_spec),
-                    ..*spec
-                };
-                let names: Vec<Frame> = variable_flags(spec.name, &args)
-                    .unwrap_or_else(|| key_spec.flags.iter().map(KeyFlag::name).collect())
-                    .into_iter()
-                    .map(|f| Frame::Simple(Bytes::from_static(f.as_bytes())))
+        spec.keys_with_flags(&args)
+            .into_iter()
+            .filter_map(|(i, key_flags)| {
+                let names = key_flags
+                    .iter()
+                    .map(|f| Frame::Simple(Bytes::from_static(f.name().as_bytes())))
                     .collect();
-                alone
-                    .key_positions(&args)
-                    .into_iter()
-                    .filter_map(|i| command.get(i).cloned())
-                    .map(move |key| {
-                        Frame::Array(vec![Frame::Bulk(key), Frame::Array(names.clone())])
-                    })
-                    .collect::<Vec<_>>()
+                command
+                    .get(i)
+                    .cloned()
+                    .map(|key| Frame::Array(vec![Frame::Bulk(key), Frame::Array(names)]))
             })
             .collect()
     } else {

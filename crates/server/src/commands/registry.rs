@@ -492,6 +492,10 @@ impl Spec {
     /// [`Spec::key_positions`] with each key's flags: those of the key spec that found it
     /// (for SORT's STORE, `OW update`; for its sorted key, `RO access`, as Redis's
     /// `sortGetKeys` gives them). The ACL checks read and write access from them.
+    ///
+    /// A spec whose keys run past the arguments (EVAL's `numkeys` larger than what follows)
+    /// makes the command name no key at all, as Redis's `getKeysUsingKeySpecs` gives up and
+    /// the command's own finder (`evalGetKeys`, `zunionInterDiffGetKeys`...) finds none.
     pub fn keys_with_flags<A: AsRef<[u8]>>(&self, args: &[A]) -> Vec<(usize, KeyFlags)> {
         let argc = args.len();
         let mut found = Vec::new();
@@ -527,12 +531,10 @@ impl Spec {
                         (first + share).saturating_sub(last_key.unsigned_abs() as usize)
                     };
                     let step = usize::try_from(key_step.max(1)).unwrap_or(1);
-                    found.extend(
-                        (first..=last)
-                            .step_by(step)
-                            .take_while(|&i| i < argc)
-                            .map(|i| (i, flags)),
-                    );
+                    if last >= argc || last < first {
+                        return Vec::new();
+                    }
+                    found.extend((first..=last).step_by(step).map(|i| (i, flags)));
                 }
                 FindKeys::KeyNum {
                     key_num_index,
@@ -546,6 +548,14 @@ impl Spec {
                         .unwrap_or(0);
                     let step = usize::try_from(key_step.max(1)).unwrap_or(1);
                     let start = first + first_key as usize;
+                    let last = count
+                        .checked_sub(1)
+                        .and_then(|c| c.checked_mul(step))
+                        .and_then(|span| start.checked_add(span));
+                    match last {
+                        Some(last) if last < argc => {}
+                        _ => return Vec::new(),
+                    }
                     found.extend((start..argc).step_by(step).take(count).map(|i| (i, flags)));
                 }
                 FindKeys::DictKeys => {
@@ -811,8 +821,9 @@ mod tests {
             },
         }]);
         assert_eq!(keyword.key_positions(&streams), vec![4, 5]);
-        // A declared key count larger than the arguments stops at the end.
+        // A declared key count larger than the arguments names no key at all (Redis's
+        // invalid spec, then evalGetKeys finding none).
         let short: Vec<&[u8]> = vec![b"eval", b"s", b"9", b"k1"];
-        assert_eq!(keynum.key_positions(&short), vec![3]);
+        assert_eq!(keynum.key_positions(&short), Vec::<usize>::new());
     }
 }
