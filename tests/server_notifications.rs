@@ -40,11 +40,17 @@ async fn events(addr: SocketAddr, commands: &[&[&str]]) -> Vec<u8> {
 
 /// The same events from redis-server and ours for `commands`.
 async fn compare(commands: &[&[&str]]) {
-    let Some(redis) = support::RedisServer::start_with(&["--notify-keyspace-events", "KEA"]) else {
+    compare_classes("KEA", commands).await;
+}
+
+/// The same events from both, the servers started with `classes`.
+async fn compare_classes(classes: &str, commands: &[&[&str]]) {
+    let Some(redis) = support::RedisServer::start_with(&["--notify-keyspace-events", classes])
+    else {
         return;
     };
     let ours = support::our_server(ServerConfig {
-        notify_keyspace_events: "KEA".to_owned(),
+        notify_keyspace_events: classes.to_owned(),
         ..ServerConfig::default()
     })
     .await;
@@ -235,5 +241,37 @@ async fn set_events_match_redis() {
         &["SPOP", "respect:sn"],
         &["SPOP", "respect:missing"],
     ])
+    .await;
+}
+
+#[tokio::test]
+async fn new_key_events_match_redis() {
+    compare_classes(
+        "KEAn",
+        &[
+            &["SET", "s", "1"],
+            &["SET", "s", "2"],
+            &["INCR", "counter"],
+            &["APPEND", "appended", "x"],
+            &["SETRANGE", "ranged", "2", "x"],
+            &["LPUSH", "l", "a", "b"],
+            &["LPUSH", "l", "c"],
+            &["HSET", "h", "f", "v"],
+            &["SADD", "set1", "a", "b"],
+            &["SADD", "set2", "b", "c"],
+            &["SUNIONSTORE", "set3", "set1", "set2"],
+            &["SUNIONSTORE", "set3", "set1"],
+            &["ZADD", "z", "1", "m"],
+            &["XADD", "x", "1-1", "f", "v"],
+            &["COPY", "s", "s-copy"],
+            &["RENAME", "s-copy", "s-renamed"],
+            &["SORT", "l", "ALPHA", "STORE", "sorted"],
+            &["SORT", "l", "ALPHA", "STORE", "sorted"],
+            &["MSET", "m1", "1", "s", "3"],
+            &["PFADD", "hll", "a"],
+            &["MOVE", "hll", "3"],
+            &["COPY", "h", "h", "DB", "4"],
+        ],
+    )
     .await;
 }

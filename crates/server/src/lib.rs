@@ -216,6 +216,8 @@ pub async fn spawn(config: ServerConfig) -> io::Result<ServerHandle> {
     {
         tracing::info!(keys, "keys loaded");
     }
+    // After loading: keys read from the file are not `new` events.
+    server.sync_new_key_events();
     if server.persistence.path().is_some() {
         tokio::spawn(persistence::run_save_points(
             Arc::downgrade(&server),

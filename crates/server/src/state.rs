@@ -175,6 +175,15 @@ impl ServerState {
         }
     }
 
+    /// Makes every database log the keys it creates exactly while the `new` keyspace event
+    /// can be heard (`notify-keyspace-events` holds `n` and `K` or `E`).
+    pub(crate) fn sync_new_key_events(&self) {
+        let wanted = self.hub.notifications.enabled(crate::notify::NEW);
+        for db in self.dbs() {
+            db.log_created_keys(wanted);
+        }
+    }
+
     /// Database `index`, if it exists.
     pub(crate) fn db(&self, index: usize) -> Option<&Db> {
         self.dbs.get(index)

@@ -232,9 +232,5 @@ fn sync_notifications(ctx: &Ctx<'_>) {
             .notifications
             .set_notify_keyspace_events(&classes);
     }
-    // The databases log the keys they create only while `new` can be heard.
-    let wanted = ctx.state.hub.notifications.enabled(crate::notify::NEW);
-    for db in ctx.server.dbs() {
-        db.log_created_keys(wanted);
-    }
+    ctx.server.sync_new_key_events();
 }

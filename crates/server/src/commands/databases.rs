@@ -127,6 +127,16 @@ fn r#move(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
     drop((from, to));
     signal_modified(ctx, source, &key);
     signal_modified(ctx, target, &key);
+    // Redis's order: `new` in the target (its dbAdd), `move_from`, then `move_to`.
+    super::events::report_created_in(ctx, target);
+    super::events::notify(ctx, crate::notify::GENERIC, "move_from", &key);
+    crate::notify::notify_keyspace_event(
+        &ctx.state.hub,
+        crate::notify::GENERIC,
+        "move_to",
+        &key,
+        i64::try_from(target).unwrap_or(i64::MAX),
+    );
     // A client blocked on `key` in the target database may now be served (it retries in its
     // own database, so the signal needs no database).
     super::events::signal_created(ctx, &key);

@@ -23,8 +23,16 @@ pub fn notify(ctx: &Ctx<'_>, class: u32, event: &str, key: &[u8]) {
 
 /// The `new` events of the keys the command created so far (`notify-keyspace-events n`).
 pub fn report_created(ctx: &Ctx<'_>) {
-    let created = ctx.db.take_created();
-    let db = i64::try_from(ctx.state.db_index).unwrap_or(i64::MAX);
+    report_created_in(ctx, ctx.state.db_index);
+}
+
+/// [`report_created`] for database `index` (COPY ... DB writes another one).
+pub fn report_created_in(ctx: &Ctx<'_>, index: usize) {
+    let Some(target) = ctx.server.db(index) else {
+        return;
+    };
+    let created = target.take_created();
+    let db = i64::try_from(index).unwrap_or(i64::MAX);
     for key in &created {
         crate::notify::notify_keyspace_event(&ctx.state.hub, crate::notify::NEW, "new", key, db);
     }

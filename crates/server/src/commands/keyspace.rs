@@ -323,6 +323,7 @@ fn copy(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         }
     }
     signal_modified(ctx, target_db, &dst);
+    super::events::report_created_in(ctx, target_db);
     let db = i64::try_from(target_db).unwrap_or(i64::MAX);
     crate::notify::notify_keyspace_event(
         &ctx.state.hub,
