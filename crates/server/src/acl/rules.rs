@@ -521,6 +521,13 @@ impl Rules {
         })
     }
 
+    /// Whether the rules allow every command, key and channel: a single selector with
+    /// `+@all`, `~*` and `&*` (any user state: a connection already authenticated keeps its
+    /// rights while its user is `off`, as in Redis).
+    pub fn unrestricted(&self) -> bool {
+        matches!(self.selectors.as_slice(), [only] if only.all_commands && only.all_keys && only.all_channels)
+    }
+
     /// The root selector.
     pub fn root(&self) -> Option<&Selector> {
         self.selectors.first()
