@@ -98,6 +98,8 @@ pub struct ClientInfo {
     pub tracking: bool,
     /// The user it authenticated as (`user=`); `None`: the default user.
     pub user: Option<std::sync::Arc<crate::acl::User>>,
+    /// In MONITOR mode (`flags=O`).
+    pub monitor: bool,
 }
 
 impl ClientInfo {
@@ -205,6 +207,7 @@ impl Client {
                 redirect: -1,
                 tracking: false,
                 user: None,
+                monitor: false,
             }),
             subs: Mutex::new(None),
             subscribed: AtomicBool::new(false),
@@ -405,6 +408,9 @@ impl Client {
             })
         };
         let mut flags = String::new();
+        if info.monitor {
+            flags.push('O');
+        }
         if info.blocked {
             flags.push('b');
         }
@@ -474,6 +480,69 @@ pub struct Hub {
     pub blocked_clients: AtomicU64,
     /// CLIENT PAUSE.
     pub pause: Pause,
+    /// MONITOR.
+    pub monitors: Monitors,
+}
+
+/// The clients in MONITOR mode, which receive every command the server runs.
+#[derive(Debug, Default)]
+pub struct Monitors {
+    /// Whether any client monitors: read after every command, so an atomic.
+    any: AtomicBool,
+    clients: Mutex<Vec<Arc<Client>>>,
+}
+
+impl Monitors {
+    /// How far a monitor may fall behind before it is disconnected. Redis puts monitors in
+    /// its `normal` output class, unlimited by default; here a monitor that does not read
+    /// cannot hold more than a replica may (see `crate::replication`).
+    pub const OUTPUT_LIMIT: OutputLimit = crate::replication::REPLICA_OUTPUT_LIMIT;
+
+    /// Whether any client monitors.
+    pub fn active(&self) -> bool {
+        self.any.load(Ordering::Relaxed)
+    }
+
+    /// Adds `client`; false if it already monitors.
+    pub fn add(&self, client: &Arc<Client>) -> bool {
+        let mut clients = lock(&self.clients);
+        if clients.iter().any(|c| c.id == client.id) {
+            return false;
+        }
+        clients.push(Arc::clone(client));
+        self.any.store(true, Ordering::Relaxed);
+        true
+    }
+
+    /// Whether `id` monitors.
+    pub fn contains(&self, id: u64) -> bool {
+        self.active() && lock(&self.clients).iter().any(|c| c.id == id)
+    }
+
+    /// Removes the client `id`, if it monitors.
+    pub fn remove(&self, id: u64) {
+        if !self.active() {
+            return;
+        }
+        let mut clients = lock(&self.clients);
+        clients.retain(|c| c.id != id);
+        self.any.store(!clients.is_empty(), Ordering::Relaxed);
+    }
+
+    /// Sends `line` (a status) to every monitor but `sender`; returns whether `sender`
+    /// monitors too (its copy goes after its reply: the caller holds it).
+    pub fn feed(&self, line: &Bytes, sender: u64) -> bool {
+        let clients = lock(&self.clients).clone();
+        let mut sender_monitors = false;
+        for client in clients {
+            if client.id == sender {
+                sender_monitors = true;
+            } else {
+                client.push(Frame::Simple(line.clone()), Self::OUTPUT_LIMIT);
+            }
+        }
+        sender_monitors
+    }
 }
 
 /// CLIENT PAUSE: until when commands wait, and whether all of them do (ALL) or only those
@@ -541,6 +610,7 @@ impl Hub {
             pubsub_limit,
             blocked_clients: AtomicU64::new(0),
             pause: Pause::default(),
+            monitors: Monitors::default(),
         }
     }
 
@@ -555,6 +625,7 @@ impl Hub {
         self.pubsub.unsubscribe_everything(client);
         self.blocking.remove(client, self);
         self.tracking.disable(client.id);
+        self.monitors.remove(client.id);
     }
 
     /// The live client with this id.

@@ -186,12 +186,20 @@ pub(super) async fn serve(
                     if !session.reply_suppressed() || matches!(reply, Frame::Push(_)) {
                         encode_into(&reply, session.dialect(), &mut output);
                     }
+                    for frame in session.take_after_reply() {
+                        if !session.reply_suppressed() {
+                            encode_into(&frame, session.dialect(), &mut output);
+                        }
+                    }
                     // The client's invalidations of its own changes follow its reply.
                     crate::tracking::send_deferred(&hub, &client);
                 }
                 Some(wait) => match start_wait(&mut session, wait) {
                     Ok(reply) => {
                         encode_into(&reply, session.dialect(), &mut output);
+                        for frame in session.take_after_reply() {
+                            encode_into(&frame, session.dialect(), &mut output);
+                        }
                         crate::tracking::send_deferred(&hub, &client);
                     }
                     Err(wait) => blocked = Some(wait),

@@ -109,11 +109,13 @@ impl Session {
                 watch: Default::default(),
                 reply: Default::default(),
                 before_reply: Vec::new(),
+                after_reply: Vec::new(),
                 propagate_as: None,
                 propagate_always: false,
                 propagated: Vec::new(),
                 replica_start: None,
                 in_script: false,
+                in_exec: false,
                 error_already_counted: false,
                 hub,
                 client,
@@ -157,6 +159,11 @@ impl Session {
     /// Frames the command just run wants written before its reply (taken: each goes once).
     pub fn take_before_reply(&mut self) -> Vec<Frame> {
         std::mem::take(&mut self.state.before_reply)
+    }
+
+    /// What the last command wrote to follow its reply (see `SessionState::after_reply`).
+    pub fn take_after_reply(&mut self) -> Vec<Frame> {
+        std::mem::take(&mut self.state.after_reply)
     }
 
     fn dispatch_args(&mut self, argv: &[Bytes]) -> Frame {

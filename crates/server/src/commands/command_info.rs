@@ -194,8 +194,11 @@ fn docs_pair(spec: &'static Spec) -> (Frame, Frame) {
         (bulk("summary"), bulk(docs.summary)),
         (bulk("since"), bulk(docs.since)),
         (bulk("group"), bulk(docs.group)),
-        (bulk("complexity"), bulk(docs.complexity)),
     ];
+    // Redis leaves out what a command's docs do not have (MONITOR, SYNC: no complexity).
+    if !docs.complexity.is_empty() {
+        fields.push((bulk("complexity"), bulk(docs.complexity)));
+    }
     if SYSCMD.contains(&spec.name) {
         // Redis's `CMD_DOC_SYSCMD`: commands meant for the system, not for applications.
         fields.push((bulk("doc_flags"), Frame::Set(vec![simple("syscmd")])));

@@ -523,6 +523,7 @@ fn reset(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
         .unsubscribe_everything(&ctx.state.client);
     ctx.state.hub.tracking.disable(ctx.state.client.id);
     super::clients::clear_tracking_info(ctx);
+    super::monitor::stop(ctx.state);
     Frame::simple("RESET")
 }
 

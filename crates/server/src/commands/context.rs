@@ -67,6 +67,9 @@ pub struct SessionState {
     pub reply: ReplyState,
     /// Frames to write before the current command's reply (DEBUG PROTOCOL push's push).
     pub before_reply: Vec<Frame>,
+    /// Frames to write after the current command's reply (a monitoring client's own line
+    /// for the command, which Redis adds once the command has answered).
+    pub after_reply: Vec<Frame>,
     // --- the replication stream (only while a replica is attached; see `propagate`) ---
     /// What the running command asked to propagate instead of itself (Redis's
     /// `rewriteClientCommandVector`): SET EX as SET PXAT, a served BLPOP as LPOP...
@@ -81,6 +84,8 @@ pub struct SessionState {
     pub replica_start: Option<Arc<crate::replication::ReplicaStart>>,
     /// Whether the running command was called by a Lua script (Redis's `CLIENT_SCRIPT`).
     pub in_script: bool,
+    /// Whether EXEC is running the queued commands (they must each answer: no MONITOR).
+    pub in_exec: bool,
     /// The script just run answered an error that was counted in the error statistics when
     /// a command inside it failed or was refused (Redis's `ERR_REPLY_FLAG_NO_STATS_UPDATE`):
     /// the script's reply is not counted again.

@@ -54,6 +54,7 @@ const FAMILIES: &[&[Command]] = &[
     super::streams::COMMANDS,
     super::acl::COMMANDS,
     super::migrate::COMMANDS,
+    super::monitor::COMMANDS,
 ];
 
 /// Every command of the Redis flavor.
@@ -135,7 +136,8 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
     // when it is 0); what could not be freed makes `over_maxmemory` refuse below.
     crate::evict::perform(server, Some(&state.client));
     let refusal = over_maxmemory(server, state, spec.name, flags)
-        .or_else(|| replication_refusal(server, state, spec.name, flags));
+        .or_else(|| replication_refusal(server, state, spec.name, flags))
+        .or_else(|| super::monitor::refuse_keyspace(state, flags));
     if let Some(refusal) = refusal {
         return reject(state, Some(spec), refusal);
     }
@@ -450,6 +452,7 @@ pub(crate) fn run(
     let existed = conversions::before(&ctx, spec, argv);
     let reply = (command.run)(&mut ctx, argv);
     modified::after(&ctx, spec, before, &reply);
+    super::monitor::feed(ctx.state, spec, argv);
     // Keys the command found expired: their `expired` events and invalidations; keys it
     // created and sent no event of its own for: their `new` events.
     crate::expiry::report(ctx.server, db_index, ctx.db, Some(&ctx.state.client));

@@ -43,6 +43,7 @@ pub(crate) mod long_double;
 pub(crate) mod memory;
 pub(crate) mod migrate;
 pub(crate) mod modified;
+pub(crate) mod monitor;
 pub(crate) mod object;
 pub(crate) mod persistence;
 pub(crate) mod propagate;

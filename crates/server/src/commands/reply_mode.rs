@@ -27,6 +27,12 @@ impl ReplyState {
         self.off || self.skip_this
     }
 
+    /// Drops the reply of the command now running: for a command Redis answers with
+    /// nothing at all (MONITOR sent again).
+    pub fn skip_this(&mut self) {
+        self.skip_this = true;
+    }
+
     /// Called before each command runs: a SKIP before it reaches this command now.
     pub fn begin_command(&mut self) {
         self.skip_this = std::mem::take(&mut self.skip_next);

@@ -225,7 +225,7 @@ impl Slowlog {
 /// The arguments Redis 7.0 redacts before a command is logged: AUTH's password (and user),
 /// HELLO's `AUTH username password`, the value of CONFIG SET of a password, every argument
 /// of ACL SETUSER (the user's name and rules).
-fn secret_positions(name: &str, argv: &[Bytes]) -> Vec<usize> {
+pub(crate) fn secret_positions(name: &str, argv: &[Bytes]) -> Vec<usize> {
     match name {
         "acl|setuser" => (2..argv.len()).collect(),
         "migrate" => {

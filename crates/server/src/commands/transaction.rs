@@ -235,11 +235,13 @@ fn exec(ctx: &mut Ctx<'_>, _: &[Bytes]) -> Frame {
     // Redis unwatches before running the queue: the transaction's own writes do not
     // count against it.
     ctx.state.watch.unwatch();
+    ctx.state.in_exec = true;
     let replies = transaction
         .queued
         .iter()
         .map(|argv| dispatch::run_queued(ctx.server, ctx.state, argv))
         .collect();
+    ctx.state.in_exec = false;
     Frame::Array(replies)
 }
 

@@ -295,6 +295,8 @@ pub(crate) fn prepare(ctx: &Ctx<'_>, script_flags: u32, ro: bool) -> Result<RunC
 }
 
 fn eval_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], evalsha: bool, ro: bool) -> Frame {
+    // Shown before the commands the script calls, as Redis's evalCommand does.
+    super::monitor::feed_script_call(ctx.state, argv);
     let (keys, args) = match split_keys(argv, super::reply::not_integer) {
         Ok(split) => split,
         Err(e) => return e,
@@ -566,10 +568,12 @@ pub(crate) fn kill(_ctx: &mut Ctx<'_>, _eval: bool) -> Frame {
 }
 
 fn fcall(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    super::monitor::feed_script_call(ctx.state, argv);
     functions::fcall(ctx, argv, false)
 }
 
 fn fcall_ro(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
+    super::monitor::feed_script_call(ctx.state, argv);
     functions::fcall(ctx, argv, true)
 }
 
