@@ -386,14 +386,7 @@ impl Selector {
         if self.all_keys {
             return b"~*".to_vec();
         }
-        let mut out = Vec::new();
-        for (i, key) in self.keys.iter().enumerate() {
-            if i > 0 {
-                out.push(b' ');
-            }
-            key.describe(&mut out);
-        }
-        out
+        space_separated(&self.keys, |key, out| key.describe(out))
     }
 
     /// The channel patterns as `ACL GETUSER` shows them (`&*` for all channels).
@@ -401,15 +394,10 @@ impl Selector {
         if self.all_channels {
             return b"&*".to_vec();
         }
-        let mut out = Vec::new();
-        for (i, channel) in self.channels.iter().enumerate() {
-            if i > 0 {
-                out.push(b' ');
-            }
+        space_separated(&self.channels, |channel, out| {
             out.push(b'&');
             out.extend_from_slice(channel);
-        }
-        out
+        })
     }
 
     /// The selector in `ACL LIST`'s form (Redis's `ACLDescribeSelector`).
@@ -434,6 +422,18 @@ impl Selector {
         }
         out.extend_from_slice(&self.describe_commands());
     }
+}
+
+/// Each item as `write` writes it, one space between them.
+fn space_separated<T>(items: &[T], mut write: impl FnMut(&T, &mut Vec<u8>)) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b' ');
+        }
+        write(item, &mut out);
+    }
+    out
 }
 
 /// Redis's `ACLStringHasSpaces`: spaces and NUL bytes are refused in patterns and names.
