@@ -1,6 +1,6 @@
 //! Strings that a small request asks to grow (SETRANGE, SETBIT, BITFIELD at a huge offset):
-//! the growth is refused before a byte is allocated when `maxmemory` is set and would be
-//! passed, or when `proto-max-bulk-len` would be; and WATCH sees the bit and range commands
+//! the growth is refused before a byte is allocated when `maxmemory` is set and the growth
+//! alone is larger than it, or when `proto-max-bulk-len` would be passed; and WATCH sees the bit and range commands
 //! modify a key exactly when Redis's `signalModifiedKey` would.
 
 mod support;
@@ -44,6 +44,12 @@ async fn growth_past_maxmemory_is_refused_before_allocating() {
     assert_eq!(
         call(&mut client, &["SETRANGE", "grow", "1048575", "x"]).await,
         Frame::Integer(1_048_576)
+    );
+    // As in Redis, a command under the limit may take the server past it (the next one
+    // evicts or is refused): 63 MiB more on a 64 MiB limit with 1 MiB already used.
+    assert_eq!(
+        call(&mut client, &["SETRANGE", "grow2", "66060287", "x"]).await,
+        Frame::Integer(66_060_288)
     );
     // And past proto-max-bulk-len it is Redis's error, whatever maxmemory says.
     call(&mut client, &["CONFIG", "SET", "maxmemory", "0"]).await;

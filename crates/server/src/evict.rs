@@ -21,7 +21,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
 
-use crate::clients::Client;
 use crate::db::{now_ms, Sampled, SHARDS};
 use crate::replication::Op;
 use crate::state::ServerState;
@@ -83,29 +82,30 @@ fn due(server: &ServerState) -> Option<(u64, Pick, bool)> {
     Some((limit, pick, volatile))
 }
 
-/// Before a command of `me` runs: evicts when over `maxmemory` (see the module
-/// documentation). One atomic load when `maxmemory` is 0. Takes the server's gate shared; a
+/// Before a command runs: evicts when over `maxmemory` (see the module documentation).
+/// Tracking clients are told at once, the one about to run its command included: Redis
+/// evicts in `processCommand`, so the invalidation precedes that command's reply. One atomic load when `maxmemory` is 0. Takes the server's gate shared; a
 /// command holding it alone (EXEC, a script) makes this call skip, as Redis does not evict
 /// inside them either.
-pub(crate) fn perform(server: &ServerState, me: Option<&Client>) {
+pub(crate) fn perform(server: &ServerState) {
     let Some(due) = due(server) else {
         return;
     };
     let Some(_gate) = server.try_shared() else {
         return;
     };
-    evict(server, me, due);
+    evict(server, due);
 }
 
 /// [`perform`] for a caller that already holds the gate (CONFIG SET maxmemory).
-pub(crate) fn perform_locked(server: &ServerState, me: Option<&Client>) {
+pub(crate) fn perform_locked(server: &ServerState) {
     if let Some(due) = due(server) {
-        evict(server, me, due);
+        evict(server, due);
     }
 }
 
 /// Deletes keys by the policy until the estimate is under `limit` or nothing may go.
-fn evict(server: &ServerState, me: Option<&Client>, (limit, pick, volatile): (u64, Pick, bool)) {
+fn evict(server: &ServerState, (limit, pick, volatile): (u64, Pick, bool)) {
     let samples = usize::try_from(server.settings.maxmemory_samples.load(Ordering::Relaxed))
         .unwrap_or(5)
         .max(1);
@@ -129,7 +129,7 @@ fn evict(server: &ServerState, me: Option<&Client>, (limit, pick, volatile): (u6
         server.forget_memory(crate::db::entry_estimate(&key, &entry));
         drop(entry);
         server.stats.count_evicted();
-        signal(server, index, &key, me);
+        signal(server, index, &key);
         if server.replication.active() {
             ops.push(Op::new(index, vec![Bytes::from_static(b"DEL"), key]));
         }
@@ -139,12 +139,12 @@ fn evict(server: &ServerState, me: Option<&Client>, (limit, pick, volatile): (u6
 }
 
 /// What Redis does for an evicted key: `signalModifiedKey(NULL, ...)`, the `evicted` event.
-fn signal(server: &ServerState, index: usize, key: &Bytes, me: Option<&Client>) {
+fn signal(server: &ServerState, index: usize, key: &Bytes) {
     if server.watches.is_active() {
         server.watches.touch(index, key);
     }
     let hub = &server.hub;
-    crate::tracking::invalidate_as_server(hub, key, me);
+    crate::tracking::invalidate_as_server(hub, key, None);
     let db = i64::try_from(index).unwrap_or(i64::MAX);
     crate::notify::notify_keyspace_event(hub, crate::notify::EVICTED, "evicted", key, db);
 }

@@ -116,6 +116,7 @@ impl Session {
                 replica_start: None,
                 in_script: false,
                 in_exec: false,
+                script_keys: Vec::new(),
                 error_already_counted: false,
                 hub,
                 client,

@@ -248,6 +248,13 @@ impl ServerState {
         self.memory_estimate.load(Ordering::Relaxed)
     }
 
+    /// Adds `bytes` (a string's growth) to the memory estimate, so the `maxmemory` check
+    /// before the next command sees it before the next refresh (and evicts, as Redis).
+    pub(crate) fn note_memory(&self, bytes: usize) {
+        self.memory_estimate
+            .fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
     /// Takes `bytes` (a deleted key's estimate) off the memory estimate, so the `maxmemory`
     /// check that follows an eviction sees it before the next refresh.
     pub(crate) fn forget_memory(&self, bytes: usize) {

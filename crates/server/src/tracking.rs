@@ -87,8 +87,8 @@ pub struct Tracking {
     table: Mutex<Table>,
     /// Clients with tracking on: writes cost one atomic load when none is.
     tracking: AtomicUsize,
-    /// See [`MAX_TRACKED_KEYS`].
-    max_keys: usize,
+    /// `tracking-table-max-keys` (0: no bound); see [`MAX_TRACKED_KEYS`].
+    max_keys: AtomicUsize,
 }
 
 impl Default for Tracking {
@@ -96,7 +96,7 @@ impl Default for Tracking {
         Tracking {
             table: Mutex::default(),
             tracking: AtomicUsize::new(0),
-            max_keys: MAX_TRACKED_KEYS,
+            max_keys: AtomicUsize::new(MAX_TRACKED_KEYS),
         }
     }
 }
@@ -169,13 +169,31 @@ impl Tracking {
         for key in keys {
             t.keys.entry((*key).clone()).or_default().insert(id);
         }
-        while t.keys.len() > self.max_keys {
-            // The first entry: after earlier swap-removals, an arbitrary one, as Redis
-            // picks a random key.
-            match t.keys.swap_remove_index(0) {
-                Some(entry) => evicted.push(entry),
-                None => break,
-            }
+        trim(&mut t, self.max_keys.load(Ordering::Relaxed), &mut evicted);
+        evicted
+    }
+
+    /// INFO's `tracking_total_keys`, `tracking_total_items` (a key counted once per client
+    /// that may cache it) and `tracking_total_prefixes`.
+    pub fn totals(&self) -> (usize, usize, usize) {
+        let t = lock(&self.table);
+        let items = t.keys.values().map(IndexSet::len).sum();
+        (t.keys.len(), items, t.bcast_prefixes.len())
+    }
+
+    /// INFO's `tracking_clients`: clients with tracking on.
+    pub fn clients(&self) -> usize {
+        self.tracking.load(Ordering::Relaxed)
+    }
+
+    /// CONFIG SET tracking-table-max-keys: the new bound (0: none), and the keys forgotten
+    /// at once to fit it (Redis forgets them over its next cron runs), with their clients,
+    /// who must be told to drop them.
+    pub fn set_max_keys(&self, max: usize) -> Vec<(Bytes, IndexSet<u64>)> {
+        self.max_keys.store(max, Ordering::Relaxed);
+        let mut evicted = Vec::new();
+        if self.tracking.load(Ordering::Relaxed) != 0 || max != 0 {
+            trim(&mut lock(&self.table), max, &mut evicted);
         }
         evicted
     }
@@ -187,6 +205,21 @@ impl Tracking {
         }
         if let Some(s) = lock(&self.table).clients.get_mut(&id) {
             s.caching = false;
+        }
+    }
+}
+
+/// Forgets keys until at most `max` are left (0: no bound), each with its clients.
+fn trim(t: &mut Table, max: usize, evicted: &mut Vec<(Bytes, IndexSet<u64>)>) {
+    if max == 0 {
+        return;
+    }
+    while t.keys.len() > max {
+        // The first entry: after earlier swap-removals, an arbitrary one, as Redis picks a
+        // random key.
+        match t.keys.swap_remove_index(0) {
+            Some(entry) => evicted.push(entry),
+            None => break,
         }
     }
 }
@@ -445,10 +478,8 @@ mod tests {
 
     #[test]
     fn a_full_table_evicts_keys_for_invalidation() {
-        let tracking = Tracking {
-            max_keys: 2,
-            ..Tracking::default()
-        };
+        let tracking = Tracking::default();
+        assert!(tracking.set_max_keys(2).is_empty());
         tracking.enable(1, Settings::default());
         let (a, b, c) = (Bytes::from("a"), Bytes::from("b"), Bytes::from("c"));
         assert!(tracking.remember(1, &[&a, &b]).is_empty());

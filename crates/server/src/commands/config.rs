@@ -191,7 +191,26 @@ fn config(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
                     .step_by(2)
                     .any(|name| name.eq_ignore_ascii_case(b"maxmemory"));
                 if maxmemory {
-                    crate::evict::perform_locked(ctx.server, Some(&ctx.state.client));
+                    crate::evict::perform_locked(ctx.server);
+                }
+                // A lower tracking-table-max-keys forgets keys now; their clients drop them.
+                let max_keys = rest
+                    .chunks(2)
+                    .find(|pair| {
+                        pair.first()
+                            .is_some_and(|n| is_keyword(n, "tracking-table-max-keys"))
+                    })
+                    .and_then(|pair| pair.get(1))
+                    .and_then(|n| super::args::parse_i64(n))
+                    .and_then(|n| usize::try_from(n).ok());
+                if let Some(max_keys) = max_keys {
+                    let hub = &ctx.state.hub;
+                    for (key, ids) in hub.tracking.set_max_keys(max_keys) {
+                        let keys = Frame::Array(vec![Frame::Bulk(key)]);
+                        for id in ids {
+                            crate::tracking::send_invalidation(hub, id, keys.clone());
+                        }
+                    }
                 }
                 // Redis's `updateRequirePass`: the default user's password follows.
                 let password = rest

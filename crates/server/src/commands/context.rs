@@ -86,6 +86,8 @@ pub struct SessionState {
     pub in_script: bool,
     /// Whether EXEC is running the queued commands (they must each answer: no MONITOR).
     pub in_exec: bool,
+    /// The keys the running script declared (KEYS), while one runs.
+    pub script_keys: Vec<Bytes>,
     /// The script just run answered an error that was counted in the error statistics when
     /// a command inside it failed or was refused (Redis's `ERR_REPLY_FLAG_NO_STATS_UPDATE`):
     /// the script's reply is not counted again.

@@ -134,7 +134,7 @@ pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Byte
     let flags = super::scripting::command_flags(server, spec, argv, rules_apply);
     // Redis's processCommand evicts before every command when over `maxmemory` (one load
     // when it is 0); what could not be freed makes `over_maxmemory` refuse below.
-    crate::evict::perform(server, Some(&state.client));
+    crate::evict::perform(server);
     let refusal = over_maxmemory(server, state, spec.name, flags)
         .or_else(|| replication_refusal(server, state, spec.name, flags))
         .or_else(|| super::monitor::refuse_keyspace(state, flags));
@@ -559,14 +559,25 @@ pub fn serve_blocked(server: &Arc<ServerState>) {
 /// Client-side caching after a command: a flush invalidates everything, the keys a read-only
 /// command names are remembered for the caller. (A write's keys are invalidated as it
 /// modifies them, by `watch::signal_modified`, Redis's `signalModifiedKey`.)
+///
+/// Scripts as Redis's `call` treats them: a read-only command a script calls makes the
+/// caller track the keys the script declared (not the ones the command names); EVAL_RO,
+/// EVALSHA_RO and FCALL_RO themselves track nothing; the OPTIN/OPTOUT `CACHING` answer
+/// holds until the script's caller's command is done.
 fn track(state: &SessionState, spec: &Spec, argv: &[Bytes], reply: &Frame) {
     let hub = &state.hub;
     let me = state.client.id;
     let args: Vec<&[u8]> = argv.iter().map(|a| &a[..]).collect();
-    let keys = || {
-        spec.key_positions(&args)
-            .into_iter()
-            .filter_map(|i| argv.get(i))
+    let script_keys = state.in_script.then_some(&state.script_keys);
+    let keys = || -> Vec<&Bytes> {
+        match script_keys {
+            Some(declared) => declared.iter().collect(),
+            None => spec
+                .key_positions(&args)
+                .into_iter()
+                .filter_map(|i| argv.get(i))
+                .collect(),
+        }
     };
     if spec.flags.contains(Flag::Write) && !reply.is_error() {
         if matches!(spec.name, "flushdb" | "flushall") {
@@ -574,8 +585,10 @@ fn track(state: &SessionState, spec: &Spec, argv: &[Bytes], reply: &Frame) {
                 state.client.defer(keys);
             }
         }
-    } else if spec.flags.contains(Flag::Readonly) {
-        let read: Vec<&Bytes> = keys().collect();
+    } else if spec.flags.contains(Flag::Readonly)
+        && !matches!(spec.name, "eval_ro" | "evalsha_ro" | "fcall_ro")
+    {
+        let read = keys();
         for (key, ids) in hub.tracking.remember(me, &read) {
             // The table was full: these clients must drop `key` (the reader's own after its
             // reply).
@@ -589,7 +602,7 @@ fn track(state: &SessionState, spec: &Spec, argv: &[Bytes], reply: &Frame) {
             }
         }
     }
-    if !spec.name.starts_with("client|") {
+    if !spec.name.starts_with("client|") && !state.in_script {
         hub.tracking.command_done(me);
     }
 }

@@ -136,6 +136,15 @@ const PARAMS: &[Param] = &[
         },
     ),
     p(
+        "tracking-table-max-keys",
+        None,
+        "1000000",
+        Kind::Int {
+            min: 0,
+            max: i64::MAX,
+        },
+    ),
+    p(
         "acl-pubsub-default",
         None,
         "resetchannels",

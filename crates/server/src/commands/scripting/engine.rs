@@ -378,7 +378,10 @@ impl Engine {
         args: &[Bytes],
         run: RunCtx,
     ) -> Frame {
+        // The declared keys are what a read inside the script makes the caller track.
+        state.script_keys = keys.to_vec();
         let reply = self.run_inner(server, state, function, name, eval, keys, args, run);
+        state.script_keys.clear();
         self.collect_sometimes();
         match reply {
             Ok(frame) => frame,
