@@ -56,6 +56,8 @@ pub struct ServerState {
     /// DEBUG SET-ACTIVE-EXPIRE: on (the default), expired keys count as gone everywhere; off,
     /// DBSIZE counts them until something touches them, as Redis without its expiry cycle.
     pub(crate) active_expire: std::sync::atomic::AtomicBool,
+    /// DEBUG PAUSE-CRON: the periodic tasks skip their ticks while set (see [`every`]).
+    pub(crate) cron_paused: std::sync::atomic::AtomicBool,
     /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call `noscript` commands.
     pub(crate) script_disable_deny: std::sync::atomic::AtomicBool,
     /// The last memory estimate, and when it was made (Unix ms); see `out_of_memory`.
@@ -163,6 +165,7 @@ impl ServerState {
             debug_command: false,
             active_expire: std::sync::atomic::AtomicBool::new(true),
             script_disable_deny: std::sync::atomic::AtomicBool::new(false),
+            cron_paused: std::sync::atomic::AtomicBool::new(false),
             memory_estimate: AtomicU64::new(BASE_MEMORY as u64),
             memory_checked_at: AtomicU64::new(0),
             persistence: crate::persistence::Persistence::new(None, "dump.rdb"),
@@ -302,6 +305,9 @@ pub(crate) async fn every(
         let Some(server) = server.upgrade() else {
             return;
         };
+        if server.cron_paused.load(Ordering::Relaxed) {
+            continue;
+        }
         tick(&server);
     }
 }

@@ -351,12 +351,14 @@ pub fn flush_broadcasts(server: &crate::state::ServerState) {
 /// and the table forgets every key.
 pub fn invalidate_all(hub: &Hub, by: u64) -> Vec<(u64, Frame)> {
     let tracking = &hub.tracking;
-    if tracking.tracking.load(Ordering::Relaxed) == 0 {
-        return Vec::new();
-    }
     let ids: Vec<u64> = {
+        // The table goes even when nobody tracks now: entries outlive the clients that
+        // turned tracking off, and Redis frees the whole table on a flush.
         let mut t = lock(&tracking.table);
         t.keys.clear();
+        if tracking.tracking.load(Ordering::Relaxed) == 0 {
+            return Vec::new();
+        }
         t.clients.keys().copied().collect()
     };
     let mut mine = Vec::new();

@@ -411,9 +411,14 @@ fn tracking_info(ctx: &mut Ctx<'_>) -> Frame {
     let redirect = settings
         .as_ref()
         .map_or(-1, |s| i64::try_from(s.redirect).unwrap_or(i64::MAX));
+    let bcast = settings.as_ref().is_some_and(|s| s.bcast);
     let mut prefixes: Vec<Bytes> = settings.map(|s| s.prefixes).unwrap_or_default();
-    // Redis keeps them in a radix tree: sorted.
+    // Redis keeps them in a radix tree: sorted. BCAST without a prefix is the empty prefix
+    // (every key), which Redis lists.
     prefixes.sort();
+    if bcast && prefixes.is_empty() {
+        prefixes.push(Bytes::new());
+    }
     Frame::Map(vec![
         (word("flags"), Frame::Set(flags)),
         (word("redirect"), Frame::Integer(redirect)),

@@ -73,6 +73,14 @@ fn debug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
                 .store(atoi(flag) != 0, std::sync::atomic::Ordering::Relaxed);
             ok()
         }
+        [flag] if is_keyword(sub, "PAUSE-CRON") => {
+            // Stops the periodic work (active expiry, save points, replica pings) until
+            // PAUSE-CRON 0, as Redis pauses its serverCron; read with atoi as Redis reads it.
+            ctx.server
+                .cron_paused
+                .store(atoi(flag) != 0, std::sync::atomic::Ordering::Relaxed);
+            ok()
+        }
         [flag] if is_keyword(sub, "SET-ACTIVE-EXPIRE") => {
             // Redis reads it with atoi: anything but a non-zero number is off.
             let on = atoi(flag) != 0;

@@ -480,7 +480,8 @@ pub(crate) fn run(
     // changed nothing yet, as Redis tracks nothing for a client that blocks. Invalidating
     // its keys on every look would also hold another invalidation for every retry while it
     // waits, with no reply to send them after.
-    if ctx.state.hub.tracking.active() && ctx.state.block.is_none() {
+    let flush = matches!(spec.name, "flushdb" | "flushall");
+    if (ctx.state.hub.tracking.active() || flush) && ctx.state.block.is_none() {
         track(ctx.state, spec, argv, &reply);
     }
     if matches!(spec.name, "client|setname" | "hello" | "reset") {
