@@ -37,7 +37,9 @@ fn matrix_page_renders_with_one_column_per_target() {
     let out = work.join("matrix");
     let status = Command::new(env!("CARGO_BIN_EXE_respect"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["matrix", "--out"])
+        // Global scenarios too (ACL users, CONFIG SET...): these servers are the test's
+        // own, and the page's first area (`acl`) would otherwise be all SKIPPED.
+        .args(["matrix", "--allow-global", "--out"])
         .arg(&out)
         .args([
             "--target",
