@@ -497,7 +497,7 @@ fn bitop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         }
         return Frame::Integer(0);
     }
-    if let Err(error) = string_edit::check_room(ctx, result.len()) {
+    if let Err(error) = string_edit::grow_room(ctx, result.len()) {
         return error;
     }
     let len = result.len() as i64;

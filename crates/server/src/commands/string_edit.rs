@@ -57,7 +57,17 @@ pub fn check_room(ctx: &Ctx<'_>, growth: usize) -> Result<(), Frame> {
     if used > limit || growth as u64 > limit {
         return Err(Frame::error(OOM));
     }
-    ctx.server.note_memory(growth);
+    Ok(())
+}
+
+/// [`check_room`] for a growth that stays (a string made longer, BITOP's result): it counts
+/// in the memory estimate at once, so the next command's `maxmemory` check sees it. A
+/// transient allocation (LCS's table) uses [`check_room`] alone.
+pub fn grow_room(ctx: &Ctx<'_>, growth: usize) -> Result<(), Frame> {
+    check_room(ctx, growth)?;
+    if ctx.server.settings.maxmemory.load(Ordering::Relaxed) != 0 {
+        ctx.server.note_memory(growth);
+    }
     Ok(())
 }
 
@@ -74,7 +84,7 @@ pub fn edit<T>(
     if ctx.server.settings.maxmemory.load(Ordering::Relaxed) != 0 {
         // Asked with no shard held: refreshing the memory estimate locks every shard.
         let old_len = read(ctx, key)?.map_or(0, |s| s.len());
-        check_room(ctx, len.saturating_sub(old_len))?;
+        grow_room(ctx, len.saturating_sub(old_len))?;
     }
     let mut shard = ctx.db.shard(key);
     let current = match shard.get(key, ctx.now) {
