@@ -581,7 +581,9 @@ impl Rules {
         } else if op.len() > 1 && op.first() == Some(&b'(') && op.last() == Some(&b')') {
             let inner = op.get(1..op.len() - 1).unwrap_or_default();
             let mut selector = Selector::new(false, all_channels);
-            for part in split_args(inner).ok_or(SetError::Syntax)? {
+            // Redis's sdssplitargs: unbalanced quotes give no arguments at all (an empty
+            // selector), not an error.
+            for part in respect_resp::split_inline(inner).unwrap_or_default() {
                 selector.apply(&part)?;
             }
             self.selectors.push(selector);
@@ -651,88 +653,6 @@ fn checked_hash(hash: &[u8]) -> Result<Bytes, SetError> {
     }
 }
 
-/// Redis's `sdssplitargs` for a selector's inside: words separated by spaces, with `"..."`
-/// (backslash escapes, `\xHH`) and `'...'` quoting; `None` for unbalanced quotes or a
-/// closing quote not followed by a space.
-pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    let at = |i: usize| line.get(i).copied();
-    loop {
-        while at(i).is_some_and(|c| c.is_ascii_whitespace()) {
-            i += 1;
-        }
-        let Some(_) = at(i) else {
-            return Some(out);
-        };
-        let mut word = Vec::new();
-        let (mut in_double, mut in_single) = (false, false);
-        loop {
-            let c = at(i);
-            if in_double {
-                match c {
-                    None => return None,
-                    Some(b'\\') if at(i + 1) == Some(b'x') => {
-                        let hex = |c: Option<u8>| c.and_then(|c| (c as char).to_digit(16));
-                        if let (Some(h), Some(l)) = (hex(at(i + 2)), hex(at(i + 3))) {
-                            word.push((h * 16 + l) as u8);
-                            i += 3;
-                        } else {
-                            word.push(b'\\');
-                        }
-                    }
-                    Some(b'\\') if at(i + 1).is_some() => {
-                        i += 1;
-                        word.push(match at(i) {
-                            Some(b'n') => b'\n',
-                            Some(b'r') => b'\r',
-                            Some(b't') => b'\t',
-                            Some(b'b') => 8,
-                            Some(b'a') => 7,
-                            Some(other) => other,
-                            None => return None,
-                        });
-                    }
-                    Some(b'"') => {
-                        if at(i + 1).is_some_and(|c| !c.is_ascii_whitespace()) {
-                            return None;
-                        }
-                        i += 1;
-                        break;
-                    }
-                    Some(other) => word.push(other),
-                }
-            } else if in_single {
-                match c {
-                    None => return None,
-                    Some(b'\\') if at(i + 1) == Some(b'\'') => {
-                        i += 1;
-                        word.push(b'\'');
-                    }
-                    Some(b'\'') => {
-                        if at(i + 1).is_some_and(|c| !c.is_ascii_whitespace()) {
-                            return None;
-                        }
-                        i += 1;
-                        break;
-                    }
-                    Some(other) => word.push(other),
-                }
-            } else {
-                match c {
-                    None => break,
-                    Some(b' ' | b'\n' | b'\r' | b'\t' | 0) => break,
-                    Some(b'"') => in_double = true,
-                    Some(b'\'') => in_single = true,
-                    Some(other) => word.push(other),
-                }
-            }
-            i += 1;
-        }
-        out.push(word);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -784,10 +704,16 @@ mod tests {
 
     #[test]
     fn selector_arguments_split_as_redis_splits_them() {
+        let r = rules(&["(~a* \"+get\" '~x')"]);
         assert_eq!(
-            split_args(b" ~a* \"+get\" 'x y' "),
-            Some(vec![b"~a*".to_vec(), b"+get".to_vec(), b"x y".to_vec()])
+            r.describe(),
+            b"off resetchannels -@all (~a* ~x resetchannels -@all +get)".to_vec()
         );
-        assert_eq!(split_args(b"\"open"), None);
+        // Unbalanced quotes: no arguments, an empty selector (Redis's sdssplitargs).
+        let r = rules(&["(~a \"b)"]);
+        assert_eq!(
+            r.describe(),
+            b"off resetchannels -@all (resetchannels -@all)".to_vec()
+        );
     }
 }
