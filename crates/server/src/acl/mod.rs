@@ -61,7 +61,8 @@ impl User {
 }
 
 /// Why a command is refused (Redis's `ACL_DENIED_*`), with the index of the argument that
-/// caused it for keys and channels.
+/// caused it for keys and channels. The order (variant, then index) is the one Redis picks
+/// the refusal to report by when no selector allows a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Denied {
     /// The command or subcommand.
@@ -79,14 +80,6 @@ impl Denied {
             Denied::Command => Reason::Command,
             Denied::Key(_) => Reason::Key,
             Denied::Channel(_) => Reason::Channel,
-        }
-    }
-
-    /// The argument index of the key or channel (0 for the command).
-    pub fn position(self) -> usize {
-        match self {
-            Denied::Command => 0,
-            Denied::Key(i) | Denied::Channel(i) => i,
         }
     }
 
@@ -398,29 +391,21 @@ pub fn check<A: AsRef<[u8]>>(user: &User, spec: &'static Spec, argv: &[A]) -> Re
         match selector_check(selector, id, spec, argv, &mut keys) {
             Ok(()) => return Ok(()),
             Err(denied) => {
-                if rank(denied) > rank(relevant)
-                    || (rank(denied) == rank(relevant) && denied.position() > relevant.position())
-                {
-                    relevant = denied;
-                }
+                // The derived order is Redis's: command < key < channel, then by position.
+                relevant = relevant.max(denied);
             }
         }
     }
     Err(relevant)
 }
 
-fn rank(denied: Denied) -> u8 {
-    match denied {
-        Denied::Command => 0,
-        Denied::Key(_) => 1,
-        Denied::Channel(_) => 2,
-    }
-}
-
 /// Whether `user` may run the command and read every key (Redis's
 /// `ACLUserCheckCmdWithUnrestrictedKeyAccess` with `CMD_KEY_ACCESS`): one selector allows the
 /// command and has `allkeys` or a `*` pattern granting reads. SORT's BY and GET need it.
 pub fn may_read_any_key<A: AsRef<[u8]>>(user: &User, spec: &'static Spec, argv: &[A]) -> bool {
+    if user.unrestricted.load(Ordering::Acquire) {
+        return true;
+    }
     let rules = user.rules();
     let id = table::table().id_of(spec);
     let mut keys = None;

@@ -328,23 +328,12 @@ pub(crate) fn log_refusal(
 ) {
     let context = if state.in_script {
         LogContext::Lua
-    } else if state.multi.is_some() {
+    } else if state.multi.is_some() || state.in_exec {
+        // Queued, or run by EXEC (Redis's client still has CLIENT_MULTI then).
         LogContext::Multi
     } else {
         LogContext::Toplevel
     };
-    log_with_context(server, state, reason, context, object, username, now_ms);
-}
-
-fn log_with_context(
-    server: &ServerState,
-    state: &SessionState,
-    reason: Reason,
-    context: LogContext,
-    object: Bytes,
-    username: Option<Bytes>,
-    now_ms: u64,
-) {
     let max_len = server
         .settings
         .get("acllog-max-len")
@@ -364,14 +353,19 @@ pub(crate) fn log_denial(
     denied: Denied,
     spec: &'static Spec,
     argv: &[Bytes],
-    context: LogContext,
 ) {
     let object = match denied {
         Denied::Command => Bytes::from_static(spec.name.as_bytes()),
         Denied::Key(at) | Denied::Channel(at) => argv.get(at).cloned().unwrap_or_default(),
     };
-    let now = crate::db::now_ms();
-    log_with_context(server, state, denied.reason(), context, object, None, now);
+    log_refusal(
+        server,
+        state,
+        denied.reason(),
+        object,
+        None,
+        crate::db::now_ms(),
+    );
 }
 
 /// Whether new users and selectors get every channel (`acl-pubsub-default allchannels`).

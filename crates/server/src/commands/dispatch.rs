@@ -94,11 +94,7 @@ pub fn lookup_subcommand(parent: &'static Spec, sub: &[u8]) -> Option<&'static S
 /// Redis's `rejectCommand` does, so its EXEC answers EXECABORT.
 pub fn execute(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Bytes]) -> Frame {
     let checked = check(server, state, argv).and_then(|(command, spec)| {
-        let context = match state.multi {
-            Some(_) => crate::acl::LogContext::Multi,
-            None => crate::acl::LogContext::Toplevel,
-        };
-        permitted(server, state, spec, argv, context)
+        permitted(server, state, spec, argv)
             .map(|()| (command, spec))
             .map_err(|denied| Frame::Error(Bytes::from(denied.refusal(spec.name))))
     });
@@ -260,16 +256,16 @@ fn check(
 
 /// The user's permission for the command (Redis's `ACLCheckAllPerm`), a refusal logged for
 /// ACL LOG. Checked after the others, before the command runs or is queued, and again by
-/// EXEC and by scripts for what they run.
+/// EXEC and by scripts for what they run (the log's context follows from the session:
+/// `lua` inside a script, `multi` queued or run by EXEC).
 pub(crate) fn permitted(
     server: &ServerState,
     state: &SessionState,
     spec: &'static Spec,
     argv: &[Bytes],
-    context: crate::acl::LogContext,
 ) -> Result<(), crate::acl::Denied> {
     crate::acl::check(&state.user, spec, argv).inspect_err(|&denied| {
-        super::acl::log_denial(server, state, denied, spec, argv, context);
+        super::acl::log_denial(server, state, denied, spec, argv);
     })
 }
 
@@ -410,7 +406,7 @@ pub fn run_queued(server: &Arc<ServerState>, state: &mut SessionState, argv: &[B
     let reply = match check(server, state, argv) {
         Ok((command, spec)) => {
             // The rules may have changed since the command was queued (`execCommand`).
-            match permitted(server, state, spec, argv, crate::acl::LogContext::Multi) {
+            match permitted(server, state, spec, argv) {
                 Ok(()) => run(server, state, command, spec, argv),
                 Err(denied) => Frame::Error(Bytes::from(format!(
                     "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {}",

@@ -611,7 +611,12 @@ fn call_command(
             }
         }
     }
-    let reply = match check_for_script(lua, server, state, &args) {
+    // The checks run as the script's call too (an ACL refusal is logged in the `lua`
+    // context).
+    let outer = std::mem::replace(&mut state.in_script, true);
+    let checked = check_for_script(lua, server, state, &args);
+    state.in_script = outer;
+    let reply = match checked {
         Err((text, spec)) => {
             if let Some(spec) = spec {
                 state.stats.per_command.count_rejection(spec);
@@ -687,8 +692,7 @@ fn check_for_script(
         ));
     }
     // Redis's scriptVerifyACL: the caller's rules, logged in the `lua` context.
-    if let Err(denied) = dispatch::permitted(server, state, spec, args, crate::acl::LogContext::Lua)
-    {
+    if let Err(denied) = dispatch::permitted(server, state, spec, args) {
         return Err((
             format!("The user executing the script {}", denied.message()),
             Some(spec),
