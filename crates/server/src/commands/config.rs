@@ -186,21 +186,11 @@ fn config(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
             Ok(()) => {
                 sync_notifications(ctx);
                 // A lower limit evicts at once, as Redis's CONFIG SET maxmemory does.
-                let maxmemory = rest
-                    .iter()
-                    .step_by(2)
-                    .any(|name| name.eq_ignore_ascii_case(b"maxmemory"));
-                if maxmemory {
+                if set_value(rest, "maxmemory").is_some() {
                     crate::evict::perform_locked(ctx.server);
                 }
                 // A lower tracking-table-max-keys forgets keys now; their clients drop them.
-                let max_keys = rest
-                    .chunks(2)
-                    .find(|pair| {
-                        pair.first()
-                            .is_some_and(|n| is_keyword(n, "tracking-table-max-keys"))
-                    })
-                    .and_then(|pair| pair.get(1))
+                let max_keys = set_value(rest, "tracking-table-max-keys")
                     .and_then(|n| super::args::parse_i64(n))
                     .and_then(|n| usize::try_from(n).ok());
                 if let Some(max_keys) = max_keys {
@@ -213,11 +203,7 @@ fn config(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
                     }
                 }
                 // Redis's `updateRequirePass`: the default user's password follows.
-                let password = rest
-                    .chunks(2)
-                    .find(|pair| pair.first().is_some_and(|n| is_keyword(n, "requirepass")))
-                    .and_then(|pair| pair.get(1));
-                if let Some(password) = password {
+                if let Some(password) = set_value(rest, "requirepass") {
                     ctx.server.acl.set_default_password(password);
                 }
                 ok()
@@ -242,6 +228,15 @@ fn config(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
 
 /// Hands the `notify-keyspace-events` classes CONFIG SET left to the notifications that
 /// deliver them (the settings validate and store the text; the hub publishes the events).
+/// The value CONFIG SET's `name value` pairs gave `name` (any case), if they name it (the
+/// settings refuse a parameter named twice).
+fn set_value<'a>(pairs: &'a [Bytes], name: &str) -> Option<&'a Bytes> {
+    pairs
+        .chunks(2)
+        .find(|pair| pair.first().is_some_and(|n| is_keyword(n, name)))
+        .and_then(|pair| pair.get(1))
+}
+
 fn sync_notifications(ctx: &Ctx<'_>) {
     if let Some(classes) = ctx.server.settings.get("notify-keyspace-events") {
         // The settings accepted this text already, through the same `crate::notify` parser.

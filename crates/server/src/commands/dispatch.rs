@@ -391,32 +391,34 @@ pub fn run_from_script(
     state: &mut SessionState,
     argv: &[Bytes],
 ) -> Frame {
-    let reply = match check(server, state, argv) {
-        Ok((command, spec)) => run(server, state, command, spec, argv),
-        Err(refusal) => refusal,
-    };
-    // A blocking command called by a script has answered as if it timed out; it never waits.
-    state.block = None;
-    reply
+    run_nested(server, state, argv, false)
 }
 
 /// Runs a command EXEC took from its queue (the gate is already held; the command passed
-/// its checks when queued).
+/// its checks when queued, and the ACL's again now: the rules may have changed since,
+/// Redis's `execCommand`).
 pub fn run_queued(server: &Arc<ServerState>, state: &mut SessionState, argv: &[Bytes]) -> Frame {
+    run_nested(server, state, argv, true)
+}
+
+/// A command run inside another (a script's call, a queued command): checked, run, and
+/// never left waiting (a blocking command has answered as if it timed out).
+fn run_nested(
+    server: &Arc<ServerState>,
+    state: &mut SessionState,
+    argv: &[Bytes],
+    recheck_acl: bool,
+) -> Frame {
     let reply = match check(server, state, argv) {
-        Ok((command, spec)) => {
-            // The rules may have changed since the command was queued (`execCommand`).
-            match permitted(server, state, spec, argv) {
-                Ok(()) => run(server, state, command, spec, argv),
-                Err(denied) => Frame::Error(Bytes::from(format!(
-                    "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {}",
-                    denied.exec_reason()
-                ))),
-            }
-        }
+        Ok((command, spec)) => match recheck_acl.then(|| permitted(server, state, spec, argv)) {
+            Some(Err(denied)) => Frame::Error(Bytes::from(format!(
+                "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {}",
+                denied.exec_reason()
+            ))),
+            _ => run(server, state, command, spec, argv),
+        },
         Err(refusal) => refusal,
     };
-    // A blocking command inside EXEC has answered as if it timed out; it never waits.
     state.block = None;
     reply
 }
