@@ -148,6 +148,10 @@ impl Session {
     /// Runs one Redis-flavor command given as its arguments.
     pub fn execute_args(&mut self, argv: &[Bytes]) -> Frame {
         self.state.reply.begin_command();
+        // What the previous command left for its caller to write and nobody took (an
+        // embedded session never takes them) goes, so it cannot pile up command after command.
+        self.state.before_reply.clear();
+        self.state.after_reply.clear();
         self.dispatch_args(argv)
     }
 

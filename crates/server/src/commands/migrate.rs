@@ -165,7 +165,7 @@ fn parse(argv: &[Bytes]) -> Result<Request, Frame> {
 struct Outgoing {
     key: Bytes,
     ttl: i64,
-    payload: Vec<u8>,
+    payload: Bytes,
 }
 
 fn migrate(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
@@ -193,7 +193,7 @@ fn migrate(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Frame {
         outgoing.push(Outgoing {
             key: key.clone(),
             ttl,
-            payload,
+            payload: Bytes::from(payload),
         });
     }
     if outgoing.is_empty() {
@@ -250,7 +250,7 @@ fn request_bytes(request: &Request, outgoing: &[Outgoing]) -> BytesMut {
             word("RESTORE"),
             key.key.clone(),
             super::propagate::number(key.ttl),
-            Bytes::copy_from_slice(&key.payload),
+            key.payload.clone(),
         ];
         if request.replace {
             args.push(word("REPLACE"));

@@ -378,8 +378,11 @@ impl Engine {
         args: &[Bytes],
         run: RunCtx,
     ) -> Frame {
-        // The declared keys are what a read inside the script makes the caller track.
-        state.script_keys = keys.to_vec();
+        // The declared keys are what a read inside the script makes the caller track (kept
+        // only while some client tracks: otherwise a copy per run for nothing).
+        if state.hub.tracking.active() {
+            state.script_keys = keys.to_vec();
+        }
         let reply = self.run_inner(server, state, function, name, eval, keys, args, run);
         state.script_keys.clear();
         self.collect_sometimes();
