@@ -164,8 +164,7 @@ impl Selector {
     }
 
     fn change_category(&mut self, category: Category, allow: bool) {
-        let ids: Vec<CommandId> = table().in_category(category).collect();
-        for id in ids {
+        for id in table().in_category(category) {
             self.change(id, allow);
         }
     }

@@ -37,6 +37,9 @@ pub struct Table {
     /// By full name (`config|get`). Not by address: a `const` table's data may be copied
     /// into each codegen unit that uses it, so the same spec can sit at two addresses.
     by_name: HashMap<&'static str, CommandId>,
+    /// Each category's commands, by the category's place in `Category::ALL` (describing a
+    /// user's rules counts every category many times over).
+    by_category: Vec<Vec<CommandId>>,
 }
 
 /// The table, built on first use.
@@ -74,7 +77,22 @@ fn build() -> Table {
         .enumerate()
         .filter_map(|(i, e)| Some((e.spec.name, CommandId::try_from(i).ok()?)))
         .collect();
-    Table { entries, by_name }
+    let by_category = Category::ALL
+        .iter()
+        .map(|category| {
+            entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.spec.acl.contains(*category))
+                .filter_map(|(i, _)| CommandId::try_from(i).ok())
+                .collect()
+        })
+        .collect();
+    Table {
+        entries,
+        by_name,
+        by_category,
+    }
 }
 
 impl Table {
@@ -90,11 +108,12 @@ impl Table {
 
     /// The numbers of the commands in `category` (containers and subcommands alike).
     pub fn in_category(&self, category: Category) -> impl Iterator<Item = CommandId> + '_ {
-        self.entries
+        self.by_category
+            .get(category as usize)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
             .iter()
-            .enumerate()
-            .filter(move |(_, e)| e.spec.acl.contains(category))
-            .filter_map(|(i, _)| CommandId::try_from(i).ok())
+            .copied()
     }
 
     /// Redis's `ACLLookupCommand`: `name` or `container|sub`, any case; `None` for an
@@ -149,6 +168,13 @@ mod tests {
         assert_eq!(t.lookup(b"get|x"), None);
         assert_eq!(t.lookup(b"config|get|x"), None);
         assert_eq!(category(b"STRING"), Some(Category::String));
+        // `in_category` indexes by the variant's number: `Category::ALL` is in that order.
+        for (i, c) in Category::ALL.iter().enumerate() {
+            assert_eq!(*c as usize, i);
+        }
+        assert!(t
+            .in_category(Category::String)
+            .any(|id| Some(id) == t.lookup(b"get")));
         assert_eq!(category(b"all"), None);
     }
 }
