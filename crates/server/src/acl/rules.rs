@@ -553,24 +553,14 @@ impl Rules {
         } else if is("resetpass") {
             self.flags &= !NOPASS;
             self.passwords.clear();
-        } else if let Some(first @ (b'>' | b'#')) = op.first().copied() {
-            let rest = op.get(1..).unwrap_or_default();
-            let hash = if first == b'>' {
-                hash_password(rest)
-            } else {
-                checked_hash(rest)?
-            };
+        } else if let Some(b'>' | b'#') = op.first() {
+            let hash = password_hash_of(op)?;
             if !self.passwords.contains(&hash) {
                 self.passwords.push(hash);
             }
             self.flags &= !NOPASS;
-        } else if let Some(first @ (b'<' | b'!')) = op.first().copied() {
-            let rest = op.get(1..).unwrap_or_default();
-            let hash = if first == b'<' {
-                hash_password(rest)
-            } else {
-                checked_hash(rest)?
-            };
+        } else if let Some(b'<' | b'!') = op.first() {
+            let hash = password_hash_of(op)?;
             let at = self
                 .passwords
                 .iter()
@@ -640,6 +630,16 @@ pub fn hash_password(password: &[u8]) -> Bytes {
         hex.extend_from_slice(format!("{byte:02x}").as_bytes());
     }
     Bytes::from(hex)
+}
+
+/// The hash a password modifier names: `>pass` and `<pass` hash their password, `#hash` and
+/// `!hash` give one, checked.
+fn password_hash_of(op: &[u8]) -> Result<Bytes, SetError> {
+    let rest = op.get(1..).unwrap_or_default();
+    match op.first() {
+        Some(b'>' | b'<') => Ok(hash_password(rest)),
+        _ => checked_hash(rest),
+    }
 }
 
 /// A hash given with `#` or `!`: 64 lowercase hex digits (Redis's `ACLCheckPasswordHash`).
